@@ -1,0 +1,1 @@
+"""Sub-commands of the ``qjgeo`` command line; each module defines ``register(app)``."""

@@ -1,0 +1,94 @@
+"""Helpers shared by the sub-commands: dataset loading, errors and output formats."""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import pandas as pd
+import typer
+
+from qjgeo.catalog import Dataset, DatasetError, load_dataset
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Dataset directory holding manifest.yaml (default: the bundled Qujiang data).",
+        show_default=False,
+    ),
+]
+
+
+class TableFormat(StrEnum):
+    """Output formats for tabular results."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print an error for the user (no traceback) and exit."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def open_dataset(data: Path | None) -> Dataset:
+    """Load the dataset named by ``--data``, turning problems into a clear exit."""
+    try:
+        return load_dataset(data)
+    except DatasetError as exc:
+        fail(str(exc))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if hasattr(value, "item") and not isinstance(value, list | dict | str):
+        try:
+            return _jsonable(value.item())
+        except (ValueError, AttributeError):
+            return str(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame as JSON-ready records (NaN → null, numpy scalars → Python)."""
+    return [
+        {str(k): _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")
+    ]
+
+
+def emit_frame(frame: pd.DataFrame, fmt: TableFormat | str, out: Path | None = None) -> None:
+    """Write a frame as a plain table, JSON records or CSV (UTF-8 with BOM when to a file)."""
+    fmt = TableFormat(fmt)
+    if fmt is TableFormat.json:
+        text = json.dumps(frame_records(frame), ensure_ascii=False, indent=1)
+    elif fmt is TableFormat.csv:
+        text = frame.to_csv(index=False)
+    else:
+        with pd.option_context(
+            "display.max_rows",
+            None,
+            "display.max_columns",
+            None,
+            "display.width",
+            200,
+            "display.max_colwidth",
+            60,
+        ):
+            text = frame.to_string(index=False)
+    if out is None:
+        typer.echo(text)
+    else:
+        encoding = "utf-8-sig" if fmt is TableFormat.csv else "utf-8"
+        Path(out).write_text(text + ("\n" if not text.endswith("\n") else ""), encoding=encoding)
+        typer.echo(f"wrote {out}")
