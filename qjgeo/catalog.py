@@ -27,6 +27,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from qjgeo.crs import METRIC_CRS, WGS84_CRS
+from qjgeo.params import DEFAULT_PARAMS, PlanningParams
 from qjgeo.schema import (
     GEOMETRY_TYPES,
     PROVENANCES,
@@ -267,6 +268,9 @@ class Dataset:
     specs: Mapping[str, LayerSpec]
     frames: Mapping[str, gpd.GeoDataFrame]
     root: Path | None = None
+    params: PlanningParams = DEFAULT_PARAMS
+    #: Name of the scenario applied to this dataset (``None`` for the baseline).
+    scenario_name: str | None = None
     _metric_cache: dict[str, gpd.GeoDataFrame] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -323,6 +327,10 @@ class Dataset:
         specs = dict(self.specs)
         specs[layer_id] = spec
         return replace(self, specs=specs, frames=frames, _metric_cache={})
+
+    def with_params(self, params: PlanningParams) -> Dataset:
+        """Return a new dataset using other planning parameters (frames shared)."""
+        return replace(self, params=params, _metric_cache=self._metric_cache)
 
     def provenance_of(self, layer_id: str) -> frozenset[str]:
         """The set of provenance values of a layer's features (the layer's own if empty)."""
