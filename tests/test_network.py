@@ -26,9 +26,8 @@ from qjgeo.network import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
-OSM_DIR = Path("/work/shared/data/osm")
-OAKLAND = OSM_DIR / "West-Oakland.osm.bz2"
-MUNICH = OSM_DIR / "munich_small.osm"
+OAKLAND_NAME = "West-Oakland.osm.bz2"
+MUNICH_NAME = "munich_small.osm"
 WALK_FILTER = FIXTURES / "walk_filter.osm"
 
 
@@ -248,23 +247,24 @@ def test_osm_file_default_crs_and_exact_lengths() -> None:
     assert unsimplified.n_nodes == 6
 
 
-def test_real_extracts_read_bz2_and_drop_non_highway_ways() -> None:
-    for path in (OAKLAND, MUNICH):  # both files hold buildings, parks, streams...
+def test_real_extracts_read_bz2_and_drop_non_highway_ways(osm_dir: Path) -> None:
+    oakland = osm_dir / OAKLAND_NAME
+    for path in (oakland, osm_dir / MUNICH_NAME):  # both files hold buildings, parks, streams...
         G = walk_networkx_from_osm_file(path, simplify=False)
         assert G.number_of_edges() > 0
         assert all(highway is not None for *_, highway in G.edges(data="highway"))
     with pytest.raises(NetworkError, match="area of use"):
-        graph_from_osm_file(OAKLAND)  # California is not in EPSG:4547
-    g = graph_from_osm_file(OAKLAND, crs=None)
+        graph_from_osm_file(oakland)  # California is not in EPSG:4547
+    g = graph_from_osm_file(oakland, crs=None)
     assert g.crs == "EPSG:32610"
     assert g.n_nodes > 20
 
 
-@pytest.mark.parametrize("path", [OAKLAND, MUNICH])
+@pytest.mark.parametrize("name", [OAKLAND_NAME, MUNICH_NAME])
 @pytest.mark.parametrize("simplify", [True, False])
-def test_csgraph_distances_equal_networkx(path: Path, simplify: bool) -> None:
+def test_csgraph_distances_equal_networkx(osm_dir: Path, name: str, simplify: bool) -> None:
     """Node-to-node distances from the CSR arrays equal networkx's on the same graph."""
-    G = walk_networkx_from_osm_file(path, simplify=simplify)
+    G = walk_networkx_from_osm_file(osm_dir / name, simplify=simplify)
     g = graph_from_networkx(G, crs=None)
     rng = np.random.default_rng(4)
     sources = rng.choice(g.n_nodes, size=min(5, g.n_nodes), replace=False)
@@ -281,8 +281,8 @@ def test_csgraph_distances_equal_networkx(path: Path, simplify: bool) -> None:
 # Storage and dispatch
 
 
-def test_npz_round_trip(tmp_path: Path) -> None:
-    g = graph_from_osm_file(OAKLAND, crs=None)
+def test_npz_round_trip(tmp_path: Path, osm_dir: Path) -> None:
+    g = graph_from_osm_file(osm_dir / OAKLAND_NAME, crs=None)
     path = save_walk_graph(g, tmp_path / "oakland.npz")
     back = load_walk_graph(path)
     for name in ("node_ids", "x", "y", "indptr", "indices", "weights"):
@@ -291,19 +291,20 @@ def test_npz_round_trip(tmp_path: Path) -> None:
     assert back.crs == g.crs
 
 
-def test_load_dispatches_on_suffix(tmp_path: Path) -> None:
+def test_load_dispatches_on_suffix(tmp_path: Path, osm_dir: Path) -> None:
+    oakland = osm_dir / OAKLAND_NAME
     from_osm = load_walk_graph(WALK_FILTER)
     assert from_osm.n_edges == 2
-    from_bz2 = load_walk_graph(OAKLAND, crs=None)
+    from_bz2 = load_walk_graph(oakland, crs=None)
     # .graphml written by osmnx from the same walk network gives the same graph
     graphml = tmp_path / "oakland.graphml"
-    ox.save_graphml(walk_networkx_from_osm_file(OAKLAND), graphml)
+    ox.save_graphml(walk_networkx_from_osm_file(oakland), graphml)
     from_graphml = load_walk_graph(graphml, crs=None)
     np.testing.assert_array_equal(np.sort(from_graphml.node_ids), np.sort(from_bz2.node_ids))
     np.testing.assert_allclose(np.sort(from_graphml.weights), np.sort(from_bz2.weights), rtol=1e-9)
     # a plain (uncompressed) copy of the bz2 extract reads the same
     plain = tmp_path / "oakland.osm"
-    plain.write_bytes(bz2.decompress(OAKLAND.read_bytes()))
+    plain.write_bytes(bz2.decompress(oakland.read_bytes()))
     np.testing.assert_array_equal(load_walk_graph(plain, crs=None).weights, from_bz2.weights)
 
 
