@@ -1,0 +1,730 @@
+"""Coverage gaps: which villages' children live beyond walking distance of a facility.
+
+For one facility type (``childcare``, ``kindergarten``, ``primary_school``, ``science_venue``,
+``park``...), :func:`compute_gaps` measures, for every village / community, the walking
+distance to the nearest facility of that type and compares it with the service distance of
+the village's class (城乡分类 1xx urban, 2xx rural). The children counted are the age band
+the facility serves (:class:`qjgeo.params.FacilityAccess`, e.g. childcare 0–2, kindergarten
+3–5, primary school 6–11, science venue 6–14, park 0–14). Results are given per village, per
+township and for the whole district, with the distances used (``params_used``) and the data
+status of the layers they rest on (``data_status``, ``weak_layers``).
+
+:func:`gap_surface` paints the same distances on a hexagonal grid over the settled area;
+:func:`childcare_accessibility` gives 2SFCA / enhanced 2SFCA childcare places per 1,000
+children aged 0–2 per village and township.
+
+Rules
+-----
+- Coverage is inclusive: a village whose nearest facility is *exactly* the service distance
+  away is covered (``distance_m <= threshold_m``, with a relative tolerance of 1e-9 for
+  floating-point sums of edge lengths).
+- Distances come from :func:`qjgeo.access.nearest_facility`: walking distance on a network
+  when one is given, otherwise the straight line × the dataset's detour factor, and the
+  ``method`` column says which. A village that cannot reach any facility (empty facility
+  layer, off the network, another network component) gets ``distance_m = inf``, is not
+  covered, and its ``method`` starts with ``"unreachable"``; it is never given a distance
+  of zero.
+- A facility layer *absent* from the dataset is not the same as an empty one: it raises
+  :class:`GapsUnavailable` ("not available"), while an empty layer gives the stated result
+  "no facilities" (every child uncovered, distance ``inf``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from qjgeo.access import nearest_facility, nearest_from_arrays, points_xy
+from qjgeo.catalog import Dataset
+from qjgeo.crs import METRIC_CRS, WGS84_CRS
+from qjgeo.network import WalkGraph
+from qjgeo.params import FacilityAccess, PlanningParams
+
+__all__ = [
+    "DEFAULT_BAND_MARKS_M",
+    "DEFAULT_CELL_SIZE_M",
+    "DEFAULT_SETTLED_RADIUS_M",
+    "UNREACHABLE_BAND",
+    "GapResult",
+    "GapsUnavailable",
+    "band_edges",
+    "band_labels",
+    "classify_distance",
+    "compute_all_gaps",
+    "compute_gaps",
+    "gap_surface",
+    "gap_types",
+    "hex_grid",
+]
+
+#: Distances (metres) always used as band edges besides the service distances themselves:
+#: the 15-minute life circle (1 km) and the rural walking distances (2 km, 3 km).
+DEFAULT_BAND_MARKS_M: tuple[float, ...] = (1000.0, 2000.0, 3000.0)
+#: Label of the band of points that reach no facility at all.
+UNREACHABLE_BAND = "unreachable"
+#: Default hexagon size of the gap surface: the circumradius (= edge length), metres.
+DEFAULT_CELL_SIZE_M = 500.0
+#: Default "settled area" radius around every village / community point, metres.
+DEFAULT_SETTLED_RADIUS_M = 1500.0
+
+_RTOL = 1e-9
+_NO_NETWORK = "straight_line_x_detour"
+
+
+class GapsUnavailable(ValueError):
+    """Gaps cannot be computed for this dataset (a needed layer is absent); says which."""
+
+
+@dataclass(frozen=True)
+class GapResult:
+    """Coverage gaps of one facility type.
+
+    Attributes
+    ----------
+    facility_type
+        The facility layer id, e.g. ``"childcare"``.
+    villages
+        One row per village / community (WGS84 points): ``code12``, ``name``,
+        ``township_code``, ``urban``, ``children`` (demand in the age band),
+        ``threshold_m``, ``distance_m`` (``inf`` when unreachable), ``facility_id``,
+        ``covered``, ``children_uncovered``, ``distance_band``, ``method``.
+    townships
+        One row per township: ``code9``, ``name``, ``villages``, ``villages_covered``,
+        ``children``, ``children_covered``, ``children_uncovered``, ``share_covered``
+        (``NaN`` where a township has no children in the band).
+    district
+        Totals for the whole dataset (same keys as a township row, plus ``method``).
+    method
+        How distances were measured: ``"network"``, ``"straight_line_x_detour"`` (no
+        network: straight line × detour factor) or ``"no facilities"``.
+    age_label
+        The children counted, e.g. ``"0–2"``.
+    data_status
+        ``"official"``, ``"estimated"`` or ``"sample"``: the weakest provenance of the
+        village, township and facility layers used.
+    weak_layers
+        Those layers resting on estimated or sample data, with the provenances found.
+    params_used
+        The distances and options used (thresholds, age bands, detour factor...), so a
+        view or an export can say which set of distances it applied.
+    """
+
+    facility_type: str
+    villages: gpd.GeoDataFrame
+    townships: pd.DataFrame
+    district: dict[str, Any]
+    method: str
+    age_label: str
+    data_status: str
+    weak_layers: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    params_used: Mapping[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------
+# Distance bands
+
+
+def band_edges(
+    access: FacilityAccess,
+    *,
+    threshold_m: float | None = None,
+    marks_m: Sequence[float] = DEFAULT_BAND_MARKS_M,
+) -> tuple[float, ...]:
+    """Upper edges of the distance bands of a facility type, in metres.
+
+    The edges are the service distances in force (urban and rural, or ``threshold_m``
+    when it overrides both) together with ``marks_m`` (1, 2 and 3 km by default), sorted.
+    For childcare (300 m urban, 2 km rural) this gives ≤300 m, 300–1000 m, 1–2 km,
+    2–3 km and >3 km.
+
+    Parameters
+    ----------
+    access
+        The facility type's access parameters.
+    threshold_m
+        A single service distance replacing the urban and rural ones.
+    marks_m
+        Further band edges, metres.
+
+    Returns
+    -------
+    tuple of float
+        Strictly increasing, positive edges.
+    """
+    thresholds = (
+        (threshold_m,)
+        if threshold_m is not None
+        else (access.urban_threshold_m, access.rural_threshold_m)
+    )
+    edges = sorted({float(v) for v in (*thresholds, *marks_m) if v > 0 and math.isfinite(v)})
+    return tuple(edges)
+
+
+def _fmt_m(value: float, km: bool) -> str:
+    if km:
+        text = f"{value / 1000:.1f}".rstrip("0").rstrip(".")
+        return text
+    return f"{value:.0f}"
+
+
+def band_labels(edges: Sequence[float]) -> tuple[str, ...]:
+    """Planner-readable labels of the bands cut by ``edges`` (one more label than edges).
+
+    Parameters
+    ----------
+    edges
+        Increasing upper band edges in metres, e.g. ``(300, 1000, 2000, 3000)``.
+
+    Returns
+    -------
+    tuple of str
+        E.g. ``("≤300 m", "300–1000 m", "1–2 km", "2–3 km", ">3 km")``.
+    """
+    if not edges:
+        return ("any distance",)
+    labels = []
+    first = edges[0]
+    labels.append(f"≤{_fmt_m(first, first >= 1000)} {'km' if first >= 1000 else 'm'}")
+    for lo, hi in itertools.pairwise(edges):
+        km = lo >= 1000
+        labels.append(f"{_fmt_m(lo, km)}–{_fmt_m(hi, km)} {'km' if km else 'm'}")
+    last = edges[-1]
+    labels.append(f">{_fmt_m(last, last >= 1000)} {'km' if last >= 1000 else 'm'}")
+    return tuple(labels)
+
+
+def classify_distance(
+    distance_m: NDArray[np.float64] | Sequence[float], edges: Sequence[float]
+) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
+    """Put each distance in its band (upper edges inclusive); ``inf`` → "unreachable".
+
+    Parameters
+    ----------
+    distance_m
+        Distances in metres (``inf`` for points that reach no facility).
+    edges
+        Increasing upper band edges in metres.
+
+    Returns
+    -------
+    labels : numpy.ndarray of str
+        The band label of each distance (see :func:`band_labels`).
+    order : numpy.ndarray of int
+        The band's position (0 = nearest); ``len(edges) + 1`` for "unreachable".
+    """
+    d = np.asarray(distance_m, dtype=np.float64)
+    edge_arr = np.asarray(edges, dtype=np.float64) * (1.0 + _RTOL)
+    order = np.searchsorted(edge_arr, d, side="left").astype(np.int64)
+    unreachable = ~np.isfinite(d)
+    order[unreachable] = len(edges) + 1
+    names = np.array([*band_labels(edges), UNREACHABLE_BAND], dtype=object)
+    return names[order], order
+
+
+# --------------------------------------------------------------------------------------
+# Per-village gaps
+
+
+def gap_types(dataset: Dataset, params: PlanningParams | None = None) -> tuple[str, ...]:
+    """Facility types that have access parameters and a layer in the dataset.
+
+    Parameters
+    ----------
+    dataset
+        The dataset.
+    params
+        Planning parameters (default: the dataset's).
+    """
+    params = params if params is not None else dataset.params
+    return tuple(t for t in params.access if dataset.has(t))
+
+
+def _access_for(
+    params: PlanningParams, facility_type: str, age_bands: Sequence[str] | None
+) -> FacilityAccess:
+    try:
+        access = params.facility(facility_type)
+    except KeyError as exc:
+        raise GapsUnavailable(str(exc.args[0])) from None
+    if age_bands is not None:
+        access = FacilityAccess(
+            age_bands=tuple(age_bands),
+            urban_threshold_m=access.urban_threshold_m,
+            rural_threshold_m=access.rural_threshold_m,
+        )
+    return access
+
+
+def _require_layers(dataset: Dataset, facility_type: str) -> None:
+    if not dataset.has("village"):
+        raise GapsUnavailable(
+            f"dataset {dataset.info.id!r} has no village layer: gaps need villages / "
+            "communities with children as demand (not available)"
+        )
+    if not dataset.has(facility_type):
+        raise GapsUnavailable(
+            f"dataset {dataset.info.id!r} has no {facility_type!r} layer "
+            f"(not available; has: {', '.join(dataset.layer_ids)})"
+        )
+
+
+def _children(villages: pd.DataFrame, bands: Sequence[str]) -> NDArray[np.float64]:
+    missing = [b for b in bands if b not in villages.columns]
+    if missing:
+        raise GapsUnavailable(f"village layer has no population column(s) {', '.join(missing)}")
+    values = villages[list(bands)].apply(pd.to_numeric, errors="coerce").fillna(0.0)
+    return values.to_numpy(dtype=np.float64).sum(axis=1)
+
+
+def _urban_flags(villages: pd.DataFrame) -> NDArray[np.bool_]:
+    if "urban" in villages.columns:
+        return villages["urban"].fillna(False).to_numpy(dtype=bool)
+    if "ur_code" in villages.columns:
+        return villages["ur_code"].astype(str).str.startswith("1").to_numpy(dtype=bool)
+    return np.zeros(len(villages), dtype=bool)
+
+
+def _overall_method(methods: pd.Series, n_facilities: int, graph: WalkGraph | None) -> str:
+    if n_facilities == 0:
+        return "no facilities"
+    return "network" if graph is not None else _NO_NETWORK
+
+
+def _township_table(dataset: Dataset, villages: pd.DataFrame) -> pd.DataFrame:
+    grouped = (
+        pd.DataFrame(
+            {
+                "code9": villages["township_code"].astype(str).to_numpy(),
+                "villages": 1,
+                "villages_covered": villages["covered"].to_numpy(dtype=int),
+                "children": villages["children"].to_numpy(dtype=float),
+                "children_covered": (
+                    villages["children"] - villages["children_uncovered"]
+                ).to_numpy(dtype=float),
+                "children_uncovered": villages["children_uncovered"].to_numpy(dtype=float),
+            }
+        )
+        .groupby("code9", sort=True)
+        .sum()
+    )
+    if dataset.has("township"):
+        towns = dataset.layer("township")
+        base = pd.DataFrame(
+            {"code9": towns["code9"].astype(str).to_numpy(), "name": towns["name"].to_numpy()}
+        )
+    else:
+        names = (
+            villages["township_name"]
+            if "township_name" in villages.columns
+            else villages["township_code"]
+        )
+        base = (
+            pd.DataFrame(
+                {
+                    "code9": villages["township_code"].astype(str).to_numpy(),
+                    "name": names.astype(str).to_numpy(),
+                }
+            )
+            .drop_duplicates("code9")
+            .sort_values("code9")
+        )
+    table = base.merge(grouped, left_on="code9", right_index=True, how="outer")
+    for col in ("villages", "villages_covered"):
+        table[col] = table[col].fillna(0).astype(int)
+    for col in ("children", "children_covered", "children_uncovered"):
+        table[col] = table[col].fillna(0.0).astype(float)
+    table["name"] = table["name"].fillna(table["code9"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["share_covered"] = np.where(
+            table["children"] > 0, table["children_covered"] / table["children"], np.nan
+        )
+    return table.reset_index(drop=True)
+
+
+def compute_gaps(
+    dataset: Dataset,
+    facility_type: str,
+    *,
+    graph: WalkGraph | None = None,
+    threshold_m: float | None = None,
+    age_bands: Sequence[str] | None = None,
+    params: PlanningParams | None = None,
+) -> GapResult:
+    """Children beyond walking distance of a facility type, per village and township.
+
+    Parameters
+    ----------
+    dataset
+        The dataset: needs a ``village`` layer (demand) and the facility layer.
+    facility_type
+        Facility layer id with access parameters (``childcare``, ``park``...).
+    graph
+        Walking network; ``None`` estimates walking distance as the straight line × the
+        detour factor (and says so in ``method``).
+    threshold_m
+        One service distance for urban and rural villages alike (overrides both).
+    age_bands
+        Population columns counted as demand, e.g. ``("pop_0_2",)`` (default: the facility
+        type's age bands in ``params``).
+    params
+        Planning parameters (default: the dataset's).
+
+    Returns
+    -------
+    GapResult
+        Per-village, per-township and district figures, with the method, the distances
+        used and the data status.
+
+    Raises
+    ------
+    GapsUnavailable
+        If the dataset has no village layer or no layer of this facility type, the type
+        has no access parameters, or an age band column is missing.
+    """
+    params = params if params is not None else dataset.params
+    access = _access_for(params, facility_type, age_bands)
+    _require_layers(dataset, facility_type)
+    if threshold_m is not None and not (threshold_m > 0 and math.isfinite(threshold_m)):
+        raise GapsUnavailable(
+            f"threshold_m must be a positive distance in metres, got {threshold_m}"
+        )
+
+    villages = dataset.layer("village")
+    facilities = dataset.layer(facility_type)
+    urban = _urban_flags(villages)
+    children = _children(villages, access.age_bands)
+    if threshold_m is not None:
+        thresholds = np.full(len(villages), float(threshold_m))
+    else:
+        thresholds = np.where(urban, access.urban_threshold_m, access.rural_threshold_m)
+
+    nearest = nearest_facility(
+        graph,
+        villages,
+        facilities,
+        facility_id_col="id" if "id" in facilities.columns else None,
+        detour_factor=params.detour_factor,
+        snap_limit_m=params.snap_limit_m,
+    )
+    distance = nearest["distance_m"].to_numpy(dtype=np.float64)
+    covered = np.isfinite(distance) & (distance <= thresholds * (1.0 + _RTOL))
+    edges = band_edges(access, threshold_m=threshold_m)
+    band, band_order = classify_distance(distance, edges)
+
+    def col(name: str, default: Any) -> Any:
+        return villages[name].to_numpy() if name in villages.columns else default
+
+    out = gpd.GeoDataFrame(
+        {
+            "code12": col("code12", villages.index.astype(str).to_numpy()),
+            "name": col("name", ""),
+            "township_code": col("township_code", ""),
+            "township_name": col("township_name", ""),
+            "urban": urban,
+            "children": children,
+            "threshold_m": thresholds,
+            "distance_m": distance,
+            "facility_id": nearest["facility_id"].to_numpy(dtype=object),
+            "covered": covered,
+            "children_uncovered": np.where(covered, 0.0, children),
+            "distance_band": band,
+            "band_order": band_order,
+            "method": nearest["method"].to_numpy(dtype=object),
+            "provenance": col("provenance", dataset.spec("village").provenance),
+        },
+        geometry=villages.geometry.to_numpy(),
+        crs=villages.crs,
+        index=villages.index,
+    ).to_crs(WGS84_CRS)
+
+    townships = _township_table(dataset, out)
+    total_children = float(out["children"].sum())
+    total_uncovered = float(out["children_uncovered"].sum())
+    method = _overall_method(out["method"], len(facilities), graph)
+    district = {
+        "villages": len(out),
+        "villages_covered": int(out["covered"].sum()),
+        "villages_unreachable": int((~np.isfinite(distance)).sum()),
+        "children": total_children,
+        "children_covered": total_children - total_uncovered,
+        "children_uncovered": total_uncovered,
+        "share_covered": (
+            (total_children - total_uncovered) / total_children if total_children > 0 else math.nan
+        ),
+        "facilities": len(facilities),
+        "method": method,
+    }
+    layers = ["village", "township", facility_type]
+    params_used: dict[str, Any] = {
+        "age_bands": list(access.age_bands),
+        "urban_threshold_m": float(threshold_m)
+        if threshold_m is not None
+        else access.urban_threshold_m,
+        "rural_threshold_m": float(threshold_m)
+        if threshold_m is not None
+        else access.rural_threshold_m,
+        "threshold_override": threshold_m is not None,
+        "band_edges_m": list(edges),
+        "detour_factor": params.detour_factor if graph is None else None,
+        "snap_limit_m": params.snap_limit_m if graph is not None else None,
+        "network_crs": graph.crs if graph is not None else None,
+        "coverage_rule": "distance_m <= threshold_m",
+    }
+    return GapResult(
+        facility_type=facility_type,
+        villages=out,
+        townships=townships,
+        district=district,
+        method=method,
+        age_label=access.label,
+        data_status=dataset.data_status(layers),
+        weak_layers=dataset.weak_layers(layers),
+        params_used=params_used,
+    )
+
+
+def compute_all_gaps(
+    dataset: Dataset,
+    *,
+    graph: WalkGraph | None = None,
+    threshold_m: float | None = None,
+    params: PlanningParams | None = None,
+) -> dict[str, GapResult]:
+    """Coverage gaps of every facility type the dataset holds (see :func:`compute_gaps`).
+
+    Parameters
+    ----------
+    dataset
+        The dataset; without a village layer the result is empty.
+    graph
+        Walking network shared by all types (``None``: straight line × detour factor).
+    threshold_m
+        One service distance for every type and village (overrides the parameters).
+    params
+        Planning parameters (default: the dataset's).
+
+    Returns
+    -------
+    dict
+        ``{facility_type: GapResult}`` for each type in ``params.access`` whose layer is in
+        the dataset, in parameter order.
+    """
+    if not dataset.has("village"):
+        return {}
+    return {
+        t: compute_gaps(dataset, t, graph=graph, threshold_m=threshold_m, params=params)
+        for t in gap_types(dataset, params)
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Gap surface
+
+
+def hex_grid(
+    bounds: Sequence[float],
+    cell_size_m: float,
+    *,
+    orientation: Literal["pointy", "flat"] = "pointy",
+) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
+    """Regular hexagons covering a rectangle (metric coordinates).
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)`` in metres.
+    cell_size_m
+        Hexagon circumradius (= edge length), metres. A cell's area is
+        ``3·√3/2 · cell_size_m²`` (≈ 0.65 km² for 500 m).
+    orientation
+        ``"pointy"`` (a vertex at the top) or ``"flat"`` (an edge at the top).
+
+    Returns
+    -------
+    centres : numpy.ndarray
+        ``(n, 2)`` cell centres.
+    polygons : numpy.ndarray of shapely.Polygon
+        The hexagons, in the same order.
+    """
+    if not cell_size_m > 0:
+        raise ValueError(f"cell_size_m must be positive, got {cell_size_m}")
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    r = float(cell_size_m)
+    w = math.sqrt(3.0) * r
+    if orientation == "pointy":
+        dx, dy = w, 1.5 * r
+        angles = np.deg2rad(np.arange(6) * 60.0 + 30.0)
+    elif orientation == "flat":
+        dx, dy = 1.5 * r, w
+        angles = np.deg2rad(np.arange(6) * 60.0)
+    else:
+        raise ValueError(f"orientation must be 'pointy' or 'flat', got {orientation!r}")
+    cols = np.arange(math.floor((minx - r) / dx), math.ceil((maxx + r) / dx) + 1)
+    rows = np.arange(math.floor((miny - r) / dy), math.ceil((maxy + r) / dy) + 1)
+    grid_c, grid_r = np.meshgrid(cols, rows)
+    ci, ri = grid_c.ravel(), grid_r.ravel()
+    if orientation == "pointy":
+        cx = ci * dx + (ri % 2) * (dx / 2.0)
+        cy = ri * dy
+    else:
+        cx = ci * dx
+        cy = ri * dy + (ci % 2) * (dy / 2.0)
+    centres = np.column_stack([cx, cy]).astype(np.float64)
+    ring = np.stack([r * np.cos(angles), r * np.sin(angles)], axis=1)
+    coords = centres[:, None, :] + ring[None, :, :]
+    coords = np.concatenate([coords, coords[:, :1, :]], axis=1)
+    polygons = shapely.polygons(coords)
+    return centres, np.asarray(polygons, dtype=object)
+
+
+def gap_surface(
+    dataset: Dataset,
+    facility_type: str,
+    *,
+    cell_size_m: float = DEFAULT_CELL_SIZE_M,
+    settled_radius_m: float = DEFAULT_SETTLED_RADIUS_M,
+    graph: WalkGraph | None = None,
+    threshold_m: float | None = None,
+    band_marks_m: Sequence[float] = DEFAULT_BAND_MARKS_M,
+    orientation: Literal["pointy", "flat"] = "pointy",
+    params: PlanningParams | None = None,
+) -> gpd.GeoDataFrame:
+    """Hexagonal map of the distance to the nearest facility over the settled area.
+
+    The *settled area* is the union of discs of ``settled_radius_m`` around every village /
+    community point, clipped to the district outline when the dataset has one. Every
+    hexagon whose centre lies in the settled area is kept whole (so the grid stays a clean
+    tessellation; cells may overhang the edge by up to ``cell_size_m``). Each cell is
+    classified by the distance from its centre to the nearest facility (same rules and
+    method as :func:`compute_gaps`) into bands cut at the service distances and at
+    ``band_marks_m`` (:func:`band_edges`). Cells also carry the nearest village's
+    urban/rural class and service distance (``covered`` against it), and the children of
+    the villages whose point falls in the cell.
+
+    Parameters
+    ----------
+    dataset
+        Needs a ``village`` layer and the facility layer.
+    facility_type
+        Facility layer id with access parameters.
+    cell_size_m
+        Hexagon circumradius (= edge length), metres (default 500 m).
+    settled_radius_m
+        Radius of the settled area around each village point, metres (default 1,500 m).
+    graph
+        Walking network; ``None`` for straight line × detour factor.
+    threshold_m
+        One service distance overriding the urban and rural ones.
+    band_marks_m
+        Band edges besides the service distances (default 1, 2, 3 km).
+    orientation
+        ``"pointy"`` or ``"flat"`` hexagons.
+    params
+        Planning parameters (default: the dataset's).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        WGS84 hexagons with ``cell_id``, ``distance_m`` (``inf`` when unreachable),
+        ``facility_id``, ``distance_band``, ``band_order``, ``method``, ``urban``,
+        ``threshold_m``, ``covered``, ``children`` (in the facility's age band).
+
+    Raises
+    ------
+    GapsUnavailable
+        If the village or facility layer is absent.
+    """
+    params = params if params is not None else dataset.params
+    access = _access_for(params, facility_type, None)
+    _require_layers(dataset, facility_type)
+    if not settled_radius_m > 0:
+        raise ValueError(f"settled_radius_m must be positive, got {settled_radius_m}")
+    villages = dataset.metric("village")
+    vxy = points_xy(villages, "village", METRIC_CRS)
+    ok = np.all(np.isfinite(vxy), axis=1)
+    columns = [
+        "cell_id",
+        "distance_m",
+        "facility_id",
+        "distance_band",
+        "band_order",
+        "method",
+        "urban",
+        "threshold_m",
+        "covered",
+        "children",
+    ]
+    if not ok.any():
+        return gpd.GeoDataFrame(
+            {c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=WGS84_CRS), crs=WGS84_CRS
+        )
+    settled = shapely.union_all(shapely.buffer(shapely.points(vxy[ok]), settled_radius_m))
+    if dataset.has("district") and len(dataset.layer("district")):
+        outline = shapely.union_all(dataset.metric("district").geometry.to_numpy())
+        settled = shapely.intersection(settled, outline)
+    centres, polygons = hex_grid(settled.bounds, cell_size_m, orientation=orientation)
+    shapely.prepare(settled)
+    inside = shapely.contains_xy(settled, centres[:, 0], centres[:, 1])
+    centres, polygons = centres[inside], polygons[inside]
+
+    facilities = dataset.layer(facility_type)
+    crs = graph.crs if graph is not None else METRIC_CRS
+    fxy = points_xy(facilities, facility_type, crs)
+    if crs != METRIC_CRS:
+        cxy = points_xy(gpd.GeoSeries(shapely.points(centres), crs=METRIC_CRS), "cells", crs)
+    else:
+        cxy = centres
+    ids = facilities["id"].to_numpy(dtype=object) if "id" in facilities.columns else None
+    nearest = nearest_from_arrays(
+        graph,
+        cxy,
+        fxy,
+        ids,
+        detour_factor=params.detour_factor,
+        snap_limit_m=params.snap_limit_m,
+    )
+    edges = band_edges(access, threshold_m=threshold_m, marks_m=band_marks_m)
+    band, order = classify_distance(nearest.distance_m, edges)
+
+    # nearest village of each cell: its urban/rural class sets the service distance
+    tree = cKDTree(vxy[ok])
+    _, near_v = tree.query(centres)
+    urban = _urban_flags(villages)[ok][near_v]
+    if threshold_m is not None:
+        thresholds = np.full(len(centres), float(threshold_m))
+    else:
+        thresholds = np.where(urban, access.urban_threshold_m, access.rural_threshold_m)
+    covered = np.isfinite(nearest.distance_m) & (nearest.distance_m <= thresholds * (1.0 + _RTOL))
+    # a point lies in the hexagon of the nearest centre: attribute village children
+    children = np.zeros(len(centres))
+    if len(centres):
+        _, home = cKDTree(centres).query(vxy[ok])
+        np.add.at(children, home, _children(villages, access.age_bands)[ok])
+
+    surface = gpd.GeoDataFrame(
+        {
+            "cell_id": np.arange(len(centres), dtype=np.int64),
+            "distance_m": nearest.distance_m,
+            "facility_id": nearest.facility_id,
+            "distance_band": band,
+            "band_order": order,
+            "method": nearest.method,
+            "urban": urban,
+            "threshold_m": thresholds,
+            "covered": covered,
+            "children": children,
+        },
+        geometry=polygons,
+        crs=METRIC_CRS,
+    )
+    return surface.to_crs(WGS84_CRS)

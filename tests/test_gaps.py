@@ -1,0 +1,298 @@
+"""Coverage gaps per village / township and the hexagonal gap surface (qjgeo.gaps).
+
+Expected figures on the tiny fixture (tests/fixtures/gaps/README.md) are worked out by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from qjgeo import Dataset, load_dataset
+from qjgeo.gaps import (
+    UNREACHABLE_BAND,
+    GapsUnavailable,
+    band_edges,
+    band_labels,
+    classify_distance,
+    compute_all_gaps,
+    compute_gaps,
+    gap_surface,
+    hex_grid,
+)
+from qjgeo.network import graph_from_arrays
+from qjgeo.params import merge_params
+
+TINY = Path(__file__).resolve().parent / "fixtures" / "gaps" / "tiny"
+X0, Y0 = 460000.0, 2730000.0
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Dataset:
+    """The tiny dataset, with detour factor 1 so straight lines are the distances."""
+    ds = load_dataset(TINY)
+    return ds.with_params(merge_params(ds.params, {"detour_factor": 1.0}))
+
+
+def _by_code(result_villages: pd.DataFrame) -> pd.DataFrame:
+    return result_villages.set_index("code12")
+
+
+def test_per_village_childcare_by_hand(tiny: Dataset) -> None:
+    r = compute_gaps(tiny, "childcare")
+    v = _by_code(r.villages)
+    # V1 is exactly 300 m from C1: the urban distance, inclusive -> covered
+    assert v.loc["440205001001", "distance_m"] == pytest.approx(300.0, abs=1e-6)
+    assert bool(v.loc["440205001001", "covered"]) is True
+    assert v.loc["440205001001", "facility_id"] == "C1"
+    # V2: sqrt(1000² + 300²) = 1044.03 > 300 (urban) -> uncovered, its 50 children count
+    assert v.loc["440205001002", "distance_m"] == pytest.approx(math.hypot(1000, 300), abs=1e-6)
+    assert not v.loc["440205001002", "covered"]
+    assert v.loc["440205001002", "children_uncovered"] == 50
+    # V3 rural: 1500 m to C2 ≤ 2000 m -> covered
+    assert v.loc["440205100201", "distance_m"] == pytest.approx(1500.0, abs=1e-6)
+    assert v.loc["440205100201", "threshold_m"] == 2000
+    assert v.loc["440205100201", "covered"]
+    assert v.loc["440205100201", "facility_id"] == "C2"
+    # V4 rural: sqrt(10000² + 3500²) = 10594.8 -> uncovered
+    assert v.loc["440205100202", "distance_m"] == pytest.approx(math.hypot(10000, 3500), abs=1e-6)
+    assert v.loc["440205100202", "children_uncovered"] == 10
+    assert list(v["children"]) == [100, 50, 40, 10]  # pop_0_2
+    assert list(v["distance_band"]) == ["≤300 m", "1–2 km", "1–2 km", ">3 km"]
+    assert set(v["method"]) == {"straight_line_x_detour"}
+    assert r.method == "straight_line_x_detour"
+    assert r.age_label == "0–2"
+
+
+def test_per_township_and_district_by_hand(tiny: Dataset) -> None:
+    r = compute_gaps(tiny, "childcare")
+    t = r.townships.set_index("code9")
+    assert t.loc["440205001", "children"] == 150
+    assert t.loc["440205001", "children_covered"] == 100
+    assert t.loc["440205001", "children_uncovered"] == 50
+    assert t.loc["440205001", "share_covered"] == pytest.approx(2 / 3)
+    assert t.loc["440205100", "share_covered"] == pytest.approx(40 / 50)
+    assert t.loc["440205001", "name"] == "甲街道"
+    # a township without villages: no children, share undefined (NaN), not 0 or 1
+    assert t.loc["440205102", "children"] == 0
+    assert math.isnan(t.loc["440205102", "share_covered"])
+    assert r.district["children"] == 200
+    assert r.district["children_uncovered"] == 60
+    assert r.district["share_covered"] == pytest.approx(0.7)
+    assert r.district["villages_covered"] == 2
+
+
+def test_detour_factor_applies_without_network(tiny: Dataset) -> None:
+    ds = tiny.with_params(merge_params(tiny.params, {"detour_factor": 1.3}))
+    v = _by_code(compute_gaps(ds, "childcare").villages)
+    # 300 m straight line × 1.3 = 390 m > 300 m: no longer covered
+    assert v.loc["440205001001", "distance_m"] == pytest.approx(390.0, abs=1e-6)
+    assert not v.loc["440205001001", "covered"]
+    assert compute_gaps(ds, "childcare").params_used["detour_factor"] == 1.3
+
+
+def test_threshold_override_and_age_bands(tiny: Dataset) -> None:
+    r = compute_gaps(tiny, "childcare", threshold_m=1000)
+    v = _by_code(r.villages)
+    assert list(v["covered"]) == [True, False, False, False]  # V3 at 1500 m now too far
+    assert set(v["threshold_m"]) == {1000.0}
+    assert r.params_used["urban_threshold_m"] == r.params_used["rural_threshold_m"] == 1000
+    assert r.params_used["threshold_override"] is True
+    r2 = compute_gaps(tiny, "childcare", age_bands=("pop_3_5",))
+    assert list(r2.villages["children"]) == [40, 20, 30, 10]
+    with pytest.raises(GapsUnavailable, match="threshold_m"):
+        compute_gaps(tiny, "childcare", threshold_m=-5)
+
+
+def test_threshold_exactly_met_on_other_distance(tiny: Dataset) -> None:
+    # threshold exactly V3's distance: covered (≤), one metre less: not
+    assert _by_code(compute_gaps(tiny, "childcare", threshold_m=1500).villages).loc[
+        "440205100201", "covered"
+    ]
+    assert not _by_code(compute_gaps(tiny, "childcare", threshold_m=1499).villages).loc[
+        "440205100201", "covered"
+    ]
+
+
+def _empty_parks(ds: Dataset) -> Dataset:
+    cols = ["id", "name", "township_code", "provenance", "source"]
+    frame = gpd.GeoDataFrame(
+        {c: pd.Series([], dtype=object) for c in cols}
+        | {
+            "has_play_area": pd.Series([], dtype=bool),
+            "child_friendly_base": pd.Series([], dtype=bool),
+        },
+        geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+        crs="EPSG:4326",
+    )
+    spec = ds.spec("childcare").model_copy(
+        update={"id": "park", "title_en": "Parks", "file": "park.geojson"}
+    )
+    return ds.with_layer("park", frame, spec)
+
+
+def test_empty_facility_layer_all_uncovered(tiny: Dataset) -> None:
+    r = compute_gaps(_empty_parks(tiny), "park")
+    assert r.method == "no facilities"
+    assert np.isinf(r.villages["distance_m"]).all()
+    assert (~r.villages["covered"]).all()
+    assert (r.villages["children_uncovered"] == r.villages["children"]).all()
+    assert set(r.villages["method"]) == {"unreachable: no facilities"}
+    assert set(r.villages["distance_band"]) == {UNREACHABLE_BAND}
+    assert r.district["share_covered"] == 0.0
+    assert r.district["villages_unreachable"] == 4
+
+
+def test_missing_layers_are_not_available(tiny: Dataset) -> None:
+    with pytest.raises(GapsUnavailable, match="no 'park' layer"):
+        compute_gaps(tiny, "park")
+    with pytest.raises(GapsUnavailable, match="no access parameters"):
+        compute_gaps(tiny, "water_hazard")
+    no_villages = Dataset(
+        info=tiny.info,
+        specs={k: v for k, v in tiny.specs.items() if k != "village"},
+        frames={k: v for k, v in tiny.frames.items() if k != "village"},
+    )
+    with pytest.raises(GapsUnavailable, match="no village layer"):
+        compute_gaps(no_villages, "childcare")
+    assert compute_all_gaps(no_villages) == {}
+    assert list(compute_all_gaps(tiny)) == ["childcare"]
+
+
+def _tiny_graph():  # type: ignore[no-untyped-def]
+    """Nodes on V1, C1, V2 (one component), V3–C2 (another) and a stub near V4 (a third)."""
+    nodes = {
+        1: (0, 0),
+        2: (0, 300),
+        3: (1000, 0),
+        4: (0, 5000),
+        6: (0, 6500),
+        5: (10000, 10000),
+        7: (10000, 10100),
+    }
+    ids = np.array(list(nodes))
+    xy = np.array(list(nodes.values()), dtype=float) + np.array([X0, Y0])
+    u, v, length = [1, 1, 4, 5], [2, 3, 6, 7], [300.0, 1000.0, 1600.0, 100.0]
+    return graph_from_arrays(ids, xy[:, 0], xy[:, 1], u, v, length)
+
+
+def test_gaps_on_network_with_disconnected_component(tiny: Dataset) -> None:
+    r = compute_gaps(tiny, "childcare", graph=_tiny_graph())
+    v = _by_code(r.villages)
+    assert r.method == "network"
+    assert v.loc["440205001001", "distance_m"] == pytest.approx(300.0)
+    assert v.loc["440205001002", "distance_m"] == pytest.approx(1300.0)  # 1000 + 300 by road
+    assert v.loc["440205100201", "distance_m"] == pytest.approx(1600.0)
+    assert v.loc["440205100201", "covered"]
+    # V4's piece of network holds no childcare: infinite distance, stated, never zero
+    assert np.isinf(v.loc["440205100202", "distance_m"])
+    assert v.loc["440205100202", "method"] == "unreachable: network"
+    assert v.loc["440205100202", "distance_band"] == UNREACHABLE_BAND
+    assert not v.loc["440205100202", "covered"]
+    assert r.district["villages_unreachable"] == 1
+    assert r.params_used["network_crs"] == "EPSG:4547"
+
+
+def test_village_off_network_is_unreachable(tiny: Dataset) -> None:
+    graph = _tiny_graph()
+    moved = tiny.layer("village").to_crs("EPSG:4547").copy()
+    moved.loc[moved["code12"] == "440205001002", "geometry"] = shapely.Point(X0 + 3000, Y0)
+    r = compute_gaps(tiny.with_layer("village", moved), "childcare", graph=graph)
+    row = _by_code(r.villages).loc["440205001002"]
+    assert np.isinf(row["distance_m"])
+    assert row["method"] == "unreachable: snap"
+    assert row["children_uncovered"] == 50
+
+
+def test_bands_and_labels() -> None:
+    ds = load_dataset(TINY)
+    edges = band_edges(ds.params.facility("childcare"))
+    assert edges == (300.0, 1000.0, 2000.0, 3000.0)
+    assert band_labels(edges) == ("≤300 m", "300–1000 m", "1–2 km", "2–3 km", ">3 km")
+    assert band_labels((500.0, 1500.0)) == ("≤500 m", "500–1500 m", ">1.5 km")
+    labels, order = classify_distance([0, 300, 300.5, 1000, 3000, 3001, math.inf], edges)
+    assert list(labels) == [
+        "≤300 m",
+        "≤300 m",
+        "300–1000 m",
+        "300–1000 m",
+        "2–3 km",
+        ">3 km",
+        UNREACHABLE_BAND,
+    ]
+    assert list(order) == [0, 0, 1, 1, 3, 4, 5]
+    assert band_edges(ds.params.facility("childcare"), threshold_m=1500) == (
+        1000.0,
+        1500.0,
+        2000.0,
+        3000.0,
+    )
+
+
+@pytest.mark.parametrize("orientation", ["pointy", "flat"])
+def test_hex_grid_tiles_the_plane(orientation: str) -> None:
+    centres, polys = hex_grid((0, 0, 5000, 4000), 400, orientation=orientation)  # type: ignore[arg-type]
+    area = 3 * math.sqrt(3) / 2 * 400**2
+    assert np.allclose(shapely.area(polys), area)
+    # neighbours do not overlap: total area of the union equals the sum of areas
+    union = shapely.union_all(polys)
+    assert union.area == pytest.approx(area * len(polys), rel=1e-9)
+    assert shapely.contains_xy(union, 2500.0, 2000.0)
+    assert np.allclose(shapely.get_coordinates(shapely.centroid(polys)), centres)
+
+
+def test_gap_surface_covers_villages_and_classifies(tiny: Dataset) -> None:
+    surface = gap_surface(tiny, "childcare", cell_size_m=250, settled_radius_m=800)
+    assert surface.crs.to_epsg() == 4326
+    metric = surface.to_crs("EPSG:4547")
+    villages = tiny.metric("village")
+    # every village point lies in a cell, and the cells hold all the children once
+    cover = shapely.union_all(metric.geometry.to_numpy())
+    assert shapely.contains(cover, villages.geometry.to_numpy()).all()
+    assert surface["children"].sum() == pytest.approx(200)
+    # classification: recompute each centre's nearest straight-line distance (detour 1)
+    centres = shapely.get_coordinates(metric.geometry.centroid)
+    fac = shapely.get_coordinates(tiny.metric("childcare").geometry)
+    d = np.hypot(*(centres[:, None, :] - fac[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+    assert np.allclose(surface["distance_m"], d, atol=1e-3)
+    expected, _ = classify_distance(d, (300.0, 1000.0, 2000.0, 3000.0))
+    assert (surface["distance_band"].to_numpy() == expected).all()
+    # cells lie only around villages: none in the empty middle of the district
+    assert not shapely.contains_xy(cover, X0 + 6000, Y0 + 3000)
+    # the cell holding V1 takes its urban class and 300 m threshold
+    at_v1 = metric[metric.contains(shapely.Point(X0, Y0))]
+    assert len(at_v1) == 1 and bool(at_v1["urban"].iloc[0]) and at_v1["threshold_m"].iloc[0] == 300
+
+
+def test_gap_surface_with_empty_layer(tiny: Dataset) -> None:
+    surface = gap_surface(_empty_parks(tiny), "park", cell_size_m=500)
+    assert len(surface) > 0
+    assert set(surface["distance_band"]) == {UNREACHABLE_BAND}
+    assert not surface["covered"].any()
+
+
+def test_bundled_childcare_gaps_are_worse_in_mountain_towns(dataset: Dataset) -> None:
+    r = compute_gaps(dataset, "childcare")
+    share = r.townships.set_index("name")["share_covered"]
+    for town in ("罗坑镇", "小坑镇", "枫湾镇"):
+        assert share[town] < share["松山街道"]
+    assert r.data_status == "sample"
+    assert "childcare" in r.weak_layers
+    assert len(r.villages) == len(dataset.layer("village"))
+    assert r.district["children"] == pytest.approx(dataset.layer("village")["pop_0_2"].sum())
+
+
+def test_bundled_all_types(dataset: Dataset) -> None:
+    results = compute_all_gaps(dataset)
+    assert set(results) == set(dataset.params.access) & set(dataset.layer_ids)
+    for result in results.values():
+        d = result.district
+        assert d["children_covered"] + d["children_uncovered"] == pytest.approx(d["children"])
+        assert 0 <= d["share_covered"] <= 1
+        assert (result.townships["children"].sum()) == pytest.approx(d["children"])
