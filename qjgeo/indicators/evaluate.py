@@ -1,0 +1,300 @@
+"""Which targets do we meet, where, and by how much do we miss: :func:`evaluate`.
+
+One row per indicator and scope (the district, and each township where the indicator is
+per-township) with the value, the target, whether it is met and the shortfall in the
+planner's units ("3 more townships need a children's science venue: 罗坑镇, …",
+"412 more childcare places").
+
+Shortfall columns
+-----------------
+``shortfall``
+    The English planner text (``shortfall_en``), unit names in Chinese as in the data.
+``shortfall_zh`` / ``shortfall_en``
+    The same in Chinese and English. Empty when met; ``"not applicable: …"`` when there is
+    nothing to measure in that scope (a township without rural villages); ``"not
+    available: …"`` when the dataset lacks a layer.
+``shortfall_n``
+    The amount missing in the numerator's units (places, townships, children), ``0`` when
+    met, NaN when not applicable.
+
+Two-number targets are two indicators sharing ``plan_id`` (``paediatric_capacity`` doctors
+and ``paediatric_beds_per_1000``; ``family_edu_centres`` district and
+``family_edu_centres_town``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from qjgeo.indicators.metrics import METRICS, MetricCache, MetricResult
+from qjgeo.indicators.targets import AnyIndicator, TargetsFile, apply_overrides, load_targets
+
+if TYPE_CHECKING:
+    from qjgeo.catalog import Dataset
+    from qjgeo.network import WalkGraph
+
+#: Columns of :func:`evaluate`'s result, in order.
+RESULT_COLUMNS: tuple[str, ...] = (
+    "id",
+    "plan_id",
+    "part",
+    "section",
+    "title_zh",
+    "title_en",
+    "kind",
+    "scope",
+    "scope_name",
+    "value",
+    "unit",
+    "op",
+    "target",
+    "met",
+    "shortfall",
+    "shortfall_zh",
+    "shortfall_en",
+    "shortfall_n",
+    "failing_units",
+    "n_failing",
+    "numerator",
+    "denominator",
+    "data_status",
+    "weak_layers",
+    "layers_used",
+    "method",
+    "note",
+    "scenario",
+)
+
+#: How many failing units a shortfall text names before "…".
+UNITS_SHOWN = 5
+
+
+def compare(value: float, op: str, target: float) -> bool | None:
+    """Whether ``value <op> target`` holds (``None`` when value is NaN)."""
+    if value is None or math.isnan(value):
+        return None
+    eps = 1e-9 * max(1.0, abs(target))
+    if op == ">=":
+        return value >= target - eps
+    if op == ">":
+        return value > target + eps
+    if op == "<=":
+        return value <= target + eps
+    if op == "<":
+        return value < target - eps
+    return abs(value - target) <= eps
+
+
+def shortfall_amount(
+    numerator: float, denominator: float, scale: float, op: str, target: float
+) -> float:
+    """How much the numerator must change to meet the target, in its own units (≥ 0).
+
+    ``value = scale × numerator / denominator``; the result is rounded up to a whole unit
+    (a place, a township, a child), e.g. 6 places per 1,000 of 290,455 residents with
+    1,331 places → ``ceil(6 × 290.455 − 1331) = 412``.
+    """
+    needed = target * denominator / scale
+    eps = 1e-9 * max(1.0, abs(needed))
+    if op in (">=", ">"):
+        gap = needed - numerator
+        if op == ">=":
+            return float(max(0, math.ceil(gap - eps)))
+        return float(max(0, math.floor(gap + eps) + 1))
+    if op in ("<=", "<"):
+        gap = numerator - needed
+        if op == "<=":
+            return float(max(0, math.ceil(gap - eps)))
+        return float(max(0, math.floor(gap + eps) + 1))
+    return float(math.ceil(abs(numerator - needed) - eps))
+
+
+def _units_text(units: list[str] | None, lang: str) -> str:
+    if not units:
+        return ""
+    shown = units[:UNITS_SHOWN]
+    more = len(units) - len(shown)
+    if lang == "zh":
+        tail = f"等{len(units)}个" if more else ""
+        return "：" + "、".join(shown) + tail
+    tail = f", … (+{more} more)" if more else ""
+    return ": " + ", ".join(shown) + tail
+
+
+def _shortfall_texts(
+    ind: AnyIndicator, row: pd.Series, met: bool | None, amount: float, available: bool
+) -> tuple[str, str]:
+    if not available:
+        reason = str(row["note"])
+        layer_hint = reason.split("no layer ")[-1] if "no layer " in reason else ""
+        zh = f"无法计算：数据集缺少图层 {layer_hint}" if layer_hint else f"无法计算：{reason}"
+        return zh, reason
+    if met is None:
+        note = str(row["note"]) or "not applicable"
+        return "不适用：该范围内无可计算对象", note
+    if met:
+        return "", ""
+    n = f"{int(amount):,}" if math.isfinite(amount) else "?"
+    units = row["failing_units"] if isinstance(row["failing_units"], list) else None
+    if ind.shortfall is not None:
+        zh = ind.shortfall.zh.format(n=n, units=_units_text(units, "zh"))
+        en = ind.shortfall.en.format(n=n, units=_units_text(units, "en"))
+    else:
+        word = "more" if ind.target.op in (">=", ">") else "fewer"
+        zh = f"差{n}（{ind.unit}）{_units_text(units, 'zh')}"
+        en = f"{n} {word} needed ({ind.unit}){_units_text(units, 'en')}"
+    return zh, en
+
+
+def _indicator_rows(
+    dataset: Dataset, ind: AnyIndicator, result: MetricResult
+) -> list[dict[str, Any]]:
+    layers = tuple(lid for lid in dict.fromkeys(result.layers_used) if dataset.has(lid))
+    if result.available:
+        status = dataset.data_status(layers)
+        weak = sorted(dataset.weak_layers(layers))
+    else:
+        status, weak = "not available", []
+    rows: list[dict[str, Any]] = []
+    for _, row in result.rows.iterrows():
+        value = float(row["value"])
+        met = compare(value, ind.target.op, ind.target.value) if result.available else None
+        if met is None:
+            amount = math.nan
+        elif met:
+            amount = 0.0
+        else:
+            amount = shortfall_amount(
+                float(row["numerator"]),
+                float(row["denominator"]),
+                float(row["scale"]),
+                ind.target.op,
+                ind.target.value,
+            )
+        zh, en = _shortfall_texts(ind, row, met, amount, result.available)
+        units = row["failing_units"]
+        rows.append(
+            {
+                "id": ind.id,
+                "plan_id": ind.plan_id or ind.id,
+                "part": ind.part,
+                "section": ind.section,
+                "title_zh": ind.title_zh,
+                "title_en": ind.title_en,
+                "kind": ind.kind,
+                "scope": row["scope"],
+                "scope_name": row["scope_name"],
+                "value": value,
+                "unit": ind.unit,
+                "op": ind.target.op,
+                "target": ind.target.value,
+                "met": met,
+                "shortfall": en,
+                "shortfall_zh": zh,
+                "shortfall_en": en,
+                "shortfall_n": amount,
+                "failing_units": list(units) if isinstance(units, list) else [],
+                "n_failing": len(units) if isinstance(units, list) else 0,
+                "numerator": float(row["numerator"]),
+                "denominator": float(row["denominator"]),
+                "data_status": status,
+                "weak_layers": weak,
+                "layers_used": list(layers),
+                "method": row["method"],
+                "note": row["note"],
+                "scenario": dataset.scenario_name,
+            }
+        )
+    # district row of a per-township indicator without unit list: name failing townships
+    if ind.per_township and rows and rows[0]["scope"] == "district" and result.available:
+        kind_lists_units = ind.kind in ("per_capita", "feature_count")
+        if kind_lists_units:
+            rows[0]["failing_units"] = [r["scope_name"] for r in rows[1:] if r["met"] is False]
+            rows[0]["n_failing"] = len(rows[0]["failing_units"])
+    return rows
+
+
+def resolve_targets(dataset: Dataset, targets: TargetsFile | str | Path | None) -> TargetsFile:
+    """The targets to evaluate: a file / object / the bundled one, with the dataset's overrides.
+
+    Parameters
+    ----------
+    dataset
+        Its ``params.target_overrides`` are applied over the targets.
+    targets
+        A :class:`TargetsFile`, a path to a targets YAML, or ``None`` for the bundled file.
+
+    Raises
+    ------
+    TargetsError
+        For a bad file or override (names file, indicator and key).
+    """
+    base = targets if isinstance(targets, TargetsFile) else load_targets(targets)
+    return apply_overrides(base, dataset.params.target_overrides)
+
+
+def evaluate(
+    dataset: Dataset,
+    targets: TargetsFile | str | Path | None = None,
+    scenario: Any = None,
+    *,
+    graph: WalkGraph | None = None,
+    indicators: list[str] | None = None,
+) -> pd.DataFrame:
+    """Evaluate every plan indicator: value, target, met, shortfall, per district and township.
+
+    Parameters
+    ----------
+    dataset
+        The dataset (bundled, imported, or already scenario-applied).
+    targets
+        Targets file (object or path); ``None`` = the bundled ``targets.yaml``. The
+        dataset's ``params.target_overrides`` are applied over it.
+    scenario
+        A :class:`qjgeo.scenario.Scenario` or a path to a scenario file, applied to the
+        dataset first (``qjgeo.scenario.apply``).
+    graph
+        Walking network for the access-based indicators; ``None`` = straight line × the
+        detour factor (the ``method`` column says which).
+    indicators
+        Only these indicator ids (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator and scope, columns :data:`RESULT_COLUMNS`. ``scope`` is
+        ``"district"`` or a township's 9-digit code; ``met`` is ``None`` where nothing can
+        be measured; ``data_status`` says whether the number rests on estimated or sample
+        data (``weak_layers`` names those layers).
+
+    Raises
+    ------
+    TargetsError
+        If the targets file or an override is invalid.
+    KeyError
+        If ``indicators`` names an unknown id.
+    """
+    if scenario is not None:
+        from qjgeo.scenario import apply, load_scenario
+
+        if isinstance(scenario, str | Path):
+            scenario = load_scenario(scenario)
+        dataset = apply(dataset, scenario)
+    resolved = resolve_targets(dataset, targets)
+    chosen = (
+        resolved.indicators if indicators is None else tuple(resolved.get(i) for i in indicators)
+    )
+    cache: MetricCache = {}
+    rows: list[dict[str, Any]] = []
+    for ind in chosen:
+        result = METRICS[ind.kind](
+            dataset, params=ind.params, per_township=ind.per_township, graph=graph, cache=cache
+        )
+        rows.extend(_indicator_rows(dataset, ind, result))
+    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    frame["met"] = frame["met"].astype(object)
+    return frame
