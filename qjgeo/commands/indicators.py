@@ -1,0 +1,163 @@
+"""``qjgeo indicators``: which plan targets are met, where, and by how much they are missed."""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from qjgeo.commands._common import DataOption, emit_frame, fail, open_dataset
+
+#: Chinese headers of the xlsx export (column → header).
+HEADERS_ZH: dict[str, str] = {
+    "id": "指标编号",
+    "plan_id": "规划指标",
+    "part": "类别",
+    "section": "规划条款",
+    "title_zh": "指标",
+    "title_en": "Indicator",
+    "kind": "计算方式",
+    "scope": "范围代码",
+    "scope_name": "范围",
+    "value": "现状值",
+    "unit": "单位",
+    "op": "比较",
+    "target": "目标值",
+    "met": "是否达标",
+    "shortfall": "差距（英文）",
+    "shortfall_zh": "差距",
+    "shortfall_en": "Shortfall",
+    "shortfall_n": "差距数量",
+    "failing_units": "未达标单元",
+    "n_failing": "未达标单元数",
+    "numerator": "分子",
+    "denominator": "分母",
+    "data_status": "数据状态",
+    "weak_layers": "估算/示例数据图层",
+    "layers_used": "使用图层",
+    "method": "距离方法",
+    "note": "说明",
+    "scenario": "情景",
+}
+
+TABLE_COLUMNS = ["id", "scope_name", "value", "unit", "op", "target", "met", "shortfall_zh"]
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class IndicatorFormat(StrEnum):
+    """Output formats of ``qjgeo indicators``."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists joined with '; ' (for CSV / xlsx / table)."""
+    out = frame.copy()
+    for col in ("failing_units", "weak_layers", "layers_used"):
+        if col in out.columns:
+            out[col] = out[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+    return out
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell value that a spreadsheet will not run as a formula (``'=…`` stays text)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def write_xlsx(frame: pd.DataFrame, path: Path) -> None:
+    """Write the indicator table to an .xlsx file with Chinese headers and no live formulas.
+
+    Parameters
+    ----------
+    frame
+        The :func:`qjgeo.indicators.evaluate` result.
+    path
+        Destination file.
+    """
+    from openpyxl import Workbook
+
+    flat = _flat(frame)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "指标"
+    ws.append([HEADERS_ZH.get(c, c) for c in flat.columns])
+    for row in flat.itertuples(index=False):
+        ws.append([safe_cell(v.item() if hasattr(v, "item") else v) for v in row])
+    ws.freeze_panes = "C2"
+    wb.save(path)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``indicators`` command."""
+
+    @app.command("indicators")
+    def indicators_command(
+        data: DataOption = None,
+        scenario: Annotated[
+            Path | None, typer.Option("--scenario", help="Scenario YAML applied first.")
+        ] = None,
+        township: Annotated[
+            str | None,
+            typer.Option("--township", help="Only the rows of this township (9-digit code)."),
+        ] = None,
+        targets: Annotated[
+            Path | None,
+            typer.Option("--targets", help="Targets YAML (default: the bundled plan targets)."),
+        ] = None,
+        fmt: Annotated[
+            IndicatorFormat, typer.Option("--format", help="table, csv, json or xlsx")
+        ] = IndicatorFormat.table,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Write to this file instead of stdout.")
+        ] = None,
+    ) -> None:
+        """Each plan target: value, target, met, shortfall, per district and township."""
+        from qjgeo.indicators import TargetsError, evaluate
+
+        dataset = open_dataset(data)
+        scn = None
+        if scenario is not None:
+            from qjgeo.scenario import ScenarioError, load_scenario
+
+            try:
+                scn = load_scenario(scenario)
+            except ScenarioError as exc:
+                fail(str(exc))
+        try:
+            frame = evaluate(dataset, targets=targets, scenario=scn)
+        except TargetsError as exc:
+            fail(str(exc))
+        except ValueError as exc:  # ScenarioError and other bad input, named by the message
+            fail(str(exc))
+        if township is not None:
+            codes = [s for s in dict.fromkeys(frame["scope"]) if s != "district"]
+            if township not in codes:
+                fail(f"--township {township!r}: no such township (known: {', '.join(codes)})")
+            frame = frame.loc[frame["scope"] == township].reset_index(drop=True)
+        if fmt is IndicatorFormat.xlsx:
+            if out is None:
+                fail("--format xlsx needs --out FILE.xlsx")
+            write_xlsx(frame, out)
+            typer.echo(f"wrote {out}")
+            return
+        if fmt is IndicatorFormat.json:
+            emit_frame(frame, "json", out)
+        elif fmt is IndicatorFormat.csv:
+            emit_frame(_flat(frame), "csv", out)
+        else:
+            table = frame[TABLE_COLUMNS].copy()
+            table["value"] = table["value"].round(2)
+            table["met"] = table["met"].map({True: "✔", False: "✘"}).fillna("–")
+            emit_frame(table, "table", out)
