@@ -1,0 +1,1 @@
+"""Bring real data in: read a ledger, map its columns, locate, validate, commit."""

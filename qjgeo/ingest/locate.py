@@ -1,0 +1,491 @@
+"""Put ledger rows on the map: parse coordinates, convert them to WGS84, or place by village.
+
+* Coordinates are parsed leniently (full-width digits, ``113.6°``, a combined ``经纬度`` cell)
+  and converted from the system the planner states (WGS84 / CGCS2000 / GCJ-02 / BD-09) with
+  :func:`qjgeo.crs.convert`.
+* :func:`guess_coordinate_system` checks the statement: it counts how many points fall inside
+  the district (buffered by :data:`DISTRICT_BUFFER_M`) under every reading -- as stated, as
+  each other system, and with longitude and latitude swapped -- and names a reading that puts
+  clearly more points inside (at least :data:`GUESS_MIN_GAIN` of the points and 2 points more).
+  GCJ-02 and BD-09 shift points in Qujiang by about 0.5--1 km, so the check can only tell
+  these systems apart through points near the district edge; it reliably catches swapped
+  columns and wholly wrong systems (projected metres, another province).
+* Rows without coordinates are placed at their village or community point: by 12-digit code,
+  then by name normalised with :func:`normalise_village_name` (``群星村村民委员会`` →
+  ``群星村``), restricted to the row's township when one is given. A near-miss name is only
+  *proposed* (the row is rejected with "did you mean …?"); nothing is placed by a guess.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from qjgeo.catalog import Dataset
+from qjgeo.crs import METRIC_CRS, WGS84_CRS, convert
+
+#: Buffer around the district outline within which points count as "in the district".
+DISTRICT_BUFFER_M: Final[float] = 1000.0
+#: Share of points another reading must add to be named by :func:`guess_coordinate_system`.
+GUESS_MIN_GAIN: Final[float] = 0.2
+#: Lowest rapidfuzz score (0--100) at which a village name is proposed.
+FUZZY_MIN_SCORE: Final[float] = 60.0
+
+_VILLAGE_SUFFIXES: Final[tuple[str, ...]] = (
+    "社区居民委员会",
+    "村民委员会",
+    "居民委员会",
+    "村委会",
+    "居委会",
+    "村委",
+    "居委",
+)
+_TOWNSHIP_SUFFIXES: Final[tuple[str, ...]] = (
+    "街道办事处",
+    "人民政府",
+    "街道办",
+    "街道",
+    "镇",
+    "乡",
+)
+_NUMBER: Final = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+")
+_SYSTEM_NAMES: Final[dict[str, str]] = {
+    "wgs84": "WGS84",
+    "cgcs2000": "CGCS2000",
+    "gcj02": "GCJ-02 (Amap/Tencent)",
+    "bd09": "BD-09 (Baidu)",
+}
+
+
+def _nfkc(values: pd.Series) -> pd.Series:
+    return values.fillna("").astype(str).map(lambda v: unicodedata.normalize("NFKC", v).strip())
+
+
+def normalise_village_name(name: str) -> str:
+    """Normalise a village or community name for matching.
+
+    Strips white space and the committee suffixes (村民委员会, 社区居民委员会, 居民委员会,
+    村委会, 居委会 …), so ``"群星村村民委员会"``, ``"群星村委会"`` and ``" 群星村 "`` all give
+    ``"群星村"``; ``"小坑社区居民委员会"`` gives ``"小坑社区"``.
+
+    Parameters
+    ----------
+    name
+        A village or community name as written in a ledger.
+
+    Returns
+    -------
+    str
+        The normalised name.
+    """
+    text = "".join(unicodedata.normalize("NFKC", str(name)).split())
+    for suffix in _VILLAGE_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+            if suffix == "社区居民委员会":
+                text += "社区"
+            elif suffix in {"村委会", "村委"} and not text.endswith("村"):
+                text += "村"
+            break
+    return text
+
+
+def village_core(name: str) -> str:
+    """The village name without its 村 / 社区 ending (``群星村`` → ``群星``), for a second match."""
+    text = normalise_village_name(name)
+    for suffix in ("社区", "村"):
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+def normalise_township_name(name: str) -> str:
+    """Township name without 镇 / 街道 / 乡 (``马坝镇`` → ``马坝``), for matching."""
+    text = "".join(unicodedata.normalize("NFKC", str(name)).split())
+    for suffix in _TOWNSHIP_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parse text cells as numbers, leniently.
+
+    Full-width digits and separators are normalised; thousands separators and a trailing unit
+    (``"80个"``, ``"113.6°"``) are tolerated; the first number in the cell is taken.
+
+    Parameters
+    ----------
+    values
+        Text cells.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The numbers (NaN where blank or unreadable) and a mask of cells that were not blank
+        but held no number (junk).
+    """
+    text = _nfkc(values).str.replace(",", "", regex=False)
+    blank = (text == "").to_numpy()
+    exact = pd.to_numeric(text.where(~blank, None), errors="coerce")
+    found = text.str.extract(f"^\\s*({_NUMBER.pattern})", expand=False)
+    numbers = exact.where(exact.notna(), pd.to_numeric(found, errors="coerce"))
+    out = np.array(numbers.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    out[~np.isfinite(out)] = np.nan
+    return out, np.isnan(out) & ~blank
+
+
+def split_lonlat(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Split combined ``"113.6,24.7"`` cells into longitude and latitude text."""
+    text = _nfkc(values)
+    parts = text.str.extractall(f"({_NUMBER.pattern})")[0].unstack()
+    lon = parts[0].reindex(text.index) if 0 in parts.columns else pd.Series("", index=text.index)
+    lat = parts[1].reindex(text.index) if 1 in parts.columns else pd.Series("", index=text.index)
+    return lon.fillna("").astype(object), lat.fillna("").astype(object)
+
+
+def to_wgs84(lon: np.ndarray, lat: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """Convert lon/lat stated in ``crs`` (wgs84, cgcs2000, gcj02, bd09) to WGS84; NaN kept."""
+    out_lon = np.full(lon.shape, np.nan)
+    out_lat = np.full(lat.shape, np.nan)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if ok.any():
+        out_lon[ok], out_lat[ok] = convert(lon[ok], lat[ok], crs, "wgs84")
+    return out_lon, out_lat
+
+
+def district_area(dataset: Dataset, buffer_m: float = DISTRICT_BUFFER_M) -> shapely.Geometry | None:
+    """The district outline (WGS84) grown by ``buffer_m``, or ``None`` without one.
+
+    Falls back to the union of the township polygons when there is no district layer.
+    """
+    for layer_id in ("district", "township"):
+        if dataset.has(layer_id) and len(dataset.layer(layer_id)):
+            metric = dataset.metric(layer_id)
+            area = shapely.union_all(np.asarray(metric.geometry.array)).buffer(buffer_m)
+            return gpd.GeoSeries([area], crs=METRIC_CRS).to_crs(WGS84_CRS).iloc[0]
+    return None
+
+
+def inside_share(area: shapely.Geometry, lon: np.ndarray, lat: np.ndarray) -> float:
+    """Share of the finite points lying inside ``area`` (0 when there are none)."""
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        return 0.0
+    return float(shapely.contains_xy(area, lon[ok], lat[ok]).mean())
+
+
+@dataclass(frozen=True)
+class SystemGuess:
+    """What :func:`guess_coordinate_system` found.
+
+    Attributes
+    ----------
+    stated
+        The system the planner stated.
+    likely
+        The reading putting most points in the district (``"swapped"`` for lon/lat swapped),
+        or ``None`` when the statement looks right or there is nothing to judge.
+    shares
+        Share of points inside the district under each reading.
+    message
+        A planner-readable warning, ``""`` when none.
+    """
+
+    stated: str
+    likely: str | None
+    shares: dict[str, float]
+    message: str
+
+
+def guess_coordinate_system(
+    area: shapely.Geometry | None, lon: np.ndarray, lat: np.ndarray, stated: str
+) -> SystemGuess:
+    """Check whether points stated in one system look like another, or have lon/lat swapped.
+
+    Parameters
+    ----------
+    area
+        The district (buffered), in WGS84; ``None`` skips the check.
+    lon, lat
+        The coordinates as written in the ledger (before conversion); NaN for missing.
+    stated
+        The system the planner stated (``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``).
+
+    Returns
+    -------
+    SystemGuess
+        The shares per reading and, when one reading beats the stated one by at least
+        :data:`GUESS_MIN_GAIN` of the points (and two points), a warning naming it.
+    """
+    stated_n = "wgs84" if stated == "cgcs2000" else stated
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if area is None or ok.sum() == 0:
+        return SystemGuess(stated, None, {}, "")
+    x, y = lon[ok], lat[ok]
+    shares: dict[str, float] = {}
+    for system in ("wgs84", "gcj02", "bd09"):
+        shares[system] = inside_share(area, *to_wgs84(x, y, system))
+    shares["swapped"] = max(
+        inside_share(area, *to_wgs84(y, x, s)) for s in ("wgs84", "gcj02", "bd09")
+    )
+    base = shares[stated_n]
+    best = max(shares, key=lambda k: (shares[k], k == stated_n))
+    gain = shares[best] - base
+    if best == stated_n or gain < GUESS_MIN_GAIN or gain * len(x) < 2:
+        message = ""
+        if base == 0 and len(x) >= 1 and (np.abs(x) > 180).any():
+            message = (
+                "the coordinates are not degrees (values above 180): they may be projected "
+                "metres; convert them to longitude/latitude first"
+            )
+        return SystemGuess(stated, None, shares, message)
+    if best == "swapped":
+        message = (
+            f"longitude and latitude look swapped: {shares['swapped']:.0%} of the points fall "
+            f"in the district when swapped, {base:.0%} as given; check the column mapping"
+        )
+    else:
+        message = (
+            f"the points look like {_SYSTEM_NAMES[best]}, not {_SYSTEM_NAMES[stated]}: "
+            f"{shares[best]:.0%} fall in the district read as {_SYSTEM_NAMES[best]}, "
+            f"{base:.0%} as stated"
+        )
+    return SystemGuess(stated, best, shares, message)
+
+
+@dataclass(frozen=True)
+class VillagePlacement:
+    """Where :func:`place_by_village` put each row (index aligned with the input).
+
+    Attributes
+    ----------
+    lon, lat
+        WGS84 position of the village point; NaN when not placed.
+    village_code
+        12-digit code of the matched village ("" when none).
+    township_code
+        9-digit code of its township ("" when none).
+    located_by
+        ``"village_code"``, ``"village_name"`` or ``""``.
+    problem
+        Why a row with a village given could not be placed ("" otherwise).
+    proposal
+        A proposed village name for near misses ("" otherwise); never applied.
+    proposal_code
+        The proposed village's code.
+    score
+        The proposal's similarity score (0--100).
+    """
+
+    lon: np.ndarray
+    lat: np.ndarray
+    village_code: pd.Series
+    township_code: pd.Series
+    located_by: pd.Series
+    problem: pd.Series
+    proposal: pd.Series
+    proposal_code: pd.Series
+    score: np.ndarray
+
+
+def resolve_township(dataset: Dataset, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Turn township cells (a 9/12-digit code, ``马坝镇`` or ``马坝``) into 9-digit codes.
+
+    Parameters
+    ----------
+    dataset
+        Supplies the township layer (names and codes).
+    values
+        Text cells naming townships.
+
+    Returns
+    -------
+    tuple of pandas.Series
+        The 9-digit codes (``""`` when blank or unknown) and a mask of cells that were given
+        but not recognised.
+    """
+    text = _nfkc(values)
+    codes = pd.Series("", index=values.index, dtype=object)
+    digits = text.str.fullmatch(r"\d{9}(\d{3})?")
+    codes[digits] = text[digits].str[:9]
+    if dataset.has("township"):
+        towns = dataset.layer("township")
+        by_name = {
+            **{str(n): str(c) for n, c in zip(towns["name"], towns["code9"], strict=True)},
+            **{
+                normalise_township_name(n): str(c)
+                for n, c in zip(towns["name"], towns["code9"], strict=True)
+            },
+        }
+        named = ~digits & (text != "")
+        looked = text[named].map(
+            lambda v: by_name.get(v) or by_name.get(normalise_township_name(v))
+        )
+        codes[named] = looked.fillna("").astype(object)
+        known = set(towns["code9"].astype(str))
+        codes[digits] = codes[digits].where(codes[digits].isin(known), "")
+    unknown = (text != "") & (codes == "")
+    return codes, unknown
+
+
+def place_by_village(
+    dataset: Dataset,
+    codes: pd.Series,
+    names: pd.Series,
+    township_codes: pd.Series,
+) -> VillagePlacement:
+    """Place rows at their village or community point, by code, then by normalised name.
+
+    Parameters
+    ----------
+    dataset
+        Supplies the village layer (codes, names, points).
+    codes
+        12-digit village codes as text ("" when absent).
+    names
+        Village or community names as text ("" when absent).
+    township_codes
+        The rows' 9-digit township codes ("" when unknown); a name is matched within its
+        township when given, else across the district (and refused when ambiguous).
+
+    Returns
+    -------
+    VillagePlacement
+        Positions for the rows that could be placed, reasons for those that could not, and
+        proposals (not applied) for near-miss names.
+    """
+    index = codes.index
+    n = len(index)
+    lon = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    vcode = pd.Series("", index=index, dtype=object)
+    tcode = pd.Series("", index=index, dtype=object)
+    how = pd.Series("", index=index, dtype=object)
+    problem = pd.Series("", index=index, dtype=object)
+    proposal = pd.Series("", index=index, dtype=object)
+    proposal_code = pd.Series("", index=index, dtype=object)
+    score = np.zeros(n)
+    code_text = _nfkc(codes)
+    name_text = _nfkc(names)
+    if not dataset.has("village") or len(dataset.layer("village")) == 0:
+        asked = (code_text != "") | (name_text != "")
+        problem[asked] = "no village layer in the dataset to place the row by village"
+        return VillagePlacement(
+            lon, lat, vcode, tcode, how, problem, proposal, proposal_code, score
+        )
+
+    villages = dataset.layer("village")
+    v_code = villages["code12"].astype(str).to_numpy()
+    v_town = villages["township_code"].astype(str).to_numpy()
+    v_lon = shapely.get_x(np.asarray(villages.geometry.array))
+    v_lat = shapely.get_y(np.asarray(villages.geometry.array))
+    v_name = villages["name"].astype(str).to_numpy()
+    v_norm = np.array([normalise_village_name(v) for v in v_name], dtype=object)
+    v_core = np.array([village_core(v) for v in v_name], dtype=object)
+    code_pos = pd.Series(np.arange(len(v_code)), index=v_code)
+    code_pos = code_pos[~code_pos.index.duplicated()]
+
+    # 1. by code
+    pos = code_text.map(code_pos)
+    by_code = pos.notna().to_numpy()
+    if by_code.any():
+        p = pos[by_code].astype(int).to_numpy()
+        lon[by_code], lat[by_code] = v_lon[p], v_lat[p]
+        vcode[by_code] = v_code[p]
+        tcode[by_code] = v_town[p]
+        how[by_code] = "village_code"
+    bad_code = (code_text != "").to_numpy() & ~by_code
+
+    # 2. by normalised name (then by core name), within the township when known
+    todo = ~by_code & (name_text != "").to_numpy()
+    if todo.any():
+        rows = np.flatnonzero(todo)
+        norm = np.array(
+            [normalise_village_name(v) for v in name_text.to_numpy()[rows]], dtype=object
+        )
+        core = np.array([village_core(v) for v in name_text.to_numpy()[rows]], dtype=object)
+        towns = _nfkc(township_codes).to_numpy()[rows]
+        for key_rows, key_villages in ((norm, v_norm), (core, v_core)):
+            lookup = pd.DataFrame(
+                {"key": key_villages, "pos": np.arange(len(v_code)), "town": v_town}
+            )
+            for j, row in enumerate(rows.tolist()):
+                if how.iat[row]:
+                    continue
+                hits = lookup[lookup["key"] == key_rows[j]]
+                if towns[j]:
+                    hits = hits[hits["town"] == towns[j]]
+                if len(hits) == 1:
+                    hit = int(hits["pos"].iloc[0])
+                    lon[row], lat[row] = v_lon[hit], v_lat[hit]
+                    vcode.iat[row] = v_code[hit]
+                    tcode.iat[row] = v_town[hit]
+                    how.iat[row] = "village_name"
+                    problem.iat[row] = ""
+                elif len(hits) > 1 and not problem.iat[row]:
+                    problem.iat[row] = (
+                        f"village name {name_text.iat[row]!r} is ambiguous (in "
+                        f"{len(hits)} townships); add the township column"
+                    )
+        _propose(name_text, rows, towns, how, problem, proposal, proposal_code, score,
+                 v_name, v_norm, v_code, v_town)  # fmt: skip
+    for row in np.flatnonzero(bad_code & (how == "").to_numpy()).tolist():
+        if not problem.iat[row]:
+            problem.iat[row] = f"village code {code_text.iat[row]!r} not found"
+    return VillagePlacement(lon, lat, vcode, tcode, how, problem, proposal, proposal_code, score)
+
+
+def _propose(
+    name_text: pd.Series,
+    rows: np.ndarray,
+    towns: np.ndarray,
+    how: pd.Series,
+    problem: pd.Series,
+    proposal: pd.Series,
+    proposal_code: pd.Series,
+    score: np.ndarray,
+    v_name: np.ndarray,
+    v_norm: np.ndarray,
+    v_code: np.ndarray,
+    v_town: np.ndarray,
+) -> None:
+    """Fill proposals (never applied) for names that matched nothing."""
+    from rapidfuzz import fuzz, process
+
+    for j, row in enumerate(rows.tolist()):
+        if how.iat[row] or problem.iat[row]:
+            continue
+        given = str(name_text.iat[row])
+        key = normalise_village_name(given)
+        found = None
+        in_town = bool(towns[j])
+        pools = [np.flatnonzero(v_town == towns[j])] if in_town else []
+        pools.append(np.arange(len(v_name)))
+        for pool in pools:
+            found = process.extractOne(
+                key, list(v_norm[pool]), scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE
+            )
+            if found is not None:
+                found = (found[0], found[1], int(pool[found[2]]))
+                break
+            in_town = False
+        if found is None:
+            problem.iat[row] = f"village name {given!r} not found"
+            continue
+        p = found[2]
+        where = "" if in_town or not towns[j] else " in the township given"
+        proposal.iat[row] = str(v_name[p])
+        proposal_code.iat[row] = str(v_code[p])
+        score[row] = float(found[1])
+        problem.iat[row] = (
+            f"village name {given!r} not found{where}; did you mean {v_name[p]} "
+            f"(township {v_town[p]})?"
+        )
