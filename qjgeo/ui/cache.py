@@ -1,0 +1,171 @@
+"""The app's one cache boundary: every cached computation, keyed on hashable inputs only.
+
+Keys are the dataset directory and a fingerprint of its files (name, size, mtime), the
+scenario's YAML text and plain parameters — never a session's state. Datasets are shared
+through ``st.cache_resource`` and are read-only by design (``Dataset`` is frozen; derive, never
+mutate); everything else goes through ``st.cache_data``, which hands each session its own copy.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from qjgeo import Dataset, load_dataset
+from qjgeo.catalog import DEFAULT_DATA_DIR
+
+#: Environment variable naming the dataset directory the app uses (default: bundled layers/).
+DATA_ENV = "QJGEO_DATA"
+#: Environment variable naming the scenario directory (default: the repo's scenarios/).
+SCENARIOS_ENV = "QJGEO_SCENARIOS"
+#: Environment variable holding a Tianditu key (the Tianditu basemap is offered only with it).
+TIANDITU_ENV = "QJGEO_TIANDITU_KEY"
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+
+
+def data_dir() -> Path:
+    """The dataset directory: ``$QJGEO_DATA`` or the bundled ``layers/``."""
+    env = os.environ.get(DATA_ENV)
+    return Path(env).resolve() if env else DEFAULT_DATA_DIR
+
+
+def scenarios_dir() -> Path:
+    """The scenario directory: ``$QJGEO_SCENARIOS`` or the repository's ``scenarios/``."""
+    env = os.environ.get(SCENARIOS_ENV)
+    return Path(env).resolve() if env else REPO_DIR / "scenarios"
+
+
+def tianditu_key() -> str | None:
+    """The Tianditu key from ``$QJGEO_TIANDITU_KEY`` (``None`` when unset)."""
+    return os.environ.get(TIANDITU_ENV) or None
+
+
+def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of every file of a directory (a cache key)."""
+    if not directory.is_dir():
+        return ()
+    out = []
+    for p in sorted(directory.iterdir()):
+        if p.is_file():
+            st_ = p.stat()
+            out.append((p.name, st_.st_size, st_.st_mtime_ns))
+    return tuple(out)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _load(path: str, key: tuple[tuple[str, int, int], ...]) -> Dataset:
+    del key  # part of the cache key only
+    return load_dataset(path)
+
+
+def dataset(directory: Path) -> Dataset:
+    """The validated dataset of a directory (shared, read-only; reloaded when files change)."""
+    return _load(str(directory), fingerprint(directory))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _scenario_dataset(
+    path: str, key: tuple[tuple[str, int, int], ...], yaml_text: str, sc_dir: str
+) -> Dataset:
+    from qjgeo.scenario import apply, scenario_from_yaml
+
+    base = _load(path, key)
+    return apply(base, scenario_from_yaml(yaml_text, source="<app>"), scenarios_dir=sc_dir)
+
+
+def scenario_dataset(directory: Path, yaml_text: str | None, sc_dir: Path) -> Dataset:
+    """The dataset with a scenario applied (``None`` → the baseline). Shared, read-only."""
+    if not yaml_text:
+        return dataset(directory)
+    return _scenario_dataset(str(directory), fingerprint(directory), yaml_text, str(sc_dir))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _indicators(path: str, key: Any, yaml_text: str | None, sc_dir: str) -> pd.DataFrame:
+    from qjgeo.indicators import evaluate
+
+    return evaluate(scenario_dataset(Path(path), yaml_text, Path(sc_dir)))
+
+
+def indicators(directory: Path, yaml_text: str | None, sc_dir: Path) -> pd.DataFrame:
+    """``qjgeo.indicators.evaluate`` of the dataset (with the scenario applied)."""
+    return _indicators(str(directory), fingerprint(directory), yaml_text, str(sc_dir))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _gaps(
+    path: str,
+    key: Any,
+    yaml_text: str | None,
+    sc_dir: str,
+    facility_type: str,
+    threshold_m: float | None,
+    age_bands: tuple[str, ...] | None,
+) -> Any:
+    from qjgeo.gaps import compute_gaps
+
+    ds = scenario_dataset(Path(path), yaml_text, Path(sc_dir))
+    return compute_gaps(
+        ds, facility_type, threshold_m=threshold_m, age_bands=list(age_bands) if age_bands else None
+    )
+
+
+def gaps(
+    directory: Path,
+    yaml_text: str | None,
+    sc_dir: Path,
+    facility_type: str,
+    threshold_m: float | None = None,
+    age_bands: tuple[str, ...] | None = None,
+) -> Any:
+    """``qjgeo.gaps.compute_gaps`` for one facility type (a ``GapResult``)."""
+    return _gaps(
+        str(directory),
+        fingerprint(directory),
+        yaml_text,
+        str(sc_dir),
+        facility_type,
+        threshold_m,
+        age_bands,
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _surface(
+    path: str, key: Any, yaml_text: str | None, sc_dir: str, facility_type: str, threshold_m: Any
+) -> Any:
+    from qjgeo.gaps import gap_surface
+
+    ds = scenario_dataset(Path(path), yaml_text, Path(sc_dir))
+    return gap_surface(ds, facility_type, threshold_m=threshold_m)
+
+
+def surface(
+    directory: Path,
+    yaml_text: str | None,
+    sc_dir: Path,
+    facility_type: str,
+    threshold_m: float | None = None,
+) -> Any:
+    """``qjgeo.gaps.gap_surface`` hexagons for one facility type."""
+    return _surface(
+        str(directory), fingerprint(directory), yaml_text, str(sc_dir), facility_type, threshold_m
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _compare(path: str, key: Any, yaml_text: str, sc_dir: str) -> Any:
+    from qjgeo.scenario import compare
+
+    base = dataset(Path(path))
+    return compare(base, scenario_dataset(Path(path), yaml_text, Path(sc_dir)))
+
+
+def compare(directory: Path, yaml_text: str, sc_dir: Path) -> Any:
+    """``qjgeo.scenario.compare`` of the baseline and the scenario."""
+    return _compare(str(directory), fingerprint(directory), yaml_text, str(sc_dir))

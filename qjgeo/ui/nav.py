@@ -1,0 +1,57 @@
+"""Navigation: the pages of the app, their titles in the session's language, and the URL."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+import streamlit as st
+
+from qjgeo.ui import state, widgets
+from qjgeo.ui.state import Ctx
+
+#: page id (URL path) → (module under qjgeo.ui.pages, title key, icon)
+PAGES: dict[str, tuple[str, str, str]] = {
+    "map": ("map_page", "nav_map", ":material/map:"),
+    "indicators": ("indicators", "nav_indicators", ":material/checklist:"),
+    "gaps": ("gaps", "nav_gaps", ":material/crisis_alert:"),
+    "scenarios": ("scenarios", "nav_scenarios", ":material/alt_route:"),
+    "import": ("import_page", "nav_import", ":material/upload_file:"),
+    "export": ("export_page", "nav_export", ":material/download:"),
+    "guide": ("guide", "nav_guide", ":material/menu_book:"),
+}
+
+
+def start() -> Ctx:
+    """Read the URL into the session (first run), draw the sidebar, load the data."""
+    state.init_state()
+    widgets.sidebar()
+    return state.build_ctx()
+
+
+def _runner(page_id: str, ctx: Ctx) -> Callable[[], None]:
+    module = importlib.import_module(f"qjgeo.ui.pages.{PAGES[page_id][0]}")
+
+    def run() -> None:
+        state.write_query_params(page_id)
+        module.render(ctx)
+
+    run.__name__ = f"page_{page_id}"
+    return run
+
+
+def pages(ctx: Ctx) -> list[st.Page]:
+    """The ``st.Page`` list; the ``page`` query parameter picks the default page."""
+    requested = st.query_params.get("page", "map")
+    if requested not in PAGES:
+        requested = "map"
+    return [
+        st.Page(
+            _runner(pid, ctx),
+            title=ctx.t(title_key),
+            icon=icon,
+            url_path=pid,
+            default=pid == requested,
+        )
+        for pid, (_module, title_key, icon) in PAGES.items()
+    ]

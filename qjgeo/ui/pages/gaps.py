@@ -1,0 +1,156 @@
+"""Gaps (缺口): children beyond walking distance of a facility type, by village and township."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from qjgeo.mapview.build import Overlay, build_map
+from qjgeo.schema import AGE_BANDS
+from qjgeo.ui import cache, state
+from qjgeo.ui.state import Ctx
+from qjgeo.ui.widgets import data_notice, facility_types, show_map
+
+#: Colours of distance bands, nearest first (green → dark red).
+BAND_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000", "#400000")
+
+
+def band_colours(frame: pd.DataFrame) -> dict[str, str]:
+    """Distance band label → colour, ordered by ``band_order``."""
+    bands = frame[["distance_band", "band_order"]].drop_duplicates().sort_values("band_order")
+    return {
+        str(b): BAND_COLOURS[min(int(o), len(BAND_COLOURS) - 1)]
+        for b, o in zip(bands["distance_band"], bands["band_order"], strict=True)
+    }
+
+
+def render(ctx: Ctx) -> None:
+    """Draw the Gaps page."""
+    st.title(ctx.t("gap_title"))
+    st.caption(ctx.t("gap_intro"))
+    types = facility_types(ctx)
+    if not types or not ctx.dataset.has("village"):
+        data_notice(ctx, ctx.dataset.layer_ids)
+        st.info(ctx.t("layer_missing", layer="village" if types else "facility"))
+        return
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        facility = state.bound(
+            st.selectbox, ctx.t("facility_type"), "layer", types, format_func=ctx.title
+        )
+    access = ctx.dataset.params.facility(facility)
+    with c2:
+        bands = st.multiselect(
+            ctx.t("age_band"),
+            list(AGE_BANDS),
+            default=[b for b in access.age_bands if b in AGE_BANDS],
+            format_func=lambda b: f"{AGE_BANDS[b][0]}–{AGE_BANDS[b][1]}",
+            key=f"gap_bands_{facility}",
+        )
+    with c3:
+        threshold = st.number_input(
+            ctx.t("threshold"), min_value=0, max_value=20000, value=0, step=100, key="gap_thr"
+        )
+        st.caption(
+            ctx.t(
+                "threshold_default",
+                urban=f"{access.urban_threshold_m:g}",
+                rural=f"{access.rural_threshold_m:g}",
+            )
+        )
+    data_notice(ctx, ["village", "township", facility])
+    try:
+        res = cache.gaps(
+            ctx.data_dir,
+            ctx.scenario_yaml,
+            ctx.scenarios_dir,
+            facility,
+            float(threshold) or None,
+            tuple(bands) or None,
+        )
+    except Exception as exc:
+        st.error(ctx.t("gap_unavailable", error=str(exc)))
+        return
+
+    d = res.district
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(ctx.t("gap_metric_children", age=res.age_label), f"{d['children']:,.0f}")
+    m2.metric(ctx.t("gap_metric_uncovered"), f"{d['children_uncovered']:,.0f}")
+    share = d.get("share_covered")
+    m3.metric(ctx.t("gap_metric_share"), "–" if share is None or share != share else f"{share:.0%}")
+    m4.metric(ctx.t("gap_metric_villages"), f"{d['villages'] - d['villages_covered']:,}")
+    if res.method == "network":
+        st.caption(ctx.t("gap_method_network"))
+    elif res.method == "no facilities":
+        st.caption(ctx.t("gap_method_none"))
+    else:
+        st.caption(ctx.t("gap_method_straight", detour=res.params_used.get("detour_factor", "")))
+
+    villages = res.villages
+    colours = band_colours(villages)
+    overlays = []
+    if st.checkbox(ctx.t("gap_show_surface"), value=True, key="gap_surface_on"):
+        try:
+            surf = cache.surface(
+                ctx.data_dir,
+                ctx.scenario_yaml,
+                ctx.scenarios_dir,
+                facility,
+                float(threshold) or None,
+            )
+            surf_cols = band_colours(surf)
+            overlays.append(
+                Overlay(
+                    "gap_surface",
+                    ctx.t("gap_surface"),
+                    surf[["distance_band", "distance_m", "children", "geometry"]],
+                    "distance_band",
+                    surf_cols,
+                )
+            )
+        except Exception as exc:
+            st.caption(ctx.t("gap_unavailable", error=str(exc)))
+    shown = villages[
+        ["code12", "name", "township_name", "children", "distance_m", "covered",
+         "children_uncovered", "distance_band", "provenance", "geometry"]
+    ]  # fmt: skip
+    overlays.append(Overlay("gap_villages", ctx.t("gap_villages"), shown, "distance_band", colours))
+    m = build_map(
+        ctx.dataset,
+        layers=["township", facility],
+        basemap=state.get("basemap"),
+        lang=ctx.lang,
+        overlays=overlays,
+        tianditu_key=cache.tianditu_key(),
+    )
+    show_map(m, key="gap_map", returned_objects=[])
+
+    st.subheader(ctx.t("gap_by_township"))
+    towns = res.townships.set_index("name")["children_uncovered"].sort_values(ascending=False)
+    st.bar_chart(towns.rename(ctx.t("gap_metric_uncovered")), horizontal=True)
+
+    st.subheader(ctx.t("gap_worst"))
+    worst = (
+        pd.DataFrame(villages.drop(columns="geometry"))
+        .sort_values(["children_uncovered", "distance_m"], ascending=False)
+        .head(15)
+    )
+    table = pd.DataFrame(
+        {
+            ctx.t("col_village"): worst["name"],
+            ctx.t("col_township"): worst["township_name"],
+            ctx.t("col_urban"): worst["urban"],
+            ctx.t("col_distance_m"): worst["distance_m"].round(0),
+            ctx.t("col_band"): worst["distance_band"],
+            ctx.t("col_children"): worst["children"].round(0),
+            ctx.t("col_uncovered"): worst["children_uncovered"].round(0),
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.download_button(
+        ctx.t("download_csv"),
+        pd.DataFrame(villages.drop(columns="geometry")).to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"gaps-{facility}.csv",
+        mime="text/csv",
+        key="gap_csv",
+    )

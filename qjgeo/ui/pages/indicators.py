@@ -1,0 +1,153 @@
+"""Indicators (指标): the district table (met / not met / shortfall) and township × indicator."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from qjgeo.ui import cache
+from qjgeo.ui.i18n import status_label
+from qjgeo.ui.state import Ctx
+from qjgeo.ui.widgets import data_notice, status_badge
+
+_COLOURS = {"met": "#c8e6c9", "not_met": "#ffcdd2", "na": "#eeeeee"}
+
+
+def _status(met: object) -> str:
+    if met is True:
+        return "met"
+    if met is False:
+        return "not_met"
+    return "na"
+
+
+def status_table(ctx: Ctx, rows: pd.DataFrame) -> pd.DataFrame:
+    """Indicator rows as a display table in the session's language."""
+    title = rows["title_zh"] if ctx.lang == "zh" else rows["title_en"]
+    shortfall = rows["shortfall_zh"] if ctx.lang == "zh" else rows["shortfall_en"]
+    status = rows["met"].map(_status).map({
+        "met": ctx.t("ind_met"), "not_met": ctx.t("ind_not_met"), "na": ctx.t("ind_na"),
+    })  # fmt: skip
+    target = (
+        rows["op"].astype(str) + " " + rows["target"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
+    )
+    return pd.DataFrame(
+        {
+            ctx.t("col_indicator"): title.to_numpy(),
+            ctx.t("col_value"): rows["value"].round(2).to_numpy(),
+            ctx.t("col_unit"): rows["unit"].to_numpy(),
+            ctx.t("col_target"): target.to_numpy(),
+            ctx.t("col_status"): status.to_numpy(),
+            ctx.t("col_shortfall"): shortfall.fillna("").to_numpy(),
+            ctx.t("col_data"): rows["data_status"]
+            .map(lambda s: status_badge(s, ctx.lang))
+            .to_numpy(),
+        }
+    )
+
+
+def render(ctx: Ctx) -> None:
+    """Draw the Indicators page."""
+    st.title(ctx.t("ind_title"))
+    st.caption(ctx.t("ind_intro"))
+    try:
+        table = cache.indicators(ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir)
+    except Exception as exc:
+        data_notice(ctx, ctx.dataset.layer_ids)
+        st.error(ctx.t("not_available", what=str(exc)))
+        return
+    used = sorted({lid for layers in table["layers_used"] for lid in (layers or [])})
+    data_notice(ctx, used)
+
+    sections = ["", *list(dict.fromkeys(table["section"].astype(str)))]
+    section = st.selectbox(
+        ctx.t("ind_filter_section"),
+        sections,
+        format_func=lambda s: s or ctx.t("ind_all"),
+        key="ind_section",
+    )
+    if section:
+        table = table[table["section"].astype(str) == section]
+
+    district = table[table["scope"] == "district"]
+    st.subheader(ctx.t("ind_district"))
+    counts = district["met"].map(_status).value_counts()
+    st.markdown(
+        ctx.t(
+            "ind_count",
+            n=len(district),
+            met=int(counts.get("met", 0)),
+            not_met=int(counts.get("not_met", 0)),
+            na=int(counts.get("na", 0)),
+        )
+    )
+    shown = status_table(ctx, district)
+    st.dataframe(
+        shown.style.apply(
+            lambda col: [
+                f"background-color: {_COLOURS[_status(m)]}" for m in district["met"].tolist()
+            ],
+            subset=[ctx.t("col_status")],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+    st.subheader(ctx.t("ind_matrix"))
+    st.caption(ctx.t("ind_legend"))
+    towns = table[table["scope"] != "district"]
+    if not towns.empty:
+        title_col = "title_zh" if ctx.lang == "zh" else "title_en"
+        status = towns.assign(_s=towns["met"].map(_status))
+        labels = {
+            "met": "✓ " + ctx.t("ind_met"),
+            "not_met": "✗ " + ctx.t("ind_not_met"),
+            "na": "–",
+        }
+        weak = towns["data_status"].isin(["estimated", "sample"])
+        cell = status["_s"].map(labels) + weak.map({True: " *", False: ""})
+        matrix = (
+            status.assign(_cell=cell)
+            .pivot_table(index="scope_name", columns=title_col, values="_cell", aggfunc="first")
+            .fillna("")
+        )
+        inverse = {v: k for k, v in labels.items()}
+
+        def colour(v: str) -> str:
+            key = inverse.get(str(v).removesuffix(" *"), "na")
+            return f"background-color: {_COLOURS[key]}"
+
+        st.dataframe(matrix.style.map(colour), width="stretch")
+        statuses = sorted(set(towns.loc[weak, "data_status"]))
+        if statuses:
+            st.caption("* " + " / ".join(status_label(s, ctx.lang) for s in statuses))
+
+    st.download_button(
+        ctx.t("download_csv"),
+        table.drop(columns=["failing_units", "weak_layers", "layers_used"], errors="ignore")
+        .to_csv(index=False)
+        .encode("utf-8-sig"),
+        file_name="indicators.csv",
+        mime="text/csv",
+        key="ind_csv",
+    )
+    _excel_button(ctx)
+
+
+def _excel_button(ctx: Ctx) -> None:
+    try:
+        from qjgeo.export import excel_report
+    except ImportError:
+        return
+    if st.button(ctx.t("download_excel"), key="ind_excel_prepare"):
+        try:
+            data = excel_report(ctx.dataset)
+        except Exception as exc:
+            st.error(ctx.t("exp_failed", error=str(exc)))
+            return
+        st.download_button(
+            ctx.t("exp_download"),
+            data,
+            file_name="qjgeo-report.xlsx",
+            key="ind_excel",
+        )

@@ -1,0 +1,154 @@
+"""Map (地图): townships coloured by an indicator, every layer toggleable; a township's panel."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from qjgeo.mapview.build import build_map
+from qjgeo.ui import cache, state, widgets
+from qjgeo.ui.state import Ctx
+
+POINT_LAYERS = ("village",)
+
+
+def _choropleth_options(ctx: Ctx) -> tuple[list[str], dict[str, str], pd.DataFrame | None]:
+    """Indicator ids with per-township values (plus child population), and their titles."""
+    titles = {"": ctx.t("choropleth_none"), "_pop_0_14": ctx.t("choropleth_population")}
+    options = ["", "_pop_0_14"]
+    table = None
+    try:
+        table = cache.indicators(ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir)
+    except Exception as exc:  # indicators unavailable for this dataset: the map still works
+        st.caption(ctx.t("not_available", what=str(exc)))
+        return options, titles, None
+    per_town = table[table["scope"] != "district"]
+    for ind_id, group in per_town.groupby("id", sort=False):
+        if group["value"].notna().any():
+            options.append(str(ind_id))
+            row = group.iloc[0]
+            title = row["title_zh"] if ctx.lang == "zh" else row["title_en"]
+            titles[str(ind_id)] = f"{title} ({row['unit']})" if row["unit"] else str(title)
+    return options, titles, table
+
+
+def render(ctx: Ctx) -> None:
+    """Draw the Map page."""
+    st.title(ctx.t("map_title"))
+    st.caption(ctx.t("map_intro"))
+    ds = ctx.dataset
+    facilities = widgets.facility_types(ctx)
+    other = [lid for lid in ds.layer_ids if ds.spec(lid).kind in ("facility", "hazard")]
+    all_layers = [lid for lid in ("township", "village") if ds.has(lid)] + [
+        lid for lid in other if lid not in ("township", "village")
+    ]
+
+    c1, c2 = st.columns([2, 3])
+    with c1:
+        options, titles, table = _choropleth_options(ctx)
+        indicator = state.bound(
+            st.selectbox, ctx.t("choropleth"), "indicator", options, format_func=titles.get
+        )
+        focus = state.bound(
+            st.selectbox,
+            ctx.t("focus_layer"),
+            "layer",
+            facilities or [""],
+            format_func=ctx.title,
+        )
+    with c2:
+        st.markdown(f"**{ctx.t('layers')}**")
+        cols = st.columns(3)
+        shown: list[str] = []
+        for i, lid in enumerate(all_layers):
+            default = lid in ("township", "village") or lid == focus
+            with cols[i % 3]:
+                if st.checkbox(ctx.title(lid), value=default, key=f"lyr_{lid}_{focus}"):
+                    shown.append(lid)
+
+    widgets.data_notice(ctx, shown)
+
+    choropleth = None
+    caption = ""
+    if indicator == "_pop_0_14" and ds.has("township"):
+        tw = ds.layer("township")
+        choropleth = pd.Series(tw["pop_0_14"].to_numpy(), index=tw["code9"].astype(str))
+        caption = titles[indicator]
+    elif indicator and table is not None:
+        rows = table[(table["id"] == indicator) & (table["scope"] != "district")]
+        choropleth = pd.Series(rows["value"].to_numpy(), index=rows["scope"].astype(str))
+        caption = titles.get(indicator, indicator)
+
+    township = state.get("township")
+    m = build_map(
+        ds,
+        choropleth=choropleth,
+        choropleth_title=caption,
+        layers=shown,
+        basemap=state.get("basemap"),
+        lang=ctx.lang,
+        highlight_township=township or None,
+        tianditu_key=cache.tianditu_key(),
+    )
+    st.caption(ctx.t("click_hint"))
+    out = widgets.show_map(m, key="main_map", returned_objects=["last_active_drawing"])
+    clicked = (out.get("last_active_drawing") or {}).get("properties") or {}
+    code = clicked.get("code9") or ""
+    if code and clicked.get("layer") == "township" and code != st.session_state.get("qj_map_last"):
+        st.session_state["qj_map_last"] = code
+        if code != township:
+            state.put("township", code)
+            st.rerun()
+
+    codes, names = widgets.township_options(ctx)
+    township = state.bound(
+        st.selectbox, ctx.t("township"), "township", codes, format_func=names.get
+    )
+    if township:
+        township_panel(ctx, township, names.get(township, township), table, focus)
+
+
+def township_panel(
+    ctx: Ctx, code9: str, name: str, table: pd.DataFrame | None, facility_type: str
+) -> None:
+    """A township's indicators, villages and gaps."""
+    st.subheader(ctx.t("township_panel", name=name))
+    tab1, tab2, tab3 = st.tabs(
+        [
+            ctx.t("township_indicators"),
+            ctx.t("township_villages"),
+            ctx.t("township_gaps", facility=ctx.title(facility_type)),
+        ]
+    )
+    with tab1:
+        if table is not None:
+            from qjgeo.ui.pages.indicators import status_table
+
+            rows = table[table["scope"].astype(str) == code9]
+            st.dataframe(status_table(ctx, rows), hide_index=True, width="stretch")
+    with tab2:
+        if ctx.dataset.has("village"):
+            v = ctx.dataset.layer("village")
+            v = v[v["township_code"].astype(str) == code9]
+            cols = [
+                c
+                for c in ("code12", "name", "unit_type", "urban", "pop_0_14", "provenance")
+                if c in v.columns
+            ]
+            st.dataframe(pd.DataFrame(v[cols]), hide_index=True, width="stretch")
+    with tab3:
+        if facility_type:
+            try:
+                res = cache.gaps(ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility_type)
+            except Exception as exc:
+                st.info(ctx.t("gap_unavailable", error=str(exc)))
+                return
+            v = res.villages
+            v = v[v["township_code"].astype(str) == code9]
+            st.dataframe(
+                pd.DataFrame(
+                    v[["name", "children", "distance_m", "covered", "children_uncovered"]]
+                ).sort_values("children_uncovered", ascending=False),
+                hide_index=True,
+                width="stretch",
+            )

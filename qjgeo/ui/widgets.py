@@ -1,0 +1,119 @@
+"""Widgets shared by the pages: the sidebar, the data-status notice and the map component."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from qjgeo.mapview import localize_map
+from qjgeo.mapview.build import BASEMAPS
+from qjgeo.ui import cache, state
+from qjgeo.ui.i18n import LANGS, status_label, t
+
+LANG_NAMES = {"zh": "中文", "en": "English"}
+
+
+def sidebar() -> None:
+    """Language, scenario and basemap choices (drawn on every page)."""
+    with st.sidebar:
+        lang = state.bound(
+            st.radio,
+            t("language", state.get("lang")),
+            "lang",
+            LANGS,
+            format_func=LANG_NAMES.get,
+            horizontal=True,
+        )
+        stems = ["", *scenario_stems()]
+        state.bound(
+            st.selectbox,
+            t("scenario", lang),
+            "scenario",
+            stems,
+            format_func=lambda s: s or t("baseline", lang),
+        )
+        basemaps = [b for b in BASEMAPS if b != "tianditu" or cache.tianditu_key()]
+        state.bound(
+            st.selectbox,
+            t("basemap", lang),
+            "basemap",
+            basemaps,
+            format_func=lambda b: t(f"basemap_{b}", lang),
+            help=t("basemap_help", lang),
+        )
+
+
+def scenario_stems() -> list[str]:
+    """File stems of the scenario files (readable or not) in the scenario directory."""
+    directory = cache.scenarios_dir()
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p.stem for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+    )
+
+
+def data_notice(ctx: state.Ctx, layer_ids: Iterable[str]) -> None:
+    """A visible warning naming the shown layers that rest on estimated or sample data."""
+    if ctx.scenario_error:
+        st.error(ctx.scenario_error)
+    weak = ctx.dataset.weak_layers(list(layer_ids))
+    if not weak:
+        return
+    parts = [
+        f"{ctx.title(lid)}（{'、'.join(status_label(s, ctx.lang) for s in sorted(kinds))}）"
+        if ctx.lang == "zh"
+        else f"{ctx.title(lid)} ({', '.join(status_label(s, ctx.lang) for s in sorted(kinds))})"
+        for lid, kinds in weak.items()
+    ]
+    sep = "；" if ctx.lang == "zh" else "; "
+    st.warning(ctx.t("notice_weak", layers=sep.join(parts)), icon="⚠️")
+
+
+def status_badge(status: str, lang: str) -> str:
+    """A short text badge for a value's data status ('' for official data)."""
+    if status in ("estimated", "sample"):
+        return f"⚠ {status_label(status, lang)}"
+    return ""
+
+
+def show_map(
+    m: folium.Map,
+    *,
+    key: str,
+    returned_objects: Sequence[str] = ("last_active_drawing",),
+    height: int = 560,
+) -> dict[str, Any]:
+    """Draw a folium map with the app's own copies of Leaflet & co. (no CDN).
+
+    Only ``returned_objects`` trigger a rerun, so panning and zooming do not.
+    """
+    localize_map(m)
+    out = st_folium(
+        m,
+        key=key,
+        height=height,
+        use_container_width=True,
+        returned_objects=list(returned_objects),
+    )
+    return out or {}
+
+
+def facility_types(ctx: state.Ctx) -> list[str]:
+    """Facility layers with access parameters present in the dataset."""
+    return [lid for lid in ctx.dataset.params.access if ctx.dataset.has(lid)]
+
+
+def township_options(ctx: state.Ctx) -> tuple[list[str], dict[str, str]]:
+    """Township codes ('' first = none) and code → display name."""
+    if not ctx.dataset.has("township"):
+        return [""], {"": ctx.t("township_none")}
+    tw = ctx.dataset.layer("township")
+    col = "name_en" if ctx.lang == "en" and "name_en" in tw.columns else "name"
+    names = dict(zip(tw["code9"].astype(str), tw[col].astype(str), strict=True))
+    names[""] = ctx.t("township_none")
+    return ["", *sorted(k for k in names if k)], names
