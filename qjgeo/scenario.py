@@ -980,7 +980,7 @@ class Comparison:
         Scenario names (``"baseline"`` for none).
     indicators
         One row per indicator and scope: ``id, scope, value_a, value_b, delta, met_a,
-        met_b, flipped`` (empty when :mod:`qjgeo.indicators` is not available).
+        met_b, flipped, scope_name`` (from :func:`qjgeo.indicators.evaluate`).
     coverage
         One row per facility type: ``facility_type, children, covered_a, covered_b,
         newly_covered, newly_uncovered, share_a, share_b``.
@@ -1028,32 +1028,22 @@ _VILLAGE_COLUMNS = [
 ]
 
 
-def _indicator_frame(dataset: Dataset, notes: list[str]) -> pd.DataFrame | None:
-    try:
-        from qjgeo import indicators
-    except ImportError:
-        notes.append("indicators: qjgeo.indicators is not available")
-        return None
-    result: Any = indicators.evaluate(dataset)  # type: ignore[attr-defined]
-    frame = getattr(result, "table", None)
-    if frame is None:
-        frame = getattr(result, "frame", result)
-    if callable(frame):
-        frame = frame()
-    if not isinstance(frame, pd.DataFrame):
-        notes.append(f"indicators: unexpected result type {type(result).__name__}")
-        return None
-    return pd.DataFrame(frame)
+def _indicator_frame(dataset: Dataset, graph: WalkGraph | None) -> pd.DataFrame:
+    from qjgeo.indicators import evaluate
+
+    return evaluate(dataset, graph=graph)
 
 
-def _indicator_deltas(a: Dataset, b: Dataset, notes: list[str]) -> pd.DataFrame:
-    fa, fb = _indicator_frame(a, notes), _indicator_frame(b, notes)
-    if fa is None or fb is None:
-        return pd.DataFrame(columns=_INDICATOR_COLUMNS)
-    if "scope" not in fa.columns:
-        fa, fb = fa.assign(scope="district"), fb.assign(scope="district")
-    keep = [c for c in ("id", "scope", "value", "met") if c in fa.columns]
-    merged = fa[keep].merge(fb[keep], on=["id", "scope"], how="outer", suffixes=("_a", "_b"))
+def _indicator_deltas(a: Dataset, b: Dataset, graph: WalkGraph | None) -> pd.DataFrame:
+    fa, fb = _indicator_frame(a, graph), _indicator_frame(b, graph)
+    keep = [c for c in ("id", "scope", "scope_name", "value", "met") if c in fa.columns]
+    merged = fa[keep].merge(
+        fb[[c for c in keep if c != "scope_name"]],
+        on=["id", "scope"],
+        how="outer",
+        suffixes=("_a", "_b"),
+        sort=False,
+    )
     for col in ("value_a", "value_b", "met_a", "met_b"):
         if col not in merged.columns:
             merged[col] = None
@@ -1063,34 +1053,22 @@ def _indicator_deltas(a: Dataset, b: Dataset, notes: list[str]) -> pd.DataFrame:
     met_a = merged["met_a"].astype(object)
     met_b = merged["met_b"].astype(object)
     merged["flipped"] = (met_a.notna() & met_b.notna() & (met_a != met_b)).astype(bool)
-    return merged[_INDICATOR_COLUMNS].reset_index(drop=True)
+    extra = ["scope_name"] if "scope_name" in merged.columns else []
+    return merged[_INDICATOR_COLUMNS + extra].reset_index(drop=True)
 
 
 def _village_coverage(
     dataset: Dataset, facility_type: str, graph: WalkGraph | None
 ) -> pd.DataFrame | None:
-    """Per-village coverage ``code12, name, township_code, children, covered``."""
-    if not dataset.has("village") or not dataset.has(facility_type):
-        return None
-    try:
-        from qjgeo import gaps
-    except ImportError:
-        gaps = None  # type: ignore[assignment]
-    if gaps is not None and hasattr(gaps, "compute_gaps"):
-        result = gaps.compute_gaps(dataset, facility_type, graph=graph)
-        villages = pd.DataFrame(result.villages)
-        if {"code12", "children", "covered"} <= set(villages.columns):
-            cols = [c for c in ("code12", "name", "township_code") if c in villages.columns]
-            out = villages[[*cols, "children", "covered"]].copy()
-            if "name" not in out.columns or "township_code" not in out.columns:
-                base = dataset.layer("village")[["code12", "name", "township_code"]]
-                out = out.drop(columns=[c for c in ("name", "township_code") if c in out]).merge(
-                    base, on="code12", how="left"
-                )
-            return out
-    from qjgeo.siting import village_coverage
+    """Per-village coverage ``code12, name, township_code, children, covered`` (qjgeo.gaps)."""
+    from qjgeo.gaps import GapsUnavailable, compute_gaps
 
-    return village_coverage(dataset, facility_type, graph=graph)
+    try:
+        result = compute_gaps(dataset, facility_type, graph=graph)
+    except GapsUnavailable:
+        return None
+    cols = ["code12", "name", "township_code", "children", "covered"]
+    return pd.DataFrame(result.villages[cols])
 
 
 def compare(
@@ -1118,7 +1096,7 @@ def compare(
         Frames of deltas; ``data_status`` says whether they rest on estimated/sample data.
     """
     notes: list[str] = []
-    indicators = _indicator_deltas(a, b, notes)
+    indicators = _indicator_deltas(a, b, graph)
     if facility_types is None:
         facility_types = [t for t in b.params.access if a.has(t) and b.has(t)]
     cov_rows = []

@@ -1,0 +1,176 @@
+"""``qjgeo site``: recommend sites for new facilities (maximal covering or fewest sites)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import geopandas as gpd
+import pandas as pd
+import typer
+
+from qjgeo.commands._common import (
+    DataOption,
+    TableFormat,
+    emit_frame,
+    fail,
+    frame_records,
+    open_dataset,
+)
+
+
+class SiteMethod(StrEnum):
+    """Solution methods."""
+
+    greedy = "greedy"
+    exact = "exact"
+
+
+class Demand(StrEnum):
+    """What a site covers."""
+
+    children = "children"
+    townships = "townships"
+
+
+def read_candidates(spec: str) -> str | gpd.GeoDataFrame:
+    """``villages``/``seats``/``hex`` as is; else a point file (GeoJSON, GPKG...) or a CSV
+    with ``lon``, ``lat`` columns in WGS84."""
+    if spec in ("villages", "seats", "hex"):
+        return spec
+    path = Path(spec)
+    if not path.is_file():
+        fail(f"--candidates {spec!r}: not villages/seats/hex and no such file")
+    if path.suffix.lower() == ".csv":
+        try:
+            frame = pd.read_csv(path)
+        except (ValueError, UnicodeDecodeError) as exc:
+            fail(f"{path}: not a readable CSV: {exc}")
+        missing = [c for c in ("lon", "lat") if c not in frame.columns]
+        if missing:
+            fail(f"{path}: missing column(s) {', '.join(missing)} (WGS84 lon/lat expected)")
+        lon = pd.to_numeric(frame["lon"], errors="coerce")
+        lat = pd.to_numeric(frame["lat"], errors="coerce")
+        bad = (lon.isna() | lat.isna()).to_numpy().nonzero()[0]
+        if len(bad):
+            row = int(bad[0])
+            fail(
+                f"{path}: row {row + 2}: lon/lat not numbers "
+                f"({frame['lon'].iloc[row]!r}, {frame['lat'].iloc[row]!r})"
+            )
+        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    try:
+        return gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        fail(f"{path}: cannot read candidate sites: {exc}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``site`` command."""
+
+    @app.command("site")
+    def site_command(
+        facility_type: Annotated[
+            str, typer.Option("--type", help="Facility layer id, e.g. childcare, science_venue.")
+        ],
+        k: Annotated[int | None, typer.Option("--k", min=1, help="Number of new sites.")] = None,
+        target_share: Annotated[
+            float | None,
+            typer.Option("--target-share", help="Fewest sites reaching this covered share (0–1)."),
+        ] = None,
+        method: Annotated[
+            SiteMethod, typer.Option("--method", help="greedy or exact (MILP)")
+        ] = SiteMethod.greedy,
+        candidates: Annotated[
+            str,
+            typer.Option(
+                "--candidates", help="villages, seats, hex, or a point file (GeoJSON/GPKG/CSV)."
+            ),
+        ] = "villages",
+        demand: Annotated[
+            Demand,
+            typer.Option(
+                "--demand",
+                help="children (villages within walking distance) or townships "
+                "(a township with ≥ 1 facility counts).",
+            ),
+        ] = Demand.children,
+        time_limit_s: Annotated[
+            float, typer.Option("--time-limit", min=0.1, help="Exact solver limit, seconds.")
+        ] = 30.0,
+        hex_spacing_m: Annotated[
+            float, typer.Option("--hex-spacing", min=50, help="Hex candidate spacing, metres.")
+        ] = 1000.0,
+        fmt: Annotated[
+            TableFormat, typer.Option("--format", help="table, json or csv")
+        ] = TableFormat.table,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="Also write the sites as a scenario YAML file."),
+        ] = None,
+        name: Annotated[
+            str | None, typer.Option("--name", help="Scenario name (default: the file stem).")
+        ] = None,
+        overwrite: Annotated[
+            bool, typer.Option("--overwrite", help="Replace an existing --out file.")
+        ] = False,
+        data: DataOption = None,
+    ) -> None:
+        """Recommend new sites: k sites covering the most children, or the fewest to a target."""
+        from qjgeo.scenario import ScenarioError, save_scenario
+        from qjgeo.siting import recommend_sites, recommendation_to_scenario
+
+        if (k is None) == (target_share is None):
+            fail("give either --k N or --target-share S")
+        if target_share is not None and not 0 < target_share <= 1:
+            fail(f"--target-share must be in (0, 1], got {target_share}")
+        if out is not None and out.exists() and not overwrite:
+            fail(f"{out}: already exists; add --overwrite to replace it")
+        dataset = open_dataset(data)
+        cands = read_candidates(candidates)
+        try:
+            rec = recommend_sites(
+                dataset,
+                facility_type,
+                k=k,
+                target_share=target_share,
+                method=method.value,  # type: ignore[arg-type]
+                candidates=cands,  # type: ignore[arg-type]
+                demand=demand.value,  # type: ignore[arg-type]
+                time_limit_s=time_limit_s,
+                hex_spacing_m=hex_spacing_m,
+            )
+        except (ValueError, KeyError) as exc:
+            fail(str(exc).strip("\"'"))
+        sites = pd.DataFrame(rec.sites.drop(columns="geometry"))
+        summary = rec.summary()
+        if fmt is TableFormat.json:
+            payload: dict[str, Any] = {
+                "summary": frame_records(summary)[0],
+                "best_bound": rec.result.best_bound,
+                "notes": list(rec.notes),
+                "sites": frame_records(sites),
+            }
+            typer.echo(
+                json.dumps(frame_records(pd.DataFrame([payload]))[0], ensure_ascii=False, indent=1)
+            )
+        elif fmt is TableFormat.csv:
+            emit_frame(sites, fmt)
+        else:
+            emit_frame(summary.T.reset_index().set_axis(["", "value"], axis=1), fmt)
+            typer.echo("")
+            shown = sites.drop(columns=["marginal_gain"]).round(
+                {"share_after_site": 3, "cumulative_covered": 1}
+            )
+            emit_frame(shown, fmt)
+            for note in rec.notes:
+                typer.echo(f"note: {note}")
+        if out is not None:
+            scenario = recommendation_to_scenario(rec, name or out.stem)
+            try:
+                save_scenario(scenario, out, overwrite=overwrite)
+            except ScenarioError as exc:
+                fail(str(exc))
+            typer.echo(f"wrote {out}", err=True)
