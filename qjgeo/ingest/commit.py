@@ -1,0 +1,398 @@
+"""Write an accepted import into a dataset directory, keeping the previous version for undo.
+
+:func:`commit` appends the imported features to a layer or replaces it, writing the layer's
+GeoJSON file atomically (a temporary file renamed over the old one). Before writing, the old
+file and the layer's manifest entry are copied to ``<dataset>/.history/`` with a time stamp;
+:func:`undo_last` puts the newest copy back. When the layer becomes wholly user data the
+manifest entry's provenance becomes ``user`` (with source and date), so the "sample data"
+notice for that layer disappears everywhere.
+
+:func:`merge_layer` and :func:`preview_dataset` do the same merge in memory (for a preview
+map or indicators before committing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import yaml
+
+from qjgeo.catalog import (
+    DEFAULT_DATA_DIR,
+    MANIFEST_NAME,
+    Dataset,
+    DatasetError,
+    LayerSpec,
+    Manifest,
+    load_dataset,
+    read_manifest,
+)
+from qjgeo.crs import WGS84_CRS
+from qjgeo.ingest.report import ImportResult
+from qjgeo.ingest.safety import IngestError
+
+HISTORY_DIR: Final[str] = ".history"
+_MODES: Final[frozenset[str]] = frozenset({"append", "replace"})
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """What :func:`commit` did.
+
+    Attributes
+    ----------
+    layer_id, mode
+        The layer written and how (``append`` / ``replace``).
+    path
+        The layer file written.
+    backup
+        The copy of the previous file under ``.history/`` (``None`` if the layer was new).
+    features_before, features_after
+        Feature counts before and after.
+    renamed_ids
+        Imported ids that clashed with existing ones (append) and their new ids.
+    provenance
+        The layer's manifest provenance after the commit.
+    """
+
+    layer_id: str
+    mode: str
+    path: Path
+    backup: Path | None
+    features_before: int
+    features_after: int
+    renamed_ids: dict[str, str] = field(default_factory=dict)
+    provenance: str = "user"
+
+
+def _template_spec(layer_id: str) -> LayerSpec:
+    """A manifest entry for a layer the dataset lacks, titled as in the bundled dataset."""
+    try:
+        bundled = {s.id: s for s in read_manifest(DEFAULT_DATA_DIR).layers}
+    except DatasetError:
+        bundled = {}
+    base = bundled.get(layer_id)
+    if base is not None:
+        return base.model_copy(update={"file": f"{layer_id}.geojson", "crs": WGS84_CRS})
+    return LayerSpec(
+        id=layer_id,
+        title_zh=layer_id,
+        title_en=layer_id.replace("_", " ").capitalize(),
+        kind="facility",
+        geometry_type="Point",
+        file=f"{layer_id}.geojson",
+        crs=WGS84_CRS,
+        provenance="user",
+        source="user import",
+        licence="supplied by the user",
+        as_of=dt.date.today().isoformat(),
+    )
+
+
+def merge_layer(
+    dataset: Dataset, layer_id: str, result: ImportResult, *, mode: str = "append"
+) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """The layer as it would be after the import (pure: nothing is written).
+
+    Parameters
+    ----------
+    dataset
+        The dataset imported into.
+    layer_id
+        The layer.
+    result
+        From :func:`~qjgeo.ingest.report.validate`.
+    mode
+        ``"append"`` (existing features kept) or ``"replace"``.
+
+    Returns
+    -------
+    tuple
+        The merged WGS84 frame, and imported ids renamed because they clashed with existing
+        ones (append only; ``CHI001`` → ``CHI001-u``).
+    """
+    if mode not in _MODES:
+        raise IngestError(f"mode must be 'append' or 'replace', got {mode!r}")
+    new = result.features.copy()
+    renamed: dict[str, str] = {}
+    if mode == "replace" or not dataset.has(layer_id):
+        return gpd.GeoDataFrame(new, geometry="geometry", crs=WGS84_CRS), renamed
+    old = dataset.layer(layer_id)
+    if "id" in old.columns and "id" in new.columns:
+        taken = set(old["id"].astype(str))
+        ids = new["id"].astype(str).tolist()
+        for i, value in enumerate(ids):
+            if value in taken:
+                candidate = f"{value}-u"
+                while candidate in taken or candidate in ids:
+                    candidate += "u"
+                renamed[value] = candidate
+                ids[i] = candidate
+            taken.add(ids[i])
+        new["id"] = ids
+    merged = pd.concat([old.to_crs(WGS84_CRS), new], ignore_index=True)
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=WGS84_CRS), renamed
+
+
+def _updated_spec(spec: LayerSpec, frame: gpd.GeoDataFrame, result: ImportResult) -> LayerSpec:
+    """The manifest entry after the import: provenance ``user`` when all features are user's."""
+    today = dt.date.today().isoformat()
+    wholly_user = len(frame) > 0 and bool((frame["provenance"] == "user").all())
+    note = f"user import of {result.source_name} on {today}"
+    if wholly_user:
+        return spec.model_copy(
+            update={
+                "provenance": "user",
+                "source": f"user import: {result.source_name}",
+                "licence": "supplied by the user",
+                "as_of": today,
+                "notes": note,
+                "file": str(Path(spec.file).with_suffix(".geojson")),
+                "crs": WGS84_CRS,
+            }
+        )
+    notes = f"{spec.notes}; {note}" if spec.notes else note
+    return spec.model_copy(
+        update={
+            "notes": notes,
+            "file": str(Path(spec.file).with_suffix(".geojson")),
+            "crs": WGS84_CRS,
+        }
+    )
+
+
+def preview_dataset(dataset: Dataset, result: ImportResult, *, mode: str = "append") -> Dataset:
+    """The dataset as it would be after the import, in memory (for previews and indicators).
+
+    Parameters
+    ----------
+    dataset
+        The dataset imported into.
+    result
+        From :func:`~qjgeo.ingest.report.validate`.
+    mode
+        ``"append"`` or ``"replace"``.
+
+    Returns
+    -------
+    Dataset
+        A new dataset; ``dataset`` is unchanged.
+    """
+    frame, _ = merge_layer(dataset, result.layer_id, result, mode=mode)
+    spec = dataset.specs.get(result.layer_id) or _template_spec(result.layer_id)
+    return dataset.with_layer(result.layer_id, frame, _updated_spec(spec, frame, result))
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _atomic_write_layer(path: Path, frame: gpd.GeoDataFrame) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp.geojson")
+    tmp.unlink(missing_ok=True)
+    out = frame.copy()
+    for col in out.columns:
+        if col != "geometry" and out[col].dtype == object:
+            out[col] = out[col].where(out[col].notna(), None)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pyogrio.write_dataframe(out, tmp, driver="GeoJSON")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_manifest(data_dir: Path, manifest: Manifest) -> None:
+    """Write ``manifest.yaml`` atomically with a safe YAML dump (Chinese kept readable)."""
+    body = yaml.safe_dump(
+        manifest.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=100
+    )
+    header = "# Edited by qjgeo import (see .history/ for earlier versions).\n"
+    _atomic_write_text(Path(data_dir) / MANIFEST_NAME, header + body)
+
+
+def _with_spec(manifest: Manifest, spec: LayerSpec | None, layer_id: str) -> Manifest:
+    layers = [s for s in manifest.layers if s.id != layer_id]
+    if spec is not None:
+        old_ids = [s.id for s in manifest.layers]
+        position = old_ids.index(layer_id) if layer_id in old_ids else len(layers)
+        layers.insert(position, spec)
+    return manifest.model_copy(update={"layers": tuple(layers)})
+
+
+def commit(
+    dataset_dir: str | Path | None,
+    layer_id: str,
+    result: ImportResult,
+    *,
+    mode: str = "append",
+) -> CommitInfo:
+    """Write an import into a dataset directory (append or replace), keeping the old version.
+
+    Parameters
+    ----------
+    dataset_dir
+        The dataset directory (``None``: the bundled ``layers/``).
+    layer_id
+        The layer written; must be the layer the result was validated for.
+    result
+        From :func:`~qjgeo.ingest.report.validate`; its rejected rows are not written.
+    mode
+        ``"append"`` or ``"replace"``.
+
+    Returns
+    -------
+    CommitInfo
+        Paths, counts and renamed ids.
+
+    Raises
+    ------
+    IngestError
+        If nothing was accepted, the layer does not match, or the written dataset would not
+        load (the previous version is then put back).
+    """
+    data_dir = Path(dataset_dir) if dataset_dir is not None else DEFAULT_DATA_DIR
+    if result.layer_id != layer_id:
+        raise IngestError(f"the import was checked for {result.layer_id!r}, not {layer_id!r}")
+    if result.report.accepted == 0:
+        raise IngestError(f"{result.source_name}: every row was rejected; nothing written")
+    try:
+        dataset = load_dataset(data_dir)
+        manifest = read_manifest(data_dir)
+    except DatasetError as exc:
+        raise IngestError(f"cannot import into {data_dir}: {exc}") from exc
+    frame, renamed = merge_layer(dataset, layer_id, result, mode=mode)
+    old_spec = dataset.specs.get(layer_id)
+    spec = _updated_spec(old_spec or _template_spec(layer_id), frame, result)
+    target = data_dir / spec.file
+    old_path = data_dir / old_spec.file if old_spec is not None else None
+
+    history = data_dir / HISTORY_DIR
+    history.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    backup: Path | None = None
+    if old_path is not None and old_path.is_file():
+        backup = history / f"{layer_id}-{stamp}{old_path.suffix}"
+        shutil.copy2(old_path, backup)
+    manifest_copy = history / f"{layer_id}-{stamp}.manifest.yaml"
+    shutil.copy2(data_dir / MANIFEST_NAME, manifest_copy)
+    record: dict[str, Any] = {
+        "layer": layer_id,
+        "stamp": stamp,
+        "mode": mode,
+        "file": old_spec.file if old_spec is not None else None,
+        "written": spec.file,
+        "backup": backup.name if backup else None,
+        "manifest": manifest_copy.name,
+        "source": result.source_name,
+    }
+    (history / f"{layer_id}-{stamp}.json").write_text(
+        json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+
+    _atomic_write_layer(target, frame)
+    write_manifest(data_dir, _with_spec(manifest, spec, layer_id))
+    try:
+        load_dataset(data_dir)
+    except DatasetError as exc:
+        undo_last(data_dir, layer_id)
+        raise IngestError(f"the imported layer would not load ({exc}); nothing changed") from exc
+    if old_path is not None and old_path != target and old_path.is_file():
+        old_path.unlink()
+    return CommitInfo(
+        layer_id=layer_id,
+        mode=mode,
+        path=target,
+        backup=backup,
+        features_before=len(dataset.layer(layer_id)) if dataset.has(layer_id) else 0,
+        features_after=len(frame),
+        renamed_ids=renamed,
+        provenance=spec.provenance,
+    )
+
+
+def history(dataset_dir: str | Path, layer_id: str) -> list[dict[str, Any]]:
+    """Earlier versions of a layer kept by :func:`commit`, newest first."""
+    folder = Path(dataset_dir) / HISTORY_DIR
+    records = []
+    for path in sorted(folder.glob(f"{layer_id}-*.json"), reverse=True):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if record.get("layer") == layer_id:
+            records.append(record)
+    return records
+
+
+def undo_last(dataset_dir: str | Path, layer_id: str) -> dict[str, Any]:
+    """Put back the version of a layer from before its last import.
+
+    Parameters
+    ----------
+    dataset_dir
+        The dataset directory.
+    layer_id
+        The layer.
+
+    Returns
+    -------
+    dict
+        The history record undone (its files move to ``.history/undone/``).
+
+    Raises
+    ------
+    IngestError
+        If there is nothing to undo for the layer.
+    """
+    data_dir = Path(dataset_dir)
+    records = history(data_dir, layer_id)
+    if not records:
+        raise IngestError(f"no earlier version of layer {layer_id!r} in {data_dir / HISTORY_DIR}")
+    record = records[0]
+    folder = data_dir / HISTORY_DIR
+    try:
+        old_manifest = Manifest.model_validate(
+            yaml.safe_load((folder / record["manifest"]).read_text(encoding="utf-8"))
+        )
+        current = read_manifest(data_dir)
+    except (OSError, ValueError, yaml.YAMLError, DatasetError) as exc:
+        raise IngestError(f"cannot undo the import of {layer_id!r}: {exc}") from exc
+    old_spec = next((s for s in old_manifest.layers if s.id == layer_id), None)
+    written = data_dir / str(record["written"])
+    if record.get("backup"):
+        restored = data_dir / str(record["file"])
+        tmp = restored.with_name(f".{restored.name}.undo")
+        shutil.copy2(folder / record["backup"], tmp)
+        os.replace(tmp, restored)
+        if written != restored:
+            written.unlink(missing_ok=True)
+    else:
+        written.unlink(missing_ok=True)
+    write_manifest(data_dir, _with_spec(current, old_spec, layer_id))
+    undone = folder / "undone"
+    undone.mkdir(exist_ok=True)
+    stem = f"{layer_id}-{record['stamp']}"
+    for path in folder.glob(f"{stem}*"):
+        os.replace(path, undone / path.name)
+    return record
