@@ -33,6 +33,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -331,7 +332,11 @@ def _solver(solver: Solver, time_limit_s: float, msg: bool = False) -> Any:
     if solver == "highs":
         return pulp.HiGHS(msg=msg, timeLimit=time_limit_s, gapRel=1e-9)
     if solver == "cbc":
-        return pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit_s, gapRel=1e-9)
+        if pulp.COIN_CMD().available():
+            return pulp.COIN_CMD(msg=msg, timeLimit=time_limit_s, gapRel=1e-9)
+        with warnings.catch_warnings():  # the bundled CBC is deprecated for PuLP 4, still works
+            warnings.filterwarnings("ignore", "PULP_CBC_CMD is deprecated", DeprecationWarning)
+            return pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit_s, gapRel=1e-9)
     raise ValueError(f"solver must be 'highs' or 'cbc', got {solver!r}")
 
 
@@ -425,8 +430,8 @@ def max_cover_exact(
         )  # fmt: skip
     used = np.unique(np.concatenate(rows))
     prob = pulp.LpProblem("max_cover", pulp.LpMaximize)
-    y = {int(j): pulp.LpVariable(f"y{j}", cat="Binary") for j in used}
-    z = [pulp.LpVariable(f"z{i}", lowBound=0, upBound=1) for i in range(len(rows))]
+    y = {int(j): prob.add_variable(f"y{j}", cat="Binary") for j in used}
+    z = [prob.add_variable(f"z{i}", lowBound=0, upBound=1) for i in range(len(rows))]
     prob += pulp.LpAffineExpression(zip(z, row_w.tolist(), strict=True))
     prob += pulp.LpAffineExpression([(y[j], 1.0) for j in y]) <= int(k), "k_sites"
     for i, cand in enumerate(rows):
@@ -442,6 +447,8 @@ def max_cover_exact(
     objective = float(np.sum(gains))
     if math.isfinite(bound):
         gap = max(0.0, (bound - objective) / bound) if bound > 0 else 0.0
+    elif gap == 0.0:
+        bound = objective  # optimality proven (CBC gives no bound of its own)
     message = ""
     if status.startswith("time_limit"):
         message = f"stopped at the {time_limit_s:g} s time limit; best bound {bound:.6g}"
@@ -514,8 +521,8 @@ def min_sites_for_target(
     rows, row_w = _unique_rows(cov, residual)
     used = np.unique(np.concatenate(rows))
     prob = pulp.LpProblem("min_sites", pulp.LpMinimize)
-    y = {int(j): pulp.LpVariable(f"y{j}", cat="Binary") for j in used}
-    z = [pulp.LpVariable(f"z{i}", lowBound=0, upBound=1) for i in range(len(rows))]
+    y = {int(j): prob.add_variable(f"y{j}", cat="Binary") for j in used}
+    z = [prob.add_variable(f"z{i}", lowBound=0, upBound=1) for i in range(len(rows))]
     prob += pulp.LpAffineExpression([(y[j], 1.0) for j in y])
     prob += (
         pulp.LpAffineExpression(zip(z, row_w.tolist(), strict=True))
@@ -531,8 +538,10 @@ def min_sites_for_target(
         picked, status = chosen, f"{status}: no solution, greedy returned"
     ranked, gains = _order_by_gain(cov, residual, picked)
     if math.isfinite(bound):
-        bound = math.ceil(bound - 1e-6)
+        bound = float(math.ceil(bound - 1e-6))
         gap = (len(ranked) - bound) / len(ranked) if ranked else 0.0
+    elif gap == 0.0:
+        bound = float(len(ranked))
     return _result(
         cov, w, done, ranked, gains, status=status, best_bound=bound, gap=gap,
         time_s=time.perf_counter() - start, **common,
