@@ -364,6 +364,9 @@ def _describe(raw: Any, loc: tuple[Any, ...]) -> tuple[str | None, str]:
     node = raw
     kinds = set(METRIC_KINDS)
     for i, key in enumerate(loc):
+        if i == 0 and key == "indicators" and len(loc) > 1 and isinstance(loc[1], int):
+            node = node.get(key) if isinstance(node, dict) else None
+            continue
         if (
             i == 1
             and loc[0] == "indicators"
@@ -402,6 +405,10 @@ def format_validation_error(where: str, raw: Any, exc: ValidationError) -> str:
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
+        elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            key = ".".join(k for k in (key, "kind") if k)
+            msg = f"unknown or missing metric kind (use one of {', '.join(METRIC_KINDS)})"
+            shown = ""
         problems.append(f"{head}{key or '(top level)'}: {msg}{shown}")
     return f"{where}: " + "; ".join(problems)
 
