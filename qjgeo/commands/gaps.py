@@ -1,0 +1,328 @@
+"""``qjgeo gaps``: children beyond walking distance of a facility type, per village and township."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import pandas as pd
+import typer
+
+from qjgeo.commands._common import (
+    DataOption,
+    TableFormat,
+    emit_frame,
+    fail,
+    frame_records,
+    open_dataset,
+)
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from qjgeo.catalog import Dataset
+    from qjgeo.gaps import GapResult
+    from qjgeo.network import WalkGraph
+
+_OUT_SUFFIXES = (".gpkg", ".geojson", ".csv")
+_VILLAGE_COLUMNS = [
+    "code12",
+    "name",
+    "township_code",
+    "urban",
+    "children",
+    "threshold_m",
+    "distance_m",
+    "facility_id",
+    "covered",
+    "children_uncovered",
+    "distance_band",
+    "method",
+]
+
+
+def _load_graph(path: Path) -> WalkGraph:
+    from qjgeo.crs import METRIC_CRS
+    from qjgeo.network import NetworkError, load_walk_graph
+
+    try:
+        try:
+            return load_walk_graph(path, crs=METRIC_CRS)
+        except NetworkError as exc:
+            if "area of use" not in str(exc):
+                raise
+            return load_walk_graph(path, crs=None)  # an extract outside China: local UTM
+    except NetworkError as exc:
+        fail(str(exc))
+
+
+def resolve_graph(dataset: Dataset, network: Path | None) -> tuple[WalkGraph | None, str]:
+    """The walking network to use and a line saying where it came from.
+
+    ``--network FILE`` wins; otherwise the dataset directory's ``network.npz`` (written by
+    ``qjgeo osm-import``) when present; otherwise none (straight line × detour factor).
+    """
+    from qjgeo.osm_import import NETWORK_FILE
+
+    if network is not None:
+        return _load_graph(network), f"walking network from {network}"
+    if dataset.root is not None and (Path(dataset.root) / NETWORK_FILE).is_file():
+        path = Path(dataset.root) / NETWORK_FILE
+        return _load_graph(path), f"walking network from {path} (dataset default)"
+    return None, (
+        f"no walking network: straight line × detour factor {dataset.params.detour_factor:g} "
+        "(an estimate; pass --network FILE for walking distances)"
+    )
+
+
+def apply_scenario_option(dataset: Dataset, scenario: Path | None) -> Dataset:
+    """Apply ``--scenario FILE`` to the dataset, turning scenario errors into a clear exit."""
+    if scenario is None:
+        return dataset
+    from qjgeo.scenario import ScenarioError, apply, load_scenario
+
+    try:
+        return apply(dataset, load_scenario(scenario))
+    except ScenarioError as exc:
+        fail(str(exc))
+
+
+def _km(value: float) -> str:
+    return f"{value:,.0f} m"
+
+
+def _header_lines(result: GapResult, graph_note: str, dataset: Dataset) -> list[str]:
+    p = result.params_used
+    if p["threshold_override"]:
+        distances = (
+            f"service distance {_km(p['urban_threshold_m'])} (urban and rural, --threshold-m)"
+        )
+    else:
+        distances = (
+            f"service distance urban {_km(p['urban_threshold_m'])}, "
+            f"rural {_km(p['rural_threshold_m'])}"
+        )
+    d = result.district
+    share = d["share_covered"]
+    lines = [
+        f"{result.facility_type}: children aged {result.age_label}; {distances}; covered = "
+        "distance ≤ service distance",
+        f"distances: {result.method} — {graph_note}",
+        f"scenario: {dataset.scenario_name or 'baseline'}; dataset: {dataset.info.id}",
+        f"district: {d['children']:,.0f} children, {d['children_uncovered']:,.0f} uncovered, "
+        f"share covered {'n/a' if math.isnan(share) else f'{share:.1%}'}; "
+        f"villages {d['villages_covered']}/{d['villages']} covered, "
+        f"{d['villages_unreachable']} unreachable; {d['facilities']} facilities",
+    ]
+    if result.method == "no facilities":
+        lines.append(
+            f"NOTE: the {result.facility_type} layer has no facilities: every distance is "
+            "infinite ('unreachable'), every child uncovered"
+        )
+    if result.data_status != "official":
+        weak = "; ".join(f"{k}: {', '.join(sorted(v))}" for k, v in result.weak_layers.items())
+        lines.append(
+            f"NOTE: data status {result.data_status.upper()} ({weak}): not official statistics"
+        )
+    return lines
+
+
+def _finite_or_none(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """For GIS files: ``inf`` distance → empty (the ``method`` column says 'unreachable')."""
+    out = frame.copy()
+    out["distance_m"] = out["distance_m"].where(out["distance_m"].map(math.isfinite))
+    return out
+
+
+def _write_out(result: GapResult, villages: gpd.GeoDataFrame, path: Path, dataset: Dataset) -> None:
+    suffix = path.suffix.lower()
+    if suffix not in _OUT_SUFFIXES:
+        fail(f"--out {path}: use a .gpkg, .geojson or .csv file")
+    if not path.parent.is_dir():
+        fail(f"--out {path}: directory {path.parent} does not exist")
+    meta = (
+        f"{result.facility_type}; children {result.age_label}; method {result.method}; "
+        f"data status {result.data_status}"
+    )
+    vil = villages.assign(data_status=result.data_status, facility_type=result.facility_type)
+    try:
+        if suffix == ".csv":
+            frame = pd.DataFrame(vil.drop(columns="geometry"))
+            frame["lon"] = vil.geometry.x
+            frame["lat"] = vil.geometry.y
+            path.write_text(frame.to_csv(index=False), encoding="utf-8-sig")
+        elif suffix == ".geojson":
+            _finite_or_none(vil).to_file(path, driver="GeoJSON")
+        else:
+            if path.exists():
+                path.unlink()
+            _finite_or_none(vil).to_file(path, driver="GPKG", layer="gap_villages")
+            towns = result.townships.assign(data_status=result.data_status)
+            if dataset.has("township"):
+                shapes = dataset.layer("township")[["code9", "geometry"]].assign(
+                    code9=lambda f: f["code9"].astype(str)
+                )
+                towns = shapes.merge(towns, on="code9", how="right")
+                towns.to_file(path, driver="GPKG", layer="gap_townships")
+            else:
+                import geopandas as gpd
+
+                gpd.GeoDataFrame(towns, geometry=[None] * len(towns), crs=vil.crs).to_file(
+                    path, driver="GPKG", layer="gap_townships"
+                )
+    except OSError as exc:
+        fail(f"--out {path}: cannot write: {exc}")
+    typer.echo(f"wrote {path} ({meta})", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``gaps`` command."""
+
+    @app.command("gaps")
+    def gaps_command(
+        facility_type: Annotated[
+            str, typer.Option("--type", help="Facility type, e.g. childcare, park.")
+        ],
+        data: DataOption = None,
+        network: Annotated[
+            Path | None,
+            typer.Option(
+                "--network",
+                help="Walking network (.npz, .osm, .osm.bz2, .graphml); default the dataset's "
+                "network.npz if present, else straight line × detour factor.",
+            ),
+        ] = None,
+        scenario: Annotated[
+            Path | None, typer.Option("--scenario", help="Apply this scenario file first.")
+        ] = None,
+        threshold_m: Annotated[
+            float | None,
+            typer.Option(
+                "--threshold-m", help="One service distance (m) for urban and rural villages."
+            ),
+        ] = None,
+        township: Annotated[
+            str | None,
+            typer.Option("--township", help="Show only this township (9-digit code or name)."),
+        ] = None,
+        fmt: Annotated[
+            TableFormat, typer.Option("--format", help="table, json or csv")
+        ] = TableFormat.table,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="Also write the villages to FILE.gpkg|.geojson|.csv."),
+        ] = None,
+        surface: Annotated[
+            Path | None,
+            typer.Option(
+                "--surface", help="Also write the hexagonal gap surface to FILE.gpkg|.geojson."
+            ),
+        ] = None,
+        cell_size_m: Annotated[
+            float, typer.Option("--cell-size-m", help="Hexagon size (circumradius, m).")
+        ] = 500.0,
+    ) -> None:
+        """Children beyond walking distance of a facility type: villages (most uncovered first) and townships."""
+        from qjgeo.gaps import GapsUnavailable, compute_gaps, gap_surface, gap_types
+
+        if threshold_m is not None and not (threshold_m > 0 and math.isfinite(threshold_m)):
+            fail(f"--threshold-m must be a positive distance in metres, got {threshold_m}")
+        if cell_size_m <= 0:
+            fail(f"--cell-size-m must be positive, got {cell_size_m}")
+        for option, path, allowed in (
+            ("--out", out, _OUT_SUFFIXES),
+            ("--surface", surface, (".gpkg", ".geojson")),
+        ):
+            if path is not None and path.suffix.lower() not in allowed:
+                fail(f"{option} {path}: use a {', '.join(allowed)} file")
+        dataset = apply_scenario_option(open_dataset(data), scenario)
+        valid = gap_types(dataset)
+        if facility_type not in valid:
+            known = ", ".join(valid) or "none"
+            missing = [t for t in dataset.params.access if t not in valid]
+            extra = f" (not in this dataset: {', '.join(missing)})" if missing else ""
+            fail(f"unknown or unavailable --type {facility_type!r}; valid types: {known}{extra}")
+        graph, graph_note = resolve_graph(dataset, network)
+        try:
+            result = compute_gaps(dataset, facility_type, graph=graph, threshold_m=threshold_m)
+        except GapsUnavailable as exc:
+            fail(str(exc))
+
+        villages = result.villages
+        towns = result.townships
+        if township is not None:
+            hit = towns[(towns["code9"] == township) | (towns["name"] == township)]
+            if hit.empty:
+                fail(
+                    f"--township {township!r} not found; townships: "
+                    + ", ".join(
+                        f"{c} {n}" for c, n in zip(towns["code9"], towns["name"], strict=True)
+                    )
+                )
+            code = str(hit["code9"].iloc[0])
+            villages = villages[villages["township_code"].astype(str) == code]
+            towns = hit
+        villages = villages.sort_values(
+            ["children_uncovered", "distance_m"], ascending=[False, False], kind="stable"
+        )
+
+        if out is not None:
+            _write_out(result, villages, out, dataset)
+        if surface is not None:
+            cells = gap_surface(
+                dataset,
+                facility_type,
+                cell_size_m=cell_size_m,
+                graph=graph,
+                threshold_m=threshold_m,
+            ).assign(data_status=result.data_status)
+            driver = "GPKG" if surface.suffix.lower() == ".gpkg" else "GeoJSON"
+            if surface.exists():
+                surface.unlink()
+            _finite_or_none(cells).to_file(surface, driver=driver)
+            typer.echo(f"wrote {surface} ({len(cells)} hexagons, {result.method})", err=True)
+
+        table = pd.DataFrame(villages[_VILLAGE_COLUMNS])
+        if fmt is TableFormat.json:
+            payload: dict[str, Any] = {
+                "facility_type": result.facility_type,
+                "age_label": result.age_label,
+                "method": result.method,
+                "network": graph_note,
+                "scenario": dataset.scenario_name,
+                "data_status": result.data_status,
+                "weak_layers": {k: sorted(v) for k, v in result.weak_layers.items()},
+                "params_used": result.params_used,
+                "district": frame_records(pd.DataFrame([result.district]))[0],
+                "townships": frame_records(towns),
+                "villages": frame_records(table),
+            }
+            typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+            return
+        if fmt is TableFormat.csv:
+            emit_frame(table, fmt)
+            return
+        for line in _header_lines(result, graph_note, dataset):
+            typer.echo(line)
+        typer.echo("")
+        typer.echo("villages (most children uncovered first):")
+        shown = table.assign(
+            distance_m=table["distance_m"].map(
+                lambda v: f"{v:,.0f}" if math.isfinite(v) else "inf (unreachable)"
+            ),
+            children=table["children"].map("{:,.0f}".format),
+            children_uncovered=table["children_uncovered"].map("{:,.0f}".format),
+        )
+        emit_frame(shown, TableFormat.table)
+        typer.echo("")
+        typer.echo("townships:")
+        emit_frame(
+            towns.assign(
+                share_covered=towns["share_covered"].map(
+                    lambda v: "n/a" if math.isnan(v) else f"{v:.1%}"
+                )
+            ),
+            TableFormat.table,
+        )

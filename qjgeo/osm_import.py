@@ -1,0 +1,588 @@
+"""Turn an OpenStreetMap extract into a qjgeo dataset directory, offline.
+
+``import_osm("area.osm.bz2", "data/area")`` reads an OSM XML file (``.osm`` or ``.osm.bz2``)
+and writes a dataset directory in the manifest format of :mod:`qjgeo.catalog`, so every
+command (``--data DIR``) runs on any OSM extract. Nothing is downloaded.
+
+Tag mapping
+-----------
+================ ===================================================================
+layer            OSM tags
+================ ===================================================================
+park             ``leisure=park`` and ``leisure=playground`` (column ``kind``);
+                 ``has_play_area`` is true for a playground and for a park that
+                 contains a mapped playground
+kindergarten     ``amenity=kindergarten``
+childcare        ``amenity=childcare``
+primary_school   ``amenity=school``. OSM does not say primary or secondary unless
+                 ``isced:level`` / ``school`` tags exist: ``school_level`` holds those
+                 tags (``"unknown"`` otherwise) and every school is kept
+science_venue    ``amenity=library``, ``tourism=museum`` (candidates: whether a venue
+                 offers children's science activities is not in OSM)
+water_hazard     ``natural=water``, ``water=reservoir|pond``,
+                 ``waterway=river|stream|canal``, ``landuse=reservoir``
+district         the extract's ``<bounds>`` box (else the convex hull of its features
+                 and network), population unknown (0, said in the notes)
+================ ===================================================================
+
+What OSM does not hold is stated, never invented: ``places`` is the ``capacity`` tag or
+empty (NaN) when untagged; ``puhui`` (普惠) is false with ``puhui_known`` false; water
+``fenced`` / ``warning_signs`` / ``rescue_equipment`` are false with ``protection_known``
+false; ``township_code`` is empty. There are no township or village layers: the coverage
+gaps need villages with children as demand and report "not available" until a village
+layer is added. Features whose geometry is incomplete in the extract (e.g. a relation
+whose member ways were cut off) are left out by osmnx; the number is given in the notes.
+
+Point layers take a point inside each polygon (``representative_point``). Layers are
+written as GeoPackage, which keeps the column schema even for a layer with no features
+(an empty layer means "none mapped in this extract"). The walking network
+(:func:`qjgeo.network.graph_from_osm_file`) is saved as ``network.npz``, in
+:data:`qjgeo.crs.METRIC_CRS` when the extract lies in its area of use (Qujiang) and in the
+local UTM zone otherwise; ``qjgeo gaps`` uses it by default. Every feature has provenance
+``osm``; the data are © OpenStreetMap contributors under the ODbL 1.0, which the manifest
+records as the dataset's attribution.
+
+The directory is written to a temporary sibling and renamed into place only once it
+loads with :func:`qjgeo.load_dataset`; a failure leaves nothing half-written, and an
+existing non-empty directory is only replaced with ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import bz2
+import datetime as dt
+import shutil
+import tempfile
+import warnings
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+import yaml
+
+from qjgeo.catalog import MANIFEST_NAME, DatasetInfo, LayerSpec, Manifest, load_dataset
+from qjgeo.crs import METRIC_CRS, WGS84_CRS
+from qjgeo.schema import POPULATION_COLUMNS
+
+__all__ = [
+    "ATTRIBUTION",
+    "LICENCE",
+    "NETWORK_FILE",
+    "OSM_TAGS",
+    "SOURCE",
+    "OsmImportError",
+    "classify_features",
+    "import_osm",
+]
+
+SOURCE = "© OpenStreetMap contributors"
+LICENCE = "ODbL 1.0"
+ATTRIBUTION = (
+    "Map data © OpenStreetMap contributors, available under the Open Database Licence "
+    "(ODbL 1.0), https://www.openstreetmap.org/copyright"
+)
+#: File name of the walking network inside an imported dataset directory.
+NETWORK_FILE = "network.npz"
+
+#: The OSM tags read by the importer (osmnx ``tags=`` form).
+OSM_TAGS: dict[str, bool | str | list[str]] = {
+    "leisure": ["park", "playground"],
+    "amenity": ["kindergarten", "childcare", "school", "library"],
+    "tourism": ["museum"],
+    "natural": ["water"],
+    "water": ["reservoir", "pond"],
+    "waterway": ["river", "stream", "canal"],
+    "landuse": ["reservoir"],
+}
+
+
+class OsmImportError(ValueError):
+    """The OSM file cannot be imported or the output directory cannot be written."""
+
+
+@dataclass(frozen=True)
+class _LayerDef:
+    id: str
+    title_zh: str
+    title_en: str
+    kind: str
+    points: bool
+    select: Callable[[pd.DataFrame], pd.Series]
+    notes: str
+
+
+def _tag(frame: pd.DataFrame, key: str) -> pd.Series:
+    if key in frame.columns:
+        return frame[key].astype(object).where(frame[key].notna(), None)
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def _is(frame: pd.DataFrame, key: str, values: tuple[str, ...]) -> pd.Series:
+    return _tag(frame, key).isin(values)
+
+
+_UNKNOWN = "not in OSM"
+
+_LAYERS: tuple[_LayerDef, ...] = (
+    _LayerDef(
+        "park",
+        "公园与儿童游戏场地",
+        "Parks and playgrounds",
+        "facility",
+        True,
+        lambda f: _is(f, "leisure", ("park", "playground")),
+        "leisure=park|playground; has_play_area: a playground, or a park containing a mapped "
+        "playground; child_friendly_base: " + _UNKNOWN + " (false).",
+    ),
+    _LayerDef(
+        "kindergarten",
+        "幼儿园",
+        "Kindergartens",
+        "facility",
+        True,
+        lambda f: _is(f, "amenity", ("kindergarten",)),
+        "amenity=kindergarten; places: capacity tag (empty when untagged); puhui: "
+        + _UNKNOWN
+        + " (false, puhui_known false).",
+    ),
+    _LayerDef(
+        "childcare",
+        "托育机构",
+        "Childcare",
+        "facility",
+        True,
+        lambda f: _is(f, "amenity", ("childcare",)),
+        "amenity=childcare; places: capacity tag (empty when untagged); puhui: "
+        + _UNKNOWN
+        + " (false, puhui_known false).",
+    ),
+    _LayerDef(
+        "primary_school",
+        "学校（小学候选）",
+        "Schools (primary-school candidates)",
+        "facility",
+        True,
+        lambda f: _is(f, "amenity", ("school",)),
+        "amenity=school: OSM does not say primary or secondary unless isced:level / school "
+        "tags exist; school_level holds them ('unknown' otherwise) and every school is kept.",
+    ),
+    _LayerDef(
+        "science_venue",
+        "科普场所候选（图书馆、博物馆）",
+        "Science-venue candidates (libraries, museums)",
+        "facility",
+        True,
+        lambda f: _is(f, "amenity", ("library",)) | _is(f, "tourism", ("museum",)),
+        "amenity=library, tourism=museum: candidates only; whether a venue runs children's "
+        "science activities is " + _UNKNOWN + ".",
+    ),
+    _LayerDef(
+        "water_hazard",
+        "水体（溺水隐患候选）",
+        "Water bodies (drowning-hazard candidates)",
+        "hazard",
+        False,
+        lambda f: (
+            _is(f, "natural", ("water",))
+            | _is(f, "water", ("reservoir", "pond"))
+            | _is(f, "waterway", ("river", "stream", "canal"))
+            | _is(f, "landuse", ("reservoir",))
+        ),
+        "natural=water, water=reservoir|pond, waterway=river|stream|canal, landuse=reservoir; "
+        "fenced / warning_signs / rescue_equipment are " + _UNKNOWN + " (false, "
+        "protection_known false): survey before reporting a hazard as unprotected.",
+    ),
+)
+
+_EXTRA_COLUMNS: dict[str, dict[str, Any]] = {
+    "park": {"has_play_area": False, "child_friendly_base": False},
+    "kindergarten": {"places": np.nan, "puhui": False, "puhui_known": False},
+    "childcare": {"places": np.nan, "puhui": False, "puhui_known": False},
+    "primary_school": {"places": np.nan, "school_level": "unknown"},
+    "science_venue": {"youth_science_base": False, "child_friendly_base": False},
+    "water_hazard": {
+        "fenced": False,
+        "warning_signs": False,
+        "rescue_equipment": False,
+        "protection_known": False,
+    },
+}
+
+
+def _open(path: Path) -> IO[bytes]:
+    return bz2.open(path, "rb") if path.name.lower().endswith(".bz2") else path.open("rb")
+
+
+def _header(path: Path) -> tuple[tuple[float, float, float, float] | None, str | None]:
+    """The ``<bounds>`` box and the ``timestamp`` of the ``<osm>`` element, if present."""
+    bounds: tuple[float, float, float, float] | None = None
+    stamp: str | None = None
+    try:
+        with _open(path) as handle:
+            for _event, elem in ET.iterparse(handle, events=("start",)):
+                if elem.tag == "osm":
+                    stamp = elem.get("timestamp")
+                elif elem.tag == "bounds":
+                    keys = ("minlon", "minlat", "maxlon", "maxlat")
+                    if all(elem.get(k) is not None for k in keys):
+                        b = tuple(float(elem.get(k, "nan")) for k in keys)
+                        bounds = (b[0], b[1], b[2], b[3])
+                elif elem.tag in ("node", "way", "relation"):
+                    break
+    except (ET.ParseError, OSError, EOFError) as exc:
+        raise OsmImportError(f"{path}: not a readable OSM XML file: {exc}") from exc
+    return bounds, stamp
+
+
+def _read_features(path: Path) -> gpd.GeoDataFrame:
+    import osmnx as ox
+    from osmnx._errors import InsufficientResponseError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            frame = ox.features_from_xml(path, tags=OSM_TAGS)
+    except InsufficientResponseError:
+        return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84_CRS), crs=WGS84_CRS)
+    except (ET.ParseError, OSError, EOFError, ValueError) as exc:
+        raise OsmImportError(f"{path}: cannot read OSM features: {exc}") from exc
+    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+    return frame.set_crs(WGS84_CRS, allow_override=True)
+
+
+def classify_features(features: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """Map OSM features (osmnx ``features_from_xml`` output) to qjgeo's canonical layers.
+
+    Parameters
+    ----------
+    features
+        OSM features indexed by ``(element, id)`` with tag columns, WGS84.
+
+    Returns
+    -------
+    dict
+        ``{layer_id: GeoDataFrame}`` for ``park``, ``kindergarten``, ``childcare``,
+        ``primary_school``, ``science_venue`` and ``water_hazard`` (possibly empty), each
+        with the layer's required columns, provenance ``osm`` and WGS84 geometry.
+    """
+    if isinstance(features.index, pd.MultiIndex) and features.index.nlevels >= 2:
+        elem = features.index.get_level_values(0).astype(str)
+        osm_id = features.index.get_level_values(1).astype(str)
+    else:
+        elem = pd.Index(["feature"] * len(features))
+        osm_id = features.index.astype(str)
+    refs = pd.Series([f"{e}/{i}" for e, i in zip(elem, osm_id, strict=True)], index=features.index)
+    playgrounds = features[_is(features, "leisure", ("playground",))].geometry
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for layer in _LAYERS:
+        mask = layer.select(features).to_numpy(dtype=bool) if len(features) else np.zeros(0, bool)
+        sub = features[mask]
+        geoms = sub.geometry.to_numpy()
+        if layer.points and len(sub):
+            geoms = shapely.point_on_surface(geoms)
+        names = _tag(sub, "name")
+        kind = _kind(sub, layer.id)
+        labels = [
+            n if n else f"{k or layer.id} (unnamed, {r})"
+            for n, k, r in zip(names, kind, refs[sub.index], strict=True)
+        ]
+        frame = pd.DataFrame(
+            {
+                "id": refs[sub.index].to_numpy(dtype=object),
+                "name": np.asarray(labels, dtype=object),
+                "township_code": np.full(len(sub), "", dtype=object),
+                "kind": kind,
+                "provenance": np.full(len(sub), "osm", dtype=object),
+                "source": np.full(len(sub), SOURCE, dtype=object),
+            }
+        )
+        for column, default in _EXTRA_COLUMNS[layer.id].items():
+            frame[column] = pd.Series(
+                [default] * len(sub),
+                dtype=type(default) if not isinstance(default, float) else float,
+            )
+        if "places" in frame.columns and "capacity" in sub.columns:
+            frame["places"] = pd.to_numeric(_tag(sub, "capacity"), errors="coerce").to_numpy(
+                dtype=float
+            )
+        if layer.id == "primary_school" and len(sub):
+            level = _tag(sub, "isced:level").fillna(_tag(sub, "school"))
+            frame["school_level"] = level.fillna("unknown").astype(object).to_numpy()
+        if layer.id == "park" and len(sub):
+            frame["has_play_area"] = _has_play_area(sub, playgrounds)
+        out[layer.id] = gpd.GeoDataFrame(
+            frame, geometry=gpd.GeoSeries(geoms, crs=WGS84_CRS), crs=WGS84_CRS
+        )
+    return out
+
+
+def _kind(sub: pd.DataFrame, layer_id: str) -> np.ndarray:
+    keys = {
+        "park": ("leisure",),
+        "kindergarten": ("amenity",),
+        "childcare": ("amenity",),
+        "primary_school": ("amenity",),
+        "science_venue": ("tourism", "amenity"),
+        "water_hazard": ("waterway", "water", "natural", "landuse"),
+    }[layer_id]
+    kind = pd.Series([None] * len(sub), index=sub.index, dtype=object)
+    for key in keys:
+        kind = kind.fillna(_tag(sub, key))
+    return kind.fillna("").astype(object).to_numpy()
+
+
+def _has_play_area(parks: pd.DataFrame, playgrounds: gpd.GeoSeries) -> np.ndarray:
+    is_playground = _is(parks, "leisure", ("playground",)).to_numpy(dtype=bool)
+    result = is_playground.copy()
+    if len(playgrounds):
+        tree = shapely.STRtree(playgrounds.to_numpy())
+        park_idx, _ = tree.query(parks.geometry.to_numpy(), predicate="intersects")
+        contains = np.zeros(len(parks), dtype=bool)
+        contains[park_idx] = True
+        result |= contains & ~is_playground
+    return result
+
+
+def _network_crs(lon: float, lat: float) -> str | None:
+    area = pyproj.CRS.from_user_input(METRIC_CRS).area_of_use
+    if area is not None:
+        west, south, east, north = area.bounds
+        if west <= lon <= east and south <= lat <= north:
+            return METRIC_CRS
+    return None  # the local UTM zone
+
+
+def _district(
+    name: str,
+    bounds: tuple[float, float, float, float] | None,
+    layers: dict[str, gpd.GeoDataFrame],
+    network_lonlat: np.ndarray | None,
+) -> gpd.GeoDataFrame:
+    if bounds is not None:
+        outline = shapely.box(*bounds)
+    else:
+        parts = [shapely.union_all(f.geometry.to_numpy()) for f in layers.values() if len(f)]
+        if network_lonlat is not None and len(network_lonlat):
+            parts.append(shapely.multipoints(network_lonlat))
+        if not parts:
+            raise OsmImportError("the extract has no bounds, features or walkable ways")
+        outline = shapely.convex_hull(shapely.union_all(parts))
+        if outline.geom_type != "Polygon":
+            outline = shapely.buffer(outline, 1e-4)
+    row: dict[str, Any] = {"code": "osm", "name": name, "provenance": "osm", "source": SOURCE}
+    row.update({c: 0 for c in POPULATION_COLUMNS})
+    return gpd.GeoDataFrame([row], geometry=[outline], crs=WGS84_CRS)
+
+
+def _spec(
+    layer_id: str,
+    title_zh: str,
+    title_en: str,
+    kind: str,
+    geometry_type: str,
+    as_of: str,
+    source_file: str,
+    notes: str,
+) -> LayerSpec:
+    return LayerSpec(
+        id=layer_id,
+        title_zh=title_zh,
+        title_en=title_en,
+        kind=kind,  # type: ignore[arg-type]
+        geometry_type=geometry_type,
+        file=f"{layer_id}.gpkg",
+        crs=WGS84_CRS,
+        provenance="osm",
+        source=f"{SOURCE} ({source_file})",
+        licence=LICENCE,
+        as_of=as_of,
+        notes=notes,
+    )
+
+
+def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer_id: str) -> None:
+    frame.to_file(path, driver="GPKG", layer=layer_id)
+
+
+def _count_tagged(path: Path) -> int:
+    """Tagged elements of interest in the file (for the 'left out' note)."""
+    keys: dict[str, set[str] | None] = {
+        k: (set(v) if isinstance(v, list) else None) for k, v in OSM_TAGS.items()
+    }
+    count = 0
+    with _open(path) as handle:
+        for _, elem in ET.iterparse(handle, events=("end",)):
+            if elem.tag in ("node", "way", "relation"):
+                for tag in elem.iter("tag"):
+                    key = tag.get("k", "")
+                    if key not in keys:
+                        continue
+                    allowed = keys[key]
+                    if allowed is None or tag.get("v") in allowed:
+                        count += 1
+                        break
+                elem.clear()
+    return count
+
+
+def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a qjgeo dataset directory from an OSM XML extract (offline).
+
+    Parameters
+    ----------
+    path
+        An ``.osm`` or ``.osm.bz2`` file.
+    out_dir
+        The dataset directory to create (its parent must exist).
+    overwrite
+        Replace ``out_dir`` if it already exists and is not empty.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir``, which loads with :func:`qjgeo.load_dataset`.
+
+    Raises
+    ------
+    OsmImportError
+        If the file is missing or not OSM XML, or ``out_dir`` exists and is not empty
+        without ``overwrite``. Nothing is left half-written.
+    """
+    from qjgeo.network import NetworkError, graph_from_osm_file, save_walk_graph
+
+    src = Path(path)
+    out = Path(out_dir)
+    if not src.is_file():
+        raise OsmImportError(f"OSM file {src} does not exist")
+    if not src.name.lower().endswith((".osm", ".osm.bz2", ".xml")):
+        raise OsmImportError(f"{src}: expected an .osm or .osm.bz2 file")
+    if out.exists() and not out.is_dir():
+        raise OsmImportError(f"{out} exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise OsmImportError(f"{out} exists and is not empty; pass overwrite=True (--overwrite)")
+    if not out.parent.is_dir():
+        raise OsmImportError(f"parent directory {out.parent} does not exist")
+
+    bounds, stamp = _header(src)
+    as_of = stamp[:10] if stamp else f"unknown (imported {dt.date.today().isoformat()})"
+    features = _read_features(src)
+    layers = classify_features(features)
+    tagged = _count_tagged(src)
+
+    if bounds is not None:
+        lon_c, lat_c = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    elif len(features):
+        lon_c, lat_c = shapely.get_coordinates(features.geometry.to_numpy()).mean(axis=0)
+    else:
+        lon_c, lat_c = 0.0, 0.0
+    network_note: str
+    graph = None
+    try:
+        graph = graph_from_osm_file(src, crs=_network_crs(lon_c, lat_c))
+        network_note = (
+            f"walking network: {NETWORK_FILE} ({graph.n_nodes} nodes, {graph.n_edges} edges, "
+            f"{graph.crs}), used by `qjgeo gaps` by default"
+        )
+    except NetworkError as exc:
+        network_note = f"no walking network ({exc})"
+
+    network_lonlat = None
+    if graph is not None and graph.n_nodes:
+        to_ll = pyproj.Transformer.from_crs(graph.crs, WGS84_CRS, always_xy=True)
+        lon, lat = to_ll.transform(graph.x, graph.y)
+        network_lonlat = np.column_stack([lon, lat])
+    stem = src.name.split(".")[0]
+    district = _district(stem, bounds, layers, network_lonlat)
+
+    imported = sum(len(f) for f in layers.values())
+    left_out = max(tagged - imported, 0)
+    counts = ", ".join(f"{k} {len(v)}" for k, v in layers.items())
+    specs = [
+        _spec(
+            "district",
+            "范围（OSM 数据范围）",
+            "Extract outline",
+            "admin",
+            "Polygon",
+            as_of,
+            src.name,
+            "The extract's bounding box (or convex hull), not an administrative boundary; "
+            "population unknown (0).",
+        )
+    ]
+    for layer in _LAYERS:
+        geometry_type = "Point" if layer.points else "LineString/Polygon"
+        specs.append(
+            _spec(
+                layer.id,
+                layer.title_zh,
+                layer.title_en,
+                layer.kind,
+                geometry_type,
+                as_of,
+                src.name,
+                layer.notes + ("" if len(layers[layer.id]) else " None mapped in this extract."),
+            )
+        )
+    info = DatasetInfo(
+        id=f"osm_{''.join(c if c.isalnum() else '_' for c in stem.lower())}",
+        title_zh=f"OpenStreetMap 导入：{stem}",
+        title_en=f"OpenStreetMap import: {stem}",
+        description=(
+            f"Imported from {src.name} by qjgeo osm-import. Features: {counts}"
+            + (
+                f"; {left_out} tagged element(s) left out (geometry incomplete in the extract)"
+                if left_out
+                else ""
+            )
+            + f". {network_note}. No township or village layers: coverage gaps need a "
+            "village layer with children (not available). OSM data are not official "
+            "statistics."
+        ),
+        built_by="qjgeo osm-import (qjgeo/osm_import.py)",
+        attribution=ATTRIBUTION,
+    )
+    manifest = Manifest(dataset=info, layers=tuple(specs))
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.osm-import-", dir=out.parent))
+    try:
+        tmp.chmod(0o755)  # mkdtemp makes it private (0700); a dataset is for sharing
+        _write_layer(district, tmp / "district.gpkg", "district")
+        for layer_id, frame in layers.items():
+            _write_layer(frame, tmp / f"{layer_id}.gpkg", layer_id)
+        if graph is not None:
+            save_walk_graph(graph, tmp / NETWORK_FILE)
+        text = "# Written by qjgeo osm-import. " + SOURCE + ", " + LICENCE + ".\n"
+        text += yaml.safe_dump(
+            manifest.model_dump(mode="json"), allow_unicode=True, sort_keys=False
+        )
+        (tmp / MANIFEST_NAME).write_text(text, encoding="utf-8")
+        load_dataset(tmp)  # the result must load before it replaces anything
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Move ``tmp`` to ``out``, replacing an existing ``out`` only after ``tmp`` is in place."""
+    if not out.exists():
+        tmp.rename(out)
+        return
+    backup = out.with_name(f".{out.name}.replaced-{tmp.name[-8:]}")
+    out.rename(backup)
+    try:
+        tmp.rename(out)
+    except BaseException:
+        backup.rename(out)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
