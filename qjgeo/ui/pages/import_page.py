@@ -1,0 +1,148 @@
+"""Import (导入): upload a ledger, map its columns, check it, then commit it to the dataset."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from qjgeo.mapview.build import build_map
+from qjgeo.ui import cache, state
+from qjgeo.ui.state import Ctx
+from qjgeo.ui.widgets import data_notice, show_map
+
+CRS_CHOICES = ("wgs84", "cgcs2000", "gcj02", "bd09")
+
+
+def render(ctx: Ctx) -> None:
+    """Draw the Import page."""
+    st.title(ctx.t("imp_title"))
+    st.caption(ctx.t("imp_intro"))
+    try:
+        from qjgeo.ingest.columns import ColumnMapping, layer_fields, suggest_mapping
+        from qjgeo.ingest.readers import read_table
+        from qjgeo.ingest.report import validate
+        from qjgeo.ingest.safety import MAX_UPLOAD_BYTES
+    except ImportError as exc:
+        st.info(ctx.t("not_available", what=str(exc)))
+        return
+    base = ctx.base  # imports go into the data as loaded, not into a scenario
+    st.caption(ctx.t("imp_target_dir", dir=str(ctx.data_dir)))
+    layers = [lid for lid in base.layer_ids if base.spec(lid).kind in ("facility", "hazard")]
+    layer = st.selectbox(ctx.t("imp_layer"), layers, format_func=ctx.title, key="imp_layer")
+    data_notice(ctx, [layer])
+    limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
+    nonce = st.session_state.get("imp_nonce", 0)
+    upload = st.file_uploader(
+        ctx.t("imp_upload"),
+        type=["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "kml", "kmz", "osm"],
+        key=f"imp_file_{nonce}",
+        help=ctx.t("imp_limit", mb=limit_mb),
+    )
+    st.caption(ctx.t("imp_limit", mb=limit_mb))
+    _undo(ctx, layer)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    if len(data) > MAX_UPLOAD_BYTES:
+        st.error(ctx.t("imp_too_big", mb=len(data) / 2**20, limit=limit_mb))
+        return
+    try:
+        raw = read_table(data, upload.name, layer_id=layer)
+    except Exception as exc:
+        st.error(ctx.t("imp_error", error=str(exc)))
+        return
+
+    st.subheader(ctx.t("imp_mapping"))
+    suggested = suggest_mapping(raw, layer)
+    columns = [""] + [str(c) for c in raw.rows.columns]
+    chosen: dict[str, str] = {}
+    cols = st.columns(3)
+    for i, fld in enumerate(layer_fields(layer)):
+        guess = suggested.columns.get(fld, "")
+        with cols[i % 3]:
+            pick = st.selectbox(
+                fld,
+                columns,
+                index=columns.index(guess) if guess in columns else 0,
+                key=f"imp_map_{layer}_{fld}_{nonce}",
+            )
+        if pick:
+            chosen[fld] = pick
+    used = set(chosen.values())
+    mapping = ColumnMapping(columns=chosen, unmapped=tuple(c for c in columns[1:] if c not in used))
+    c1, c2 = st.columns(2)
+    crs = c1.selectbox(ctx.t("imp_crs"), CRS_CHOICES, key="imp_crs")
+    mode = c2.radio(
+        ctx.t("imp_mode"),
+        ["append", "replace"],
+        format_func=lambda m: ctx.t(f"imp_mode_{m}"),
+        horizontal=True,
+        key="imp_mode",
+    )
+    try:
+        result = validate(raw, base, layer, mapping=mapping, crs=crs, mode=mode)
+    except Exception as exc:
+        st.error(ctx.t("imp_error", error=str(exc)))
+        return
+    rep = result.report
+    st.subheader(ctx.t("imp_report"))
+    st.markdown(
+        ctx.t("imp_rows", read=rep.rows_read, accepted=rep.accepted, rejected=len(rep.rejected))
+    )
+    if rep.rejected:
+        st.dataframe(pd.DataFrame(rep.rejected), hide_index=True, width="stretch")
+    if rep.warnings:
+        st.dataframe(pd.DataFrame(rep.warnings), hide_index=True, width="stretch")
+
+    if len(result.features):
+        st.subheader(ctx.t("imp_preview"))
+        try:
+            from qjgeo.ingest.commit import preview_dataset
+
+            preview = preview_dataset(base, result, mode=mode)
+        except Exception:
+            preview = base.with_layer(layer, result.features)
+        m = build_map(
+            preview,
+            layers=["township", layer],
+            basemap=state.get("basemap"),
+            lang=ctx.lang,
+            tianditu_key=cache.tianditu_key(),
+        )
+        show_map(m, key="imp_map", returned_objects=[], height=380)
+
+    c1, c2 = st.columns(2)
+    if c1.button(ctx.t("imp_commit"), key="imp_commit", disabled=rep.accepted == 0, type="primary"):
+        try:
+            from qjgeo.ingest.commit import commit
+
+            commit(ctx.data_dir, layer, result, mode=mode)
+        except Exception as exc:
+            st.error(ctx.t("imp_error", error=str(exc)))
+        else:
+            st.session_state["imp_nonce"] = nonce + 1
+            st.session_state["imp_done"] = ctx.t("imp_committed", dir=str(ctx.data_dir))
+            st.rerun()
+    if c2.button(ctx.t("imp_cancel"), key="imp_cancel"):
+        st.session_state["imp_nonce"] = nonce + 1
+        st.rerun()
+
+
+def _undo(ctx: Ctx, layer: str) -> None:
+    done = st.session_state.pop("imp_done", None)
+    if done:
+        st.success(done)
+    try:
+        from qjgeo.ingest.commit import history, undo_last
+    except ImportError:
+        return
+    try:
+        past = history(ctx.data_dir, layer)
+    except Exception:
+        past = []
+    if past and st.button(ctx.t("imp_undo"), key="imp_undo"):
+        try:
+            undo_last(ctx.data_dir, layer)
+            st.success(ctx.t("imp_undone"))
+        except Exception as exc:
+            st.error(ctx.t("imp_error", error=str(exc)))

@@ -1,0 +1,416 @@
+"""Scenarios (情景): edit a what-if scenario on the map, compare it, save it as a file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import yaml
+
+from qjgeo.crs import gcj02_to_wgs84
+from qjgeo.mapview.build import Overlay, build_map
+from qjgeo.schema import REQUIRED_COLUMNS
+from qjgeo.ui import cache, state
+from qjgeo.ui.state import Ctx
+from qjgeo.ui.widgets import data_notice, facility_types, scenario_stems, show_map
+
+#: Attributes a new facility gets from its own keys or the scenario engine.
+_AUTO = {"id", "name", "provenance", "source", "township_code", "village_code", "scenario"}
+_DRAFT = "sc_draft"
+
+
+def _draft(ctx: Ctx) -> Any:
+    from qjgeo.scenario import Scenario, scenario_from_yaml
+
+    text = st.session_state.get(_DRAFT)
+    if text:
+        try:
+            return scenario_from_yaml(text, source="<draft>")
+        except Exception:
+            pass
+    return Scenario(name=ctx.t("sc_new_name"))
+
+
+def _set_draft(scenario: Any) -> None:
+    from qjgeo.scenario import scenario_to_yaml
+
+    st.session_state[_DRAFT] = scenario_to_yaml(scenario)
+
+
+def clicked_wgs84(point: dict[str, float] | None, basemap: str) -> tuple[float, float] | None:
+    """The WGS84 lon/lat of a map click (Amap clicks are GCJ-02 and are converted back)."""
+    if not point:
+        return None
+    lon, lat = float(point["lng"]), float(point["lat"])
+    if basemap == "amap":
+        x, y = gcj02_to_wgs84(np.array([lon]), np.array([lat]))
+        lon, lat = float(x[0]), float(y[0])
+    return lon, lat
+
+
+def default_attributes(ctx: Ctx, facility_type: str) -> dict[str, Any]:
+    """Required attributes of a new facility, prefilled with the layer's most common value."""
+    frame = ctx.dataset.layer(facility_type)
+    out: dict[str, Any] = {}
+    for col in REQUIRED_COLUMNS.get(facility_type, ()):
+        if col in _AUTO or col not in frame.columns or frame[col].dropna().empty:
+            continue
+        value = frame[col].dropna().mode().iloc[0]
+        out[col] = value.item() if hasattr(value, "item") else value
+    return out
+
+
+def render(ctx: Ctx) -> None:
+    """Draw the Scenarios page."""
+    from qjgeo.scenario import ScenarioError
+
+    st.title(ctx.t("sc_title"))
+    st.caption(ctx.t("sc_intro"))
+    draft = _draft(ctx)
+    c1, c2 = st.columns(2)
+    with c1:
+        name = st.text_input(ctx.t("sc_name"), value=draft.name, key="sc_name_in")
+        if name and name != draft.name:
+            try:
+                draft = draft.renamed(name)
+                _set_draft(draft)
+            except Exception as exc:
+                st.error(ctx.t("sc_error", error=str(exc)))
+    with c2:
+        bases = ["", *scenario_stems()]
+        base = st.selectbox(
+            ctx.t("sc_base"),
+            bases,
+            index=bases.index(draft.base) if draft.base in bases else 0,
+            format_func=lambda s: s or ctx.t("baseline"),
+            key="sc_base_sel",
+        )
+        if (base or None) != draft.base:
+            draft = type(draft).model_validate({**draft.model_dump(), "base": base or None})
+            _set_draft(draft)
+
+    from qjgeo.scenario import scenario_to_yaml
+
+    yaml_text = scenario_to_yaml(draft)
+    try:
+        applied = cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir)
+        apply_error = None
+    except (ScenarioError, Exception) as exc:
+        applied, apply_error = ctx.base, str(exc)
+    data_notice(ctx, ctx.dataset.layer_ids)
+    if apply_error:
+        st.error(ctx.t("sc_error", error=apply_error))
+
+    tab_edit, tab_cmp, tab_files, tab_rec = st.tabs(
+        [ctx.t("sc_edit"), ctx.t("sc_compare"), ctx.t("sc_files"), ctx.t("sc_recommend")]
+    )
+    with tab_edit:
+        _edit(ctx, draft, applied)
+    with tab_cmp:
+        if not apply_error:
+            _compare(ctx, draft, yaml_text, applied)
+    with tab_files:
+        _files(ctx, draft, yaml_text)
+    with tab_rec:
+        _recommend(ctx, draft, applied)
+
+
+def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
+    from qjgeo.scenario import FacilityAdd
+
+    types = facility_types(ctx)
+    if not types:
+        st.info(ctx.t("layer_missing", layer="facility"))
+        return
+    ftype = state.bound(st.selectbox, ctx.t("sc_add_type"), "layer", types, format_func=ctx.title)
+    basemap = state.get("basemap")
+    st.markdown(f"**{ctx.t('sc_add')}**")
+    m = build_map(
+        applied,
+        layers=["township", "village", ftype],
+        basemap=basemap,
+        lang=ctx.lang,
+        tianditu_key=cache.tianditu_key(),
+    )
+    out = show_map(m, key="sc_map", returned_objects=["last_clicked"], height=460)
+    point = clicked_wgs84(out.get("last_clicked"), basemap)
+    if point is not None:
+        st.session_state["sc_point"] = point
+    point = st.session_state.get("sc_point")
+    c1, c2 = st.columns(2)
+    with c1:
+        new_name = st.text_input(ctx.t("sc_add_name"), key="sc_add_name")
+        if point:
+            st.caption(ctx.t("sc_clicked", lon=point[0], lat=point[1]))
+    with c2:
+        attrs_text = st.text_area(
+            ctx.t("sc_attr"),
+            value=yaml.safe_dump(default_attributes(ctx, ftype), allow_unicode=True),
+            key=f"sc_add_attrs_{ftype}",
+            height=100,
+        )
+    if st.button(ctx.t("sc_add_button"), key="sc_add_btn"):
+        if not point:
+            st.warning(ctx.t("sc_no_click"))
+        else:
+            try:
+                attrs = yaml.safe_load(attrs_text) or {}
+                item = FacilityAdd(
+                    type=ftype, lon=point[0], lat=point[1], name=new_name, attributes=attrs
+                )
+                _set_draft(draft.with_add(item))
+                st.rerun()
+            except Exception as exc:
+                st.error(ctx.t("sc_error", error=str(exc)))
+
+    frame = applied.layer(ftype)
+    ids = [str(i) for i in frame["id"]]
+    labels = dict(zip(ids, frame["name"].astype(str), strict=True))
+    st.markdown(f"**{ctx.t('sc_remove')} / {ctx.t('sc_modify')}**")
+    fid = st.selectbox(
+        ctx.t("sc_remove"),
+        ids,
+        format_func=lambda i: f"{labels.get(i, '')} [{i}]",
+        key=f"sc_fac_{ftype}",
+        label_visibility="collapsed",
+    )
+    c1, c2, c3 = st.columns([2, 2, 1])
+    attrs_avail = [c for c in frame.columns if c not in _AUTO and c != frame.geometry.name]
+    with c1:
+        attr = st.selectbox(ctx.t("sc_attr"), attrs_avail, key="sc_mod_attr")
+    with c2:
+        raw = st.text_input(ctx.t("sc_attr_value"), key="sc_mod_val")
+    with c3:
+        if st.button(ctx.t("sc_modify_button"), key="sc_mod_btn") and fid and attr:
+            try:
+                _set_draft(draft.with_modify(ftype, fid, {attr: yaml.safe_load(raw)}))
+                st.rerun()
+            except Exception as exc:
+                st.error(ctx.t("sc_error", error=str(exc)))
+    if st.button(ctx.t("sc_remove_button"), key="sc_rm_btn") and fid:
+        try:
+            _set_draft(draft.with_remove(ftype, fid))
+            st.rerun()
+        except Exception as exc:
+            st.error(ctx.t("sc_error", error=str(exc)))
+
+    st.markdown(f"**{ctx.t('sc_params')}**")
+    access = applied.params.facility(ftype)
+    c1, c2, c3, c4 = st.columns(4)
+    detour = c1.number_input(
+        ctx.t("sc_detour"), 1.0, 3.0, float(applied.params.detour_factor), 0.05, key="sc_detour"
+    )
+    urban = c2.number_input(
+        ctx.t("sc_threshold_urban"),
+        50,
+        20000,
+        int(access.urban_threshold_m),
+        50,
+        key=f"sc_u_{ftype}",
+    )
+    rural = c3.number_input(
+        ctx.t("sc_threshold_rural"),
+        50,
+        20000,
+        int(access.rural_threshold_m),
+        50,
+        key=f"sc_r_{ftype}",
+    )
+    if c4.button(ctx.t("sc_params_button"), key="sc_params_btn"):
+        try:
+            _set_draft(
+                draft.with_parameters(
+                    {
+                        "detour_factor": float(detour),
+                        "access": {
+                            ftype: {
+                                "urban_threshold_m": float(urban),
+                                "rural_threshold_m": float(rural),
+                            }
+                        },
+                    }
+                )
+            )
+            st.rerun()
+        except Exception as exc:
+            st.error(ctx.t("sc_error", error=str(exc)))
+
+    st.markdown(f"**{ctx.t('sc_changes')}**")
+    items = [
+        (key, i, item)
+        for key in ("add", "remove", "modify", "move")
+        for i, item in enumerate(getattr(draft, key))
+    ]
+    if not items and not draft.parameters and draft.population.is_empty():
+        st.caption(ctx.t("sc_no_changes"))
+    from qjgeo.scenario import scenario_to_yaml
+
+    st.code(scenario_to_yaml(draft), language="yaml")
+    if items:
+        labels_ = [
+            f"{k}[{i}]: {it.type} {getattr(it, 'name', '') or getattr(it, 'id', '')}"
+            for k, i, it in items
+        ]
+        pick = st.selectbox(
+            ctx.t("sc_undo"), range(len(items)), format_func=labels_.__getitem__, key="sc_undo_sel"
+        )
+        if st.button(ctx.t("sc_undo"), key="sc_undo_btn"):
+            key, i, _ = items[pick]
+            _set_draft(draft.without(key, i))
+            st.rerun()
+
+
+def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
+    try:
+        cmp = cache.compare(ctx.data_dir, yaml_text, ctx.scenarios_dir)
+    except Exception as exc:
+        st.error(ctx.t("sc_error", error=str(exc)))
+        return
+    st.subheader(ctx.t("sc_deltas"))
+    ind = cmp.indicators
+    if len(ind):
+        ind = (
+            ind.assign(_abs=pd.to_numeric(ind["delta"], errors="coerce").abs())
+            .sort_values(["flipped", "_abs"], ascending=False)
+            .drop(columns="_abs")
+        )
+        st.dataframe(pd.DataFrame(ind), hide_index=True, width="stretch")
+    st.subheader(ctx.t("sc_coverage"))
+    st.dataframe(pd.DataFrame(cmp.coverage), hide_index=True, width="stretch")
+    st.subheader(ctx.t("sc_flipped"))
+    flips = cmp.villages_flipped
+    st.dataframe(pd.DataFrame(flips), hide_index=True, width="stretch")
+    if len(flips) and applied.has("village"):
+        v = applied.layer("village")
+        merged = v[["code12", "geometry"]].merge(flips, on="code12")
+        merged["change"] = np.where(merged["covered_b"].astype(bool), "gain", "loss")
+        ov = Overlay(
+            "flips",
+            ctx.t("sc_flipped"),
+            merged[["code12", "name", "facility_type", "children", "change", "geometry"]],
+            "change",
+            {"gain": "#1a9850", "loss": "#d73027"},
+            labels={"gain": ctx.t("sc_flip_gain"), "loss": ctx.t("sc_flip_loss")},
+        )
+        m = build_map(
+            applied,
+            layers=["township"],
+            basemap=state.get("basemap"),
+            lang=ctx.lang,
+            overlays=[ov],
+            tianditu_key=cache.tianditu_key(),
+        )
+        show_map(m, key="sc_diff_map", returned_objects=[], height=420)
+    for note in cmp.notes:
+        st.caption(note)
+
+
+def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
+    from qjgeo.scenario import (
+        delete_scenario,
+        load_scenario,
+        rename_scenario,
+        save_scenario,
+        scenario_to_yaml,
+    )
+
+    sc_dir = ctx.scenarios_dir
+    stem = st.text_input("file", value=_safe_stem(draft.name), key="sc_file_stem")
+    path = sc_dir / f"{stem}.yaml"
+    c1, c2 = st.columns(2)
+    if c1.button(ctx.t("sc_save"), key="sc_save_btn"):
+        if path.exists():
+            st.session_state["sc_confirm_overwrite"] = str(path)
+        else:
+            try:
+                save_scenario(draft, path)
+                st.success(ctx.t("sc_saved", path=str(path)))
+            except Exception as exc:
+                st.error(ctx.t("sc_error", error=str(exc)))
+    if st.session_state.get("sc_confirm_overwrite") == str(path):
+        st.warning(ctx.t("sc_exists", path=str(path)))
+        if st.button(ctx.t("sc_overwrite"), key="sc_overwrite_btn"):
+            try:
+                save_scenario(draft, path, overwrite=True)
+                st.session_state.pop("sc_confirm_overwrite", None)
+                st.success(ctx.t("sc_saved", path=str(path)))
+            except Exception as exc:
+                st.error(ctx.t("sc_error", error=str(exc)))
+    c2.download_button(
+        ctx.t("sc_download_yaml"), yaml_text.encode("utf-8"), file_name=f"{stem}.yaml", key="sc_dl"
+    )
+
+    stems = scenario_stems()
+    if not stems:
+        return
+    st.divider()
+    pick = st.selectbox(ctx.t("sc_files"), stems, key="sc_file_pick")
+    c1, c2, c3 = st.columns(3)
+    if c1.button(ctx.t("sc_load"), key="sc_load_btn"):
+        try:
+            st.session_state[_DRAFT] = scenario_to_yaml(load_scenario(sc_dir / f"{pick}.yaml"))
+            st.rerun()
+        except Exception as exc:
+            st.error(ctx.t("sc_error", error=str(exc)))
+    with c2:
+        new = st.text_input(ctx.t("sc_rename"), key="sc_rename_to")
+        if st.button(ctx.t("sc_rename_button"), key="sc_rename_btn") and new:
+            try:
+                rename_scenario(sc_dir, pick, new)
+                st.rerun()
+            except Exception as exc:
+                st.error(ctx.t("sc_error", error=str(exc)))
+    with c3:
+        sure = st.checkbox(ctx.t("sc_delete_confirm", name=pick), key="sc_del_sure")
+        if st.button(ctx.t("sc_delete"), key="sc_del_btn", disabled=not sure):
+            try:
+                delete_scenario(sc_dir, pick)
+                if state.get("scenario") == pick:
+                    state.put("scenario", "")
+                st.success(ctx.t("sc_deleted", name=pick))
+            except Exception as exc:
+                st.error(ctx.t("sc_error", error=str(exc)))
+
+
+def _safe_stem(name: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name.strip())
+    return keep.strip("_") or "scenario"
+
+
+def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
+    try:
+        from qjgeo.siting import recommend_sites, recommendation_to_scenario
+    except ImportError as exc:
+        st.info(ctx.t("not_available", what=str(exc)))
+        return
+    types = facility_types(ctx)
+    c1, c2, c3 = st.columns(3)
+    ftype = c1.selectbox(ctx.t("facility_type"), types, format_func=ctx.title, key="sc_rec_type")
+    k = c2.number_input(ctx.t("sc_rec_k"), 1, 20, 3, key="sc_rec_k")
+    method = c3.selectbox(ctx.t("sc_rec_method"), ["greedy", "exact"], key="sc_rec_method")
+    if st.button(ctx.t("sc_rec_run"), key="sc_rec_btn"):
+        try:
+            rec = recommend_sites(applied, ftype, k=int(k), method=method)
+            st.session_state["sc_rec"] = (ftype, rec)
+        except Exception as exc:
+            st.error(ctx.t("sc_error", error=str(exc)))
+    held = st.session_state.get("sc_rec")
+    if held:
+        _ftype, rec = held
+        st.dataframe(
+            pd.DataFrame(rec.sites.drop(columns="geometry")), hide_index=True, width="stretch"
+        )
+        for note in rec.notes:
+            st.caption(note)
+        if st.button(ctx.t("sc_rec_accept"), key="sc_rec_accept"):
+            try:
+                extra = recommendation_to_scenario(rec, draft.name, attributes=None)
+                for item in extra.add:
+                    draft = draft.with_add(item)
+                _set_draft(draft)
+                st.session_state.pop("sc_rec", None)
+                st.rerun()
+            except Exception as exc:
+                st.error(ctx.t("sc_error", error=str(exc)))
