@@ -190,9 +190,11 @@ def _lazy_greedy(
         gain = float(w[rows].sum())
         if gain <= 0:
             continue
-        if heap and gain < -heap[0][0] - _TOL:
-            heapq.heappush(heap, (-gain, j))
-            continue
+        if heap:
+            top_gain, top_j = -heap[0][0], heap[0][1]
+            if gain < top_gain - _TOL or (gain <= top_gain + _TOL and j > top_j):
+                heapq.heappush(heap, (-gain, j))  # stale: refresh later (ties: lowest index)
+                continue
         chosen.append(j)
         gains.append(gain)
         gained += gain
@@ -258,7 +260,8 @@ def max_cover_greedy(
     -----
     Lazy evaluation (CELF): a candidate's gain can only shrink as sites are added, so the
     stored gain is an upper bound; only the top of the heap is refreshed. The result is the
-    plain greedy one, guaranteed ≥ (1 − 1/e) of the optimum.
+    plain greedy one (ties go to the lowest candidate index), guaranteed ≥ (1 − 1/e) of the
+    optimum.
     """
     _check_k(k)
     start = time.perf_counter()
@@ -360,11 +363,15 @@ def _solve(prob: pulp.LpProblem, solver: Solver, time_limit_s: float) -> tuple[s
             status = "time_limit"
         elif hstatus != highspy.HighsModelStatus.kOptimal:
             status = model.modelStatusToString(hstatus).lower()
+        # PuLP may hand a maximisation to HiGHS as the minimisation of −objective
+        ours = pulp.value(prob.objective) or 0.0
+        theirs = float(model.getObjectiveValue())
+        sign = -1.0 if ours and abs(theirs + ours) < abs(theirs - ours) else 1.0
         if info.mip_node_count >= 0 and math.isfinite(info.mip_dual_bound):
-            bound = float(info.mip_dual_bound)
+            bound = sign * float(info.mip_dual_bound)
             gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else math.nan
         elif status == "optimal":
-            bound = float(model.getObjectiveValue())
+            bound = sign * theirs
             gap = 0.0
     elif status == "optimal" and elapsed < time_limit_s * 0.99:
         gap = 0.0  # CBC proved optimality; its bound equals the objective
