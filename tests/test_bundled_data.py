@@ -8,11 +8,10 @@ import sys
 import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import REPO, SHARED
 
 from qjgeo.catalog import DEFAULT_DATA_DIR
 from qjgeo.schema import FACILITY_LAYERS, HAZARD_LAYERS
-
-from conftest import REPO, SHARED
 
 QUJIANG = SHARED / "data" / "qujiang"
 
@@ -45,7 +44,10 @@ def test_village_codes_names_and_urban_class_equal_official_list(dataset, offici
     assert (merged["name"] == merged["name_off"]).all()
     assert (merged["township_code"] == merged["township_code9"]).all()
     has_code = merged["ur_code_2016_vonng"].notna()
-    assert (merged.loc[has_code, "ur_code"].astype(int) == merged.loc[has_code, "ur_code_2016_vonng"].astype(int)).all()
+    assert (
+        merged.loc[has_code, "ur_code"].astype(int)
+        == merged.loc[has_code, "ur_code_2016_vonng"].astype(int)
+    ).all()
     # the three 2023 communities without a 2016 code: inferred, flagged, urban
     inferred = merged.loc[~has_code]
     assert sorted(inferred["code12"]) == ["440205001005", "440205001006", "440205104002"]
@@ -67,7 +69,11 @@ def test_townships_tile_the_district(dataset):
     townships = dataset.metric("township")
     union = townships.union_all()
     assert abs(union.area - district.area) / district.area < 0.01
-    overlaps = sum(a.intersection(b).area for i, a in enumerate(townships.geometry) for b in townships.geometry[i + 1 :])
+    overlaps = sum(
+        a.intersection(b).area
+        for i, a in enumerate(townships.geometry)
+        for b in townships.geometry[i + 1 :]
+    )
     assert overlaps < 1e3  # square metres: boundaries only
 
 
@@ -76,7 +82,9 @@ def test_every_feature_lies_in_the_district(dataset):
     for layer_id in ("village", *FACILITY_LAYERS, *HAZARD_LAYERS):
         frame = dataset.metric(layer_id)
         outside = frame[~frame.within(district)]
-        assert outside.empty, f"{layer_id}: {list(outside.get('name', outside.index))} outside the district"
+        assert outside.empty, (
+            f"{layer_id}: {list(outside.get('name', outside.index))} outside the district"
+        )
 
 
 def test_facility_township_codes_match_location(dataset):

@@ -61,7 +61,7 @@ def test_with_layer_is_immutable(dataset):
 
 
 def test_unknown_layer_names_available_layers(dataset):
-    with pytest.raises(KeyError, match="no layer 'museum'.*park"):
+    with pytest.raises(KeyError, match=r"no layer 'museum'.*park"):
         dataset.layer("museum")
 
 
@@ -76,7 +76,11 @@ def data_copy(tmp_path: Path) -> Path:
 
 
 def _snapshot(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _edit_manifest(directory: Path, edit) -> None:
@@ -101,7 +105,9 @@ def test_missing_column_names_layer_file_and_column(data_copy):
         del feature["properties"]["places"]
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     before = _snapshot(data_copy)
-    with pytest.raises(DatasetError, match=r"layer 'childcare'.*childcare\.geojson.*missing column\(s\) places"):
+    with pytest.raises(
+        DatasetError, match=r"layer 'childcare'.*childcare\.geojson.*missing column\(s\) places"
+    ):
         load_dataset(data_copy)
     assert _snapshot(data_copy) == before
 
@@ -124,7 +130,9 @@ def test_wrong_crs_is_caught(data_copy):
                 layer["crs"] = "EPSG:4547"
 
     _edit_manifest(data_copy, edit)
-    with pytest.raises(DatasetError, match=r"layer 'park'.*EPSG:4326.*manifest says crs 'EPSG:4547'"):
+    with pytest.raises(
+        DatasetError, match=r"layer 'park'.*EPSG:4326.*manifest says crs 'EPSG:4547'"
+    ):
         load_dataset(data_copy)
 
 
@@ -133,7 +141,9 @@ def test_bad_geometry_names_row(data_copy):
     doc = json.loads(path.read_text(encoding="utf-8"))
     doc["features"][2]["geometry"] = {
         "type": "Polygon",
-        "coordinates": [[[113.5, 24.6], [113.6, 24.7], [113.6, 24.6], [113.5, 24.7], [113.5, 24.6]]],
+        "coordinates": [
+            [[113.5, 24.6], [113.6, 24.7], [113.6, 24.6], [113.5, 24.7], [113.5, 24.6]]
+        ],
     }
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(DatasetError, match=r"layer 'township'.*invalid geometry in row\(s\) 3"):
@@ -176,5 +186,7 @@ def test_file_path_escaping_the_dataset_is_refused(data_copy):
 
 def test_importing_qjgeo_does_not_import_streamlit():
     code = "import sys, qjgeo, qjgeo.catalog, qjgeo.cli; print('streamlit' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
