@@ -1,0 +1,252 @@
+"""OSM extract → dataset directory (qjgeo.osm_import) and the ``osm-import`` command.
+
+Feature counts are checked against an independent recount of the XML with xml.etree.
+"""
+
+from __future__ import annotations
+
+import bz2
+import math
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from typer.testing import CliRunner
+
+from qjgeo import load_dataset
+from qjgeo.cli import app
+from qjgeo.gaps import compute_gaps
+from qjgeo.network import load_walk_graph
+from qjgeo.osm_import import NETWORK_FILE, OsmImportError, import_osm
+
+runner = CliRunner()
+
+# the importer's tag mapping, written out again independently
+RULES: dict[str, list[tuple[str, set[str]]]] = {
+    "park": [("leisure", {"park", "playground"})],
+    "kindergarten": [("amenity", {"kindergarten"})],
+    "childcare": [("amenity", {"childcare"})],
+    "primary_school": [("amenity", {"school"})],
+    "science_venue": [("amenity", {"library"}), ("tourism", {"museum"})],
+    "water_hazard": [
+        ("natural", {"water"}),
+        ("water", {"reservoir", "pond"}),
+        ("waterway", {"river", "stream", "canal"}),
+        ("landuse", {"reservoir"}),
+    ],
+}
+
+
+def recount(path: Path) -> dict[str, int]:
+    """Count elements per layer whose geometry is complete in the file."""
+    opener = bz2.open if path.suffix == ".bz2" else open
+    with opener(path, "rb") as handle:
+        root = ET.parse(handle).getroot()
+    nodes = {n.get("id") for n in root.iter("node")}
+    ways = {w.get("id"): [nd.get("ref") for nd in w.iter("nd")] for w in root.iter("way")}
+    complete_ways = {w for w, refs in ways.items() if refs and all(r in nodes for r in refs)}
+    counts = dict.fromkeys(RULES, 0)
+    for elem in root:
+        if elem.tag not in ("node", "way", "relation"):
+            continue
+        tags = {t.get("k"): t.get("v") for t in elem.iter("tag")}
+        if elem.tag == "way" and elem.get("id") not in complete_ways:
+            continue
+        if elem.tag == "relation":
+            members = [m.get("ref") for m in elem.iter("member") if m.get("type") == "way"]
+            if not members or not all(m in complete_ways for m in members):
+                continue
+        if elem.tag == "node" and not tags:
+            continue
+        for layer, rules in RULES.items():
+            if any(tags.get(k) in values for k, values in rules):
+                counts[layer] += 1
+    return counts
+
+
+@pytest.fixture(scope="module")
+def oakland(osm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return import_osm(osm_dir / "West-Oakland.osm.bz2", tmp_path_factory.mktemp("o") / "oak")
+
+
+def test_west_oakland_counts_match_recount(oakland: Path, osm_dir: Path) -> None:
+    ds = load_dataset(oakland)
+    expected = recount(osm_dir / "West-Oakland.osm.bz2")
+    assert {k: len(ds.layer(k)) for k in RULES} == expected
+    # and what SOURCES.md says: 1 park, 1 playground, 1 school
+    parks = ds.layer("park")
+    assert sorted(parks["kind"]) == ["park", "playground"]
+    assert len(ds.layer("primary_school")) == 1
+    assert ds.layer("primary_school")["name"].iloc[0] == "Prescott School"
+    assert parks["has_play_area"].all()  # the playground, and the park holding it
+    for layer_id in ds.layer_ids:
+        spec = ds.spec(layer_id)
+        assert spec.provenance == "osm" and spec.licence == "ODbL 1.0"
+        assert "OpenStreetMap contributors" in spec.source
+        assert set(ds.layer(layer_id)["provenance"]) <= {"osm"}
+    assert "ODbL" in ds.info.attribution
+    assert (parks.geom_type == "Point").all()
+    assert ds.data_status(ds.layer_ids) == "official"  # osm counts as given data, not sample
+
+
+def test_munich_counts_match_recount(osm_dir: Path, tmp_path: Path) -> None:
+    out = import_osm(osm_dir / "munich_small.osm", tmp_path / "munich")
+    ds = load_dataset(out)
+    assert {k: len(ds.layer(k)) for k in RULES} == recount(osm_dir / "munich_small.osm")
+    # the museum is a relation whose member ways are cut off by the extract: left out, said so
+    assert "1 tagged element(s) left out" in ds.info.description
+    # empty layers are valid and keep their columns
+    assert len(ds.layer("water_hazard")) == 0
+    assert {"fenced", "protection_known"} <= set(ds.layer("water_hazard").columns)
+    assert (out / NETWORK_FILE).is_file()
+
+
+def test_layers_command_on_import(oakland: Path) -> None:
+    result = runner.invoke(app, ["layers", "--data", str(oakland)])
+    assert result.exit_code == 0, result.output
+    assert "park" in result.output and "OpenStreetMap" in result.output
+
+
+def test_gaps_run_on_import_with_its_network(oakland: Path) -> None:
+    ds = load_dataset(oakland)
+    # no village layer: stated, not a crash
+    cli = runner.invoke(app, ["gaps", "--type", "park", "--data", str(oakland)])
+    assert cli.exit_code == 2 and "no village layer" in cli.output
+    # a planner adds demand points (user data) and runs the gaps on the OSM walking network
+    graph = load_walk_graph(oakland / NETWORK_FILE)
+    assert graph.crs == "EPSG:32610"  # local UTM: the extract is outside EPSG:4547's area
+    node_pts = gpd.GeoSeries(shapely.points(graph.xy[[0, 10, 20]]), crs=graph.crs).to_crs(4326)
+    villages = gpd.GeoDataFrame(
+        {
+            "code12": ["1", "2", "3"],
+            "name": ["a", "b", "c"],
+            "township_code": ["t", "t", "t"],
+            "ur_code": ["111"] * 3,
+            "urban": [True] * 3,
+            "tap_water": [True] * 3,
+            "provenance": ["user"] * 3,
+            "population": [100] * 3,
+            "pop_0_2": [5] * 3,
+            "pop_3_5": [5] * 3,
+            "pop_6_11": [10] * 3,
+            "pop_12_14": [5] * 3,
+            "pop_0_14": [25] * 3,
+        },
+        geometry=node_pts.to_numpy(),
+        crs=4326,
+    )
+    spec = ds.spec("park").model_copy(update={"id": "village", "kind": "admin"})
+    r = compute_gaps(ds.with_layer("village", villages, spec), "park", graph=graph)
+    assert r.method == "network"
+    dist = r.villages["distance_m"].to_numpy()
+    assert np.isfinite(dist).all()
+    straight = (
+        villages.to_crs(graph.crs)
+        .geometry.distance(ds.layer("park").to_crs(graph.crs).geometry.union_all())
+        .to_numpy()
+    )
+    assert (dist >= straight - 1e-6).all()  # walking is never shorter than the straight line
+    assert set(r.villages["method"]) == {"network"}
+
+
+SYNTHETIC = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6" timestamp="2024-05-01T00:00:00Z">
+  <bounds minlon="113.590" minlat="24.680" maxlon="113.610" maxlat="24.700"/>
+  <node id="1" lat="24.681" lon="113.591"/>
+  <node id="2" lat="24.681" lon="113.599"/>
+  <node id="3" lat="24.689" lon="113.599"/>
+  <node id="4" lat="24.689" lon="113.591"/>
+  <node id="5" lat="24.685" lon="113.595"><tag k="leisure" v="playground"/></node>
+  <node id="6" lat="24.690" lon="113.600"><tag k="amenity" v="kindergarten"/><tag k="name" v="一幼"/><tag k="capacity" v="120"/></node>
+  <node id="7" lat="24.691" lon="113.601"><tag k="amenity" v="childcare"/></node>
+  <node id="8" lat="24.692" lon="113.602"><tag k="amenity" v="library"/></node>
+  <node id="9" lat="24.693" lon="113.603"><tag k="amenity" v="school"/><tag k="isced:level" v="1"/></node>
+  <node id="10" lat="24.694" lon="113.604"/>
+  <node id="11" lat="24.695" lon="113.605"/>
+  <node id="12" lat="24.696" lon="113.606"/>
+  <node id="13" lat="24.696" lon="113.607"/>
+  <node id="14" lat="24.697" lon="113.607"/>
+  <node id="15" lat="24.699" lon="113.609"><tag k="natural" v="water"/><tag k="water" v="pond"/></node>
+  <way id="100"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/><tag k="leisure" v="park"/><tag k="name" v="河滨公园"/></way>
+  <way id="101"><nd ref="10"/><nd ref="11"/><tag k="waterway" v="stream"/></way>
+  <way id="102"><nd ref="12"/><nd ref="13"/><nd ref="14"/><nd ref="12"/><tag k="landuse" v="reservoir"/></way>
+  <way id="103"><nd ref="1"/><nd ref="10"/><nd ref="11"/><tag k="highway" v="footway"/></way>
+</osm>
+"""
+#: the same with a canal cut off by the extract's edge (node 99 missing)
+CLIPPED = SYNTHETIC.replace(
+    "</osm>", '<way id="104"><nd ref="2"/><nd ref="99"/><tag k="waterway" v="canal"/></way></osm>'
+)
+
+
+def test_tag_mapping_on_synthetic_extract(tmp_path: Path) -> None:
+    src = tmp_path / "tiny.osm"
+    src.write_text(SYNTHETIC, encoding="utf-8")
+    ds = load_dataset(import_osm(src, tmp_path / "out"))
+    assert {k: len(ds.layer(k)) for k in RULES} == recount(src)
+    park = ds.layer("park").set_index("kind")
+    assert bool(park.loc["park", "has_play_area"])  # contains the playground node
+    assert park.loc["park", "name"] == "河滨公园"
+    kg = ds.layer("kindergarten")
+    assert kg["places"].iloc[0] == 120 and not kg["puhui_known"].iloc[0]
+    assert math.isnan(ds.layer("childcare")["places"].iloc[0])  # untagged: unknown, not 0
+    assert ds.layer("primary_school")["school_level"].iloc[0] == "1"
+    water = ds.layer("water_hazard").set_index("kind")
+    assert set(water.index) == {"stream", "reservoir", "pond"}
+    assert not water["protection_known"].any() and not water["fenced"].any()
+    assert ds.spec("park").as_of == "2024-05-01"
+    district = ds.layer("district").geometry.iloc[0]
+    assert district.equals(shapely.box(113.590, 24.680, 113.610, 24.700))
+    assert load_walk_graph(tmp_path / "out" / NETWORK_FILE).crs == "EPSG:4547"
+
+
+def test_clipped_extract_still_imports(tmp_path: Path) -> None:
+    src = tmp_path / "clipped.osm"
+    src.write_text(CLIPPED, encoding="utf-8")
+    ds = load_dataset(import_osm(src, tmp_path / "out"))
+    assert {k: len(ds.layer(k)) for k in RULES} == recount(src)
+    assert "canal" not in set(ds.layer("water_hazard")["kind"])  # geometry incomplete
+    assert "1 tagged element(s) left out" in ds.info.description
+    # whatever the network builder makes of the clipped way, the manifest says what happened
+    has_network = (tmp_path / "out" / NETWORK_FILE).is_file()
+    assert ("no walking network" in ds.info.description) != has_network
+
+
+def test_refuses_to_overwrite_and_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    src = tmp_path / "tiny.osm"
+    src.write_text(SYNTHETIC, encoding="utf-8")
+    out = tmp_path / "out"
+    import_osm(src, out)
+    before = sorted(p.name for p in out.iterdir())
+    with pytest.raises(OsmImportError, match="not empty"):
+        import_osm(src, out)
+    assert sorted(p.name for p in out.iterdir()) == before
+    import_osm(src, out, overwrite=True)
+    assert load_dataset(out).info.id == "osm_tiny"
+
+    bad = tmp_path / "bad.osm"
+    bad.write_text("<osm><node id='1' lat='x'", encoding="utf-8")
+    with pytest.raises(OsmImportError, match=r"bad\.osm"):
+        import_osm(bad, tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+    with pytest.raises(OsmImportError, match="does not exist"):
+        import_osm(tmp_path / "missing.osm", tmp_path / "never")
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_osm_import_command(tmp_path: Path) -> None:
+    src = tmp_path / "tiny.osm"
+    src.write_text(SYNTHETIC, encoding="utf-8")
+    result = runner.invoke(app, ["osm-import", str(src), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert "OpenStreetMap contributors" in result.output and "park 2" in result.output
+    again = runner.invoke(app, ["osm-import", str(src), "--out", str(tmp_path / "d")])
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    forced = runner.invoke(
+        app, ["osm-import", str(src), "--out", str(tmp_path / "d"), "--overwrite"]
+    )
+    assert forced.exit_code == 0, forced.output
