@@ -32,6 +32,7 @@ import io
 import math
 import tempfile
 import warnings
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -39,6 +40,7 @@ from typing import Any, Final
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from qjgeo.crs import WGS84_CRS
 from qjgeo.ingest.safety import (
@@ -522,25 +524,139 @@ def _read_geo(data: bytes, filename: str, fmt: str, sheet: str | None) -> RawTab
             fmt_ext = {"geojson": ".geojson", "kml": ".kml", "gpkg": ".gpkg"}[fmt]
         if fmt in {"kml", "kmz"}:
             refuse_xml_entities(data, filename)
+            return _frame_to_table(parse_kml(data, filename), filename, fmt, notes)
         # The upload is written under a fixed name: the planner's file name never becomes a path.
         path = tmp_dir / f"upload{fmt_ext}"
         path.write_bytes(data)
         layers = _list_layers(path, filename)
         if not layers:
             raise IngestError(f"{filename}: holds no layers")
-        if fmt in {"kml", "kmz"}:
-            frames = []
-            for name in layers if sheet is None else [sheet]:
-                part = _read_ogr(path, filename, name, None)
-                if len(layers) > 1:
-                    part["folder"] = name
-                frames.append(part)
-            frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-            frame = gpd.GeoDataFrame(frame, geometry=frames[0].geometry.name, crs=frames[0].crs)
-            return _frame_to_table(frame, filename, fmt, notes, sheet)
         chosen = _choose_layer(layers, sheet, filename)
         frame = _read_ogr(path, filename, chosen, None)
         return _frame_to_table(frame, filename, fmt, notes, chosen if len(layers) > 1 else None)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _kml_coords(text: str | None) -> list[tuple[float, float]]:
+    out = []
+    for chunk in (text or "").split():
+        parts = chunk.split(",")
+        if len(parts) >= 2:
+            try:
+                out.append((float(parts[0]), float(parts[1])))
+            except ValueError:
+                continue
+    return out
+
+
+def _kml_geometry(element: ET.Element) -> shapely.Geometry | None:
+    """Shapely geometry of a KML geometry element (Point, LineString, Polygon, MultiGeometry)."""
+    kind = _local(element.tag)
+    if kind == "Point":
+        coords = _kml_coords(
+            next((e.text for e in element.iter() if _local(e.tag) == "coordinates"), "")
+        )
+        return shapely.Point(coords[0]) if coords else None
+    if kind in {"LineString", "LinearRing"}:
+        coords = _kml_coords(
+            next((e.text for e in element.iter() if _local(e.tag) == "coordinates"), "")
+        )
+        return shapely.LineString(coords) if len(coords) >= 2 else None
+    if kind == "Polygon":
+        rings: dict[str, list[list[tuple[float, float]]]] = {"outer": [], "inner": []}
+        for boundary in element:
+            which = "outer" if _local(boundary.tag) == "outerBoundaryIs" else "inner"
+            for e in boundary.iter():
+                if _local(e.tag) == "coordinates":
+                    coords = _kml_coords(e.text)
+                    if len(coords) >= 3:
+                        rings[which].append(coords)
+        if not rings["outer"]:
+            return None
+        return shapely.Polygon(rings["outer"][0], rings["inner"])
+    if kind == "MultiGeometry":
+        parts = [g for g in (_kml_geometry(child) for child in element) if g is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else shapely.GeometryCollection(parts)
+    return None
+
+
+_KML_GEOMETRIES: Final[frozenset[str]] = frozenset(
+    {"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry"}
+)
+
+
+def parse_kml(data: bytes, filename: str) -> gpd.GeoDataFrame:
+    """Read the placemarks of a KML document: name, description, ExtendedData, geometry.
+
+    Parsed with the standard library (no entity expansion; entity declarations are refused
+    beforehand), because GDAL's LIBKML driver mangles Chinese ExtendedData field names.
+
+    Parameters
+    ----------
+    data
+        The KML bytes.
+    filename
+        For messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per placemark (``name``, ``description``, ``folder``, extended data fields),
+        WGS84.
+
+    Raises
+    ------
+    IngestError
+        If the document is not XML or holds no placemark.
+    """
+    refuse_xml_entities(data, filename)
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise IngestError(f"{filename}: not readable as KML ({exc})") from exc
+    records: list[dict[str, str]] = []
+    geoms: list[shapely.Geometry | None] = []
+
+    def walk(node: ET.Element, folder: str) -> None:
+        for child in node:
+            kind = _local(child.tag)
+            if kind in {"Folder", "Document"}:
+                name = next((c.text or "" for c in child if _local(c.tag) == "name"), "")
+                walk(child, name if kind == "Folder" else folder)
+            elif kind == "Placemark":
+                record = {"name": "", "description": "", "folder": folder}
+                geom = None
+                for part in child:
+                    tag = _local(part.tag)
+                    if tag in {"name", "description"}:
+                        record[tag] = (part.text or "").strip()
+                    elif tag == "ExtendedData":
+                        for item in part.iter():
+                            itag = _local(item.tag)
+                            if itag == "Data" and item.get("name"):
+                                value = next(
+                                    (v.text or "" for v in item if _local(v.tag) == "value"), ""
+                                )
+                                record[str(item.get("name"))] = value.strip()
+                            elif itag == "SimpleData" and item.get("name"):
+                                record[str(item.get("name"))] = (item.text or "").strip()
+                    elif tag in _KML_GEOMETRIES:
+                        geom = _kml_geometry(part)
+                records.append(record)
+                geoms.append(geom)
+
+    walk(root, "")
+    if not records:
+        raise IngestError(f"{filename}: the KML document holds no placemarks")
+    frame = pd.DataFrame.from_records(records).fillna("")
+    if not (frame["folder"] != "").any():
+        frame = frame.drop(columns="folder")
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84_CRS), crs=WGS84_CRS)
 
 
 def _choose_layer(layers: list[str], wanted: str | None, filename: str) -> str:
