@@ -264,6 +264,14 @@ class Scenario(_Strict):
             raise ValueError(f"{key}: {err['msg']} (got {err['input']!r})") from None
         return value
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when the contents are (where a scenario was read from does not count)."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
+
     @property
     def source(self) -> Path | None:
         """The file this scenario was read from (``None`` when built in memory)."""
