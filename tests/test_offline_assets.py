@@ -211,6 +211,23 @@ def test_vendor_dir_is_small_and_has_no_source_maps() -> None:
             assert "sourceMappingURL" not in p.read_text(encoding="utf-8"), p
 
 
+@pytest.mark.skipif(
+    shutil.which("git") is None or not (REPO_ROOT / ".git").exists(), reason="not a git checkout"
+)
+def test_vendored_files_are_not_git_ignored() -> None:
+    """A vendored file matching a .gitignore pattern (e.g. dist/) would be lost on commit."""
+    files = [p.relative_to(REPO_ROOT).as_posix() for p in VENDOR_DIR.rglob("*") if p.is_file()]
+    result = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--stdin"],
+        input="\n".join(files),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert result.stdout.split() == []
+
+
 def _vendor_tool() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "vendor_map_assets", REPO_ROOT / "tools" / "vendor_map_assets.py"
@@ -224,7 +241,7 @@ def _vendor_tool() -> ModuleType:
 
 def test_vendor_tool_pins_cover_cdn_assets() -> None:
     tool = _vendor_tool()
-    produced = {f"{p.dest}/{dst}" for p in tool.PACKAGES for dst in [*p.files, *p.derived]}
+    produced = {f"{p.dest}/{dst}" for p in tool.PACKAGES for dst in [*p.files.values(), *p.derived]}
     produced.add(f"{tool.FOLIUM_DEST}/leaflet.awesome.rotate.min.css")
     assert set(CDN_ASSETS.values()) <= produced
     assert (
@@ -250,7 +267,7 @@ def test_localized_map_references_only_vendored_files(base_url: str) -> None:
         assert path is not None and path.is_file(), url
         assert VENDOR_DIR in path.parents
     # Leaflet's default marker images are looked up next to the vendored leaflet.css.
-    assert f'L.Icon.Default.imagePath = "{prefix}vendor/leaflet@1.9.3/dist/images/";' in html
+    assert f'L.Icon.Default.imagePath = "{prefix}vendor/leaflet@1.9.3/images/";' in html
 
 
 def test_localize_map_feeds_streamlit_folium_local_links() -> None:

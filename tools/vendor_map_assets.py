@@ -10,7 +10,8 @@ itself (see ``qjgeo/mapview/offline.py``).
 The script is deterministic: it runs ``npm pack NAME@VERSION`` into a temporary
 directory, checks the tarball against the pinned sha512 integrity, extracts
 only the distribution files (no sources, source maps or unused builds) plus the
-licences, applies a few documented transformations, and rewrites
+licences (a leading ``dist/`` is dropped from their paths: the repository's
+``.gitignore`` ignores ``dist/`` folders), applies a few documented transformations, and rewrites
 ``static/vendor`` from scratch together with ``MANIFEST.json`` (sha256 of every
 file) and ``README.md``.  Running it twice gives byte-identical output.
 
@@ -164,7 +165,7 @@ def extract_glyphicons(data: bytes) -> bytes:
         " * Glyphicons Halflings rules extracted from Bootstrap v3.4.1",
         " * (dist/css/bootstrap.css) by tools/vendor_map_assets.py, standing in for",
         " * netdna's bootstrap/3.0.0/css/bootstrap-glyphicons.css used by folium.",
-        " * Copyright 2011-2019 Twitter, Inc. Licensed under MIT (see ../../LICENSE).",
+        " * Copyright 2011-2019 Twitter, Inc. Licensed under MIT (see ../LICENSE).",
         " */",
         "@font-face {",
         '  font-family: "Glyphicons Halflings";',
@@ -217,16 +218,16 @@ PACKAGES: tuple[Package, ...] = (
         integrity="sha512-iB2cR9vAkDOu5l3HAay2obcUHZ7xwUBBjph8+PGtmW/2lYhbLizWtG7nTeYht36WfOslixQF9D/uSIzhZgGMfQ==",
         dest="leaflet@1.9.3",
         files={
-            "dist/leaflet.js": "dist/leaflet.js",
-            "dist/leaflet.css": "dist/leaflet.css",
-            "dist/images/layers.png": "dist/images/layers.png",
-            "dist/images/layers-2x.png": "dist/images/layers-2x.png",
-            "dist/images/marker-icon.png": "dist/images/marker-icon.png",
-            "dist/images/marker-icon-2x.png": "dist/images/marker-icon-2x.png",
-            "dist/images/marker-shadow.png": "dist/images/marker-shadow.png",
+            "dist/leaflet.js": "leaflet.js",
+            "dist/leaflet.css": "leaflet.css",
+            "dist/images/layers.png": "images/layers.png",
+            "dist/images/layers-2x.png": "images/layers-2x.png",
+            "dist/images/marker-icon.png": "images/marker-icon.png",
+            "dist/images/marker-icon-2x.png": "images/marker-icon-2x.png",
+            "dist/images/marker-shadow.png": "images/marker-shadow.png",
         },
         licenses=("LICENSE",),
-        transforms={"dist/leaflet.js": strip_js_source_map},
+        transforms={"leaflet.js": strip_js_source_map},
         note="folium.Map default_js/default_css (cdn.jsdelivr.net/npm/leaflet@1.9.3).",
     ),
     Package(
@@ -234,7 +235,7 @@ PACKAGES: tuple[Package, ...] = (
         version="3.7.1",
         integrity="sha512-m4avr8yL8kmFN8psrbFFFmB/If14iN5o9nw/NgnnM+kybDJpRsAynV2BsfpTYrTRysYUdADVD7CkUUizgkpLfg==",
         dest="jquery@3.7.1",
-        files={"dist/jquery.min.js": "dist/jquery.min.js"},
+        files={"dist/jquery.min.js": "jquery.min.js"},
         licenses=("LICENSE.txt",),
         note="folium.Map default_js (code.jquery.com/jquery-3.7.1.min.js).",
     ),
@@ -244,13 +245,13 @@ PACKAGES: tuple[Package, ...] = (
         integrity="sha512-dEtzMTV71n6Fhmbg4fYJzQsw1N29hJKO1js5ackCgIpDcGid2ETMGC6zwSYw09v05Y+oRdQ9loC54zB1La3hHQ==",
         dest="bootstrap@5.2.2",
         files={
-            "dist/js/bootstrap.bundle.min.js": "dist/js/bootstrap.bundle.min.js",
-            "dist/css/bootstrap.min.css": "dist/css/bootstrap.min.css",
+            "dist/js/bootstrap.bundle.min.js": "js/bootstrap.bundle.min.js",
+            "dist/css/bootstrap.min.css": "css/bootstrap.min.css",
         },
         licenses=("LICENSE",),
         transforms={
-            "dist/js/bootstrap.bundle.min.js": strip_js_source_map,
-            "dist/css/bootstrap.min.css": strip_css_source_map,
+            "js/bootstrap.bundle.min.js": strip_js_source_map,
+            "css/bootstrap.min.css": strip_css_source_map,
         },
         note="folium.Map default_js/default_css (cdn.jsdelivr.net/npm/bootstrap@5.2.2).",
     ),
@@ -260,13 +261,11 @@ PACKAGES: tuple[Package, ...] = (
         integrity="sha512-yN5oZVmRCwe5aKwzRj6736nSmKDX7pLYwsXiCj/EYmo16hODaBiT4En5btW/jhBF/seV+XMx3aYwukYC3A49DA==",
         dest="bootstrap@3.4.1",
         files={
-            "dist/fonts/glyphicons-halflings-regular.woff2": (
-                "dist/fonts/glyphicons-halflings-regular.woff2"
-            ),
+            "dist/fonts/glyphicons-halflings-regular.woff2": "fonts/glyphicons-halflings-regular.woff2",
         },
         licenses=("LICENSE",),
         derived={
-            "dist/css/bootstrap-glyphicons.css": ("dist/css/bootstrap.css", extract_glyphicons),
+            "css/bootstrap-glyphicons.css": ("dist/css/bootstrap.css", extract_glyphicons),
         },
         note=(
             "Glyphicons for awesome-markers (folium.Icon's default prefix); replaces "
@@ -299,12 +298,12 @@ PACKAGES: tuple[Package, ...] = (
         integrity="sha512-Ne/xDjkGyaujwNVVkv2tyXQUV0ZW7gZ0Mo0FuQY4jp2qWrvXi0hwDBvmZyF/8YOvybyMabTMM/mFWCTd1jZIQA==",
         dest="leaflet.awesome-markers@2.0.5",
         files={
-            "dist/leaflet.awesome-markers.js": "dist/leaflet.awesome-markers.js",
-            "dist/leaflet.awesome-markers.css": "dist/leaflet.awesome-markers.css",
-            "dist/images/markers-soft.png": "dist/images/markers-soft.png",
-            "dist/images/markers-soft@2x.png": "dist/images/markers-soft@2x.png",
-            "dist/images/markers-shadow.png": "dist/images/markers-shadow.png",
-            "dist/images/markers-shadow@2x.png": "dist/images/markers-shadow@2x.png",
+            "dist/leaflet.awesome-markers.js": "leaflet.awesome-markers.js",
+            "dist/leaflet.awesome-markers.css": "leaflet.awesome-markers.css",
+            "dist/images/markers-soft.png": "images/markers-soft.png",
+            "dist/images/markers-soft@2x.png": "images/markers-soft@2x.png",
+            "dist/images/markers-shadow.png": "images/markers-shadow.png",
+            "dist/images/markers-shadow@2x.png": "images/markers-shadow@2x.png",
         },
         licenses=("LICENSE",),
         note=(
@@ -318,9 +317,9 @@ PACKAGES: tuple[Package, ...] = (
         integrity="sha512-eI+XkCiLiHwCC3uZ4/n4+Vq3rXcqEHN2lhHRVG1WVziy/3Q0TTipWkzEa1zO0dKZI2AnI5ppFDWrOjnQ7MJLKQ==",
         dest="leaflet.markercluster@1.1.0",
         files={
-            "dist/leaflet.markercluster.js": "dist/leaflet.markercluster.js",
-            "dist/MarkerCluster.css": "dist/MarkerCluster.css",
-            "dist/MarkerCluster.Default.css": "dist/MarkerCluster.Default.css",
+            "dist/leaflet.markercluster.js": "leaflet.markercluster.js",
+            "dist/MarkerCluster.css": "MarkerCluster.css",
+            "dist/MarkerCluster.Default.css": "MarkerCluster.Default.css",
         },
         licenses=("MIT-LICENCE.txt",),
         note="folium.plugins.MarkerCluster (cdnjs leaflet.markercluster/1.1.0).",

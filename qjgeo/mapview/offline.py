@@ -70,44 +70,42 @@ STREAMLIT_STATIC_BASE_URL: Final = "../../app/static/"
 CDN_ASSETS: Final[Mapping[str, str]] = MappingProxyType(
     {
         # folium.Map default_js
-        "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": (
-            "leaflet@1.9.3/dist/leaflet.js"
-        ),
-        "https://code.jquery.com/jquery-3.7.1.min.js": "jquery@3.7.1/dist/jquery.min.js",
+        "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": ("leaflet@1.9.3/leaflet.js"),
+        "https://code.jquery.com/jquery-3.7.1.min.js": "jquery@3.7.1/jquery.min.js",
         "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": (
-            "bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js"
+            "bootstrap@5.2.2/js/bootstrap.bundle.min.js"
         ),
         "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": (
-            "leaflet.awesome-markers@2.0.5/dist/leaflet.awesome-markers.js"
+            "leaflet.awesome-markers@2.0.5/leaflet.awesome-markers.js"
         ),
         # folium.Map default_css
         "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css": (
-            "leaflet@1.9.3/dist/leaflet.css"
+            "leaflet@1.9.3/leaflet.css"
         ),
         "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css": (
-            "bootstrap@5.2.2/dist/css/bootstrap.min.css"
+            "bootstrap@5.2.2/css/bootstrap.min.css"
         ),
         "https://netdna.bootstrapcdn.com/bootstrap/3.0.0/css/bootstrap-glyphicons.css": (
-            "bootstrap@3.4.1/dist/css/bootstrap-glyphicons.css"
+            "bootstrap@3.4.1/css/bootstrap-glyphicons.css"
         ),
         "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css": (
             "fontawesome-free@6.2.0/css/all.min.css"
         ),
         "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": (
-            "leaflet.awesome-markers@2.0.5/dist/leaflet.awesome-markers.css"
+            "leaflet.awesome-markers@2.0.5/leaflet.awesome-markers.css"
         ),
         "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/leaflet.awesome.rotate.min.css": (
             "folium@0.20.0/leaflet.awesome.rotate.min.css"
         ),
         # folium.plugins.MarkerCluster
         "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js": (
-            "leaflet.markercluster@1.1.0/dist/leaflet.markercluster.js"
+            "leaflet.markercluster@1.1.0/leaflet.markercluster.js"
         ),
         "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css": (
-            "leaflet.markercluster@1.1.0/dist/MarkerCluster.css"
+            "leaflet.markercluster@1.1.0/MarkerCluster.css"
         ),
         "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css": (
-            "leaflet.markercluster@1.1.0/dist/MarkerCluster.Default.css"
+            "leaflet.markercluster@1.1.0/MarkerCluster.Default.css"
         ),
         # folium.plugins.Fullscreen (jsDelivr minifies on the fly; npm has only the source)
         "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": (
@@ -122,8 +120,8 @@ CDN_ASSETS: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 _D3 = "d3@3.5.5/d3.min.js"
-_LEAFLET_JS = "leaflet@1.9.3/dist/leaflet.js"
-_LEAFLET_IMAGES = "leaflet@1.9.3/dist/images/"
+_LEAFLET_JS = "leaflet@1.9.3/leaflet.js"
+_LEAFLET_IMAGES = "leaflet@1.9.3/images/"
 _ICON_PATH_NAME = "qjgeo_leaflet_icon_path"
 
 _EXTERNAL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
