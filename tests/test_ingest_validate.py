@@ -1,0 +1,242 @@
+"""validate(): coordinates (GCJ-02/BD-09), village placement, rejections, warnings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from qjgeo import Dataset
+from qjgeo.crs import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
+from qjgeo.ingest.columns import suggest_mapping
+from qjgeo.ingest.locate import (
+    district_area,
+    guess_coordinate_system,
+    normalise_village_name,
+    parse_numbers,
+    village_core,
+)
+from qjgeo.ingest.readers import read_table
+from qjgeo.ingest.report import ImportReport, validate
+from qjgeo.ingest.safety import IngestError
+
+FIX = Path(__file__).resolve().parent / "fixtures" / "ingest"
+TRUTH_XY = np.array([[113.6100, 24.6800], [113.6350, 24.7050], [113.7020, 24.7680]])
+
+
+def accounted(report: ImportReport) -> bool:
+    return report.rows_read == report.accepted + len(report.rejected)
+
+
+def distances_m(features: object) -> np.ndarray:
+    geoms = np.asarray(features.geometry.array)  # type: ignore[attr-defined]
+    return haversine_m(shapely.get_x(geoms), shapely.get_y(geoms), TRUTH_XY[:, 0], TRUTH_XY[:, 1])
+
+
+@pytest.mark.parametrize(
+    ("fixture", "crs"),
+    [("childcare_gcj02_gbk.csv", "gcj02"), ("childcare_bd09_utf8sig.csv", "bd09"),
+     ("childcare_gcj02_gbk.csv", "GCJ-02")],
+)  # fmt: skip
+def test_gcj02_and_bd09_ledgers_land_on_their_wgs84_truth(
+    dataset: Dataset, fixture: str, crs: str
+) -> None:
+    result = validate(read_table(FIX / fixture), dataset, "childcare", crs=crs, mode="replace")
+    assert result.report.accepted == 3 and result.report.rejected == []
+    assert distances_m(result.features).max() < 1.0  # within a metre (BD-09 inverse ~0.25 m)
+    # read as WGS84 they would be 500-1000 m off: the conversion is what puts them right
+    as_wgs = validate(read_table(FIX / fixture), dataset, "childcare", crs="wgs84")
+    assert distances_m(as_wgs.features).min() > 300
+
+
+def test_gbk_csv_with_chinese_headers_imports_cleanly(dataset: Dataset) -> None:
+    result = validate(read_table(FIX / "childcare_gcj02_gbk.csv"), dataset, "childcare", crs="gcj02")
+    features = result.features
+    assert features["name"].tolist() == ["曲江区示范托育中心", "松山街道阳光托育园", "大塘镇小太阳托育点"]
+    assert features["places"].tolist() == [80, 40, 20]
+    assert features["puhui"].tolist() == [True, False, True]
+    assert features["township_code"].tolist() == ["440205100", "440205001", "440205101"]
+    assert (features["provenance"] == "user").all()
+    assert (features["located_by"] == "coordinates").all()
+    assert result.report.encoding == "gb18030"
+    assert not [w for w in result.report.warnings if w["kind"] != "reader"]
+
+
+def test_wgs84_ledger_rejections_have_file_line_numbers(dataset: Dataset) -> None:
+    result = validate(read_table(FIX / "childcare_wgs84_utf8.csv"), dataset, "childcare")
+    report = result.report
+    assert report.rows_read == 4 and report.accepted == 3 and report.empty_rows == 1
+    assert report.rejected == [{"row": 7, "reason": "longitude 'abc' is not a number"}]
+    assert accounted(report)
+    assert distances_m(result.features).max() < 1e-6
+    as_dict = report.to_dict()
+    assert {"rows_read", "accepted", "rejected", "warnings"} <= set(as_dict)
+
+
+def test_geographic_formats_validate_to_the_truth(dataset: Dataset) -> None:
+    for name, kwargs in [("kindergarten.geojson", {}), ("kindergarten.kml", {}),
+                         ("kindergarten.osm", {"layer_id": "kindergarten"})]:  # fmt: skip
+        raw = read_table(FIX / name, **kwargs)  # type: ignore[arg-type]
+        result = validate(raw, dataset, "kindergarten")
+        assert result.report.accepted == 3, name
+        assert distances_m(result.features).max() < 1e-3, name
+
+
+def test_village_placement_by_name_and_code_with_proposal_not_applied(dataset: Dataset) -> None:
+    raw = read_table(FIX / "children_home_villages.csv")
+    result = validate(raw, dataset, "children_home")
+    report = result.report
+    villages = dataset.layer("village").set_index("code12")
+    features = result.features.set_index("name")
+    # 东区社区居民委员会 → 东区社区 (by name), 群星村村委会 → 群星村 (by name), 中心村 by code
+    expected = {
+        "东区社区儿童之家": ("440205001001", "village_name"),
+        "群星村儿童之家": ("440205107209", "village_name"),
+        "中心村儿童之家": ("440205104203", "village_code"),
+    }
+    assert sorted(features.index) == sorted(expected)
+    for name, (code, how) in expected.items():
+        assert features.loc[name, "village_code"] == code
+        assert features.loc[name, "located_by"] == how
+        assert features.loc[name, "geometry"].equals(villages.loc[code, "geometry"])
+        assert features.loc[name, "township_code"] == code[:9]
+    # the near miss is proposed, not applied: the row is rejected and says so
+    reasons = {r["row"]: r["reason"] for r in report.rejected}
+    assert "did you mean 群星村村民委员会" in reasons[5]
+    assert reasons[6] == "no coordinates and no village or community to place it by"
+    assert report.proposed_matches[0]["row"] == 5
+    assert report.proposed_matches[0]["village_code"] == "440205107209"
+    assert report.located_by == {"coordinates": 0, "village_code": 1, "village_name": 2}
+    assert accounted(report)
+
+
+def test_village_name_normalisation() -> None:
+    assert normalise_village_name("群星村村民委员会") == "群星村"
+    assert normalise_village_name(" 群星村委会") == "群星村"
+    assert normalise_village_name("小坑社区居民委员会") == "小坑社区"
+    assert normalise_village_name("红旗区居委会") == "红旗区"
+    assert village_core("群星村村民委员会") == "群星"
+
+
+def test_ambiguous_or_misplaced_village_name(dataset: Dataset) -> None:
+    # 群星村 is in 樟市镇: given with 马坝镇 it is not placed, and the proposal says where it is
+    raw = read_table("名称,所属镇,所属村\n甲,马坝镇,群星村\n".encode(), "a.csv")
+    report = validate(raw, dataset, "children_home").report
+    assert report.accepted == 0
+    assert "in the township given; did you mean 群星村村民委员会" in report.rejected[0]["reason"]
+
+
+def test_parse_numbers_is_lenient_but_flags_junk() -> None:
+    import pandas as pd
+
+    values, junk = parse_numbers(pd.Series(["80", "８０", "1,200", "80个", "", "abc", "nan", "-3"]))
+    assert values[:4].tolist() == [80, 80, 1200, 80]
+    assert np.isnan(values[4]) and not junk[4]
+    assert junk[5] and junk[6] and values[7] == -3
+
+
+def test_implausible_and_junk_values_warn_and_default(dataset: Dataset) -> None:
+    ledger = "名称,经度,纬度,托位,普惠\n甲,113.61,24.68,-5,也许\n乙,113.62,24.69,99999,是\n丙,113.63,24.70,,否\n"
+    result = validate(read_table(ledger.encode(), "a.csv"), dataset, "childcare")
+    assert result.features["places"].tolist() == [0, 99999, 0]
+    assert result.features["puhui"].tolist() == [False, True, False]
+    kinds = {(w["row"], w["kind"]) for w in result.report.warnings}
+    assert (2, "implausible_value") in kinds and (3, "implausible_value") in kinds
+    assert (2, "unreadable_value") in kinds
+    assert (None, "missing_value") in kinds
+
+
+def test_outside_district_and_duplicates_warn(dataset: Dataset) -> None:
+    existing = dataset.layer("childcare").iloc[0]
+    x, y = existing.geometry.x + 0.0005, existing.geometry.y
+    ledger = (
+        f"名称,经度,纬度\n{existing['name']},{x},{y}\n广州某托育,113.26,23.13\n"
+        f"丁,113.61,24.68\n丁,113.6101,24.6801\n"
+    )
+    raw = read_table(ledger.encode(), "a.csv")
+    report = validate(raw, dataset, "childcare").report
+    kinds = {(w["row"], w["kind"]) for w in report.warnings}
+    assert (2, "duplicate") in kinds  # same name as an existing facility ~50 m away
+    assert (3, "outside_district") in kinds
+    assert (5, "duplicate") in kinds  # same name as row 4, ~15 m away
+    assert (2, "outside_district") not in kinds
+    # replacing the layer: existing facilities are not duplicates
+    replaced = validate(raw, dataset, "childcare", mode="replace").report
+    assert (2, "duplicate") not in {(w["row"], w["kind"]) for w in replaced.warnings}
+
+
+def test_swapped_lonlat_is_rejected_with_a_hint_and_warned(dataset: Dataset) -> None:
+    rows = "\n".join(f"点{i},{y},{x}" for i, (x, y) in enumerate(TRUTH_XY))
+    report = validate(read_table(f"名称,经度,纬度\n{rows}\n".encode(), "a.csv"), dataset, "park").report
+    assert report.accepted == 0
+    assert all("look swapped" in r["reason"] for r in report.rejected)
+
+
+def test_guess_coordinate_system(dataset: Dataset) -> None:
+    area = district_area(dataset)
+    assert area is not None
+    lon, lat = TRUTH_XY[:, 0], TRUTH_XY[:, 1]
+    assert guess_coordinate_system(area, lon, lat, "wgs84").likely is None
+    swapped = guess_coordinate_system(area, lat, lon, "wgs84")
+    assert swapped.likely == "swapped" and "swapped" in swapped.message
+    # points near the district edge that BD-09 pushes outside: stated WGS84, really BD-09
+    grid_x, grid_y = np.meshgrid(np.linspace(113.2, 114.0, 120), np.linspace(24.45, 24.9, 80))
+    gx, gy = grid_x.ravel(), grid_y.ravel()
+    bx, by = wgs84_to_bd09(gx, gy)
+    inside_truth = shapely.contains_xy(area, gx, gy)
+    inside_as_given = shapely.contains_xy(area, bx, by)
+    pick = inside_truth & ~inside_as_given
+    assert pick.sum() >= 5
+    guess = guess_coordinate_system(area, bx[pick], by[pick], "wgs84")
+    assert guess.likely == "bd09" and "BD-09" in guess.message
+    # the same points stated correctly raise no warning
+    assert guess_coordinate_system(area, bx[pick], by[pick], "bd09").likely is None
+    gcx, gcy = wgs84_to_gcj02(gx, gy)
+    pick = inside_truth & ~shapely.contains_xy(area, gcx, gcy)
+    assert guess_coordinate_system(area, gcx[pick], gcy[pick], "wgs84").likely in {"gcj02", "bd09"}
+
+
+def test_column_mapping_override_and_errors(dataset: Dataset) -> None:
+    raw = read_table("机构,核定数,经度,纬度\n甲,30,113.61,24.68\n".encode(), "a.csv")
+    with pytest.raises(IngestError, match="no column for the facility name"):
+        validate(raw, dataset, "childcare")
+    mapping = suggest_mapping(raw, "childcare").with_overrides(
+        {"name": "机构", "places": "核定数"}, raw
+    )
+    result = validate(raw, dataset, "childcare", mapping=mapping)
+    assert result.features["places"].tolist() == [30]
+    with pytest.raises(IngestError, match="not in the file"):
+        mapping.with_overrides({"places": "托位"}, raw)
+    with pytest.raises(IngestError, match="unknown field"):
+        mapping.with_overrides({"capacity_x": "核定数"}, raw)
+
+
+@pytest.mark.parametrize(
+    ("layer", "crs", "match"),
+    [("village", "wgs84", "cannot be imported"), ("nope", "wgs84", "cannot be imported"),
+     ("childcare", "utm", "unknown coordinate system")],
+)  # fmt: skip
+def test_unusable_requests_raise_ingest_error(
+    dataset: Dataset, layer: str, crs: str, match: str
+) -> None:
+    raw = read_table("名称,经度,纬度\n甲,113.61,24.68\n".encode(), "a.csv")
+    with pytest.raises(IngestError, match=match):
+        validate(raw, dataset, layer, crs=crs)
+
+
+def test_no_position_column_is_unusable(dataset: Dataset) -> None:
+    raw = read_table("名称,托位\n甲,3\n".encode(), "a.csv")
+    with pytest.raises(IngestError, match="no column giving a position"):
+        validate(raw, dataset, "childcare")
+
+
+def test_required_columns_and_defaults_per_layer(dataset: Dataset) -> None:
+    from qjgeo.schema import FACILITY_LAYERS, REQUIRED_COLUMNS
+
+    raw = read_table("名称,经度,纬度\n甲,113.61,24.68\n".encode(), "a.csv")
+    for layer in FACILITY_LAYERS:
+        features = validate(raw, dataset, layer).features
+        assert set(REQUIRED_COLUMNS[layer]) <= set(features.columns), layer
+        assert features["id"].iloc[0].startswith(layer[:3].upper() + "-U"), layer
