@@ -25,6 +25,7 @@ and ``paediatric_beds_per_1000``; ``family_edu_centres`` district and
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,7 +127,7 @@ def _units_text(units: list[str] | None, lang: str) -> str:
 
 
 def _shortfall_texts(
-    ind: AnyIndicator, row: pd.Series, met: bool | None, amount: float, available: bool
+    ind: AnyIndicator, row: dict[Hashable, Any], met: bool | None, amount: float, available: bool
 ) -> tuple[str, str]:
     if not available:
         reason = str(row["note"])
@@ -160,7 +161,7 @@ def _indicator_rows(
     else:
         status, weak = "not available", []
     rows: list[dict[str, Any]] = []
-    for _, row in result.rows.iterrows():
+    for row in result.rows.to_dict(orient="records"):
         value = float(row["value"])
         met = compare(value, ind.target.op, ind.target.value) if result.available else None
         if met is None:

@@ -200,8 +200,16 @@ def _selected(dataset: Dataset, sel: Selection, metric: bool = False) -> gpd.Geo
 def _codes(series: pd.Series) -> pd.Series:
     """Administrative codes as plain text (``440205001``), whatever the stored dtype."""
     if pd.api.types.is_float_dtype(series):
-        return series.map(lambda v: "" if pd.isna(v) else str(int(v)))
-    return series.astype("string").fillna("").str.strip().astype(object)
+        values = np.array(
+            ["" if np.isnan(v) else str(int(v)) for v in series.to_numpy(dtype=float)],
+            dtype=object,
+        )
+    elif pd.api.types.is_integer_dtype(series):
+        values = series.to_numpy().astype(str).astype(object)
+    else:
+        values = series.to_numpy(dtype=object, na_value="")
+        values = np.array([str(v).strip() for v in values], dtype=object)
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 #: Committee suffixes dropped from village names (群星村村民委员会 → 群星村).
@@ -437,7 +445,10 @@ def _population(frame: pd.DataFrame, columns: Sequence[str], layer_id: str) -> N
 
 
 def _group_sum(codes: pd.Series, values: NDArray[np.float64]) -> pd.Series:
-    return pd.Series(values, index=pd.Index(codes.to_numpy(dtype=object))).groupby(level=0).sum()
+    """Sum ``values`` by code (a small Series indexed by the codes present)."""
+    keys, inverse = np.unique(codes.to_numpy(dtype=object).astype(str), return_inverse=True)
+    sums = np.bincount(inverse, weights=np.asarray(values, dtype=float), minlength=len(keys))
+    return pd.Series(sums, index=pd.Index(keys.astype(object)))
 
 
 # --------------------------------------------------------------------------------------
