@@ -110,7 +110,7 @@ def test_utf8_bom_csv_with_english_headers() -> None:
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
 def test_decode_text_round_trips_chinese(encoding: str) -> None:
     text = "名称,所属村/社区\n群星村村民委员会,樟市镇\n"
-    decoded, found = decode_text(text.encode(encoding), "x.csv")
+    decoded, _found = decode_text(text.encode(encoding), "x.csv")
     assert decoded.replace("\ufeff", "") == text
 
 

@@ -116,7 +116,7 @@ def test_xml_entities_are_refused() -> None:
 def test_escape_html_and_neutralise_formula() -> None:
     assert escape_html(SCRIPT) == "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;托育"
     assert escape_html(None) == ""
-    assert neutralise_formula("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert neutralise_formula('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert neutralise_formula("+1") == "'+1" and neutralise_formula("@SUM(A1)") == "'@SUM(A1)"
     assert neutralise_formula(-3) == -3 and neutralise_formula("托育") == "托育"
 

@@ -52,9 +52,15 @@ def test_gcj02_and_bd09_ledgers_land_on_their_wgs84_truth(
 
 
 def test_gbk_csv_with_chinese_headers_imports_cleanly(dataset: Dataset) -> None:
-    result = validate(read_table(FIX / "childcare_gcj02_gbk.csv"), dataset, "childcare", crs="gcj02")
+    result = validate(
+        read_table(FIX / "childcare_gcj02_gbk.csv"), dataset, "childcare", crs="gcj02"
+    )
     features = result.features
-    assert features["name"].tolist() == ["曲江区示范托育中心", "松山街道阳光托育园", "大塘镇小太阳托育点"]
+    assert features["name"].tolist() == [
+        "曲江区示范托育中心",
+        "松山街道阳光托育园",
+        "大塘镇小太阳托育点",
+    ]
     assert features["places"].tolist() == [80, 40, 20]
     assert features["puhui"].tolist() == [True, False, True]
     assert features["township_code"].tolist() == ["440205100", "440205001", "440205101"]
@@ -169,7 +175,9 @@ def test_outside_district_and_duplicates_warn(dataset: Dataset) -> None:
 
 def test_swapped_lonlat_is_rejected_with_a_hint_and_warned(dataset: Dataset) -> None:
     rows = "\n".join(f"点{i},{y},{x}" for i, (x, y) in enumerate(TRUTH_XY))
-    report = validate(read_table(f"名称,经度,纬度\n{rows}\n".encode(), "a.csv"), dataset, "park").report
+    report = validate(
+        read_table(f"名称,经度,纬度\n{rows}\n".encode(), "a.csv"), dataset, "park"
+    ).report
     assert report.accepted == 0
     assert all("look swapped" in r["reason"] for r in report.rejected)
 
