@@ -44,7 +44,7 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from qjgeo.access import nearest_facility, nearest_from_arrays, points_xy
+from qjgeo.access import nearest_from_arrays, points_xy
 from qjgeo.catalog import Dataset
 from qjgeo.crs import METRIC_CRS, WGS84_CRS
 from qjgeo.network import WalkGraph
@@ -284,8 +284,15 @@ def _children(villages: pd.DataFrame, bands: Sequence[str]) -> NDArray[np.float6
     missing = [b for b in bands if b not in villages.columns]
     if missing:
         raise GapsUnavailable(f"village layer has no population column(s) {', '.join(missing)}")
-    values = villages[list(bands)].apply(pd.to_numeric, errors="coerce").fillna(0.0)
-    return values.to_numpy(dtype=np.float64).sum(axis=1)
+    total = np.zeros(len(villages), dtype=np.float64)
+    for band in bands:
+        column = villages[band]
+        try:
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+        total += np.nan_to_num(values, nan=0.0)  # a missing count adds no children
+    return total
 
 
 def _urban_flags(villages: pd.DataFrame) -> NDArray[np.bool_]:
@@ -296,61 +303,86 @@ def _urban_flags(villages: pd.DataFrame) -> NDArray[np.bool_]:
     return np.zeros(len(villages), dtype=bool)
 
 
-def _overall_method(methods: pd.Series, n_facilities: int, graph: WalkGraph | None) -> str:
+def _layer_xy(dataset: Dataset, layer_id: str, graph: WalkGraph | None) -> NDArray[np.float64]:
+    """A layer's point coordinates in the graph's CRS (the cached metric frame if EPSG:4547)."""
+    crs = graph.crs if graph is not None else METRIC_CRS
+    frame = dataset.metric(layer_id) if crs == METRIC_CRS else dataset.layer(layer_id)
+    if len(frame) and crs == METRIC_CRS and (frame.geom_type == "Point").all():
+        return shapely.get_coordinates(frame.geometry.to_numpy())
+    return points_xy(frame, layer_id, crs)
+
+
+def _facility_ids(facilities: pd.DataFrame) -> NDArray[np.object_]:
+    if "id" in facilities.columns:
+        return facilities["id"].to_numpy(dtype=object)
+    return facilities.index.to_numpy(dtype=object)
+
+
+def _overall_method(n_facilities: int, graph: WalkGraph | None) -> str:
     if n_facilities == 0:
         return "no facilities"
     return "network" if graph is not None else _NO_NETWORK
 
 
-def _township_table(dataset: Dataset, villages: pd.DataFrame) -> pd.DataFrame:
-    grouped = (
-        pd.DataFrame(
-            {
-                "code9": villages["township_code"].astype(str).to_numpy(),
-                "villages": 1,
-                "villages_covered": villages["covered"].to_numpy(dtype=int),
-                "children": villages["children"].to_numpy(dtype=float),
-                "children_covered": (
-                    villages["children"] - villages["children_uncovered"]
-                ).to_numpy(dtype=float),
-                "children_uncovered": villages["children_uncovered"].to_numpy(dtype=float),
-            }
-        )
-        .groupby("code9", sort=True)
-        .sum()
-    )
+def _township_base(dataset: Dataset, villages: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Township codes and names: the township layer's, else those the villages name."""
     if dataset.has("township"):
         towns = dataset.layer("township")
-        base = pd.DataFrame(
-            {"code9": towns["code9"].astype(str).to_numpy(), "name": towns["name"].to_numpy()}
+        return (
+            towns["code9"].astype(str).to_numpy(dtype=object),
+            towns["name"].astype(str).to_numpy(dtype=object),
         )
-    else:
-        names = (
-            villages["township_name"]
-            if "township_name" in villages.columns
-            else villages["township_code"]
-        )
-        base = (
-            pd.DataFrame(
-                {
-                    "code9": villages["township_code"].astype(str).to_numpy(),
-                    "name": names.astype(str).to_numpy(),
-                }
-            )
-            .drop_duplicates("code9")
-            .sort_values("code9")
-        )
-    table = base.merge(grouped, left_on="code9", right_index=True, how="outer")
-    for col in ("villages", "villages_covered"):
-        table[col] = table[col].fillna(0).astype(int)
-    for col in ("children", "children_covered", "children_uncovered"):
-        table[col] = table[col].fillna(0.0).astype(float)
-    table["name"] = table["name"].fillna(table["code9"])
+    codes = villages["township_code"].astype(str).to_numpy(dtype=object)
+    names_col = "township_name" if "township_name" in villages.columns else "township_code"
+    names = villages[names_col].astype(str).to_numpy(dtype=object)
+    uniq, first = np.unique(codes.astype(str), return_index=True)
+    return uniq.astype(object), names[first]
+
+
+def _sum_by(
+    keys: np.ndarray, base_codes: np.ndarray, values: dict[str, np.ndarray]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Sum ``values`` by ``keys``; rows for every base code plus codes only in ``keys``."""
+    keys = keys.astype(str)
+    extra = np.setdiff1d(np.unique(keys), base_codes.astype(str))
+    codes = np.concatenate([base_codes.astype(str), extra])
+    order = np.argsort(codes, kind="stable")
+    pos = order[np.searchsorted(codes[order], keys)]
+    sums = {k: np.bincount(pos, weights=v, minlength=codes.size) for k, v in values.items()}
+    return codes, sums
+
+
+def _township_table(dataset: Dataset, villages: pd.DataFrame) -> pd.DataFrame:
+    base_codes, base_names = _township_base(dataset, villages)
+    children = villages["children"].to_numpy(dtype=np.float64)
+    uncovered = villages["children_uncovered"].to_numpy(dtype=np.float64)
+    covered = villages["covered"].to_numpy(dtype=bool)
+    codes, sums = _sum_by(
+        villages["township_code"].to_numpy(dtype=object),
+        base_codes,
+        {
+            "villages": np.ones(len(villages)),
+            "villages_covered": covered.astype(np.float64),
+            "children": children,
+            "children_uncovered": uncovered,
+        },
+    )
+    names = np.concatenate([base_names, codes[len(base_names) :]])
+    total = sums["children"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["share_covered"] = np.where(
-            table["children"] > 0, table["children_covered"] / table["children"], np.nan
-        )
-    return table.reset_index(drop=True)
+        share = np.where(total > 0, (total - sums["children_uncovered"]) / total, np.nan)
+    return pd.DataFrame(
+        {
+            "code9": codes.astype(object),
+            "name": names.astype(object),
+            "villages": sums["villages"].astype(np.int64),
+            "villages_covered": sums["villages_covered"].astype(np.int64),
+            "children": total,
+            "children_covered": total - sums["children_uncovered"],
+            "children_uncovered": sums["children_uncovered"],
+            "share_covered": share,
+        }
+    )
 
 
 def compute_gaps(
@@ -410,15 +442,15 @@ def compute_gaps(
     else:
         thresholds = np.where(urban, access.urban_threshold_m, access.rural_threshold_m)
 
-    nearest = nearest_facility(
+    nearest = nearest_from_arrays(
         graph,
-        villages,
-        facilities,
-        facility_id_col="id" if "id" in facilities.columns else None,
+        _layer_xy(dataset, "village", graph),
+        _layer_xy(dataset, facility_type, graph),
+        _facility_ids(facilities),
         detour_factor=params.detour_factor,
         snap_limit_m=params.snap_limit_m,
     )
-    distance = nearest["distance_m"].to_numpy(dtype=np.float64)
+    distance = nearest.distance_m
     covered = np.isfinite(distance) & (distance <= thresholds * (1.0 + _RTOL))
     edges = band_edges(access, threshold_m=threshold_m)
     band, band_order = classify_distance(distance, edges)
@@ -436,23 +468,23 @@ def compute_gaps(
             "children": children,
             "threshold_m": thresholds,
             "distance_m": distance,
-            "facility_id": nearest["facility_id"].to_numpy(dtype=object),
+            "facility_id": nearest.facility_id,
             "covered": covered,
             "children_uncovered": np.where(covered, 0.0, children),
             "distance_band": band,
             "band_order": band_order,
-            "method": nearest["method"].to_numpy(dtype=object),
+            "method": nearest.method,
             "provenance": col("provenance", dataset.spec("village").provenance),
         },
         geometry=villages.geometry.to_numpy(),
         crs=villages.crs,
         index=villages.index,
-    ).to_crs(WGS84_CRS)
+    )
 
     townships = _township_table(dataset, out)
     total_children = float(out["children"].sum())
     total_uncovered = float(out["children_uncovered"].sum())
-    method = _overall_method(out["method"], len(facilities), graph)
+    method = _overall_method(len(facilities), graph)
     district = {
         "villages": len(out),
         "villages_covered": int(out["covered"].sum()),
