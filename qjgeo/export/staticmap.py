@@ -471,6 +471,13 @@ def draw_gap_axes(
         )
         handles.append(Line2D([], [], color="#555555", lw=0.7, ls="--"))
         labels.append("镇街界（估算）Township boundary (est.)")
+        if focus is not None:
+            ax.add_collection(
+                _polygons(focus, ["#fff7bc"] * len(focus), alpha=0.45, linewidth=0, zorder=1)
+            )
+            ax.add_collection(_lines(focus, color="#b35806", linewidth=1.8, zorder=6))
+            handles.append(Patch(facecolor="#fff7bc", edgecolor="#b35806", lw=1.5))
+            labels.append("本镇街 This township")
     if len(villages):
         colour = villages["distance_band"].astype(str).map(colours).fillna(UNREACHABLE_COLOUR)
         size = 22 * marker_scale

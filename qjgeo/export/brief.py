@@ -1,0 +1,300 @@
+"""One-page PDF brief per township: its indicators, its gaps, a small map, the data status.
+
+The brief is meant to be printed and handed to a township (镇街) office: A4 portrait, the
+township's name as title, a small gap map of the township for one facility type, a table of
+children covered for every facility type with walking distances, the township's plan
+indicators (met / not met, with the target), and the same footer as the maps (scenario, date,
+distances used, data status, sources and licences).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import matplotlib
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from qjgeo.catalog import Dataset
+from qjgeo.export.fonts import cjk_font_family, pdf_rc
+from qjgeo.export.staticmap import (
+    ExportError,
+    attribution_line,
+    check_facility_type,
+    data_status_line,
+    district_name,
+    draw_gap_axes,
+    draw_north_arrow,
+    draw_scale_bar,
+    facility_titles,
+    figure_bytes,
+    method_line,
+    scenario_line,
+)
+
+_MET = "#1a9850"
+_NOT_MET = "#d73027"
+_NA = "#7f7f7f"
+
+
+def _township_row(dataset: Dataset, code9: str) -> pd.Series:
+    if not dataset.has("township"):
+        raise ExportError(f"dataset {dataset.info.id!r} has no township layer: brief not available")
+    towns = dataset.layer("township")
+    match = towns[towns["code9"].astype(str) == str(code9)]
+    if match.empty:
+        known = ", ".join(f"{c} {n}" for c, n in zip(towns["code9"], towns["name"], strict=True))
+        raise ExportError(f"no township with code {code9!r}; known: {known}")
+    return match.iloc[0]
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fmt_value(value: Any, unit: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    unit_s = "" if unit is None or (isinstance(unit, float) and pd.isna(unit)) else str(unit)
+    v = float(value)
+    text = f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.1f}"
+    return f"{text}{unit_s}" if unit_s in ("%", "‰") else f"{text} {unit_s}".strip()
+
+
+def township_gap_rows(code9: str, gaps: dict[str, Any], dataset: Dataset) -> pd.DataFrame:
+    """Children covered in one township for each facility type (one row per type)."""
+    rows = []
+    for ft, g in gaps.items():
+        t = g.townships[g.townships["code9"].astype(str) == str(code9)]
+        if t.empty:
+            continue
+        r = t.iloc[0]
+        v = g.villages[g.villages["township_code"].astype(str) == str(code9)]
+        rows.append(
+            {
+                "facility": facility_titles(dataset, ft)[0],
+                "facility_type": ft,
+                "age_label": g.age_label,
+                "children": float(r["children"]),
+                "children_uncovered": float(r["children_uncovered"]),
+                "share_covered": float(r["share_covered"]),
+                "villages_uncovered": int((~v["covered"].astype(bool)).sum()),
+                "villages": len(v),
+                "data_status": g.data_status,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def township_brief_figure(
+    dataset: Dataset,
+    code9: str,
+    facility_type: str = "childcare",
+    *,
+    facility_types: Iterable[str] | None = None,
+    indicators: pd.DataFrame | None = None,
+    date: dt.date | None = None,
+) -> Figure:
+    """Lay out the one-page township brief (A4 portrait) as a matplotlib figure.
+
+    Parameters
+    ----------
+    dataset
+        The dataset (a scenario applied, if any).
+    code9
+        The township's 9-digit code, e.g. ``"440205100"`` (马坝镇).
+    facility_type
+        The facility type of the small gap map.
+    facility_types
+        Types listed in the coverage table (default: every type with walking distances).
+    indicators
+        Precomputed :func:`qjgeo.indicators.evaluate` frame (computed when ``None``).
+    date
+        Date printed in the footer (today by default).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The page.
+
+    Raises
+    ------
+    ExportError
+        If the township code is unknown or a needed layer is missing.
+    """
+    from qjgeo.gaps import GapsUnavailable, compute_gaps
+
+    town = _township_row(dataset, code9)
+    check_facility_type(dataset, facility_type)
+    family = cjk_font_family()
+    types = (
+        list(facility_types)
+        if facility_types is not None
+        else [ft for ft in dataset.params.access if dataset.has(ft)]
+    )
+    if facility_type not in types:
+        types.insert(0, facility_type)
+    gaps: dict[str, Any] = {}
+    for ft in types:
+        try:
+            gaps[ft] = compute_gaps(dataset, ft)
+        except (GapsUnavailable, KeyError):
+            continue
+    if indicators is None:
+        from qjgeo.indicators import evaluate
+
+        indicators = evaluate(dataset)
+    mine = indicators[indicators["scope"].astype(str) == str(code9)]
+    name = str(town["name"])
+    dzh, den = district_name(dataset)
+    zh, en = facility_titles(dataset, facility_type)
+
+    with matplotlib.rc_context({**pdf_rc(), "font.family": family}):
+        fig = Figure(figsize=(8.27, 11.69))
+        FigureCanvasAgg(fig)
+        fig.text(0.06, 0.965, f"{name} 儿童友好设施简报", fontsize=20, fontweight="bold", va="top")
+        fig.text(
+            0.06,
+            0.928,
+            f"{dzh} · 镇街代码 {code9} · Township brief: {den}, child-friendly facilities",
+            fontsize=9.5,
+            va="top",
+            color="#333333",
+        )
+        status = gaps[facility_type].data_status if facility_type in gaps else "sample"
+        if status != "official":
+            fig.text(
+                0.94,
+                0.965,
+                "示例/估算数据 — 非正式成果\nSample/estimated data — not official"
+                if status == "sample"
+                else "含估算数据\nIncludes estimated data",
+                ha="right",
+                va="top",
+                fontsize=8,
+                color="#b2182b",
+                bbox={"boxstyle": "round,pad=0.35", "fc": "#fff5f0", "ec": "#b2182b", "lw": 0.8},
+            )
+
+        # Small map of the township for the chosen facility type.
+        ax = fig.add_axes((0.06, 0.56, 0.5, 0.325))
+        g = gaps[facility_type]
+        drawn = draw_gap_axes(
+            ax, dataset, facility_type, g, family=family, township=str(code9),
+            label_size=8, marker_scale=1.1,
+        )  # fmt: skip
+        draw_scale_bar(ax, family=family, fontsize=6.5)
+        draw_north_arrow(ax, family=family, size=0.09)
+        ax.set_title(f"{zh}步行可达 / walking access to {en.lower()} (儿童 {g.age_label} 岁)",
+                     fontsize=8.5, loc="left")  # fmt: skip
+        leg = fig.add_axes((0.585, 0.56, 0.36, 0.325))
+        leg.axis("off")
+        leg.legend(drawn["handles"], drawn["labels"], loc="upper left", fontsize=6.8,
+                   frameon=False, title="图例 Legend", title_fontsize=7.5,
+                   prop={"family": family, "size": 6.8})  # fmt: skip
+
+        # Children covered, every facility type.
+        rows = township_gap_rows(str(code9), gaps, dataset)
+        top = 0.53
+        fig.text(0.06, top, "步行距离内的儿童 Children within walking distance", fontsize=10.5,
+                 fontweight="bold", va="top")  # fmt: skip
+        cols = (0.06, 0.30, 0.42, 0.55, 0.68, 0.83)
+        heads = ("设施 Facility", "年龄 Age", "儿童 Children", "覆盖率 Covered",
+                 "未覆盖儿童 Not covered", "未覆盖村 Villages out")  # fmt: skip
+        y = top - 0.027
+        for x, h in zip(cols, heads, strict=True):
+            fig.text(x, y, h, fontsize=7.2, fontweight="bold", va="top")
+        y -= 0.004
+        fig.add_artist(matplotlib.lines.Line2D([0.06, 0.94], [y - 0.012, y - 0.012], lw=0.6,
+                                               color="#444444"))  # fmt: skip
+        y -= 0.016
+        for _, r in rows.iterrows():
+            share = r["share_covered"]
+            colour = _NA if pd.isna(share) else (_MET if share >= 0.999 else "#222222")
+            cells = (
+                str(r["facility"]),
+                str(r["age_label"]),
+                f"{r['children']:,.0f}",
+                "—" if pd.isna(share) else f"{share:.0%}",
+                f"{r['children_uncovered']:,.0f}",
+                f"{r['villages_uncovered']}/{r['villages']}",
+            )
+            for x, c in zip(cols, cells, strict=True):
+                fig.text(x, y, c, fontsize=7.5, va="top", color=colour)
+            y -= 0.0165
+
+        # Plan indicators of the township.
+        y -= 0.012
+        fig.text(0.06, y, "规划指标（本镇街）Plan indicators for this township", fontsize=10.5,
+                 fontweight="bold", va="top")  # fmt: skip
+        y -= 0.027
+        icols = (0.06, 0.55, 0.70, 0.85)
+        for x, h in zip(icols, ("指标 Indicator", "现状 Value", "目标 Target", "达标 Met"),
+                        strict=True):  # fmt: skip
+            fig.text(x, y, h, fontsize=7.2, fontweight="bold", va="top")
+        fig.add_artist(matplotlib.lines.Line2D([0.06, 0.94], [y - 0.016, y - 0.016], lw=0.6,
+                                               color="#444444"))  # fmt: skip
+        y -= 0.02
+        row_h = min(0.0165, max(0.0105, (y - 0.115) / max(len(mine), 1)))
+        if mine.empty:
+            fig.text(0.06, y, "本镇街无可评估的规划指标 / no township-level indicators available",
+                     fontsize=7.5, va="top", color=_NA)  # fmt: skip
+        for _, r in mine.iterrows():
+            met = r.get("met")
+            if met is None or (isinstance(met, float) and pd.isna(met)):
+                label, colour = "无法判断 n/a", _NA
+            elif bool(met):
+                label, colour = "达标 met", _MET
+            else:
+                label, colour = "未达标 not met", _NOT_MET
+            target = f"{r.get('op', '')} {_fmt_value(r.get('target'), r.get('unit'))}"
+            fig.text(icols[0], y, _shorten(str(r["title_zh"]), 30), fontsize=7.2, va="top")
+            fig.text(icols[1], y, _fmt_value(r.get("value"), r.get("unit")), fontsize=7.2,
+                     va="top")  # fmt: skip
+            fig.text(icols[2], y, target.replace(">=", "≥").replace("<=", "≤"), fontsize=7.2,
+                     va="top")  # fmt: skip
+            fig.text(icols[3], y, label, fontsize=7.2, va="top", color=colour, fontweight="bold")
+            y -= row_h
+            if y < 0.115:
+                fig.text(0.06, y, f"…（共 {len(mine)} 项，其余见 Excel 报告 / see the Excel report）",
+                         fontsize=7, va="top", color=_NA)  # fmt: skip
+                break
+
+        layers = ["district", "township", "village", *gaps]
+        footer = [
+            scenario_line(dataset, date),
+            method_line(dataset, facility_type, g),
+            data_status_line(dataset, layers),
+            attribution_line(dataset, ["district", "township", "village", facility_type]),
+        ]
+        fig.text(0.06, 0.095, "\n".join(footer), fontsize=5.9, va="top", linespacing=1.5,
+                 color="#222222", wrap=True)  # fmt: skip
+    return fig
+
+
+def township_brief_pdf(
+    dataset: Dataset,
+    code9: str,
+    facility_type: str = "childcare",
+    *,
+    facility_types: Iterable[str] | None = None,
+    indicators: pd.DataFrame | None = None,
+    date: dt.date | None = None,
+) -> bytes:
+    """A one-page A4 PDF brief of a township (fonts embedded).
+
+    Parameters are those of :func:`township_brief_figure`.
+
+    Returns
+    -------
+    bytes
+        The PDF file.
+    """
+    fig = township_brief_figure(
+        dataset, code9, facility_type, facility_types=facility_types, indicators=indicators,
+        date=date,
+    )  # fmt: skip
+    return figure_bytes(fig, "pdf")

@@ -1,0 +1,172 @@
+"""Interactive HTML gap map: one self-contained file (no network needed to open it).
+
+The map is the app's own folium map (:func:`qjgeo.mapview.build.build_map`): township polygons
+filled by the share of children covered, the facilities of the type, the gap hexagons and the
+villages coloured by distance band as overlays, with a legend and popups in which every value
+is HTML-escaped. A title box adds the scenario, date, distances used, the data-status line and
+the source / licence attribution. :func:`qjgeo.mapview.offline.standalone_html` then inlines
+every script, stylesheet and icon font, so the file opens from a USB stick or a mail
+attachment on an offline intranet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any, Literal
+
+import geopandas as gpd
+import pandas as pd
+
+from qjgeo.catalog import Dataset
+from qjgeo.export.gis import flatten_frame
+from qjgeo.export.staticmap import (
+    attribution_line,
+    band_colours,
+    band_order,
+    check_facility_type,
+    data_status_line,
+    district_name,
+    facility_titles,
+    map_layers,
+    method_line,
+    scenario_line,
+)
+
+
+def _info_box(lines: list[str], title: str, subtitle: str) -> str:
+    """A fixed box in the top-left corner of the map (beside the zoom buttons), text escaped."""
+    body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+    return (
+        '<div id="qjgeo-export-info" style="position:fixed;top:10px;left:56px;z-index:9999;'
+        "max-width:40%;background:rgba(255,255,255,0.93);border:1px solid #999;"
+        "border-radius:4px;padding:6px 9px;font:11px/1.45 'Noto Sans CJK SC','Microsoft YaHei',"
+        "'PingFang SC',sans-serif;color:#222\">"
+        f'<div style="font-size:15px;font-weight:bold">{html.escape(title)}</div>'
+        f'<div style="font-size:12px;color:#444;margin-bottom:3px">{html.escape(subtitle)}</div>'
+        f"{body}</div>"
+    )
+
+
+def gap_map_html(
+    dataset: Dataset,
+    facility_type: str,
+    *,
+    gaps: Any = None,
+    surface: gpd.GeoDataFrame | Literal[False] | None = None,
+    title: str | None = None,
+    lang: str = "zh",
+    date: dt.date | None = None,
+) -> str:
+    """The gap map as one self-contained interactive HTML document.
+
+    Parameters
+    ----------
+    dataset
+        The dataset (a scenario applied, if any).
+    facility_type
+        Facility layer id, e.g. ``"childcare"``.
+    gaps
+        Precomputed :class:`qjgeo.gaps.GapResult` (computed when ``None``).
+    surface
+        Precomputed gap hexagons; computed when ``None``; left out when ``False``.
+    title
+        Main title (default ``"曲江区 托育机构 步行可达缺口"``).
+    lang
+        ``"zh"`` or ``"en"``: layer names and popup labels.
+    date
+        Date printed in the info box (today by default).
+
+    Returns
+    -------
+    str
+        The HTML document (write it as UTF-8); it references no external URL.
+
+    Raises
+    ------
+    ExportError
+        If the facility or village layer is missing.
+    """
+    from qjgeo.mapview.build import Overlay, build_map
+    from qjgeo.mapview.offline import standalone_html
+
+    check_facility_type(dataset, facility_type)
+    if gaps is None:
+        from qjgeo.gaps import compute_gaps
+
+        gaps = compute_gaps(dataset, facility_type)
+    if surface is None:
+        from qjgeo.gaps import gap_surface
+
+        surface = gap_surface(dataset, facility_type)
+    zh, en = facility_titles(dataset, facility_type)
+    villages = gaps.villages
+    frames = [villages] + ([surface] if surface is not False and surface is not None else [])
+    cols = ["distance_band", "band_order", "distance_m", "threshold_m"]
+    both = pd.concat(
+        [pd.DataFrame(f)[[c for c in cols if c in f.columns]] for f in frames], ignore_index=True
+    )
+    bands = band_order(both) if len(both) else []
+    unreachable = [b for b in bands if b == "unreachable"]
+    colours = band_colours(bands, unreachable)
+
+    overlays = []
+    if surface is not False and surface is not None and len(surface):
+        overlays.append(
+            Overlay(
+                id="gaps_hex",
+                title="缺口面（六边形）Gap surface" if lang == "zh" else "Gap surface (hexagons)",
+                frame=flatten_frame(surface),
+                color_column="distance_band",
+                colors=colours,
+            )
+        )
+    overlays.append(
+        Overlay(
+            id="villages_access",
+            title=f"村（社区）到最近{zh}的距离" if lang == "zh" else f"Villages: walk to {en}",
+            frame=flatten_frame(villages),
+            color_column="distance_band",
+            colors=colours,
+        )
+    )
+    share = pd.Series(
+        gaps.townships["share_covered"].to_numpy(dtype=float),
+        index=gaps.townships["code9"].astype(str).to_numpy(),
+    )
+    m = build_map(
+        dataset,
+        choropleth=share,
+        choropleth_title="儿童覆盖率 share of children covered",
+        layers=("district", "township", facility_type),
+        basemap="none",
+        lang=lang,
+        overlays=overlays,
+    )
+    dzh, den = district_name(dataset)
+    main_title = title or f"{dzh} {zh} 步行可达缺口"
+    subtitle = f"{den}: walking-access gaps to {en.lower()} (children aged {gaps.age_label})"
+    d = gaps.district
+    share_d = d.get("share_covered")
+    figures = (
+        f"全区儿童覆盖率 {float(share_d):.0%}，未覆盖 {float(d.get('children_uncovered', 0)):,.0f} 人"
+        f" / district share covered {float(share_d):.0%}, "
+        f"{float(d.get('children_uncovered', 0)):,.0f} children not covered"
+        if share_d is not None and pd.notna(share_d)
+        else "无儿童数据 / no children in this age band"
+    )
+    layers = map_layers(facility_type)
+    lines = [
+        figures,
+        scenario_line(dataset, date),
+        method_line(dataset, facility_type, gaps),
+        data_status_line(dataset, layers),
+        attribution_line(dataset, layers),
+    ]
+    import folium
+
+    m.get_root().html.add_child(folium.Element(_info_box(lines, main_title, subtitle)))  # type: ignore[attr-defined]
+    m.get_root().header.add_child(  # type: ignore[attr-defined]
+        folium.Element(f"<title>{html.escape(main_title)}</title>")
+    )
+    return standalone_html(m)
