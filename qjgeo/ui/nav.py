@@ -33,8 +33,10 @@ def _runner(page_id: str, ctx: Ctx) -> Callable[[], None]:
     module = importlib.import_module(f"qjgeo.ui.pages.{PAGES[page_id][0]}")
 
     def run() -> None:
-        state.write_query_params(page_id)
-        module.render(ctx)
+        try:
+            module.render(ctx)
+        finally:  # after the page's widgets have updated the choices (also on st.rerun)
+            state.write_query_params(page_id)
 
     run.__name__ = f"page_{page_id}"
     return run

@@ -36,7 +36,8 @@ def offline_gap_map_html(ctx: Ctx, facility_type: str) -> bytes:
         ["code12", "name", "children", "distance_m", "covered", "children_uncovered",
          "distance_band", "provenance", "geometry"]
     ]  # fmt: skip
-    ov = Overlay("gap_villages", ctx.t("gap_villages"), v, "distance_band", band_colours(v))
+    colours = band_colours(res.villages)
+    ov = Overlay("gap_villages", ctx.t("gap_villages"), v, "distance_band", colours)
     m = build_map(ctx.dataset, layers=["township", facility_type], lang=ctx.lang, overlays=[ov])
     return standalone_html(m).encode("utf-8")
 

@@ -1,0 +1,202 @@
+"""AppTest of every page: runs without exceptions, shows its key elements, reacts to its widget."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from qjgeo.catalog import DEFAULT_DATA_DIR
+from qjgeo.mapview import external_urls
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "app"
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def shared_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of the bundled data for the read-only page tests (keeps the app cache warm)."""
+    data = tmp_path_factory.mktemp("app") / "layers"
+    shutil.copytree(DEFAULT_DATA_DIR, data)
+    return data
+
+
+@pytest.fixture
+def app_env(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path]:
+    """The app reads the shared data copy and an empty scenario directory of its own."""
+    return _env(shared_data, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def own_data_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A private copy of the data, for tests that write into it."""
+    data = tmp_path / "layers"
+    shutil.copytree(DEFAULT_DATA_DIR, data)
+    return _env(data, tmp_path, monkeypatch)
+
+
+def _env(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    monkeypatch.setenv("QJGEO_DATA", str(data))
+    monkeypatch.setenv("QJGEO_SCENARIOS", str(scenarios))
+    monkeypatch.delenv("QJGEO_TIANDITU_KEY", raising=False)
+    return data, scenarios
+
+
+def open_page(page: str, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["page"] = page
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def by_key(elements, key: str):
+    return next(e for e in elements if e.key == key)
+
+
+def test_map_page(app_env) -> None:
+    at = open_page("map")
+    assert at.title[0].value == "地图"
+    notice = at.warning[0].value
+    assert "村（社区）" in notice and "估算" in notice  # names the weak layers shown
+    choropleth = by_key(at.selectbox, "w_indicator")
+    assert "_pop_0_14" in choropleth.options or any("0–14" in o for o in choropleth.options)
+    # choosing a township opens its panel and mirrors it in the URL
+    by_key(at.selectbox, "w_township").set_value("440205100").run()
+    assert not at.exception
+    assert at.query_params["township"] == "440205100"
+    assert [s.value for s in at.subheader] == ["马坝镇"]
+    assert len(at.tabs) == 3
+
+
+def test_map_layer_toggle_changes_notice(app_env) -> None:
+    at = open_page("map")
+    before = at.warning[0].value
+    at.checkbox(key="lyr_village_kindergarten").uncheck().run()
+    assert not at.exception
+    assert "村（社区）" not in at.warning[0].value and before != at.warning[0].value
+
+
+def test_indicators_page(app_env) -> None:
+    at = open_page("indicators")
+    assert at.title[0].value == "指标"
+    assert len(at.dataframe) == 2  # district table + township matrix
+    count_before = at.markdown[0].value if at.markdown else ""
+    assert "项指标" in at.main.markdown[0].value or any("项指标" in m.value for m in at.markdown)
+    section = by_key(at.selectbox, "ind_section")
+    section.set_value(section.options[1]).run()
+    assert not at.exception
+    texts = [m.value for m in at.markdown if "项指标" in m.value]
+    assert texts and texts[0] != count_before
+    assert any("估算" in w.value or "样例" in w.value for w in at.warning)
+    assert at.get("download_button")
+
+
+def _metric_values(at: AppTest) -> list[str]:
+    return [m.value for m in at.metric]
+
+
+def test_gaps_page_reacts_to_facility_type(app_env) -> None:
+    at = open_page("gaps", layer="kindergarten")
+    assert at.title[0].value == "缺口"
+    kinder = _metric_values(at)
+    assert len(kinder) == 4
+    by_key(at.selectbox, "w_layer").set_value("primary_school").run()
+    assert not at.exception
+    school = _metric_values(at)
+    assert school != kinder  # other facilities, other children → other gap numbers
+    assert at.query_params["layer"] == "primary_school"
+    # a larger service distance covers more children
+    at.number_input(key="gap_thr").set_value(20000).run()
+    wide = _metric_values(at)
+    assert wide[1] != school[1] and wide[1] == "0"
+    assert len(at.dataframe) == 1  # the worst villages
+
+
+def test_scenarios_page_add_compare_save(app_env) -> None:
+    _data, scenarios = app_env
+    at = open_page("scenarios", layer="kindergarten")
+    assert at.title[0].value == "情景"
+    at.text_input(key="sc_name_in").set_value("more-kg").run()
+    # a click on the map is what st_folium returns; AppTest cannot click, so set it directly
+    at.session_state["sc_point"] = (113.597, 24.680)
+    at.button(key="sc_add_btn").click().run()
+    assert not at.exception
+    draft = yaml.safe_load(at.session_state["sc_draft"])
+    assert draft["name"] == "more-kg"
+    assert draft["add"][0]["type"] == "kindergarten"
+    assert draft["add"][0]["lon"] == pytest.approx(113.597)
+    assert draft["add"][0]["attributes"]["places"] > 0
+    # the comparison tab shows coverage changes
+    assert len(at.dataframe) >= 2
+    # save, then saving again asks before overwriting
+    at.text_input(key="sc_file_stem").set_value("more_kg").run()
+    at.button(key="sc_save_btn").click().run()
+    assert (scenarios / "more_kg.yaml").is_file()
+    first = (scenarios / "more_kg.yaml").read_text(encoding="utf-8")
+    at.button(key="sc_save_btn").click().run()
+    assert any("已存在" in w.value for w in at.warning)
+    assert (scenarios / "more_kg.yaml").read_text(encoding="utf-8") == first
+    assert any(b.key == "sc_overwrite_btn" for b in at.button)
+
+
+def test_scenario_selected_in_sidebar_changes_views(app_env) -> None:
+    _data, scenarios = app_env
+    (scenarios / "no_kg.yaml").write_text(
+        "name: no_kg\nparameters:\n  access:\n    kindergarten:\n      rural_threshold_m: 10\n"
+        "      urban_threshold_m: 10\n",
+        encoding="utf-8",
+    )
+    base = _metric_values(open_page("gaps", layer="kindergarten"))
+    at = open_page("gaps", layer="kindergarten", scenario="no_kg")
+    assert by_key(at.selectbox, "w_scenario").value == "no_kg"
+    assert _metric_values(at) != base
+
+
+def test_import_page_upload_check_commit(own_data_env) -> None:
+    data, _ = own_data_env
+    at = open_page("import")
+    assert at.title[0].value == "导入"
+    by_key(at.selectbox, "imp_layer").set_value("childcare").run()
+    ledger = (FIXTURES / "childcare_ledger.csv").read_bytes()
+    at.file_uploader[0].set_value(("tuoyu.csv", ledger, "text/csv")).run()
+    assert not at.exception
+    report = [m.value for m in at.markdown if "读取" in m.value]
+    assert report == ["读取 3 行，接受 2 行，拒绝 1 行。"]
+    before = (data / "childcare.geojson").read_text(encoding="utf-8")
+    at.button(key="imp_commit").click().run()
+    assert not at.exception
+    after = (data / "childcare.geojson").read_text(encoding="utf-8")
+    assert after != before and "阳光托育园" in after
+    assert any("已写入" in s.value for s in at.success)
+    # the bundled data is untouched
+    assert "阳光托育园" not in (DEFAULT_DATA_DIR / "childcare.geojson").read_text(encoding="utf-8")
+
+
+def test_export_page_offline_html(app_env) -> None:
+    at = open_page("export", layer="park")
+    assert at.title[0].value == "导出"
+    at.button(key="exp_prep_html").click().run()
+    assert not at.exception
+    dl = [d for d in at.get("download_button") if "gap-map-park" in d.label]
+    assert dl
+    html = at.session_state["exp_data_html"][1].decode("utf-8")
+    assert "leaflet" in html.lower() and external_urls(html) == []
+
+
+def test_guide_page_in_both_languages(app_env) -> None:
+    at = open_page("guide")
+    assert at.markdown[0].value.startswith("# 使用指南")
+    at.radio(key="w_lang").set_value("en").run()
+    assert not at.exception
+    assert at.markdown[0].value.startswith("# User guide")
