@@ -5,8 +5,10 @@ Expected figures on the tiny fixture (tests/fixtures/gaps/README.md) are worked 
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -296,3 +298,127 @@ def test_bundled_all_types(dataset: Dataset) -> None:
         assert d["children_covered"] + d["children_uncovered"] == pytest.approx(d["children"])
         assert 0 <= d["share_covered"] <= 1
         assert (result.townships["children"].sum()) == pytest.approx(d["children"])
+
+
+# --------------------------------------------------------------------------------------
+# qjgeo gaps (command line)
+
+
+def _cli(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from qjgeo.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_cli_table_sorted_and_says_method() -> None:
+    result = _cli("gaps", "--type", "childcare", "--data", str(TINY))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "straight line × detour factor 1.3" in out
+    assert "urban 300 m, rural 2,000 m" in out
+    assert "SAMPLE" in out  # the fixture is sample data and says so
+    # detour 1.3: V1 390 m (100 uncovered), V2 1357 m (50), V4 (10), V3 1950 m ≤ 2000 (0)
+    body = out[out.index("villages (most") :]
+    assert body.index("一社区") < body.index("二社区") < body.index("四村") < body.index("三村")
+
+
+def test_cli_json_and_threshold(tmp_path: Path) -> None:
+    result = _cli(
+        "gaps", "--type", "childcare", "--data", str(TINY), "--threshold-m", "5000",
+        "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["params_used"]["urban_threshold_m"] == 5000
+    assert payload["data_status"] == "sample"
+    assert {v["code12"] for v in payload["villages"] if v["covered"]} == {
+        "440205001001",
+        "440205001002",
+        "440205100201",
+    }
+    assert payload["district"]["children_uncovered"] == 10
+
+
+def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
+    bad_type = _cli("gaps", "--type", "zoo", "--data", str(TINY))
+    assert bad_type.exit_code == 2
+    assert "valid types: childcare" in bad_type.output and "not in this dataset" in bad_type.output
+    assert "Traceback" not in bad_type.output
+    bad_threshold = _cli("gaps", "--type", "childcare", "--data", str(TINY), "--threshold-m", "-1")
+    assert bad_threshold.exit_code == 2 and "--threshold-m" in bad_threshold.output
+    bad_net = _cli("gaps", "--type", "childcare", "--data", str(TINY), "--network", "nope.npz")
+    assert bad_net.exit_code == 2 and "nope.npz" in bad_net.output
+    bad_out = _cli("gaps", "--type", "childcare", "--data", str(TINY), "--out", "x.shp")
+    assert bad_out.exit_code == 2 and "x.shp" in bad_out.output
+    bad_town = _cli("gaps", "--type", "childcare", "--data", str(TINY), "--township", "丁镇")
+    assert bad_town.exit_code == 2 and "甲街道" in bad_town.output
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: x\nadd: [{type: childcare, lon: 1}]\n", encoding="utf-8")
+    bad_scenario = _cli(
+        "gaps", "--type", "childcare", "--data", str(TINY), "--scenario", str(scenario)
+    )
+    assert bad_scenario.exit_code == 2 and "s.yaml" in bad_scenario.output
+
+
+def test_cli_township_filter_and_exports(tmp_path: Path) -> None:
+    csv_path, gpkg_path, hex_path = tmp_path / "v.csv", tmp_path / "v.gpkg", tmp_path / "h.geojson"
+    result = _cli(
+        "gaps", "--type", "childcare", "--data", str(TINY), "--township", "乙镇",
+        "--out", str(csv_path), "--surface", str(hex_path),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "一社区" not in result.output and "三村" in result.output
+    table = pd.read_csv(csv_path, encoding="utf-8-sig", dtype={"code12": str})
+    assert list(table["code12"]) == ["440205100202", "440205100201"]
+    assert set(table["data_status"]) == {"sample"}
+    assert {"lon", "lat", "method"} <= set(table.columns)
+    cells = gpd.read_file(hex_path)
+    assert len(cells) > 0 and "distance_band" in cells.columns
+    empty = _cli_empty_parks_export(tmp_path, gpkg_path)
+    assert empty.exit_code == 0, empty.output
+
+
+def _cli_empty_parks_export(tmp_path: Path, gpkg_path: Path) -> Any:
+    """A copy of the tiny dataset with an empty park layer (GeoPackage keeps the columns)."""
+    import shutil
+
+    import yaml
+
+    data = tmp_path / "with_parks"
+    shutil.copytree(TINY, data)
+    ds = load_dataset(TINY)
+    _empty_parks(ds).layer("park").to_file(data / "park.gpkg", driver="GPKG", layer="park")
+    manifest = yaml.safe_load((data / "manifest.yaml").read_text(encoding="utf-8"))
+    entry = dict(
+        manifest["layers"][-1], id="park", title_en="Parks", file="park.gpkg", crs="EPSG:4326"
+    )
+    manifest["layers"].append(entry)
+    (data / "manifest.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), "utf-8")
+    result = _cli("gaps", "--type", "park", "--data", str(data), "--out", str(gpkg_path))
+    assert "no facilities" in result.output and "inf (unreachable)" in result.output
+    villages = gpd.read_file(gpkg_path, layer="gap_villages")
+    assert villages["distance_m"].isna().all()  # GIS files: empty, never 0
+    assert set(villages["method"]) == {"unreachable: no facilities"}
+    towns = gpd.read_file(gpkg_path, layer="gap_townships")
+    assert len(towns) == 3 and (towns.geom_type == "Polygon").all()
+    return result
+
+
+def test_cli_uses_dataset_network_by_default(tmp_path: Path) -> None:
+    import shutil
+
+    from qjgeo.network import save_walk_graph
+
+    data = tmp_path / "tiny_net"
+    shutil.copytree(TINY, data)
+    save_walk_graph(_tiny_graph(), data / "network.npz")
+    result = _cli("gaps", "--type", "childcare", "--data", str(data), "--format", "json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["method"] == "network" and "dataset default" in payload["network"]
+    by_code = {v["code12"]: v for v in payload["villages"]}
+    assert by_code["440205100202"]["distance_m"] == "inf"
+    assert by_code["440205100202"]["method"] == "unreachable: network"
+    assert by_code["440205001002"]["distance_m"] == pytest.approx(1300.0)
