@@ -405,3 +405,21 @@ def test_xlsx_export_is_safe(result: pd.DataFrame, tmp_path: Path) -> None:
     assert load_workbook(out).active.max_row == len(result) + 1  # type: ignore[union-attr]
     res = runner.invoke(app, ["indicators", "--format", "xlsx"])
     assert res.exit_code == 2 and "--out" in res.stderr
+
+
+def test_osm_import_dataset_evaluates(osm_dir: Path, tmp_path: Path) -> None:
+    """Another dataset (an OSM import, most layers absent): rows say why, nothing crashes."""
+    from qjgeo import load_dataset
+    from qjgeo.osm_import import import_osm
+
+    ds = load_dataset(import_osm(osm_dir / "munich_small.osm", tmp_path / "osm"))
+    out = evaluate(ds)
+    assert set(out["id"]) == set(load_targets().ids)
+    missing = out.loc[out["data_status"] == "not available"]
+    assert len(missing) > 0
+    assert missing["met"].isna().all() and missing["value"].isna().all()
+    assert missing["shortfall"].str.startswith("not available").all()
+    # no village layer: the hazard indicator cannot count children, so it does not claim 0
+    assert _district(out, "water_hazard_control")["data_status"] == "not available"
+    assert not ds.has("township")
+    assert (out["scope"] == "district").all()

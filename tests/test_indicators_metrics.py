@@ -449,3 +449,21 @@ def test_every_kind_has_a_function() -> None:
     from qjgeo.indicators.targets import METRIC_KINDS
 
     assert set(METRICS) == set(METRIC_KINDS)
+
+
+@pytest.mark.filterwarnings("ignore:1 of 2 facilities are farther than 500 m:UserWarning")
+def test_access_over_a_walking_network(tiny: Dataset) -> None:
+    """With a graph the distance is measured on it and the method says ``network``."""
+    from qjgeo.network import graph_from_arrays
+
+    x0, y0 = 460000.0, 2730000.0
+    # 一村 (1000,1000) and C1 (1000,1300) joined by a 500 m path (a detour round a wall):
+    # 500 m > the 300 m urban distance, although the straight line is exactly 300 m
+    graph = graph_from_arrays(
+        [1, 2], [x0 + 1000, x0 + 1000], [y0 + 1000, y0 + 1300], [1], [2], [500.0]
+    )
+    params = AccessShareParams.model_validate({"facilities": {"layer": "childcare"}})
+    r = access_share(tiny, params=params, graph=graph)
+    assert r.district()["method"] == "network"
+    assert r.district()["numerator"] == 0.0  # 二村 and 三村 are beyond the snap limit
+    assert "一村社区" in r.district()["failing_units"]

@@ -998,7 +998,8 @@ def unprotected_hazards(
     del graph, cache
     from qjgeo.hazards import rank_hazards
 
-    _require(dataset, "water_hazard")
+    # without villages nobody's children can be counted: "0 hazards" would be a false comfort
+    _require(dataset, "water_hazard", "village")
     ranked = rank_hazards(
         dataset,
         distance_m=params.distance_m,
