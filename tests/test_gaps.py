@@ -422,3 +422,32 @@ def test_cli_uses_dataset_network_by_default(tmp_path: Path) -> None:
     assert by_code["440205100202"]["distance_m"] == "inf"
     assert by_code["440205100202"]["method"] == "unreachable: network"
     assert by_code["440205001002"]["distance_m"] == pytest.approx(1300.0)
+
+
+def test_cli_supply_demand_and_scenario(tmp_path: Path) -> None:
+    result = _cli(
+        "gaps", "--type", "childcare", "--data", str(TINY), "--threshold-m", "2000",
+        "--supply-demand", "2sfca", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sd = json.loads(result.output)["supply_demand"]
+    # detour 1.3: V1 390 m, V2 1357 m reach C1 (30 places); V3 1950 m reaches C2 (20 places)
+    by_code = {v["code12"]: v for v in sd["villages"]}
+    assert by_code["440205001001"]["places_per_1000_children"] == pytest.approx(200)
+    assert by_code["440205100201"]["places_per_1000_children"] == pytest.approx(500)
+    assert sd["method"] == "2sfca step 2000 m (straight_line_x_detour)"
+    wrong = _cli("gaps", "--type", "park", "--supply-demand", "2sfca")
+    assert wrong.exit_code == 2 and "childcare only" in wrong.output
+    scenario = tmp_path / "more.yaml"
+    scenario.write_text(
+        "name: more\nadd:\n- {type: childcare, lon: 113.5943, lat: 24.6745, name: 新托育,"
+        " attributes: {places: 10, puhui: true}}\n",
+        encoding="utf-8",
+    )
+    base = json.loads(_cli("gaps", "--type", "childcare", "--format", "json").output)
+    after = _cli("gaps", "--type", "childcare", "--scenario", str(scenario), "--format", "json")
+    assert after.exit_code == 0, after.output
+    payload = json.loads(after.output)
+    assert payload["scenario"] == "more"
+    assert payload["district"]["facilities"] == base["district"]["facilities"] + 1
+    assert payload["district"]["children_uncovered"] <= base["district"]["children_uncovered"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pandas as pd
 import typer
@@ -27,6 +29,16 @@ if TYPE_CHECKING:
     from qjgeo.network import WalkGraph
 
 _OUT_SUFFIXES = (".gpkg", ".geojson", ".csv")
+
+
+class SupplyDemand(StrEnum):
+    """Supply-demand methods offered by ``--supply-demand``."""
+
+    sfca = "2sfca"
+    e2sfca = "e2sfca"
+    gaussian = "gaussian"
+
+
 _VILLAGE_COLUMNS = [
     "code12",
     "name",
@@ -121,6 +133,16 @@ def _header_lines(result: GapResult, graph_note: str, dataset: Dataset) -> list[
             f"NOTE: the {result.facility_type} layer has no facilities: every distance is "
             "infinite ('unreachable'), every child uncovered"
         )
+    given = set().union(
+        *(dataset.provenance_of(i) for i in ("village", result.facility_type) if dataset.has(i))
+    )
+    if "osm" in given:
+        lines.append(
+            "NOTE: uses OpenStreetMap data (© OpenStreetMap contributors, ODbL 1.0): "
+            "not official statistics"
+        )
+    if "user" in given:
+        lines.append("NOTE: includes user-entered features (scenario or upload)")
     if result.data_status != "official":
         weak = "; ".join(f"{k}: {', '.join(sorted(v))}" for k, v in result.weak_layers.items())
         lines.append(
@@ -223,6 +245,15 @@ def register(app: typer.Typer) -> None:
         cell_size_m: Annotated[
             float, typer.Option("--cell-size-m", help="Hexagon size (circumradius, m).")
         ] = 500.0,
+        supply_demand: Annotated[
+            SupplyDemand | None,
+            typer.Option(
+                "--supply-demand",
+                help="childcare only: also childcare places per 1,000 children aged 0–2 in "
+                "reach (2sfca, e2sfca or gaussian; catchment --threshold-m, default the rural "
+                "distance).",
+            ),
+        ] = None,
     ) -> None:
         """Children beyond walking distance of a facility type: villages (most uncovered first) and townships."""
         from qjgeo.gaps import GapsUnavailable, compute_gaps, gap_surface, gap_types
@@ -244,6 +275,8 @@ def register(app: typer.Typer) -> None:
             missing = [t for t in dataset.params.access if t not in valid]
             extra = f" (not in this dataset: {', '.join(missing)})" if missing else ""
             fail(f"unknown or unavailable --type {facility_type!r}; valid types: {known}{extra}")
+        if supply_demand is not None and facility_type != "childcare":
+            fail("--supply-demand applies to --type childcare only")
         graph, graph_note = resolve_graph(dataset, network)
         try:
             result = compute_gaps(dataset, facility_type, graph=graph, threshold_m=threshold_m)
@@ -284,6 +317,27 @@ def register(app: typer.Typer) -> None:
             _finite_or_none(cells).to_file(surface, driver=driver)
             typer.echo(f"wrote {surface} ({len(cells)} hexagons, {result.method})", err=True)
 
+        access = None
+        if supply_demand is not None:
+            from qjgeo.gaps import childcare_accessibility
+
+            method: Literal["2sfca", "e2sfca"] = (
+                "e2sfca" if supply_demand is SupplyDemand.e2sfca else "2sfca"
+            )
+            decay: Literal["step", "gaussian"] = (
+                "gaussian" if supply_demand is SupplyDemand.gaussian else "step"
+            )
+            try:
+                access = childcare_accessibility(
+                    dataset, method=method, decay=decay, threshold_m=threshold_m, graph=graph
+                )
+            except GapsUnavailable as exc:
+                fail(str(exc))
+            if township is not None:
+                access = dataclasses.replace(
+                    access, townships=access.townships[access.townships["code9"] == code]
+                )
+
         table = pd.DataFrame(villages[_VILLAGE_COLUMNS])
         if fmt is TableFormat.json:
             payload: dict[str, Any] = {
@@ -299,6 +353,17 @@ def register(app: typer.Typer) -> None:
                 "townships": frame_records(towns),
                 "villages": frame_records(table),
             }
+            if access is not None:
+                payload["supply_demand"] = {
+                    "method": access.method,
+                    "data_status": access.data_status,
+                    "params_used": access.params_used,
+                    "district": frame_records(pd.DataFrame([access.district]))[0],
+                    "townships": frame_records(access.townships),
+                    "villages": frame_records(
+                        pd.DataFrame(access.villages.drop(columns="geometry"))
+                    ),
+                }
             typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
             return
         if fmt is TableFormat.csv:
@@ -326,3 +391,13 @@ def register(app: typer.Typer) -> None:
             ),
             TableFormat.table,
         )
+        if access is not None:
+            typer.echo("")
+            d = access.district
+            typer.echo(
+                f"childcare places per 1,000 children aged 0–2 in reach ({access.method}; "
+                f"data status {access.data_status}): district {d['places_per_1000_children']:.1f}, "
+                f"{d['places_unreached']:,.0f} places with no village in reach, "
+                f"{d['villages_without_places_in_reach']} villages with no place in reach"
+            )
+            emit_frame(access.townships.round(1), TableFormat.table)
