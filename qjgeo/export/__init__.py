@@ -1,0 +1,275 @@
+"""Exports: static gap maps (PNG/PDF), interactive HTML, GIS data, the Excel report, briefs.
+
+Every exporter is a pure function returning the file's bytes (or text for HTML), so the app
+can offer them as download buttons and the command line can write them:
+
+=========================================  ===============================================
+:func:`~qjgeo.export.staticmap.gap_map_png`  gap map, PNG (300 dpi), A4/A3
+:func:`~qjgeo.export.staticmap.gap_map_pdf`  gap map, PDF (vector, CJK font embedded)
+:func:`~qjgeo.export.html.gap_map_html`      interactive map, one self-contained HTML file
+:func:`~qjgeo.export.gis.gis_package`        GeoPackage / GeoJSON / Shapefile zip / CSV
+:func:`~qjgeo.export.excel.excel_report`     Excel workbook (summary, matrix, gaps, ...)
+:func:`~qjgeo.export.brief.township_brief_pdf`  one-page A4 brief of a township
+=========================================  ===============================================
+
+:func:`export_to_path` picks the exporter from ``what`` and the format from the file
+extension, and writes the file atomically (the CLI's ``qjgeo export``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from qjgeo.catalog import Dataset
+from qjgeo.export.staticmap import ExportError
+
+__all__ = [
+    "EXTENSIONS",
+    "ExportError",
+    "export_bytes",
+    "export_to_path",
+    "resolve_township",
+]
+
+What = Literal["map", "html", "data", "report", "brief"]
+
+#: File extensions each kind of export accepts (the format follows the extension).
+EXTENSIONS: Final[dict[str, tuple[str, ...]]] = {
+    "map": (".png", ".pdf"),
+    "html": (".html", ".htm"),
+    "data": (".gpkg", ".geojson", ".zip", ".csv"),
+    "report": (".xlsx",),
+    "brief": (".pdf", ".zip"),
+}
+
+_GIS_FMT: Final[dict[str, str]] = {
+    ".gpkg": "gpkg",
+    ".geojson": "geojson",
+    ".zip": "shp.zip",
+    ".csv": "csv",
+}
+
+
+def _extension(what: str, out: str | Path) -> str:
+    if what not in EXTENSIONS:
+        raise ExportError(f"--what must be one of {', '.join(EXTENSIONS)}, got {what!r}")
+    name = Path(out).name.lower()
+    ext = Path(name).suffix
+    if ext not in EXTENSIONS[what]:
+        raise ExportError(
+            f"{out}: cannot tell the format of a {what} export from the extension "
+            f"{ext or '(none)'!r}; use one of {', '.join(EXTENSIONS[what])}"
+        )
+    return ext
+
+
+def resolve_township(dataset: Dataset, township: str) -> str:
+    """A township's 9-digit code from its code or its Chinese name.
+
+    Raises
+    ------
+    ExportError
+        Naming the known townships when ``township`` matches none.
+    """
+    if not dataset.has("township"):
+        raise ExportError(f"dataset {dataset.info.id!r} has no township layer: not available")
+    towns = dataset.layer("township")
+    codes = towns["code9"].astype(str)
+    if str(township) in set(codes):
+        return str(township)
+    by_name = towns[towns["name"].astype(str) == str(township)]
+    if len(by_name) == 1:
+        return str(by_name["code9"].iloc[0])
+    known = ", ".join(f"{c} {n}" for c, n in zip(codes, towns["name"], strict=True))
+    raise ExportError(f"no township {township!r}; known: {known}")
+
+
+def export_bytes(
+    what: What | str,
+    dataset: Dataset,
+    ext: str,
+    *,
+    facility_type: str = "childcare",
+    township: str | None = None,
+    base: Dataset | None = None,
+    paper: str = "A4",
+    orientation: str = "landscape",
+    dpi: float = 300,
+    layer: str = "villages_access",
+    graph: Any = None,
+) -> bytes:
+    """Produce one export in memory.
+
+    Parameters
+    ----------
+    what
+        ``"map"``, ``"html"``, ``"data"``, ``"report"`` or ``"brief"``.
+    dataset
+        The dataset (a scenario applied, if any).
+    ext
+        The file extension choosing the format (see :data:`EXTENSIONS`).
+    facility_type
+        Facility layer id of the map, data or brief.
+    township
+        9-digit code or name: zooms nothing on the maps, selects the brief's township
+        (``None`` with ``.zip``: one brief per township).
+    base
+        Baseline for the report's scenario-versus-base sheet.
+    paper, orientation, dpi
+        Page of the static map.
+    layer
+        Layer of the single-layer data formats (GeoJSON, CSV).
+    graph
+        Walking network for the distances (straight line × detour factor when ``None``).
+
+    Returns
+    -------
+    bytes
+        The file content (HTML encoded as UTF-8).
+
+    Raises
+    ------
+    ExportError
+        For an unknown ``what``, extension, township or a missing layer.
+    """
+    ext = ext.lower()
+    if what not in EXTENSIONS:
+        raise ExportError(f"--what must be one of {', '.join(EXTENSIONS)}, got {what!r}")
+    if ext not in EXTENSIONS[what]:
+        raise ExportError(
+            f"a {what} export cannot be {ext!r}; use one of {', '.join(EXTENSIONS[what])}"
+        )
+    if what == "report":
+        from qjgeo.export.excel import excel_report
+
+        return excel_report(dataset, base=base, graph=graph)
+    if what == "brief":
+        from qjgeo.export.brief import township_brief_pdf
+        from qjgeo.indicators import evaluate
+
+        if ext == ".pdf":
+            if township is None:
+                raise ExportError("a brief is per township: give --township CODE (or --out *.zip)")
+            return township_brief_pdf(
+                dataset, resolve_township(dataset, township), facility_type, graph=graph
+            )
+        indicators = evaluate(dataset)
+        codes = (
+            [resolve_township(dataset, township)]
+            if township is not None
+            else [str(c) for c in dataset.layer("township")["code9"]]
+        )
+        names = dict(
+            zip(
+                dataset.layer("township")["code9"].astype(str),
+                dataset.layer("township")["name"].astype(str),
+                strict=True,
+            )
+        )
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for code in codes:
+                pdf = township_brief_pdf(
+                    dataset, code, facility_type, indicators=indicators, graph=graph
+                )
+                zf.writestr(f"{code}_{names.get(code, code)}.pdf", pdf)
+        return buf.getvalue()
+
+    from qjgeo.export.staticmap import check_facility_type
+
+    check_facility_type(dataset, facility_type)
+    from qjgeo.gaps import compute_gaps, gap_surface
+
+    gaps = compute_gaps(dataset, facility_type, graph=graph)
+    surface = gap_surface(dataset, facility_type, graph=graph)
+    if what == "map":
+        from qjgeo.export.staticmap import gap_map_pdf, gap_map_png
+
+        if paper not in ("A4", "A3") or orientation not in ("landscape", "portrait"):
+            raise ExportError(
+                f"paper must be A4 or A3 and orientation landscape or portrait, got "
+                f"{paper!r} / {orientation!r}"
+            )
+        kw: dict[str, Any] = {"paper": paper, "orientation": orientation}
+        if ext == ".png":
+            return gap_map_png(dataset, facility_type, dpi=dpi, gaps=gaps, surface=surface, **kw)
+        return gap_map_pdf(dataset, facility_type, gaps=gaps, surface=surface, **kw)
+    if what == "html":
+        from qjgeo.export.html import gap_map_html
+
+        return gap_map_html(dataset, facility_type, gaps=gaps, surface=surface).encode("utf-8")
+    from qjgeo.export.gis import gis_package
+
+    return gis_package(
+        dataset,
+        facility_type,
+        fmt=_GIS_FMT[ext],  # type: ignore[arg-type]
+        layer=layer,
+        gaps=gaps,
+        surface=surface,
+    )
+
+
+def write_atomic(out: str | Path, data: bytes) -> Path:
+    """Write bytes to ``out`` through a temporary file in the same folder, then rename.
+
+    A failure part-way leaves any existing file untouched and no partial file behind.
+    """
+    path = Path(out)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"{out}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def export_to_path(
+    what: What | str,
+    dataset: Dataset,
+    out: str | Path,
+    **options: Any,
+) -> Path:
+    """Write one export to a file, the format following the file's extension.
+
+    Parameters
+    ----------
+    what
+        ``"map"`` (.png/.pdf), ``"html"`` (.html), ``"data"`` (.gpkg/.geojson/.zip/.csv),
+        ``"report"`` (.xlsx) or ``"brief"`` (.pdf, or .zip for every township).
+    dataset
+        The dataset (a scenario applied, if any).
+    out
+        The file to write (atomically: through a temporary file, then renamed).
+    **options
+        Passed to :func:`export_bytes` (``facility_type``, ``township``, ``base``, ``paper``,
+        ``orientation``, ``dpi``, ``layer``, ``graph``).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ExportError
+        For an unknown ``what`` or extension (listing the allowed ones), an unknown township
+        or a missing layer.
+    """
+    ext = _extension(str(what), out)
+    folder = Path(out).parent
+    if str(folder) and not folder.is_dir():
+        raise ExportError(f"{out}: folder {folder} does not exist")
+    data = export_bytes(what, dataset, ext, **options)
+    return write_atomic(out, data)

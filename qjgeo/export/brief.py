@@ -97,6 +97,7 @@ def township_brief_figure(
     facility_types: Iterable[str] | None = None,
     indicators: pd.DataFrame | None = None,
     date: dt.date | None = None,
+    graph: Any = None,
 ) -> Figure:
     """Lay out the one-page township brief (A4 portrait) as a matplotlib figure.
 
@@ -114,6 +115,8 @@ def township_brief_figure(
         Precomputed :func:`qjgeo.indicators.evaluate` frame (computed when ``None``).
     date
         Date printed in the footer (today by default).
+    graph
+        Walking network for the distances (straight line × detour factor when ``None``).
 
     Returns
     -------
@@ -140,7 +143,7 @@ def township_brief_figure(
     gaps: dict[str, Any] = {}
     for ft in types:
         try:
-            gaps[ft] = compute_gaps(dataset, ft)
+            gaps[ft] = compute_gaps(dataset, ft, graph=graph)
         except (GapsUnavailable, KeyError):
             continue
     if indicators is None:
@@ -283,6 +286,7 @@ def township_brief_pdf(
     facility_types: Iterable[str] | None = None,
     indicators: pd.DataFrame | None = None,
     date: dt.date | None = None,
+    graph: Any = None,
 ) -> bytes:
     """A one-page A4 PDF brief of a township (fonts embedded).
 
@@ -295,6 +299,6 @@ def township_brief_pdf(
     """
     fig = township_brief_figure(
         dataset, code9, facility_type, facility_types=facility_types, indicators=indicators,
-        date=date,
+        date=date, graph=graph,
     )  # fmt: skip
     return figure_bytes(fig, "pdf")

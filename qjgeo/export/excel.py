@@ -211,13 +211,13 @@ def _percent_format(ws: Worksheet, frame: pd.DataFrame, column: str, start_row: 
         ws.cell(row=start_row + i, column=j).number_format = "0.0%"
 
 
-def _gaps_for(dataset: Dataset, facility_types: Sequence[str]) -> dict[str, Any]:
+def _gaps_for(dataset: Dataset, facility_types: Sequence[str], graph: Any = None) -> dict[str, Any]:
     from qjgeo.gaps import GapsUnavailable, compute_gaps
 
     out: dict[str, Any] = {}
     for ft in facility_types:
         try:
-            out[ft] = compute_gaps(dataset, ft)
+            out[ft] = compute_gaps(dataset, ft, graph=graph)
         except (GapsUnavailable, KeyError):
             continue
     return out
@@ -325,7 +325,7 @@ def _matrix_sheet(ws: Worksheet, indicators: pd.DataFrame, dataset: Dataset) -> 
     ws.cell(row=2, column=1, value="Township code").font = _EN_FONT
     ws.cell(row=2, column=2, value="Township").font = _EN_FONT
     for j, ind in enumerate(ids, start=3):
-        raw_unit = titles.at[ind, "unit"] if "unit" in titles.columns else None
+        raw_unit: Any = titles.at[ind, "unit"] if "unit" in titles.columns else None
         unit = "" if raw_unit is None or pd.isna(raw_unit) else str(raw_unit)
         zh = str(titles.at[ind, "title_zh"]) + (f"（{unit}）" if unit else "")
         top = ws.cell(row=1, column=j, value=safe_cell(zh))
@@ -433,6 +433,7 @@ def excel_report(
     indicators: pd.DataFrame | None = None,
     hazards: pd.DataFrame | None = None,
     date: dt.date | None = None,
+    graph: Any = None,
 ) -> bytes:
     """The planning report as an Excel workbook (.xlsx bytes).
 
@@ -452,6 +453,8 @@ def excel_report(
         dataset has water hazards).
     date
         Date printed in the ``数据说明`` sheet (today by default).
+    graph
+        Walking network for the distances (straight line × detour factor when ``None``).
 
     Returns
     -------
@@ -469,7 +472,7 @@ def excel_report(
         raise ExportError(
             f"dataset {dataset.info.id!r} has no layer(s) {', '.join(missing)}: not available"
         )
-    gaps = _gaps_for(dataset, types)
+    gaps = _gaps_for(dataset, types, graph)
     if indicators is None:
         from qjgeo.indicators import evaluate
 
@@ -516,7 +519,7 @@ def excel_report(
     if base is not None:
         from qjgeo.scenario import compare
 
-        comparison = compare(base, dataset, facility_types=list(gaps))
+        comparison = compare(base, dataset, graph=graph, facility_types=list(gaps))
         cmp_frame = comparison.indicators.copy()
         if "title_zh" not in cmp_frame.columns:
             titles = indicators.drop_duplicates("id").set_index("id")["title_zh"]

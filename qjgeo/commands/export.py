@@ -1,0 +1,100 @@
+"""``qjgeo export``: maps, interactive HTML, GIS data, the Excel report and township briefs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qjgeo.commands._common import DataOption, fail, open_dataset
+
+
+class ExportWhat(StrEnum):
+    """What to export."""
+
+    map = "map"
+    html = "html"
+    data = "data"
+    report = "report"
+    brief = "brief"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``export`` command."""
+
+    @app.command("export")
+    def export_command(
+        what: Annotated[
+            ExportWhat,
+            typer.Option(
+                "--what",
+                help="map (.png/.pdf), html (.html), data (.gpkg/.geojson/.zip/.csv), "
+                "report (.xlsx) or brief (.pdf; .zip for every township).",
+            ),
+        ],
+        out: Annotated[
+            Path, typer.Option("--out", help="File to write; its extension sets the format.")
+        ],
+        facility_type: Annotated[
+            str, typer.Option("--type", help="Facility type, e.g. childcare, park.")
+        ] = "childcare",
+        scenario: Annotated[
+            Path | None,
+            typer.Option("--scenario", help="Apply this scenario file first (report: vs base)."),
+        ] = None,
+        township: Annotated[
+            str | None,
+            typer.Option("--township", help="Township of the brief (9-digit code or name)."),
+        ] = None,
+        paper: Annotated[str, typer.Option("--paper", help="Map paper: A4 or A3.")] = "A4",
+        orientation: Annotated[
+            str, typer.Option("--orientation", help="Map orientation: landscape or portrait.")
+        ] = "landscape",
+        dpi: Annotated[int, typer.Option("--dpi", help="PNG resolution.", min=50, max=600)] = 300,
+        layer: Annotated[
+            str,
+            typer.Option("--layer", help="Layer for .geojson/.csv data (default villages_access)."),
+        ] = "villages_access",
+        network: Annotated[
+            Path | None,
+            typer.Option(
+                "--network", help="Walking network file (default: straight line × detour)."
+            ),
+        ] = None,
+        data: DataOption = None,
+    ) -> None:
+        """Export a gap map, interactive map, GIS data, the Excel report or a township brief."""
+        from qjgeo.commands.gaps import apply_scenario_option, resolve_graph
+        from qjgeo.export import EXTENSIONS, ExportError, export_to_path
+        from qjgeo.export.fonts import FontMissingError
+
+        suffix = out.suffix.lower()
+        if suffix not in EXTENSIONS[what.value]:
+            fail(
+                f"{out}: a {what.value} export cannot be {suffix or '(no extension)'}; "
+                f"use one of {', '.join(EXTENSIONS[what.value])}"
+            )
+        base = open_dataset(data)
+        dataset = apply_scenario_option(base, scenario)
+        graph, graph_note = resolve_graph(dataset, network)
+        try:
+            path = export_to_path(
+                what.value,
+                dataset,
+                out,
+                facility_type=facility_type,
+                township=township,
+                base=base if scenario is not None else None,
+                paper=paper,
+                orientation=orientation,
+                dpi=dpi,
+                layer=layer,
+                graph=graph,
+            )
+        except (ExportError, FontMissingError) as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{out}: cannot write: {exc.strerror or exc}")
+        typer.echo(f"wrote {path} ({path.stat().st_size:,} bytes; {graph_note})")
