@@ -30,6 +30,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Figure, MacroElement, Template
 
 from qjgeo.catalog import Dataset
@@ -53,6 +54,8 @@ Basemap = Literal["none", "osm", "amap", "tianditu"]
 BASEMAPS: Final[tuple[str, ...]] = ("none", "osm", "amap", "tianditu")
 #: Township outlines are simplified to this tolerance (degrees, ≈ 50 m) to keep the payload small.
 SIMPLIFY_TOLERANCE_DEG: Final = 0.0005
+#: Drawn coordinates are rounded to this grid (degrees, ≈ 0.1 m): smaller payload, same map.
+COORD_GRID_DEG: Final = 1e-6
 #: Layers drawn when the caller does not choose.
 DEFAULT_LAYERS: Final[tuple[str, ...]] = ("township", "village")
 
@@ -249,7 +252,8 @@ def _feature_collection(
     frame: gpd.GeoDataFrame, props: Mapping[str, Sequence[Any]]
 ) -> dict[str, Any]:
     """GeoJSON with only the given properties (keeps the payload small)."""
-    geo = json.loads(gpd.GeoSeries(frame.geometry.array, crs=frame.crs).to_json(drop_id=True))
+    geoms = shapely.set_precision(np.asarray(frame.geometry.array), COORD_GRID_DEG)
+    geo = json.loads(gpd.GeoSeries(geoms, crs=frame.crs).to_json(drop_id=True))
     for i, feat in enumerate(geo["features"]):
         feat["properties"] = {k: v[i] for k, v in props.items()}
     return geo

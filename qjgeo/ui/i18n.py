@@ -34,6 +34,7 @@ ZH: Final[Mapping[str, str]] = {
     "status_user": "用户",
     "status_osm": "OSM",
     "scenario_error": "情景“{name}”无法应用：{error}",
+    "file_not_found": "找不到该情景文件",
     "not_available": "此功能所需的模块在当前版本中不可用（{what}）。",
     "layer_missing": "当前数据集没有“{layer}”图层。",
     # map
@@ -221,6 +222,7 @@ EN: Final[Mapping[str, str]] = {
     "status_user": "user",
     "status_osm": "OSM",
     "scenario_error": "Scenario “{name}” cannot be applied: {error}",
+    "file_not_found": "no such scenario file",
     "not_available": "The module this needs is not available in this build ({what}).",
     "layer_missing": "This dataset has no “{layer}” layer.",
     "map_title": "Map",

@@ -29,6 +29,9 @@ def sidebar() -> None:
             horizontal=True,
         )
         stems = ["", *scenario_stems()]
+        wanted = state.get("scenario")
+        if wanted and wanted not in stems:
+            st.error(t("scenario_error", lang, name=wanted, error=t("file_not_found", lang)))
         state.bound(
             st.selectbox,
             t("scenario", lang),
