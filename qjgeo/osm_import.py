@@ -58,7 +58,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -70,6 +70,9 @@ import yaml
 from qjgeo.catalog import MANIFEST_NAME, DatasetInfo, LayerSpec, Manifest, load_dataset
 from qjgeo.crs import METRIC_CRS, WGS84_CRS
 from qjgeo.schema import POPULATION_COLUMNS
+
+if TYPE_CHECKING:
+    from qjgeo.network import WalkGraph
 
 __all__ = [
     "ATTRIBUTION",
@@ -433,6 +436,64 @@ def _count_tagged(path: Path) -> int:
     return count
 
 
+def _trim_dangling_refs(src: Path, dest: Path) -> int:
+    """Copy an OSM file, splitting ways at node references absent from it; count ways cut.
+
+    Extracts cut by a bounding box keep whole ways whose far nodes are missing, which
+    osmnx refuses ("edges missing nodes"). Each such way is split into its runs of nodes
+    present in the file (new ways with negative ids and the same tags), so no run is
+    joined across a missing node by a straight shortcut; runs of one node are dropped.
+    """
+    with _open(src) as handle:
+        tree = ET.parse(handle)
+    root = tree.getroot()
+    nodes = {n.get("id") for n in root.iter("node")}
+    cut = 0
+    next_id = -1
+    for way in list(root.iter("way")):
+        refs = way.findall("nd")
+        if all(nd.get("ref") in nodes for nd in refs):
+            continue
+        cut += 1
+        runs: list[list[ET.Element]] = [[]]
+        for nd in refs:
+            if nd.get("ref") in nodes:
+                runs[-1].append(nd)
+            elif runs[-1]:
+                runs.append([])
+        runs = [run for run in runs if len(run) >= 2]
+        tags = way.findall("tag")
+        for nd in refs:
+            way.remove(nd)
+        if not runs:
+            root.remove(way)
+            continue
+        for nd in reversed(runs[0]):
+            way.insert(0, nd)
+        for run in runs[1:]:
+            piece = ET.SubElement(root, "way", {"id": str(next_id), "version": "1"})
+            next_id -= 1
+            piece.extend(ET.Element("nd", {"ref": nd.get("ref", "")}) for nd in run)
+            piece.extend(ET.Element("tag", dict(t.attrib)) for t in tags)
+    tree.write(dest, encoding="utf-8", xml_declaration=True)
+    return cut
+
+
+def _build_network(src: Path, crs: str | None) -> tuple[WalkGraph, int]:
+    """The walking network of the extract, trimming ways cut by its edge if osmnx refuses."""
+    from qjgeo.network import NetworkError, graph_from_osm_file
+
+    try:
+        return graph_from_osm_file(src, crs=crs), 0
+    except NetworkError as exc:
+        if "missing nodes" not in str(exc):
+            raise
+    with tempfile.TemporaryDirectory(prefix="qjgeo-osm-") as tmp:
+        trimmed = Path(tmp) / "trimmed.osm"
+        cut = _trim_dangling_refs(src, trimmed)
+        return graph_from_osm_file(trimmed, crs=crs), cut
+
+
 def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False) -> Path:
     """Write a qjgeo dataset directory from an OSM XML extract (offline).
 
@@ -456,7 +517,7 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
         If the file is missing or not OSM XML, or ``out_dir`` exists and is not empty
         without ``overwrite``. Nothing is left half-written.
     """
-    from qjgeo.network import NetworkError, graph_from_osm_file, save_walk_graph
+    from qjgeo.network import NetworkError, save_walk_graph
 
     src = Path(path)
     out = Path(out_dir)
@@ -486,10 +547,16 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
     network_note: str
     graph = None
     try:
-        graph = graph_from_osm_file(src, crs=_network_crs(lon_c, lat_c))
+        graph, trimmed = _build_network(src, _network_crs(lon_c, lat_c))
         network_note = (
             f"walking network: {NETWORK_FILE} ({graph.n_nodes} nodes, {graph.n_edges} edges, "
             f"{graph.crs}), used by `qjgeo gaps` by default"
+            + (
+                f"; {trimmed} way(s) cut by the extract's edge were split at the missing "
+                "nodes (only their parts inside the extract are walked)"
+                if trimmed
+                else ""
+            )
         )
     except NetworkError as exc:
         network_note = f"no walking network ({exc})"

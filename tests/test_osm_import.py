@@ -176,9 +176,12 @@ SYNTHETIC = """<?xml version='1.0' encoding='UTF-8'?>
   <way id="103"><nd ref="1"/><nd ref="10"/><nd ref="11"/><tag k="highway" v="footway"/></way>
 </osm>
 """
-#: the same with a canal cut off by the extract's edge (node 99 missing)
+#: the same with a canal and a footway cut off by the extract's edge (nodes 98, 99 missing)
 CLIPPED = SYNTHETIC.replace(
-    "</osm>", '<way id="104"><nd ref="2"/><nd ref="99"/><tag k="waterway" v="canal"/></way></osm>'
+    "</osm>",
+    '<way id="104"><nd ref="2"/><nd ref="99"/><tag k="waterway" v="canal"/></way>'
+    '<way id="105"><nd ref="11"/><nd ref="12"/><nd ref="98"/><nd ref="13"/><nd ref="14"/>'
+    '<tag k="highway" v="footway"/></way></osm>',
 )
 
 
@@ -210,9 +213,11 @@ def test_clipped_extract_still_imports(tmp_path: Path) -> None:
     assert {k: len(ds.layer(k)) for k in RULES} == recount(src)
     assert "canal" not in set(ds.layer("water_hazard")["kind"])  # geometry incomplete
     assert "1 tagged element(s) left out" in ds.info.description
-    # whatever the network builder makes of the clipped way, the manifest says what happened
-    has_network = (tmp_path / "out" / NETWORK_FILE).is_file()
-    assert ("no walking network" in ds.info.description) != has_network
+    # osmnx refuses ways with missing nodes: the footway is split at node 98, not bridged
+    assert "2 way(s) cut by the extract's edge were split" in ds.info.description
+    graph = load_walk_graph(tmp_path / "out" / NETWORK_FILE)
+    # pieces 1-10-11-12 and 13-14 stay apart (two components), no straight shortcut 12-13
+    assert len(set(graph.component_labels.tolist())) == 2
 
 
 def test_refuses_to_overwrite_and_leaves_nothing_on_failure(tmp_path: Path) -> None:
