@@ -21,8 +21,8 @@ science_venue    ``amenity=library``, ``tourism=museum`` (candidates: whether a 
                  offers children's science activities is not in OSM)
 water_hazard     ``natural=water``, ``water=reservoir|pond``,
                  ``waterway=river|stream|canal``, ``landuse=reservoir``
-district         the extract's ``<bounds>`` box (else the convex hull of its features
-                 and network), population unknown (0, said in the notes)
+district         the extract's ``<bounds>`` box (else the bounding box of its nodes),
+                 population unknown (0, said in the notes)
 ================ ===================================================================
 
 What OSM does not hold is stated, never invented: ``places`` is the ``capacity`` tag or
@@ -244,6 +244,31 @@ def _header(path: Path) -> tuple[tuple[float, float, float, float] | None, str |
     return bounds, stamp
 
 
+def _node_bounds(path: Path) -> tuple[float, float, float, float] | None:
+    """The bounding box of every node in the file (when it has no ``<bounds>``)."""
+    lon: list[float] = []
+    lat: list[float] = []
+    try:
+        with _open(path) as handle:
+            for _event, elem in ET.iterparse(handle, events=("end",)):
+                if elem.tag == "node":
+                    try:
+                        lon.append(float(elem.get("lon", "nan")))
+                        lat.append(float(elem.get("lat", "nan")))
+                    except ValueError:
+                        pass
+                    elem.clear()
+    except (ET.ParseError, OSError, EOFError) as exc:
+        raise OsmImportError(f"{path}: not a readable OSM XML file: {exc}") from exc
+    x, y = np.asarray(lon), np.asarray(lat)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        raise OsmImportError(f"{path}: the file holds no nodes: nothing to import")
+    x, y = x[ok], y[ok]
+    pad = 1e-4  # ≈ 10 m, so a single node still gives a polygon
+    return (float(x.min()) - pad, float(y.min()) - pad, float(x.max()) + pad, float(y.max()) + pad)
+
+
 def _read_features(path: Path) -> gpd.GeoDataFrame:
     import osmnx as ox
     from osmnx._errors import InsufficientResponseError
@@ -376,7 +401,7 @@ def _district(
         if network_lonlat is not None and len(network_lonlat):
             parts.append(shapely.multipoints(network_lonlat))
         if not parts:
-            raise OsmImportError("the extract has no bounds, features or walkable ways")
+            raise OsmImportError("the extract has no bounds, no features and no walkable ways")
         outline = shapely.convex_hull(shapely.union_all(parts))
         if outline.geom_type != "Polygon":
             outline = shapely.buffer(outline, 1e-4)
@@ -533,6 +558,8 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
         raise OsmImportError(f"parent directory {out.parent} does not exist")
 
     bounds, stamp = _header(src)
+    if bounds is None:
+        bounds = _node_bounds(src)
     as_of = stamp[:10] if stamp else f"unknown (imported {dt.date.today().isoformat()})"
     features = _read_features(src)
     layers = classify_features(features)
@@ -581,8 +608,7 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
             "Polygon",
             as_of,
             src.name,
-            "The extract's bounding box (or convex hull), not an administrative boundary; "
-            "population unknown (0).",
+            "The extract's bounding box, not an administrative boundary; population unknown (0).",
         )
     ]
     for layer in _LAYERS:

@@ -14,6 +14,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from qjgeo import load_dataset
@@ -89,7 +91,8 @@ def test_west_oakland_counts_match_recount(oakland: Path, osm_dir: Path) -> None
         assert set(ds.layer(layer_id)["provenance"]) <= {"osm"}
     assert "ODbL" in ds.info.attribution
     assert (parks.geom_type == "Point").all()
-    assert ds.data_status(ds.layer_ids) == "official"  # osm counts as given data, not sample
+    # never sample or estimated ("osm" where the catalog reports that status)
+    assert ds.data_status(ds.layer_ids) in ("osm", "official")
 
 
 def test_munich_counts_match_recount(osm_dir: Path, tmp_path: Path) -> None:
@@ -220,6 +223,24 @@ def test_clipped_extract_still_imports(tmp_path: Path) -> None:
     assert len(set(graph.component_labels.tolist())) == 2
 
 
+def test_no_bounds_uses_node_box_and_empty_file_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "nobounds.osm"
+    src.write_text(
+        SYNTHETIC.replace(
+            '<bounds minlon="113.590" minlat="24.680" maxlon="113.610" maxlat="24.700"/>', ""
+        ),
+        encoding="utf-8",
+    )
+    ds = load_dataset(import_osm(src, tmp_path / "out"))
+    bounds = ds.layer("district").total_bounds
+    assert bounds == pytest.approx([113.591 - 1e-4, 24.681 - 1e-4, 113.609 + 1e-4, 24.699 + 1e-4])
+    empty = tmp_path / "empty.osm"
+    empty.write_text("<?xml version='1.0'?><osm version=\"0.6\"></osm>", encoding="utf-8")
+    with pytest.raises(OsmImportError, match="no nodes"):
+        import_osm(empty, tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+
+
 def test_refuses_to_overwrite_and_leaves_nothing_on_failure(tmp_path: Path) -> None:
     src = tmp_path / "tiny.osm"
     src.write_text(SYNTHETIC, encoding="utf-8")
@@ -255,3 +276,57 @@ def test_osm_import_command(tmp_path: Path) -> None:
         app, ["osm-import", str(src), "--out", str(tmp_path / "d"), "--overwrite"]
     )
     assert forced.exit_code == 0, forced.output
+
+
+TAG_POOL = [
+    ("leisure", "park"),
+    ("leisure", "playground"),
+    ("leisure", "garden"),  # not imported
+    ("amenity", "kindergarten"),
+    ("amenity", "childcare"),
+    ("amenity", "school"),
+    ("amenity", "library"),
+    ("amenity", "cafe"),  # not imported
+    ("tourism", "museum"),
+    ("natural", "water"),
+    ("water", "pond"),
+    ("waterway", "stream"),
+    ("waterway", "ditch"),  # not imported
+    ("landuse", "reservoir"),
+]
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(24.60, 24.70),
+            st.floats(113.50, 113.60),
+            st.lists(st.sampled_from(TAG_POOL), max_size=2, unique_by=lambda kv: kv[0]),
+            st.one_of(st.none(), st.text("公园学校 abc", min_size=1, max_size=6)),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_property_counts_match_recount(tmp_path: Path, nodes: list) -> None:  # type: ignore[type-arg]
+    """Any set of tagged nodes: every layer holds exactly the nodes its tags select."""
+    body = []
+    for i, (lat, lon, tags, name) in enumerate(nodes, start=1):
+        tag_xml = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags)
+        if name is not None and tags:
+            tag_xml += f'<tag k="name" v="{name}"/>'
+        body.append(f'<node id="{i}" lat="{lat:.7f}" lon="{lon:.7f}">{tag_xml}</node>')
+    src = tmp_path / f"p{abs(hash(str(nodes)))}.osm"
+    src.write_text(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">" + "".join(body) + "</osm>",
+        encoding="utf-8",
+    )
+    out = import_osm(src, tmp_path / src.stem, overwrite=True)
+    ds = load_dataset(out)
+    assert {k: len(ds.layer(k)) for k in RULES} == recount(src)
+    for layer_id in RULES:
+        frame = ds.layer(layer_id)
+        assert frame["id"].is_unique and (frame["provenance"] == "osm").all()

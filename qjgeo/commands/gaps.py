@@ -143,7 +143,7 @@ def _header_lines(result: GapResult, graph_note: str, dataset: Dataset) -> list[
         )
     if "user" in given:
         lines.append("NOTE: includes user-entered features (scenario or upload)")
-    if result.data_status != "official":
+    if result.data_status in ("sample", "estimated"):
         weak = "; ".join(f"{k}: {', '.join(sorted(v))}" for k, v in result.weak_layers.items())
         lines.append(
             f"NOTE: data status {result.data_status.upper()} ({weak}): not official statistics"
