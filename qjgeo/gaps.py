@@ -392,6 +392,7 @@ def compute_gaps(
     graph: WalkGraph | None = None,
     threshold_m: float | None = None,
     age_bands: Sequence[str] | None = None,
+    band_marks_m: Sequence[float] = DEFAULT_BAND_MARKS_M,
     params: PlanningParams | None = None,
 ) -> GapResult:
     """Children beyond walking distance of a facility type, per village and township.
@@ -410,6 +411,9 @@ def compute_gaps(
     age_bands
         Population columns counted as demand, e.g. ``("pop_0_2",)`` (default: the facility
         type's age bands in ``params``).
+    band_marks_m
+        Distance-band edges besides the service distances (default 1, 2 and 3 km), see
+        :func:`band_edges`.
     params
         Planning parameters (default: the dataset's).
 
@@ -452,7 +456,7 @@ def compute_gaps(
     )
     distance = nearest.distance_m
     covered = np.isfinite(distance) & (distance <= thresholds * (1.0 + _RTOL))
-    edges = band_edges(access, threshold_m=threshold_m)
+    edges = band_edges(access, threshold_m=threshold_m, marks_m=band_marks_m)
     band, band_order = classify_distance(distance, edges)
 
     def col(name: str, default: Any) -> Any:
