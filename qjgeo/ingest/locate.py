@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ _TOWNSHIP_SUFFIXES: Final[tuple[str, ...]] = (
     "乡",
 )
 _NUMBER: Final = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+")
+_CODE: Final = re.compile(r"\d{9}(\d{3})?")
+_LEADING_NUMBER: Final = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+)")
 _SYSTEM_NAMES: Final[dict[str, str]] = {
     "wgs84": "WGS84",
     "cgcs2000": "CGCS2000",
@@ -64,8 +67,31 @@ _SYSTEM_NAMES: Final[dict[str, str]] = {
 }
 
 
+def _clean(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
 def _nfkc(values: pd.Series) -> pd.Series:
-    return values.fillna("").astype(str).map(lambda v: unicodedata.normalize("NFKC", v).strip())
+    return pd.Series([_clean(v) for v in values.tolist()], index=values.index, dtype=object)
+
+
+def _to_number(text: str) -> float:
+    """One cell as a number (NaN when blank or junk); see :func:`parse_numbers`."""
+    if not text:
+        return np.nan
+    try:
+        value = float(text)
+    except ValueError:
+        match = _LEADING_NUMBER.match(text)
+        if match is None:
+            return np.nan
+        try:
+            value = float(match.group(1))
+        except ValueError:
+            return np.nan
+    return value if math.isfinite(value) else np.nan
 
 
 def normalise_village_name(name: str) -> str:
@@ -115,7 +141,7 @@ def normalise_township_name(name: str) -> str:
     return text
 
 
-def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def parse_numbers(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Parse text cells as numbers, leniently.
 
     Full-width digits and separators are normalised; thousands separators and a trailing unit
@@ -132,13 +158,9 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         The numbers (NaN where blank or unreadable) and a mask of cells that were not blank
         but held no number (junk).
     """
-    text = _nfkc(values).str.replace(",", "", regex=False)
-    blank = (text == "").to_numpy()
-    exact = pd.to_numeric(text.where(~blank, None), errors="coerce")
-    found = text.str.extract(f"^\\s*({_NUMBER.pattern})", expand=False)
-    numbers = exact.where(exact.notna(), pd.to_numeric(found, errors="coerce"))
-    out = np.array(numbers.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
-    out[~np.isfinite(out)] = np.nan
+    text = [_clean(v).replace(",", "") for v in values.tolist()]
+    blank = np.array([not t for t in text], dtype=bool)
+    out = np.array([_to_number(t) for t in text], dtype=np.float64)
     return out, np.isnan(out) & ~blank
 
 
@@ -312,27 +334,28 @@ def resolve_township(dataset: Dataset, values: pd.Series) -> tuple[pd.Series, pd
         The 9-digit codes (``""`` when blank or unknown) and a mask of cells that were given
         but not recognised.
     """
-    text = _nfkc(values)
-    codes = pd.Series("", index=values.index, dtype=object)
-    digits = text.str.fullmatch(r"\d{9}(\d{3})?")
-    codes[digits] = text[digits].str[:9]
+    text = [_clean(v) for v in values.tolist()]
+    by_name: dict[str, str] = {}
+    known: set[str] | None = None
     if dataset.has("township"):
         towns = dataset.layer("township")
-        by_name = {
-            **{str(n): str(c) for n, c in zip(towns["name"], towns["code9"], strict=True)},
-            **{
-                normalise_township_name(n): str(c)
-                for n, c in zip(towns["name"], towns["code9"], strict=True)
-            },
-        }
-        named = ~digits & (text != "")
-        looked = text[named].map(
-            lambda v: by_name.get(v) or by_name.get(normalise_township_name(v))
-        )
-        codes[named] = looked.fillna("").astype(object)
-        known = set(towns["code9"].astype(str))
-        codes[digits] = codes[digits].where(codes[digits].isin(known), "")
-    unknown = (text != "") & (codes == "")
+        pairs = list(zip(towns["name"].astype(str), towns["code9"].astype(str), strict=True))
+        by_name = {normalise_township_name(n): c for n, c in pairs}
+        by_name.update({n: c for n, c in pairs})
+        known = {c for _, c in pairs}
+    out: list[str] = []
+    for cell in text:
+        if _CODE.fullmatch(cell):
+            code = cell[:9]
+            out.append(code if known is None or code in known else "")
+        elif cell:
+            out.append(by_name.get(cell) or by_name.get(normalise_township_name(cell)) or "")
+        else:
+            out.append("")
+    codes = pd.Series(out, index=values.index, dtype=object)
+    unknown = pd.Series(
+        [bool(t) and not c for t, c in zip(text, out, strict=True)], index=values.index, dtype=bool
+    )
     return codes, unknown
 
 
@@ -414,17 +437,17 @@ def place_by_village(
         core = np.array([village_core(v) for v in name_text.to_numpy()[rows]], dtype=object)
         towns = _nfkc(township_codes).to_numpy()[rows]
         for key_rows, key_villages in ((norm, v_norm), (core, v_core)):
-            lookup = pd.DataFrame(
-                {"key": key_villages, "pos": np.arange(len(v_code)), "town": v_town}
-            )
+            lookup: dict[str, list[int]] = {}
+            for vpos, key in enumerate(key_villages.tolist()):
+                lookup.setdefault(key, []).append(vpos)
             for j, row in enumerate(rows.tolist()):
                 if how.iat[row]:
                     continue
-                hits = lookup[lookup["key"] == key_rows[j]]
+                hits = lookup.get(key_rows[j], [])
                 if towns[j]:
-                    hits = hits[hits["town"] == towns[j]]
+                    hits = [h for h in hits if v_town[h] == towns[j]]
                 if len(hits) == 1:
-                    hit = int(hits["pos"].iloc[0])
+                    hit = hits[0]
                     lon[row], lat[row] = v_lon[hit], v_lat[hit]
                     vcode.iat[row] = v_code[hit]
                     tcode.iat[row] = v_town[hit]
@@ -435,8 +458,20 @@ def place_by_village(
                         f"village name {name_text.iat[row]!r} is ambiguous (in "
                         f"{len(hits)} townships); add the township column"
                     )
-        _propose(name_text, rows, towns, how, problem, proposal, proposal_code, score,
-                 v_name, v_norm, v_code, v_town)  # fmt: skip
+        _propose(
+            name_text,
+            rows,
+            towns,
+            how,
+            problem,
+            proposal,
+            proposal_code,
+            score,
+            v_name,
+            v_norm,
+            v_code,
+            v_town,
+        )
     for row in np.flatnonzero(bad_code & (how == "").to_numpy()).tolist():
         if not problem.iat[row]:
             problem.iat[row] = f"village code {code_text.iat[row]!r} not found"

@@ -81,6 +81,7 @@ _FALSE: Final[frozenset[str]] = frozenset(
     {"否", "无", "没有", "n", "no", "false", "f", "0", "×", "✗", "非普惠", "不是", "未", "off"}
 )
 _MARKUP: Final = re.compile(r"<\s*/?\s*[a-zA-Z!]|javascript:", re.IGNORECASE)
+_VILLAGE_CODE: Final = re.compile(r"\d{12}")
 _LOCATED_BY: Final[tuple[str, ...]] = ("coordinates", "village_code", "village_name")
 
 
@@ -211,15 +212,27 @@ def normalise_crs_name(crs: str) -> str:
     return key
 
 
-def _text(raw: RawTable, mapping: ColumnMapping, canonical: str) -> pd.Series:
+def _text(raw: RawTable, mapping: ColumnMapping, canonical: str) -> np.ndarray:
+    """The cells feeding a field as an object array of clean text (``""`` when unmapped)."""
     column = mapping.source(canonical)
+    out = np.empty(len(raw.rows), dtype=object)
     if column is None or column not in raw.rows.columns:
-        return pd.Series("", index=raw.rows.index, dtype=object)
-    values = raw.rows[column].astype(object).fillna("")
-    return values.map(lambda v: unicodedata.normalize("NFKC", str(v)).strip()).astype(object)
+        out[:] = ""
+        return out
+    out[:] = [
+        "" if v is None or v != v else unicodedata.normalize("NFKC", str(v)).strip()
+        for v in raw.rows[column].tolist()
+    ]
+    return out
 
 
-def parse_bool(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _messages(template: str, values: np.ndarray) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = [template.format(v) for v in values.tolist()]
+    return out
+
+
+def parse_bool(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse yes/no cells (是/否, 有/无, Y/N, true/false, 1/0, √/×).
 
     Returns
@@ -227,10 +240,10 @@ def parse_bool(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tuple of numpy.ndarray
         Values (``False`` where blank or unreadable), a blank mask and a junk mask.
     """
-    text = values.astype(str).str.strip().str.lower()
-    yes = text.isin(_TRUE).to_numpy()
-    no = text.isin(_FALSE).to_numpy()
-    blank = (text == "").to_numpy()
+    text = [str(v).strip().lower() for v in values.tolist()]
+    yes = np.array([t in _TRUE for t in text], dtype=bool)
+    no = np.array([t in _FALSE for t in text], dtype=bool)
+    blank = np.array([not t for t in text], dtype=bool)
     return yes, blank, ~(yes | no | blank)
 
 
@@ -300,15 +313,18 @@ def validate(
         )
 
     n = len(raw)
-    index = raw.rows.index
     numbers = np.asarray(raw.row_numbers, dtype=np.int64)
-    reason = pd.Series("", index=index, dtype=object)
+    reason = np.empty(n, dtype=object)
+    reason[:] = ""
     warns: list[dict[str, Any]] = []
 
-    def reject(mask: np.ndarray | pd.Series, text: pd.Series | str) -> None:
-        m = np.asarray(mask, dtype=bool) & (reason == "").to_numpy()
+    def open_rows() -> np.ndarray:
+        return np.asarray(reason == "", dtype=bool)
+
+    def reject(mask: np.ndarray, text: np.ndarray | str) -> None:
+        m = np.asarray(mask, dtype=bool) & open_rows()
         if m.any():
-            reason[m] = text[m] if isinstance(text, pd.Series) else text
+            reason[m] = text[m] if isinstance(text, np.ndarray) else text
 
     def warn(kind: str, message: str, row: int | None = None) -> None:
         warns.append({"row": row, "kind": kind, "message": message})
@@ -317,21 +333,23 @@ def validate(
         warn("reader", note)
 
     name = _text(raw, mapping, "name")
-    reject((name == "").to_numpy(), "name is empty")
+    reject(name == "", "name is empty")
 
     # --- coordinates ---------------------------------------------------------------------
     lon_text = _text(raw, mapping, "lon")
     lat_text = _text(raw, mapping, "lat")
     if mapping.source("lonlat") and not (mapping.source("lon") or mapping.source("lat")):
-        lon_text, lat_text = split_lonlat(_text(raw, mapping, "lonlat"))
+        lon_s, lat_s = split_lonlat(pd.Series(_text(raw, mapping, "lonlat"), dtype=object))
+        lon_text = np.asarray(lon_s.tolist(), dtype=object)
+        lat_text = np.asarray(lat_s.tolist(), dtype=object)
     lon_raw, lon_junk = parse_numbers(lon_text)
     lat_raw, lat_junk = parse_numbers(lat_text)
     geom_src = np.full(n, None, dtype=object)
     if raw.geometry is not None:
         geom_src = np.asarray(raw.geometry.array, dtype=object).copy()
     has_geom = np.array([g is not None and not g.is_empty for g in geom_src], dtype=bool)
-    reject(lon_junk & ~has_geom, "longitude " + lon_text.map(repr) + " is not a number")
-    reject(lat_junk & ~has_geom, "latitude " + lat_text.map(repr) + " is not a number")
+    reject(lon_junk & ~has_geom, _messages("longitude {!r} is not a number", lon_text))
+    reject(lat_junk & ~has_geom, _messages("latitude {!r} is not a number", lat_text))
     one_only = (np.isfinite(lon_raw) ^ np.isfinite(lat_raw)) & ~has_geom
     reject(one_only & np.isnan(lat_raw), "latitude is missing")
     reject(one_only, "longitude is missing")
@@ -358,7 +376,7 @@ def validate(
         "latitude above 90°: longitude and latitude look swapped; check the column mapping",
     )
     reject(out_of_range, "coordinates are not longitude/latitude in degrees")
-    usable = valid_num & ~out_of_range & (reason == "").to_numpy()
+    usable = valid_num & ~out_of_range & open_rows()
 
     area = district_area(dataset)
     guess = guess_coordinate_system(
@@ -376,53 +394,53 @@ def validate(
         from qjgeo.crs import convert_geometries
 
         geometry[geo_rows] = convert_geometries(geom_src[geo_rows], crs_n, "wgs84")
-    located_by = pd.Series("", index=index, dtype=object)
+    located_by = np.empty(n, dtype=object)
+    located_by[:] = ""
     located_by[usable] = "coordinates"
 
     # --- township and village ---------------------------------------------------------------
     town_given = _text(raw, mapping, "township")
     town_code_text = _text(raw, mapping, "township_code")
-    town_input = town_code_text.where(town_code_text != "", town_given)
-    town_codes, unknown_town = resolve_township(dataset, town_input)
-    for row in numbers[unknown_town.to_numpy() & (reason == "").to_numpy()]:
+    town_input = np.where(town_code_text != "", town_code_text, town_given)
+    town_series, unknown_town = resolve_township(dataset, pd.Series(town_input, dtype=object))
+    town_codes = np.asarray(town_series.tolist(), dtype=object)
+    for row in numbers[unknown_town.to_numpy() & open_rows()].tolist():
         warn("unknown_township", "township not recognised; taken from the location", int(row))
 
     village_text = _text(raw, mapping, "village")
     village_code_text = _text(raw, mapping, "village_code")
-    need_place = ~usable & (reason == "").to_numpy() & ~(one_only | out_of_range)
-    no_position = (
-        need_place & (village_text == "").to_numpy() & (village_code_text == "").to_numpy()
-    )
+    need_place = ~usable & open_rows() & ~(one_only | out_of_range)
+    no_position = need_place & (village_text == "") & (village_code_text == "")
     reject(no_position, "no coordinates and no village or community to place it by")
     need_place &= ~no_position
-    village_code = village_code_text.where(village_code_text.str.fullmatch(r"\d{12}"), "")
+    village_code = np.empty(n, dtype=object)
+    village_code[:] = [v if _VILLAGE_CODE.fullmatch(v) else "" for v in village_code_text.tolist()]
     if need_place.any():
         sub = np.flatnonzero(need_place)
         placed = place_by_village(
             dataset,
-            village_code_text.iloc[sub].reset_index(drop=True),
-            village_text.iloc[sub].reset_index(drop=True),
-            town_codes.iloc[sub].reset_index(drop=True),
+            pd.Series(village_code_text[sub], dtype=object),
+            pd.Series(village_text[sub], dtype=object),
+            pd.Series(town_codes[sub], dtype=object),
         )
         ok = placed.located_by.to_numpy() != ""
         rows_ok = sub[ok]
         geometry[rows_ok] = shapely.points(placed.lon[ok], placed.lat[ok])
-        located_by.iloc[rows_ok] = placed.located_by.to_numpy()[ok]
-        village_code.iloc[rows_ok] = placed.village_code.to_numpy()[ok]
-        fill_town = rows_ok[town_codes.iloc[rows_ok].to_numpy() == ""]
-        town_codes.iloc[fill_town] = placed.township_code.to_numpy()[ok][
-            town_codes.iloc[rows_ok].to_numpy() == ""
-        ]
+        located_by[rows_ok] = placed.located_by.to_numpy()[ok]
+        village_code[rows_ok] = placed.village_code.to_numpy()[ok]
+        blank_town = town_codes[rows_ok] == ""
+        town_codes[rows_ok[blank_town]] = placed.township_code.to_numpy()[ok][blank_town]
         fail = sub[~ok]
-        problems = pd.Series("", index=index, dtype=object)
-        problems.iloc[fail] = placed.problem.to_numpy()[~ok]
+        problems = np.empty(n, dtype=object)
+        problems[:] = ""
+        problems[fail] = placed.problem.to_numpy()[~ok]
         reject(np.isin(np.arange(n), fail), problems)
         proposals = []
         for j in np.flatnonzero(placed.proposal.to_numpy() != "").tolist():
             proposals.append(
                 {
                     "row": int(numbers[sub[j]]),
-                    "given": str(village_text.iat[sub[j]]),
+                    "given": str(village_text[sub[j]]),
                     "proposal": str(placed.proposal.iat[j]),
                     "village_code": str(placed.proposal_code.iat[j]),
                     "score": round(float(placed.score[j]), 1),
@@ -433,40 +451,47 @@ def validate(
 
     # --- ids ----------------------------------------------------------------------------
     ids = _text(raw, mapping, "id")
-    given_ids = (ids != "") & (reason == "")
-    dup = ids.duplicated(keep="first") & given_ids
-    if dup.any():
-        first_row = pd.Series(numbers, index=index).groupby(ids).transform("first")
-        reject(dup.to_numpy(), "id " + ids.map(repr) + " repeats row " + first_row.astype(str))
+    first_seen: dict[str, int] = {}
+    dup_reason = np.empty(n, dtype=object)
+    dup_reason[:] = ""
+    open_now = open_rows()
+    for i, value in enumerate(ids.tolist()):
+        if not value or not open_now[i]:
+            continue
+        if value in first_seen:
+            dup_reason[i] = f"id {value!r} repeats row {first_seen[value]}"
+        else:
+            first_seen[value] = int(numbers[i])
+    reject(dup_reason != "", dup_reason)
 
-    accepted = (reason == "").to_numpy()
+    accepted = open_rows()
     acc_idx = np.flatnonzero(accepted)
     keep_rows = numbers[acc_idx]
 
     # --- attributes -----------------------------------------------------------------------
     columns: dict[str, Any] = {}
     prefix = layer_id[:3].upper()
-    acc_ids = ids.iloc[acc_idx].reset_index(drop=True)
+    acc_ids = ids[acc_idx].copy()
     existing_ids: set[str] = (
         set(dataset.layer(layer_id)["id"].astype(str))
         if mode == "append" and dataset.has(layer_id) and "id" in dataset.layer(layer_id)
         else set()
     )
-    blank = np.flatnonzero((acc_ids == "").to_numpy())
+    blank = np.flatnonzero(acc_ids == "")
     taken = set(acc_ids) | existing_ids
     counter = 0
     for j in blank.tolist():
         counter += 1
         while f"{prefix}-U{counter:04d}" in taken:
             counter += 1
-        acc_ids.iat[j] = f"{prefix}-U{counter:04d}"
-    columns["id"] = acc_ids.astype(str).to_numpy()
-    columns["name"] = name.iloc[acc_idx].astype(str).to_numpy()
+        acc_ids[j] = f"{prefix}-U{counter:04d}"
+    columns["id"] = acc_ids
+    columns["name"] = name[acc_idx]
     for field_name in layer_fields(layer_id):
         if field_name in {"id", "name", "lon", "lat", "lonlat", "township", "township_code",
                           "village", "village_code"}:  # fmt: skip
             continue
-        values = _text(raw, mapping, field_name).iloc[acc_idx]
+        values = _text(raw, mapping, field_name)[acc_idx]
         mapped = mapping.source(field_name) is not None
         required = field_name in REQUIRED_COLUMNS[layer_id]
         if not mapped and not required:
@@ -511,17 +536,17 @@ def validate(
                 )
             columns[field_name] = yes
         else:
-            columns[field_name] = values.astype(str).to_numpy()
+            columns[field_name] = values
 
     geoms = geometry[acc_idx]
     frame = gpd.GeoDataFrame(
         {
             **columns,
-            "township_code": town_codes.iloc[acc_idx].astype(str).to_numpy(),
-            "village_code": village_code.iloc[acc_idx].astype(str).to_numpy(),
+            "township_code": town_codes[acc_idx],
+            "village_code": village_code[acc_idx],
             "provenance": np.full(len(acc_idx), "user", dtype=object),
             "source": [f"user import: {raw.filename} row {r}" for r in keep_rows],
-            "located_by": located_by.iloc[acc_idx].astype(str).to_numpy(),
+            "located_by": located_by[acc_idx],
         },
         geometry=gpd.GeoSeries(list(geoms), crs=WGS84_CRS),
         crs=WGS84_CRS,
@@ -558,7 +583,7 @@ def validate(
 
     counts = frame["located_by"].value_counts() if len(frame) else pd.Series(dtype=int)
     rejected = [
-        {"row": int(numbers[i]), "reason": str(reason.iat[i])}
+        {"row": int(numbers[i]), "reason": str(reason[i])}
         for i in np.flatnonzero(~accepted).tolist()
     ]
     report = ImportReport(
