@@ -1,0 +1,144 @@
+"""The Excel report opens in openpyxl, holds the results and defuses formulas."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from qjgeo.export.excel import ExportError, excel_report, safe_cell
+from qjgeo.gaps import compute_gaps
+from qjgeo.indicators import evaluate
+from qjgeo.scenario import apply, load_scenario
+
+REPO = Path(__file__).resolve().parent.parent
+
+TYPES = ("childcare", "park")
+
+
+@pytest.fixture(scope="module")
+def indicators(dataset):
+    return evaluate(dataset)
+
+
+@pytest.fixture(scope="module")
+def workbook(dataset, indicators):
+    data = excel_report(dataset, facility_types=TYPES, indicators=indicators)
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def _rows(ws) -> list[list[object]]:
+    return [
+        list(r) for r in ws.iter_rows(min_row=3, values_only=True) if any(v is not None for v in r)
+    ]
+
+
+def test_sheets_and_headers(workbook) -> None:
+    assert workbook.sheetnames == ["区汇总", "镇街×指标", "村缺口", "溺水隐患", "数据说明"]
+    ws = workbook["村缺口"]
+    zh = [c.value for c in ws[1]]
+    en = [c.value for c in ws[2]]
+    assert "村（社区）代码" in zh and "是否覆盖" in zh
+    assert "Village code" in en and "Covered" in en
+
+
+def test_district_summary_matches_gaps(dataset, workbook) -> None:
+    ws = workbook["区汇总"]
+    head = [c.value for c in ws[1]]
+    rows = [r for r in ws.iter_rows(min_row=3, max_row=2 + len(TYPES), values_only=True)]
+    for ft, row in zip(TYPES, rows, strict=True):
+        g = compute_gaps(dataset, ft)
+        rec = dict(zip(head, row, strict=False))
+        assert rec["设施类型"] == ft
+        assert rec["未覆盖儿童"] == pytest.approx(g.district["children_uncovered"])
+        assert rec["覆盖率"] == pytest.approx(g.district["share_covered"])
+        assert rec["数据状态"] == "sample"
+
+
+def test_village_gaps_rows(workbook) -> None:
+    rows = _rows(workbook["村缺口"])
+    assert len(rows) == 110 * len(TYPES)
+
+
+def test_matrix_colours_follow_met(workbook, indicators) -> None:
+    ws = workbook["镇街×指标"]
+    assert ws.max_row >= 12
+    codes = [ws.cell(row=r, column=1).value for r in range(3, 13)]
+    assert len(set(codes)) == 10
+    town_rows = indicators[indicators["scope"] != "district"]
+    ids = list(dict.fromkeys(town_rows["id"]))
+    checked = 0
+    for i, code in enumerate(codes, start=3):
+        for j, ind in enumerate(ids, start=3):
+            rec = town_rows[(town_rows["scope"] == code) & (town_rows["id"] == ind)]
+            if rec.empty:
+                continue
+            cell = ws.cell(row=i, column=j)
+            met = rec["met"].iloc[0]
+            colour = cell.fill.fgColor.rgb[-6:]
+            if met is None or pd.isna(met):
+                assert colour == "E7E6E6"
+            else:
+                assert colour == ("C6EFCE" if met else "FFC7CE")
+                checked += 1
+            if pd.notna(rec["value"].iloc[0]):
+                assert cell.value == pytest.approx(rec["value"].iloc[0])
+    assert checked > 50
+
+
+def test_hazards_sheet_rows(dataset, workbook) -> None:
+    from qjgeo.hazards import rank_hazards
+
+    assert len(_rows(workbook["溺水隐患"])) == len(rank_hazards(dataset))
+
+
+def test_formulas_are_neutralised(dataset, indicators) -> None:
+    village = dataset.layer("village").copy()
+    bad = ["=1+2", "+SUM(A1)", "-3+A1", "@cmd", '=HYPERLINK("http://evil")']
+    village.loc[village.index[: len(bad)], "name"] = bad
+    ds = dataset.with_layer("village", village)
+    data = excel_report(ds, facility_types=("childcare",), indicators=indicators)
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    for ws in wb:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(("=", "+", "-", "@")), cell.value
+    names = [r[3] for r in _rows(wb["村缺口"])[: len(bad)]]
+    assert names == ["'" + b for b in bad]
+
+
+def test_safe_cell_keeps_numbers() -> None:
+    assert safe_cell(-3) == -3
+    assert safe_cell(float("inf")) is None
+    assert safe_cell(["a", "b"]) == "a、b"
+    assert safe_cell("-x") == "'-x"
+
+
+def test_scenario_sheet_with_base(dataset, indicators) -> None:
+    scenario = apply(dataset, load_scenario(REPO / "scenarios" / "childcare_in_luokeng.yaml"))
+    wb = openpyxl.load_workbook(
+        io.BytesIO(excel_report(scenario, base=dataset, facility_types=("childcare",)))
+    )
+    assert "情景对比" in wb.sheetnames
+    ws = wb["情景对比"]
+    head = [c.value for c in ws[1]]
+    assert {"基线值", "情景值", "变化"} <= set(head)
+    about = [r[1] for r in _rows(wb["数据说明"]) if r[1]]
+    assert any(scenario.scenario_name in str(v) for v in about)
+
+
+def test_missing_layers(dataset, indicators) -> None:
+    with pytest.raises(ExportError, match="nosuch"):
+        excel_report(dataset, facility_types=("nosuch",))
+    specs = {k: v for k, v in dataset.specs.items() if k != "water_hazard"}
+    frames = {k: v for k, v in dataset.frames.items() if k != "water_hazard"}
+    smaller = dataclasses.replace(dataset, specs=specs, frames=frames, _metric_cache={})
+    data = excel_report(smaller, facility_types=("childcare",), indicators=indicators)
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert "not available" in str(wb["溺水隐患"]["A1"].value)
