@@ -85,6 +85,17 @@ def scenario_dataset(directory: Path, yaml_text: str | None, sc_dir: Path) -> Da
     return _scenario_dataset(str(directory), fingerprint(directory), yaml_text, str(sc_dir))
 
 
+@st.cache_data(show_spinner=False)
+def indicator_titles() -> list[tuple[str, str, str, str]]:
+    """``(id, title_zh, title_en, unit)`` of every indicator in the bundled targets file.
+
+    Cheap (no evaluation), so the Map page can list indicators before computing any.
+    """
+    from qjgeo.indicators.targets import load_targets
+
+    return [(i.id, i.title_zh, i.title_en, i.unit) for i in load_targets().indicators]
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def _indicators(path: str, key: Any, yaml_text: str | None, sc_dir: str) -> pd.DataFrame:
     from qjgeo.indicators import evaluate

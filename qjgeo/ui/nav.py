@@ -30,9 +30,8 @@ def start() -> Ctx:
 
 
 def _runner(page_id: str, ctx: Ctx) -> Callable[[], None]:
-    module = importlib.import_module(f"qjgeo.ui.pages.{PAGES[page_id][0]}")
-
     def run() -> None:
+        module = importlib.import_module(f"qjgeo.ui.pages.{PAGES[page_id][0]}")
         try:
             module.render(ctx)
         finally:  # after the page's widgets have updated the choices (also on st.rerun)

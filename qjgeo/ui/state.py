@@ -28,6 +28,7 @@ DEFAULTS: dict[str, str] = {
     "layer": "kindergarten",
     "scenario": "",
     "basemap": "none",
+    "indicator": "_pop_0_14",
 }
 
 

@@ -12,24 +12,29 @@ from qjgeo.ui.state import Ctx
 POINT_LAYERS = ("village",)
 
 
-def _choropleth_options(ctx: Ctx) -> tuple[list[str], dict[str, str], pd.DataFrame | None]:
-    """Indicator ids with per-township values (plus child population), and their titles."""
+def _choropleth_options(ctx: Ctx) -> tuple[list[str], dict[str, str]]:
+    """Choropleth choices: children aged 0–14, then every plan indicator (not yet computed)."""
     titles = {"": ctx.t("choropleth_none"), "_pop_0_14": ctx.t("choropleth_population")}
-    options = ["", "_pop_0_14"]
-    table = None
+    options = ["_pop_0_14", ""]
     try:
-        table = cache.indicators(ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir)
-    except Exception as exc:  # indicators unavailable for this dataset: the map still works
+        listed = cache.indicator_titles()
+    except Exception as exc:  # no indicators module / targets: the map still works
         st.caption(ctx.t("not_available", what=str(exc)))
-        return options, titles, None
-    per_town = table[table["scope"] != "district"]
-    for ind_id, group in per_town.groupby("id", sort=False):
-        if group["value"].notna().any():
-            options.append(str(ind_id))
-            row = group.iloc[0]
-            title = row["title_zh"] if ctx.lang == "zh" else row["title_en"]
-            titles[str(ind_id)] = f"{title} ({row['unit']})" if row["unit"] else str(title)
-    return options, titles, table
+        return options, titles
+    for ind_id, title_zh, title_en, unit in listed:
+        title = title_zh if ctx.lang == "zh" else title_en
+        options.append(ind_id)
+        titles[ind_id] = f"{title} ({unit})" if unit else title
+    return options, titles
+
+
+def _indicator_table(ctx: Ctx) -> pd.DataFrame | None:
+    """All indicators evaluated (cached); ``None`` with a note when that is not possible."""
+    try:
+        return cache.indicators(ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir)
+    except Exception as exc:
+        st.caption(ctx.t("not_available", what=str(exc)))
+        return None
 
 
 def render(ctx: Ctx) -> None:
@@ -45,7 +50,7 @@ def render(ctx: Ctx) -> None:
 
     c1, c2 = st.columns([2, 3])
     with c1:
-        options, titles, table = _choropleth_options(ctx)
+        options, titles = _choropleth_options(ctx)
         indicator = state.bound(
             st.selectbox, ctx.t("choropleth"), "indicator", options, format_func=titles.get
         )
@@ -74,10 +79,13 @@ def render(ctx: Ctx) -> None:
         tw = ds.layer("township")
         choropleth = pd.Series(tw["pop_0_14"].to_numpy(), index=tw["code9"].astype(str))
         caption = titles[indicator]
-    elif indicator and table is not None:
+    elif indicator and (table := _indicator_table(ctx)) is not None:
         rows = table[(table["id"] == indicator) & (table["scope"] != "district")]
-        choropleth = pd.Series(rows["value"].to_numpy(), index=rows["scope"].astype(str))
-        caption = titles.get(indicator, indicator)
+        if rows["value"].notna().any():
+            choropleth = pd.Series(rows["value"].to_numpy(), index=rows["scope"].astype(str))
+            caption = titles.get(indicator, indicator)
+        else:
+            st.caption(ctx.t("no_township_values"))
 
     township = state.get("township")
     m = build_map(
@@ -105,7 +113,7 @@ def render(ctx: Ctx) -> None:
         st.selectbox, ctx.t("township"), "township", codes, format_func=names.get
     )
     if township:
-        township_panel(ctx, township, names.get(township, township), table, focus)
+        township_panel(ctx, township, names.get(township, township), _indicator_table(ctx), focus)
 
 
 def township_panel(
