@@ -352,16 +352,18 @@ class Dataset:
     def data_status(self, layer_ids: Iterable[str]) -> str:
         """Summarise the provenance a result rests on.
 
-        Returns ``"sample"`` if any of the layers holds sample features, else ``"estimated"``
-        if any holds estimated features, else ``"official"`` (user / osm data counts as
-        given data).
+        Returns the weakest provenance among the layers' features, in the order
+        ``"sample"`` > ``"estimated"`` > ``"osm"`` > ``"user"`` > ``"official"``: a result
+        resting on any sample feature is ``"sample"``; one resting only on official records
+        is ``"official"``.
         """
-        weak = self.weak_layers(layer_ids)
-        found = frozenset().union(*weak.values()) if weak else frozenset()
-        if "sample" in found:
-            return "sample"
-        if "estimated" in found:
-            return "estimated"
+        found: set[str] = set()
+        for layer_id in layer_ids:
+            if self.has(layer_id):
+                found |= self.provenance_of(layer_id)
+        for status in ("sample", "estimated", "osm", "user"):
+            if status in found:
+                return status
         return "official"
 
     def _require(self, layer_id: str) -> None:

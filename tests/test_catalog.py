@@ -43,6 +43,7 @@ def test_weak_layers_name_sample_and_estimated(dataset):
     assert dataset.data_status(["district"]) == "official"
     assert dataset.data_status(["district", "village"]) == "estimated"
     assert dataset.data_status(["village", "childcare"]) == "sample"
+    assert dataset.data_status(["no_such_layer"]) == "official"
 
 
 def test_layer_table_counts(dataset):

@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qjgeo.crs import METRIC_CRS, WGS84_CRS, gcj02_to_wgs84  # noqa: E402
+from qjgeo.ingest.locate import normalise_village_name  # noqa: E402
 
 SEED = 20201101  # census reference day
 OUT = ROOT / "layers"
@@ -316,9 +317,7 @@ def build(src: Path, out: Path = OUT) -> None:
         {
             "code12": vil.code12,
             "name": vil.name,
-            "short_name": vil.name.str.replace("社区居民委员会", "社区")
-            .str.replace("村民委员会", "村")
-            .str.replace("居民委员会", "社区"),
+            "short_name": vil.name.map(normalise_village_name),
             "township_code": vil.township_code9,
             "township_name": vil.township_name,
             "unit_type": np.where(vil.is_community, "社区", "村"),
