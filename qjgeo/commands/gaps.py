@@ -234,7 +234,11 @@ def register(app: typer.Typer) -> None:
         ] = TableFormat.table,
         out: Annotated[
             Path | None,
-            typer.Option("--out", help="Also write the villages to FILE.gpkg|.geojson|.csv."),
+            typer.Option(
+                "--out",
+                help="Also write the villages to FILE.gpkg|.geojson|.csv (.gpkg adds the "
+                "townships; unreachable distances are left empty, see method).",
+            ),
         ] = None,
         surface: Annotated[
             Path | None,
