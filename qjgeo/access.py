@@ -211,6 +211,13 @@ def _within(distance: NDArray[np.float64], limit: float) -> NDArray[np.bool_]:
     return np.asarray(distance <= limit * (1.0 + _RTOL) + 1e-9, dtype=bool)
 
 
+def _labels(*labels: str) -> NDArray[np.object_]:
+    """Method labels as an object array, to fill results by code without wide str arrays."""
+    out = np.empty(len(labels), dtype=object)
+    out[:] = labels
+    return out
+
+
 def _snap(
     graph: WalkGraph, xy: NDArray[np.float64], snap_limit_m: float
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -403,7 +410,9 @@ def nearest_from_arrays(
             rows = np.flatnonzero(present)
             distance[rows[ok]] = est[ok]
             facility_index[rows[ok]] = nearest_straight[ok]
-            method[rows] = np.where(ok, METHOD_STRAIGHT_LINE, UNREACHABLE_BEYOND_MAX)
+            method[rows] = _labels(METHOD_STRAIGHT_LINE, UNREACHABLE_BEYOND_MAX)[
+                (~ok).view(np.int8)
+            ]
     else:
         origin_node, snap_m = _snap(graph, oxy, snap_limit_m)
         snap_m[~present] = np.nan
@@ -425,11 +434,9 @@ def nearest_from_arrays(
                 same_component = has_facility[graph.component_labels[nodes]]
             else:
                 same_component = np.zeros(rows.size, dtype=bool)
-            method[rows] = np.where(
-                ok,
-                METHOD_NETWORK,
-                np.where(same_component, UNREACHABLE_BEYOND_MAX, UNREACHABLE_NETWORK),
-            )
+            code = np.where(ok, 0, np.where(same_component, 1, 2))
+            labels = _labels(METHOD_NETWORK, UNREACHABLE_BEYOND_MAX, UNREACHABLE_NETWORK)
+            method[rows] = labels[code]
     if k == 0:
         method[present] = UNREACHABLE_NO_FACILITIES
     method[~present] = UNREACHABLE_MISSING_GEOMETRY
