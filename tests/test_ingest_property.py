@@ -84,12 +84,16 @@ def _cell(kind: str) -> st.SearchStrategy[str]:
     return st.one_of(*common)
 
 
+CELLS = {kind: _cell(kind) for kind in [*HEADERS, "extra"]}
+HEADER_CHOICES = {field: st.sampled_from(names) for field, names in HEADERS.items()}
+
+
 @st.composite
 def ledgers(draw: Any) -> tuple[bytes, str, int, str]:
     """A CSV ledger as bytes, its encoding, the number of data rows, and a coordinate system."""
     fields = draw(st.lists(st.sampled_from(sorted(HEADERS)), min_size=1, max_size=7, unique=True))
     extras = draw(st.lists(st.sampled_from(EXTRA), max_size=2, unique=True))
-    header = [draw(st.sampled_from(HEADERS[f])) for f in fields] + extras
+    header = [draw(HEADER_CHOICES[f]) for f in fields] + extras
     kinds = fields + ["extra"] * len(extras)
     if len(header) < 2:  # a header needs two filled cells to be found
         header.append("备注2")
@@ -103,7 +107,7 @@ def ledgers(draw: Any) -> tuple[bytes, str, int, str]:
         if draw(st.integers(0, 5)) == 0:
             rows.append([""] * len(header))  # a wholly empty row
         else:
-            row = [draw(_cell(k)) for k in kinds]
+            row = [draw(CELLS[k]) for k in kinds]
             cut = draw(st.integers(0, 2))  # ragged rows: fewer or more cells than the header
             rows.append(row[: len(row) - cut] if cut == 1 else row + ([" x"] if cut == 2 else []))
     buf = io.StringIO()
