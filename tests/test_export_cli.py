@@ -1,0 +1,77 @@
+"""``qjgeo export``: format from the extension, clear errors, atomic writes."""
+
+from __future__ import annotations
+
+import pyogrio
+import pytest
+from typer.testing import CliRunner
+
+from qjgeo.cli import app
+from qjgeo.export import EXTENSIONS, ExportError, export_to_path, resolve_township, write_atomic
+
+runner = CliRunner()
+
+
+def test_data_gpkg(tmp_path) -> None:
+    out = tmp_path / "childcare.gpkg"
+    result = runner.invoke(
+        app, ["export", "--what", "data", "--type", "childcare", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output
+    names = [n for n, _ in pyogrio.list_layers(out)]
+    assert names == ["gaps_hex", "villages_access", "townships_summary", "indicators_by_township"]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_unknown_extension_lists_allowed(tmp_path) -> None:
+    out = tmp_path / "map.docx"
+    result = runner.invoke(app, ["export", "--what", "map", "--out", str(out)])
+    assert result.exit_code == 2
+    assert ".png, .pdf" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_unknown_type_and_township(tmp_path) -> None:
+    result = runner.invoke(
+        app, ["export", "--what", "map", "--type", "zoo", "--out", str(tmp_path / "m.png")]
+    )
+    assert result.exit_code == 2 and "no layer 'zoo'" in result.output
+    result = runner.invoke(
+        app, ["export", "--what", "brief", "--township", "火星镇", "--out", str(tmp_path / "b.pdf")]
+    )
+    assert result.exit_code == 2 and "no township '火星镇'" in result.output
+
+
+def test_export_to_path_rejects_bad_extension(dataset, tmp_path) -> None:
+    with pytest.raises(ExportError, match=r"\.gpkg, \.geojson, \.zip, \.csv"):
+        export_to_path("data", dataset, tmp_path / "x.kml")
+    with pytest.raises(ExportError, match="--what must be one of"):
+        export_to_path("poster", dataset, tmp_path / "x.png")
+    assert set(EXTENSIONS) == {"map", "html", "data", "report", "brief"}
+
+
+def test_csv_data_by_extension(dataset, tmp_path) -> None:
+    out = export_to_path("data", dataset, tmp_path / "t.csv", layer="townships_summary")
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert len(out.read_text(encoding="utf-8-sig").strip().splitlines()) == 1 + 10
+
+
+def test_resolve_township_by_name(dataset) -> None:
+    assert resolve_township(dataset, "马坝镇") == "440205100"
+    assert resolve_township(dataset, "440205100") == "440205100"
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch) -> None:
+    out = tmp_path / "keep.csv"
+    out.write_text("old", encoding="utf-8")
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("qjgeo.export.os.replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(out, b"new")
+    assert out.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
