@@ -29,8 +29,8 @@ class CoordinateSystem(StrEnum):
 class ImportMode(StrEnum):
     """Append to the layer or replace it."""
 
-    append = "append"
-    replace = "replace"
+    APPEND = "append"
+    REPLACE = "replace"
 
 
 class ReportFormat(StrEnum):
@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         ] = CoordinateSystem.wgs84,
         mode: Annotated[
             ImportMode, typer.Option("--mode", help="append to the layer or replace it")
-        ] = ImportMode.append,
+        ] = ImportMode.APPEND,
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="Only check and report; write nothing.")
         ] = False,
