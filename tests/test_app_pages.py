@@ -200,3 +200,29 @@ def test_guide_page_in_both_languages(app_env) -> None:
     at.radio(key="w_lang").set_value("en").run()
     assert not at.exception
     assert at.markdown[0].value.startswith("# User guide")
+
+
+def test_map_click_on_amap_is_converted_back_to_wgs84() -> None:
+    import numpy as np
+
+    from qjgeo.crs import wgs84_to_gcj02
+    from qjgeo.ui.pages.scenarios import clicked_wgs84
+
+    lon, lat = 113.6, 24.68
+    glon, glat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
+    back = clicked_wgs84({"lng": float(glon[0]), "lat": float(glat[0])}, "amap")
+    assert back == pytest.approx((lon, lat), abs=1e-6)
+    assert clicked_wgs84({"lng": lon, "lat": lat}, "osm") == (lon, lat)
+    assert clicked_wgs84(None, "amap") is None
+
+
+def test_notice_drops_a_layer_replaced_by_user_data(own_data_env) -> None:
+    at = open_page("import")
+    by_key(at.selectbox, "imp_layer").set_value("childcare").run()
+    assert "托育" in at.warning[0].value
+    ledger = (FIXTURES / "childcare_ledger.csv").read_bytes()
+    at.file_uploader[0].set_value(("tuoyu.csv", ledger, "text/csv")).run()
+    at.radio(key="imp_mode").set_value("replace").run()
+    at.button(key="imp_commit").click().run()
+    assert not at.exception
+    assert not any("托育" in w.value for w in at.warning)  # now all user data

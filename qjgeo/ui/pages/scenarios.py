@@ -189,6 +189,15 @@ def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
                 st.rerun()
             except Exception as exc:
                 st.error(ctx.t("sc_error", error=str(exc)))
+    if st.button(ctx.t("sc_move_button"), key="sc_move_btn") and fid:
+        if not point:
+            st.warning(ctx.t("sc_no_click"))
+        else:
+            try:
+                _set_draft(draft.with_move(ftype, fid, point[0], point[1]))
+                st.rerun()
+            except Exception as exc:
+                st.error(ctx.t("sc_error", error=str(exc)))
     if st.button(ctx.t("sc_remove_button"), key="sc_rm_btn") and fid:
         try:
             _set_draft(draft.with_remove(ftype, fid))
