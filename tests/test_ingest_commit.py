@@ -200,3 +200,19 @@ def test_cli_bad_input_exits_2_without_traceback(
     assert out.exit_code == 2
     assert needle in out.stderr and "Traceback" not in out.output
     assert (data_dir / "childcare.geojson").read_bytes() == before
+
+
+def test_map_draws_the_imported_ledger_with_names_as_text(data_dir: Path, dataset: Dataset) -> None:
+    from qjgeo.mapview.build import build_map
+
+    name = "<script>alert('x')</script>阳光托育"
+    raw = read_table(f'名称,经度,纬度,托位\n"{name}",113.61,24.68,10\n'.encode(), "a.csv")
+    commit(data_dir, "childcare", validate(raw, dataset, "childcare"), mode="replace")
+    html = build_map(load_dataset(data_dir), layers=["childcare"]).get_root().render()
+
+    def shown(text: str) -> bool:  # folium embeds GeoJSON with non-ASCII as \u escapes
+        return text in html or json.dumps(text)[1:-1] in html
+
+    assert shown("阳光托育")  # the imported feature is on the map …
+    assert "<script>alert" not in html and not shown("</script>阳光")  # … as text
+    assert not shown("托育中心")  # the replaced sample facilities are gone
