@@ -40,6 +40,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
@@ -67,6 +68,7 @@ __all__ = [
     "gap_surface",
     "gap_types",
     "hex_grid",
+    "work_crs",
 ]
 
 #: Distances (metres) always used as band edges besides the service distances themselves:
@@ -303,9 +305,44 @@ def _urban_flags(villages: pd.DataFrame) -> NDArray[np.bool_]:
     return np.zeros(len(villages), dtype=bool)
 
 
-def _layer_xy(dataset: Dataset, layer_id: str, graph: WalkGraph | None) -> NDArray[np.float64]:
-    """A layer's point coordinates in the graph's CRS (the cached metric frame if EPSG:4547)."""
-    crs = graph.crs if graph is not None else METRIC_CRS
+def work_crs(dataset: Dataset, graph: WalkGraph | None = None) -> str:
+    """The metric CRS distances are measured in: the network's, else EPSG:4547 or local UTM.
+
+    Without a network, straight lines are measured in :data:`qjgeo.crs.METRIC_CRS`
+    (EPSG:4547, CM 114°E) when the dataset lies in its area of use (Qujiang), and in the
+    local UTM zone otherwise (e.g. an OSM extract elsewhere), so distances stay in metres
+    without the distortion of a projection centred far away.
+
+    Parameters
+    ----------
+    dataset
+        The dataset (its layers' extent decides).
+    graph
+        The walking network, if any.
+    """
+    if graph is not None:
+        return graph.crs
+    frames = [f for f in dataset.frames.values() if len(f)]
+    if not frames:
+        return METRIC_CRS
+    lon = np.concatenate([f.total_bounds[[0, 2]] for f in frames])
+    lat = np.concatenate([f.total_bounds[[1, 3]] for f in frames])
+    area = pyproj.CRS.from_user_input(METRIC_CRS).area_of_use
+    if area is None or (
+        area.west <= lon.min()
+        and lon.max() <= area.east
+        and area.south <= lat.min()
+        and lat.max() <= area.north
+    ):
+        return METRIC_CRS
+    centre = gpd.GeoSeries(
+        [shapely.Point(lon.mean(), lat.mean())], crs=WGS84_CRS
+    ).estimate_utm_crs()
+    return str(centre.to_string())
+
+
+def _layer_xy(dataset: Dataset, layer_id: str, crs: str) -> NDArray[np.float64]:
+    """A layer's point coordinates in ``crs`` (the cached metric frame for EPSG:4547)."""
     frame = dataset.metric(layer_id) if crs == METRIC_CRS else dataset.layer(layer_id)
     if len(frame) and crs == METRIC_CRS and (frame.geom_type == "Point").all():
         return shapely.get_coordinates(frame.geometry.to_numpy())
@@ -446,10 +483,11 @@ def compute_gaps(
     else:
         thresholds = np.where(urban, access.urban_threshold_m, access.rural_threshold_m)
 
+    crs = work_crs(dataset, graph)
     nearest = nearest_from_arrays(
         graph,
-        _layer_xy(dataset, "village", graph),
-        _layer_xy(dataset, facility_type, graph),
+        _layer_xy(dataset, "village", crs),
+        _layer_xy(dataset, facility_type, crs),
         _facility_ids(facilities),
         detour_factor=params.detour_factor,
         snap_limit_m=params.snap_limit_m,
@@ -516,6 +554,7 @@ def compute_gaps(
         "detour_factor": params.detour_factor if graph is None else None,
         "snap_limit_m": params.snap_limit_m if graph is not None else None,
         "network_crs": graph.crs if graph is not None else None,
+        "crs": crs,
         "coverage_rule": "distance_m <= threshold_m",
     }
     return GapResult(
@@ -640,7 +679,12 @@ def gap_surface(
     """Hexagonal map of the distance to the nearest facility over the settled area.
 
     The *settled area* is the union of discs of ``settled_radius_m`` around every village /
-    community point, clipped to the district outline when the dataset has one. Every
+    community point, clipped to the district outline when the dataset has one; a dataset
+    without villages (e.g. an OSM import) is covered over its whole district outline, and
+    its cells have no urban/rural class, service distance or coverage (``NA``) unless
+    ``threshold_m`` is given. The cell holding each village is always kept, and an area
+    smaller than one cell keeps the cells that touch it. The grid is laid out in :func:`work_crs` (EPSG:4547 for
+    Qujiang, the network's CRS or the local UTM zone elsewhere). Every
     hexagon whose centre lies in the settled area is kept whole (so the grid stays a clean
     tessellation; cells may overhang the edge by up to ``cell_size_m``). Each cell is
     classified by the distance from its centre to the nearest facility (same rules and
@@ -680,78 +724,90 @@ def gap_surface(
     Raises
     ------
     GapsUnavailable
-        If the village or facility layer is absent.
+        If the facility layer is absent, or there is neither a village layer nor a
+        district outline.
     """
     params = params if params is not None else dataset.params
     access = _access_for(params, facility_type, None)
-    _require_layers(dataset, facility_type)
+    if not dataset.has(facility_type):
+        _require_layers(dataset, facility_type)
     if not settled_radius_m > 0:
         raise ValueError(f"settled_radius_m must be positive, got {settled_radius_m}")
-    villages = dataset.metric("village")
-    vxy = points_xy(villages, "village", METRIC_CRS)
-    ok = np.all(np.isfinite(vxy), axis=1)
-    columns = [
-        "cell_id",
-        "distance_m",
-        "facility_id",
-        "distance_band",
-        "band_order",
-        "method",
-        "urban",
-        "threshold_m",
-        "covered",
-        "children",
-    ]
-    if not ok.any():
-        return gpd.GeoDataFrame(
-            {c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=WGS84_CRS), crs=WGS84_CRS
+    if threshold_m is not None and not (threshold_m > 0 and math.isfinite(threshold_m)):
+        raise GapsUnavailable(
+            f"threshold_m must be a positive distance in metres, got {threshold_m}"
         )
-    settled = shapely.union_all(shapely.buffer(shapely.points(vxy[ok]), settled_radius_m))
+    crs = work_crs(dataset, graph)
+    outline = None
     if dataset.has("district") and len(dataset.layer("district")):
-        outline = shapely.union_all(dataset.metric("district").geometry.to_numpy())
-        settled = shapely.intersection(settled, outline)
-    centres, polygons = hex_grid(settled.bounds, cell_size_m, orientation=orientation)
-    shapely.prepare(settled)
-    inside = shapely.contains_xy(settled, centres[:, 0], centres[:, 1])
-    centres, polygons = centres[inside], polygons[inside]
+        outline = shapely.union_all(dataset.layer("district").to_crs(crs).geometry.to_numpy())
+    has_villages = dataset.has("village") and len(dataset.layer("village")) > 0
+    if has_villages:
+        villages = dataset.layer("village")
+        vxy = _layer_xy(dataset, "village", crs)
+        ok = np.all(np.isfinite(vxy), axis=1)
+        settled = shapely.union_all(shapely.buffer(shapely.points(vxy[ok]), settled_radius_m))
+        if outline is not None:
+            settled = shapely.intersection(settled, outline)
+    elif outline is not None:
+        settled = outline  # no demand layer: the whole outline, cells carry no class
+    else:
+        raise GapsUnavailable(
+            f"dataset {dataset.info.id!r} has neither a village layer nor a district outline: "
+            "no area to cover with a gap surface (not available)"
+        )
+    if settled.is_empty:
+        centres = np.empty((0, 2))
+        polygons = np.empty(0, dtype=object)
+    else:
+        centres, polygons = hex_grid(settled.bounds, cell_size_m, orientation=orientation)
+        shapely.prepare(settled)
+        inside = shapely.contains_xy(settled, centres[:, 0], centres[:, 1])
+        if has_villages and ok.any():
+            # the cell holding each village is always kept (the nearest centre's hexagon)
+            _, holder = cKDTree(centres).query(vxy[ok])
+            inside[holder] = True
+        if not inside.any():  # an area smaller than one cell: keep the cells touching it
+            inside = shapely.intersects(polygons, settled)
+        centres, polygons = centres[inside], polygons[inside]
 
     facilities = dataset.layer(facility_type)
-    crs = graph.crs if graph is not None else METRIC_CRS
-    fxy = points_xy(facilities, facility_type, crs)
-    if crs != METRIC_CRS:
-        cxy = points_xy(gpd.GeoSeries(shapely.points(centres), crs=METRIC_CRS), "cells", crs)
-    else:
-        cxy = centres
-    ids = facilities["id"].to_numpy(dtype=object) if "id" in facilities.columns else None
     nearest = nearest_from_arrays(
         graph,
-        cxy,
-        fxy,
-        ids,
+        centres,
+        _layer_xy(dataset, facility_type, crs),
+        _facility_ids(facilities),
         detour_factor=params.detour_factor,
         snap_limit_m=params.snap_limit_m,
     )
     edges = band_edges(access, threshold_m=threshold_m, marks_m=band_marks_m)
     band, order = classify_distance(nearest.distance_m, edges)
 
-    # nearest village of each cell: its urban/rural class sets the service distance
-    tree = cKDTree(vxy[ok])
-    _, near_v = tree.query(centres)
-    urban = _urban_flags(villages)[ok][near_v]
-    if threshold_m is not None:
-        thresholds = np.full(len(centres), float(threshold_m))
-    else:
+    n = len(centres)
+    children = np.zeros(n)
+    if has_villages and n and ok.any():
+        # nearest village of each cell: its urban/rural class sets the service distance
+        _, near_v = cKDTree(vxy[ok]).query(centres)
+        urban: Any = _urban_flags(villages)[ok][near_v]
         thresholds = np.where(urban, access.urban_threshold_m, access.rural_threshold_m)
-    covered = np.isfinite(nearest.distance_m) & (nearest.distance_m <= thresholds * (1.0 + _RTOL))
-    # a point lies in the hexagon of the nearest centre: attribute village children
-    children = np.zeros(len(centres))
-    if len(centres):
+        # a point lies in the hexagon of the nearest centre: attribute village children
         _, home = cKDTree(centres).query(vxy[ok])
         np.add.at(children, home, _children(villages, access.age_bands)[ok])
+    else:
+        urban = pd.array([pd.NA] * n, dtype="boolean")  # unknown without villages
+        thresholds = np.full(n, np.nan)
+    if threshold_m is not None:
+        thresholds = np.full(n, float(threshold_m))
+    known = np.isfinite(thresholds)
+    reached = np.isfinite(nearest.distance_m) & (
+        nearest.distance_m <= np.where(known, thresholds, 0.0) * (1.0 + _RTOL)
+    )
+    covered = pd.array(reached, dtype="boolean")
+    covered[~known] = pd.NA
 
     surface = gpd.GeoDataFrame(
         {
-            "cell_id": np.arange(len(centres), dtype=np.int64),
+            "cell_id": np.arange(n, dtype=np.int64),
             "distance_m": nearest.distance_m,
             "facility_id": nearest.facility_id,
             "distance_band": band,
@@ -762,8 +818,8 @@ def gap_surface(
             "covered": covered,
             "children": children,
         },
-        geometry=polygons,
-        crs=METRIC_CRS,
+        geometry=gpd.GeoSeries(polygons, crs=crs),
+        crs=crs,
     )
     return surface.to_crs(WGS84_CRS)
 
@@ -925,10 +981,11 @@ def childcare_accessibility(
 
     villages = dataset.layer("village")
     children = _children(villages, access.age_bands)
+    crs = work_crs(dataset, graph)
     dist = distance_matrix_within(
         graph,
-        villages,
-        supply,
+        _layer_xy(dataset, "village", crs),
+        points_xy(supply, "childcare supply", crs) if len(supply) else np.empty((0, 2)),
         max_distance_m=d0,
         detour_factor=params.detour_factor,
         snap_limit_m=params.snap_limit_m,

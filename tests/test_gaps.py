@@ -451,3 +451,28 @@ def test_cli_supply_demand_and_scenario(tmp_path: Path) -> None:
     assert payload["scenario"] == "more"
     assert payload["district"]["facilities"] == base["district"]["facilities"] + 1
     assert payload["district"]["children_uncovered"] <= base["district"]["children_uncovered"]
+
+
+def test_work_crs_is_epsg4547_for_qujiang(dataset: Dataset, tiny: Dataset) -> None:
+    from qjgeo.gaps import work_crs
+
+    assert work_crs(dataset) == "EPSG:4547"
+    assert work_crs(tiny) == "EPSG:4547"
+    assert work_crs(tiny, _tiny_graph()) == "EPSG:4547"
+    assert compute_gaps(tiny, "childcare").params_used["crs"] == "EPSG:4547"
+
+
+def test_gap_surface_threshold_override(tiny: Dataset) -> None:
+    surface = gap_surface(tiny, "childcare", cell_size_m=250, threshold_m=1000)
+    assert set(surface["threshold_m"]) == {1000.0}
+    assert (surface["covered"] == (surface["distance_m"] <= 1000)).all()
+    with pytest.raises(GapsUnavailable, match="no 'park' layer"):
+        gap_surface(tiny, "park")
+
+
+def test_gap_surface_keeps_every_village_cell(tiny: Dataset) -> None:
+    # settled discs far smaller than a cell: the cells holding the villages are still there
+    surface = gap_surface(tiny, "childcare", cell_size_m=1000, settled_radius_m=10)
+    assert surface["children"].sum() == pytest.approx(200)
+    cover = shapely.union_all(surface.to_crs("EPSG:4547").geometry.to_numpy())
+    assert shapely.contains(cover, tiny.metric("village").geometry.to_numpy()).all()

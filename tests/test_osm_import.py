@@ -330,3 +330,30 @@ def test_property_counts_match_recount(tmp_path: Path, nodes: list) -> None:  # 
     for layer_id in RULES:
         frame = ds.layer(layer_id)
         assert frame["id"].is_unique and (frame["provenance"] == "osm").all()
+
+
+def test_gap_surface_on_import_without_villages(oakland: Path, tmp_path: Path) -> None:
+    from qjgeo.gaps import gap_surface, work_crs
+
+    ds = load_dataset(oakland)
+    assert work_crs(ds) == "EPSG:32610"  # straight lines in local UTM, not EPSG:4547
+    graph = load_walk_graph(oakland / NETWORK_FILE)
+    cells = gap_surface(ds, "park", cell_size_m=40, graph=graph)
+    assert len(cells) > 10
+    # the whole extract outline is covered; classes are unknown without villages
+    assert cells["covered"].isna().all() and cells["urban"].isna().all()
+    assert (cells["children"] == 0).all()
+    net = cells[cells["method"] == "network"]
+    assert len(net) >= len(cells) - 3 and np.isfinite(net["distance_m"]).all()
+    assert set(cells.loc[cells["method"] != "network", "distance_band"]) <= {"unreachable"}
+    # straight line × 1.3 without the network, measured in metres (UTM): same order of size
+    rough = gap_surface(ds, "park", cell_size_m=40)
+    assert rough["method"].eq("straight_line_x_detour").all()
+    assert rough["distance_m"].max() < 1000  # the extract is ≈ 400 m across
+    out = tmp_path / "hex.gpkg"
+    cli = runner.invoke(
+        app, ["gaps", "--type", "park", "--data", str(oakland), "--surface", str(out)]
+    )
+    assert cli.exit_code == 0, cli.output
+    assert "no village layer" in cli.output and "dataset default" in cli.output
+    assert len(gpd.read_file(out)) > 0

@@ -199,6 +199,35 @@ def _write_out(result: GapResult, villages: gpd.GeoDataFrame, path: Path, datase
     typer.echo(f"wrote {path} ({meta})", err=True)
 
 
+def _write_surface(
+    dataset: Dataset,
+    facility_type: str,
+    path: Path,
+    cell_size_m: float,
+    graph: WalkGraph | None,
+    threshold_m: float | None,
+) -> None:
+    """Write the hexagonal gap surface (``--surface``)."""
+    from qjgeo.gaps import GapsUnavailable, gap_surface
+
+    try:
+        cells = gap_surface(
+            dataset, facility_type, cell_size_m=cell_size_m, graph=graph, threshold_m=threshold_m
+        )
+    except GapsUnavailable as exc:
+        fail(str(exc))
+    status = dataset.data_status(["village", facility_type])
+    cells = cells.assign(data_status=status)
+    if not path.parent.is_dir():
+        fail(f"--surface {path}: directory {path.parent} does not exist")
+    driver = "GPKG" if path.suffix.lower() == ".gpkg" else "GeoJSON"
+    if path.exists():
+        path.unlink()
+    _finite_or_none(cells).to_file(path, driver=driver)
+    method = "network" if graph is not None else "straight_line_x_detour"
+    typer.echo(f"wrote {path} ({len(cells)} hexagons, {method}, data status {status})", err=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``gaps`` command."""
 
@@ -260,7 +289,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Children beyond walking distance of a facility type: villages (most uncovered first) and townships."""
-        from qjgeo.gaps import GapsUnavailable, compute_gaps, gap_surface, gap_types
+        from qjgeo.gaps import GapsUnavailable, compute_gaps, gap_types
 
         if threshold_m is not None and not (threshold_m > 0 and math.isfinite(threshold_m)):
             fail(f"--threshold-m must be a positive distance in metres, got {threshold_m}")
@@ -282,6 +311,14 @@ def register(app: typer.Typer) -> None:
         if supply_demand is not None and facility_type != "childcare":
             fail("--supply-demand applies to --type childcare only")
         graph, graph_note = resolve_graph(dataset, network)
+        if not dataset.has("village") and surface is not None:
+            # no demand layer (e.g. an OSM import): the distance surface is all there is
+            _write_surface(dataset, facility_type, surface, cell_size_m, graph, threshold_m)
+            typer.echo(
+                f"dataset {dataset.info.id!r} has no village layer: per-village and township "
+                f"gaps are not available; the surface shows distances only ({graph_note})"
+            )
+            return
         try:
             result = compute_gaps(dataset, facility_type, graph=graph, threshold_m=threshold_m)
         except GapsUnavailable as exc:
@@ -308,18 +345,7 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             _write_out(result, villages, out, dataset)
         if surface is not None:
-            cells = gap_surface(
-                dataset,
-                facility_type,
-                cell_size_m=cell_size_m,
-                graph=graph,
-                threshold_m=threshold_m,
-            ).assign(data_status=result.data_status)
-            driver = "GPKG" if surface.suffix.lower() == ".gpkg" else "GeoJSON"
-            if surface.exists():
-                surface.unlink()
-            _finite_or_none(cells).to_file(surface, driver=driver)
-            typer.echo(f"wrote {surface} ({len(cells)} hexagons, {result.method})", err=True)
+            _write_surface(dataset, facility_type, surface, cell_size_m, graph, threshold_m)
 
         access = None
         if supply_demand is not None:
