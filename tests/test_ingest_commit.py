@@ -216,3 +216,21 @@ def test_map_draws_the_imported_ledger_with_names_as_text(data_dir: Path, datase
     assert shown("阳光托育")  # the imported feature is on the map …
     assert "<script>alert" not in html and not shown("</script>阳光")  # … as text
     assert not shown("托育中心")  # the replaced sample facilities are gone
+
+
+def test_gaps_and_exports_use_the_imported_ledger(data_dir: Path, dataset: Dataset) -> None:
+    from qjgeo.export import export_bytes
+    from qjgeo.gaps import compute_gaps
+
+    assert compute_gaps(dataset, "childcare").data_status == "sample"
+    result = validate(read_table(GBK), dataset, "childcare", crs="gcj02", mode="replace")
+    commit(data_dir, "childcare", result, mode="replace")
+    after = load_dataset(data_dir)
+    gaps = compute_gaps(after, "childcare")
+    # villages and townships are still estimates; the childcare layer no longer rests on samples
+    assert gaps.data_status == "estimated" and "childcare" not in gaps.weak_layers
+    new_ids = set(result.features["id"])
+    reached = set(gaps.villages["facility_id"].dropna().astype(str)) - {""}
+    assert reached and reached <= new_ids
+    table = export_bytes("data", after, ".csv", layer="villages_access").decode("utf-8-sig")
+    assert "CHI-U0001" in table and "CHI001" not in table
