@@ -54,10 +54,10 @@ def test_every_string_key_used_in_the_ui_exists() -> None:
 
 
 def test_url_opens_the_same_view_and_follows_changes() -> None:
-    at = _run(page="gaps", layer="park", lang="en", township="440205100")
-    assert at.title[0].value == "Gaps"
+    at = _run(page="export", layer="park", lang="en", township="440205100")
+    assert at.title[0].value == "Export"
     assert next(s for s in at.selectbox if s.key == "w_layer").value == "park"
-    assert at.query_params["page"] == "gaps"
+    assert at.query_params["page"] == "export"
     assert at.query_params["township"] == "440205100"
     next(s for s in at.selectbox if s.key == "w_layer").set_value("childcare").run()
     assert at.query_params["layer"] == "childcare"
@@ -76,12 +76,12 @@ def test_language_switch_changes_labels() -> None:
 
 
 def test_two_sessions_do_not_see_each_others_choices() -> None:
-    a = _run(page="gaps")
-    b = _run(page="gaps")
+    a = _run(page="export")
+    b = _run(page="export")
     a.radio(key="w_lang").set_value("en").run()
     next(s for s in a.selectbox if s.key == "w_layer").set_value("park").run()
     b.run()
-    assert a.title[0].value == "Gaps" and b.title[0].value == "缺口"
+    assert a.title[0].value == "Export" and b.title[0].value == "导出"
     assert next(s for s in b.selectbox if s.key == "w_layer").value == "kindergarten"
     assert b.query_params["lang"] == "zh" and "layer" not in b.query_params
     assert b.session_state["qj_layer"] == "kindergarten"

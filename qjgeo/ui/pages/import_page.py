@@ -89,10 +89,15 @@ def render(ctx: Ctx) -> None:
     st.markdown(
         ctx.t("imp_rows", read=rep.rows_read, accepted=rep.accepted, rejected=len(rep.rejected))
     )
+    names = {k: ctx.t(f"col_{k}") for k in ("row", "reason", "kind", "message")}
     if rep.rejected:
-        st.dataframe(pd.DataFrame(rep.rejected), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(rep.rejected).rename(columns=names), hide_index=True, width="stretch"
+        )
     if rep.warnings:
-        st.dataframe(pd.DataFrame(rep.warnings), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(rep.warnings).rename(columns=names), hide_index=True, width="stretch"
+        )
 
     if len(result.features):
         st.subheader(ctx.t("imp_preview"))

@@ -109,12 +109,24 @@ def render(ctx: Ctx) -> None:
     with tab_edit:
         _edit(ctx, draft, applied)
     with tab_cmp:
-        if not apply_error:
-            _compare(ctx, draft, yaml_text, applied)
+        if _is_empty(draft):
+            st.caption(ctx.t("sc_no_changes"))
+        elif not apply_error:
+            # keyed on the changes only: renaming the draft does not recompute the comparison
+            _compare(ctx, draft, scenario_to_yaml(draft.renamed("draft")), applied)
     with tab_files:
         _files(ctx, draft, yaml_text)
     with tab_rec:
         _recommend(ctx, draft, applied)
+
+
+def _is_empty(draft: Any) -> bool:
+    """Whether a scenario changes nothing (no items, parameters or population change)."""
+    return (
+        not (draft.add or draft.remove or draft.modify or draft.move or draft.parameters)
+        and draft.population.is_empty()
+        and draft.base is None
+    )
 
 
 def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
@@ -252,7 +264,7 @@ def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
         for key in ("add", "remove", "modify", "move")
         for i, item in enumerate(getattr(draft, key))
     ]
-    if not items and not draft.parameters and draft.population.is_empty():
+    if _is_empty(draft):
         st.caption(ctx.t("sc_no_changes"))
     from qjgeo.scenario import scenario_to_yaml
 
@@ -326,7 +338,7 @@ def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
     )
 
     sc_dir = ctx.scenarios_dir
-    stem = st.text_input("file", value=_safe_stem(draft.name), key="sc_file_stem")
+    stem = st.text_input(ctx.t("sc_file"), value=_safe_stem(draft.name), key="sc_file_stem")
     path = sc_dir / f"{stem}.yaml"
     c1, c2 = st.columns(2)
     if c1.button(ctx.t("sc_save"), key="sc_save_btn"):
