@@ -34,7 +34,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -71,6 +71,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ScenarioInfo",
+    "Snapshot",
     "apply",
     "compare",
     "delete_scenario",
@@ -81,6 +82,7 @@ __all__ = [
     "save_scenario",
     "scenario_from_yaml",
     "scenario_to_yaml",
+    "snapshot",
     "write_schema",
 ]
 
@@ -1036,14 +1038,14 @@ _VILLAGE_COLUMNS = [
 ]
 
 
-def _indicator_frame(dataset: Dataset, graph: WalkGraph | None) -> pd.DataFrame:
+def evaluate_indicators(dataset: Dataset, graph: WalkGraph | None = None) -> pd.DataFrame:
+    """The plan indicators of a dataset (:func:`qjgeo.indicators.evaluate`)."""
     from qjgeo.indicators import evaluate
 
     return evaluate(dataset, graph=graph)
 
 
-def _indicator_deltas(a: Dataset, b: Dataset, graph: WalkGraph | None) -> pd.DataFrame:
-    fa, fb = _indicator_frame(a, graph), _indicator_frame(b, graph)
+def _indicator_deltas(fa: pd.DataFrame, fb: pd.DataFrame) -> pd.DataFrame:
     keep = [c for c in ("id", "scope", "scope_name", "value", "met") if c in fa.columns]
     merged = fa[keep].merge(
         fb[[c for c in keep if c != "scope_name"]],
@@ -1079,9 +1081,70 @@ def _village_coverage(
     return pd.DataFrame(result.villages[cols])
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What :func:`compare` needs of one dataset, computed once (cache the baseline's).
+
+    Attributes
+    ----------
+    name
+        Scenario name (``"baseline"`` for none).
+    indicators
+        :func:`qjgeo.indicators.evaluate` of the dataset.
+    coverage
+        Facility type → per-village coverage (``code12, name, township_code, children,
+        covered``) from :func:`qjgeo.gaps.compute_gaps`; types whose layers are missing are
+        left out.
+    data_status
+        Weakest provenance of the village, township and facility layers used.
+    """
+
+    name: str
+    indicators: pd.DataFrame
+    coverage: Mapping[str, pd.DataFrame]
+    data_status: str
+
+
+def snapshot(
+    dataset: Dataset,
+    *,
+    graph: WalkGraph | None = None,
+    facility_types: Iterable[str] | None = None,
+) -> Snapshot:
+    """Evaluate indicators and coverage of one dataset, for :func:`compare`.
+
+    Parameters
+    ----------
+    dataset
+        The baseline or a scenario applied to it.
+    graph
+        Walking network; straight line × detour factor when ``None``.
+    facility_types
+        Facility types whose coverage to compute; default: every type with access
+        parameters whose layer the dataset holds.
+    """
+    types = (
+        [t for t in dataset.params.access if dataset.has(t)]
+        if facility_types is None
+        else list(facility_types)
+    )
+    coverage = {}
+    for ftype in types:
+        frame = _village_coverage(dataset, ftype, graph)
+        if frame is not None:
+            coverage[ftype] = frame
+    layers = [x for x in ("village", "township", *types) if dataset.has(x)]
+    return Snapshot(
+        name=dataset.scenario_name or BASELINE,
+        indicators=evaluate_indicators(dataset, graph),
+        coverage=coverage,
+        data_status=dataset.data_status(layers),
+    )
+
+
 def compare(
-    a: Dataset,
-    b: Dataset,
+    a: Dataset | Snapshot,
+    b: Dataset | Snapshot,
     *,
     graph: WalkGraph | None = None,
     facility_types: Iterable[str] | None = None,
@@ -1091,28 +1154,31 @@ def compare(
     Parameters
     ----------
     a, b
-        Usually the baseline and a scenario applied to it (:func:`apply`).
+        Usually the baseline and a scenario applied to it (:func:`apply`), as datasets or
+        as :func:`snapshot` results (pass the baseline's cached snapshot to halve the time).
     graph
         Walking network for coverage; straight line × detour factor when ``None``.
     facility_types
         Facility types whose coverage to compare; default: those with access parameters
-        present in both datasets.
+        present in both.
 
     Returns
     -------
     Comparison
         Frames of deltas; ``data_status`` says whether they rest on estimated/sample data.
     """
+    types = None if facility_types is None else list(facility_types)
+    sa = a if isinstance(a, Snapshot) else snapshot(a, graph=graph, facility_types=types)
+    sb = b if isinstance(b, Snapshot) else snapshot(b, graph=graph, facility_types=types)
     notes: list[str] = []
-    indicators = _indicator_deltas(a, b, graph)
-    if facility_types is None:
-        facility_types = [t for t in b.params.access if a.has(t) and b.has(t)]
+    indicators = _indicator_deltas(sa.indicators, sb.indicators)
+    if types is None:
+        types = [t for t in sb.coverage if t in sa.coverage]
     cov_rows = []
     village_rows = []
-    town_rows = []
-    for ftype in facility_types:
-        va = _village_coverage(a, ftype, graph)
-        vb = _village_coverage(b, ftype, graph)
+    town_rows: list[dict[str, Any]] = []
+    for ftype in types:
+        va, vb = sa.coverage.get(ftype), sb.coverage.get(ftype)
         if va is None or vb is None:
             notes.append(f"coverage of {ftype}: layer not available")
             continue
@@ -1151,18 +1217,19 @@ def compare(
                     }
                 )
             )
-        unc_a = pd.Series(kids_a * ~ca).groupby(m["township_code"].to_numpy()).sum()
-        unc_b = pd.Series(kids_b * ~cb).groupby(m["township_code"].to_numpy()).sum()
+        towns = m["township_code"].astype(str).to_numpy()
+        unc_a = pd.Series(kids_a * ~ca).groupby(towns).sum()
+        unc_b = pd.Series(kids_b * ~cb).groupby(towns).sum()
         changed = unc_a.index[(unc_a != unc_b.reindex(unc_a.index)).to_numpy()]
-        for code in changed:
-            town_rows.append(
-                {
-                    "id": f"{ftype}_uncovered_children",
-                    "scope": str(code),
-                    "value_a": float(unc_a[code]),
-                    "value_b": float(unc_b[code]),
-                }
-            )
+        town_rows.extend(
+            {
+                "id": f"{ftype}_uncovered_children",
+                "scope": str(code),
+                "value_a": float(unc_a[code]),
+                "value_b": float(unc_b[code]),
+            }
+            for code in changed
+        )
     coverage = pd.DataFrame(cov_rows, columns=_COVERAGE_COLUMNS)
     villages_flipped = (
         pd.concat(village_rows, ignore_index=True)
@@ -1180,14 +1247,11 @@ def compare(
         if (len(town_ind) or len(town_cov))
         else pd.DataFrame(columns=["id", "scope", "value_a", "value_b", "met_a", "met_b"])
     )
-    layers = ["village", "township", *(list(facility_types))]
-    status_a = a.data_status([x for x in layers if a.has(x)])
-    status_b = b.data_status([x for x in layers if b.has(x)])
     order = ["official", "estimated", "sample"]
-    status = max(status_a, status_b, key=order.index)
+    status = max(sa.data_status, sb.data_status, key=order.index)
     return Comparison(
-        name_a=a.scenario_name or BASELINE,
-        name_b=b.scenario_name or BASELINE,
+        name_a=sa.name,
+        name_b=sb.name,
         indicators=indicators,
         coverage=coverage,
         villages_flipped=villages_flipped,

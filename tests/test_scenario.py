@@ -37,6 +37,7 @@ from qjgeo.scenario import (
     save_scenario,
     scenario_from_yaml,
     scenario_to_yaml,
+    snapshot,
     write_schema,
 )
 
@@ -454,6 +455,9 @@ def test_compare_childcare_in_luokeng(dataset: Dataset) -> None:
         "baseline",
         "childcare_in_luokeng",
     )
+    cached = compare(snapshot(dataset), after)  # the app caches the baseline snapshot
+    pd.testing.assert_frame_equal(cached.coverage, cmp.coverage)
+    pd.testing.assert_frame_equal(cached.indicators, cmp.indicators)
 
 
 def test_compare_identical_is_empty(dataset: Dataset) -> None:
