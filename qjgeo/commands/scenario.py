@@ -138,9 +138,9 @@ def register(app: typer.Typer) -> None:
             apply(dataset, scenario)
         except ScenarioError as exc:
             fail(str(exc))
-        bases = " ← ".join(s.name for s in reversed(chain))
+        bases = " ← ".join([*(s.name for s in reversed(chain[:-1])), "baseline"])
         typer.echo(
-            f"ok: {file}: {scenario.name!r} ({bases} ← baseline): {len(scenario.add)} added, "
+            f"ok: {file}: {scenario.name!r} (on {bases}): {len(scenario.add)} added, "
             f"{len(scenario.remove)} removed, {len(scenario.modify)} modified, "
             f"{len(scenario.move)} moved"
         )
