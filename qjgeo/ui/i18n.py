@@ -198,6 +198,8 @@ ZH: Final[Mapping[str, str]] = {
     "exp_download": "下载",
     "exp_failed": "生成失败：{error}",
     "exp_current_map": "当前地图（HTML，离线）",
+    "exp_maps": "地图",
+    "exp_data": "数据与报告",
     # guide
     "guide_title": "使用指南",
     "guide_missing": "未找到使用指南文件：{path}",
@@ -387,6 +389,8 @@ EN: Final[Mapping[str, str]] = {
     "exp_download": "Download",
     "exp_failed": "Could not produce it: {error}",
     "exp_current_map": "Current map (HTML, offline)",
+    "exp_maps": "Maps",
+    "exp_data": "Data and reports",
     "guide_title": "User guide",
     "guide_missing": "User guide file not found: {path}",
 }

@@ -64,6 +64,11 @@ def prepared_download(
         )
 
 
+def _exporter() -> Callable[..., bytes] | None:
+    """``qjgeo.export.export_bytes`` if this build has it."""
+    return _export_fn("export_bytes")
+
+
 def render(ctx: Ctx) -> None:
     """Draw the Export page."""
     st.title(ctx.t("exp_title"))
@@ -75,51 +80,53 @@ def render(ctx: Ctx) -> None:
     ftype = state.bound(st.selectbox, ctx.t("facility_type"), "layer", types, format_func=ctx.title)
     widgets.data_notice(ctx, ["township", "village", ftype])
     ds = ctx.dataset
+    base = ctx.base if ctx.scenario_name else None
     suffix = f"-{ctx.scenario_name}" if ctx.scenario_name else ""
+    export = _exporter()
 
+    def make(what: str, ext: str, **kw: Any) -> Callable[[], bytes]:
+        assert export is not None
+        return lambda: export(what, ds, ext, facility_type=ftype, base=base, **kw)
+
+    st.subheader(ctx.t("exp_maps"))
+    if export is not None:
+        html_maker = make("html", ".html")
+    else:  # the app's own offline map when the export module is absent
+        html_maker = lambda: offline_gap_map_html(ctx, ftype)  # noqa: E731
     prepared_download(
-        ctx, "html", ctx.t("exp_map_html"), lambda: offline_gap_map_html(ctx, ftype),
+        ctx, "html", ctx.t("exp_map_html"), html_maker,
         f"gap-map-{ftype}{suffix}.html", "text/html",
     )  # fmt: skip
-    for key, label, ext, mime in (
-        ("gap_map_png", "exp_map_png", "png", "image/png"),
-        ("gap_map_pdf", "exp_map_pdf", "pdf", "application/pdf"),
-    ):
-        fn = _export_fn(key)
-        if fn is not None:
-            prepared_download(
-                ctx, key, ctx.t(label), _bind(fn, ds, ftype), f"gap-map-{ftype}{suffix}.{ext}", mime
-            )
+    if export is None:
+        st.info(ctx.t("not_available", what="qjgeo.export.export_bytes"))
+        return
+    prepared_download(
+        ctx, "png", ctx.t("exp_map_png"), make("map", ".png"),
+        f"gap-map-{ftype}{suffix}.png", "image/png",
+    )  # fmt: skip
+    prepared_download(
+        ctx, "pdf", ctx.t("exp_map_pdf"), make("map", ".pdf"),
+        f"gap-map-{ftype}{suffix}.pdf", "application/pdf",
+    )  # fmt: skip
 
-    gis = _export_fn("gis_package")
-    if gis is not None:
-        fmt = st.selectbox(ctx.t("exp_gis_fmt"), GIS_FORMATS, key="exp_gis_fmt")
-        ext = "zip" if fmt == "shp.zip" else fmt
+    st.subheader(ctx.t("exp_data"))
+    fmt = st.selectbox(ctx.t("exp_gis_fmt"), GIS_FORMATS, key="exp_gis_fmt")
+    ext = {"shp.zip": ".zip"}.get(fmt, f".{fmt}")
+    prepared_download(
+        ctx, "gis", ctx.t("exp_gis"), make("data", ext),
+        f"qjgeo-{ftype}{suffix}{ext}", _MIME[fmt],
+    )  # fmt: skip
+    prepared_download(
+        ctx, "excel", ctx.t("exp_excel"), make("report", ".xlsx"),
+        f"qjgeo-report{suffix}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )  # fmt: skip
+
+    st.subheader(ctx.t("exp_brief"))
+    codes, names = widgets.township_options(ctx)
+    code = state.bound(st.selectbox, ctx.t("township"), "township", codes, format_func=names.get)
+    if code:
         prepared_download(
-            ctx, "gis", ctx.t("exp_gis"), _bind(gis, ds, ftype, fmt=fmt),
-            f"qjgeo-{ftype}{suffix}.{ext}", _MIME[fmt],
+            ctx, "brief", ctx.t("exp_brief"), make("brief", ".pdf", township=code),
+            f"brief-{code}{suffix}.pdf", "application/pdf",
         )  # fmt: skip
-
-    excel = _export_fn("excel_report")
-    if excel is not None:
-        prepared_download(
-            ctx, "excel", ctx.t("exp_excel"), _bind(excel, ds),
-            f"qjgeo-report{suffix}.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )  # fmt: skip
-
-    brief = _export_fn("township_brief_pdf")
-    if brief is not None:
-        codes, names = widgets.township_options(ctx)
-        code = state.bound(
-            st.selectbox, ctx.t("township"), "township", codes, format_func=names.get
-        )
-        if code:
-            prepared_download(
-                ctx, "brief", ctx.t("exp_brief"), _bind(brief, ds, code),
-                f"brief-{code}{suffix}.pdf", "application/pdf",
-            )  # fmt: skip
-
-
-def _bind(fn: Callable[..., bytes], *args: Any, **kwargs: Any) -> Callable[[], bytes]:
-    return lambda: fn(*args, **kwargs)

@@ -135,19 +135,17 @@ def render(ctx: Ctx) -> None:
 
 
 def _excel_button(ctx: Ctx) -> None:
-    try:
-        from qjgeo.export import excel_report
-    except ImportError:
+    from qjgeo.ui.pages.export_page import _exporter, prepared_download
+
+    export = _exporter()
+    if export is None:
         return
-    if st.button(ctx.t("download_excel"), key="ind_excel_prepare"):
-        try:
-            data = excel_report(ctx.dataset)
-        except Exception as exc:
-            st.error(ctx.t("exp_failed", error=str(exc)))
-            return
-        st.download_button(
-            ctx.t("exp_download"),
-            data,
-            file_name="qjgeo-report.xlsx",
-            key="ind_excel",
-        )
+    base = ctx.base if ctx.scenario_name else None
+    prepared_download(
+        ctx,
+        "ind_excel",
+        ctx.t("download_excel"),
+        lambda: export("report", ctx.dataset, ".xlsx", base=base),
+        "qjgeo-report.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
