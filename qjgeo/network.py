@@ -531,7 +531,9 @@ def walk_networkx_from_osm_file(path: str | Path, *, simplify: bool = True) -> n
     Parameters
     ----------
     path
-        ``.osm`` or ``.osm.bz2`` file (osmnx 2 opens ``.bz2`` itself).
+        ``.osm`` or ``.osm.bz2`` file. osmnx 2 opens ``.bz2`` itself (checked for osmnx
+        2.1.1: ``osmnx._osm_xml._open_file`` switches on the suffix), so no temporary
+        decompressed copy is made; the tests read the bz2 West Oakland extract.
     simplify
         Remove interstitial nodes with ``osmnx.simplify_graph`` after filtering.
 
