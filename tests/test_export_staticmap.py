@@ -7,6 +7,7 @@ import io
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
@@ -31,7 +32,9 @@ from qjgeo.export.staticmap import (
     gap_map_figure,
     gap_map_pdf,
     gap_map_png,
+    method_line,
     nice_length_m,
+    scenario_line,
 )
 from qjgeo.gaps import compute_gaps, gap_surface
 
@@ -220,3 +223,26 @@ def test_empty_facility_layer_maps_unreachable(dataset) -> None:
     g = compute_gaps(ds, "childcare")
     png = gap_map_png(ds, "childcare", gaps=g, surface=False, dpi=30)
     assert Image.open(io.BytesIO(png)).format == "PNG"
+
+
+def test_scenario_line_names_scenario_and_date(dataset) -> None:
+    import datetime as dt
+
+    assert "基线 baseline" in scenario_line(dataset, dt.date(2026, 1, 2))
+    named = dataclasses.replace(dataset, scenario_name="growth_2030")
+    line = scenario_line(named, dt.date(2026, 1, 2))
+    assert "growth_2030" in line and "2026-01-02" in line
+
+
+def test_method_line_says_network_or_straight_line(dataset) -> None:
+    def fake(methods: list[str]) -> SimpleNamespace:
+        return SimpleNamespace(
+            villages=pd.DataFrame({"method": methods}), params_used={}, age_label="0–2"
+        )
+
+    net = method_line(dataset, "childcare", fake(["network", "network"]))
+    assert "walking-network distance" in net and "urban 300 m, rural 2,000 m" in net
+    straight = method_line(dataset, "childcare", fake(["straight_line_x_detour"]))
+    assert "straight line × 1.3" in straight and "no network" in straight
+    mixed = method_line(dataset, "childcare", fake(["network", "straight_line_x_detour"]))
+    assert "some straight line" in mixed
