@@ -102,6 +102,7 @@ def export_bytes(
     dpi: float = 300,
     layer: str = "villages_access",
     graph: Any = None,
+    lang: str = "zh",
 ) -> bytes:
     """Produce one export in memory.
 
@@ -126,6 +127,8 @@ def export_bytes(
         Layer of the single-layer data formats (GeoJSON, CSV).
     graph
         Walking network for the distances (straight line × detour factor when ``None``).
+    lang
+        ``"zh"`` or ``"en"``: layer names and popup labels of the HTML map.
 
     Returns
     -------
@@ -202,7 +205,8 @@ def export_bytes(
     if what == "html":
         from qjgeo.export.html import gap_map_html
 
-        return gap_map_html(dataset, facility_type, gaps=gaps, surface=surface).encode("utf-8")
+        html = gap_map_html(dataset, facility_type, gaps=gaps, surface=surface, lang=lang)
+        return html.encode("utf-8")
     from qjgeo.export.gis import gis_package
 
     return gis_package(
@@ -254,7 +258,7 @@ def export_to_path(
         The file to write (atomically: through a temporary file, then renamed).
     **options
         Passed to :func:`export_bytes` (``facility_type``, ``township``, ``base``, ``paper``,
-        ``orientation``, ``dpi``, ``layer``, ``graph``).
+        ``orientation``, ``dpi``, ``layer``, ``graph``, ``lang``).
 
     Returns
     -------
