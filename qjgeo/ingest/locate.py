@@ -22,7 +22,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -359,6 +359,40 @@ def resolve_township(dataset: Dataset, values: pd.Series) -> tuple[pd.Series, pd
     return codes, unknown
 
 
+def _blank(n: int) -> np.ndarray:
+    out = np.empty(n, dtype=object)
+    out[:] = ""
+    return out
+
+
+def _placement(
+    index: pd.Index,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    vcode: np.ndarray,
+    tcode: np.ndarray,
+    how: np.ndarray,
+    problem: np.ndarray,
+    proposal: np.ndarray,
+    proposal_code: np.ndarray,
+    score: np.ndarray,
+) -> VillagePlacement:
+    def series(values: np.ndarray) -> pd.Series:
+        return pd.Series(values, index=index, dtype=object)
+
+    return VillagePlacement(
+        lon=lon,
+        lat=lat,
+        village_code=series(vcode),
+        township_code=series(tcode),
+        located_by=series(how),
+        problem=series(problem),
+        proposal=series(proposal),
+        proposal_code=series(proposal_code),
+        score=score,
+    )
+
+
 def place_by_village(
     dataset: Dataset,
     codes: pd.Series,
@@ -389,20 +423,20 @@ def place_by_village(
     n = len(index)
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
-    vcode = pd.Series("", index=index, dtype=object)
-    tcode = pd.Series("", index=index, dtype=object)
-    how = pd.Series("", index=index, dtype=object)
-    problem = pd.Series("", index=index, dtype=object)
-    proposal = pd.Series("", index=index, dtype=object)
-    proposal_code = pd.Series("", index=index, dtype=object)
+    vcode = _blank(n)
+    tcode = _blank(n)
+    how = _blank(n)
+    problem = _blank(n)
+    proposal = _blank(n)
+    proposal_code = _blank(n)
     score = np.zeros(n)
     code_text = _nfkc(codes)
     name_text = _nfkc(names)
     if not dataset.has("village") or len(dataset.layer("village")) == 0:
-        asked = (code_text != "") | (name_text != "")
+        asked = ((code_text != "") | (name_text != "")).to_numpy()
         problem[asked] = "no village layer in the dataset to place the row by village"
-        return VillagePlacement(
-            lon, lat, vcode, tcode, how, problem, proposal, proposal_code, score
+        return _placement(
+            index, lon, lat, vcode, tcode, how, problem, proposal, proposal_code, score
         )
 
     villages = dataset.layer("village")
@@ -441,7 +475,7 @@ def place_by_village(
             for vpos, key in enumerate(key_villages.tolist()):
                 lookup.setdefault(key, []).append(vpos)
             for j, row in enumerate(rows.tolist()):
-                if how.iat[row]:
+                if how[row]:
                     continue
                 hits = lookup.get(key_rows[j], [])
                 if towns[j]:
@@ -449,12 +483,12 @@ def place_by_village(
                 if len(hits) == 1:
                     hit = hits[0]
                     lon[row], lat[row] = v_lon[hit], v_lat[hit]
-                    vcode.iat[row] = v_code[hit]
-                    tcode.iat[row] = v_town[hit]
-                    how.iat[row] = "village_name"
-                    problem.iat[row] = ""
-                elif len(hits) > 1 and not problem.iat[row]:
-                    problem.iat[row] = (
+                    vcode[row] = v_code[hit]
+                    tcode[row] = v_town[hit]
+                    how[row] = "village_name"
+                    problem[row] = ""
+                elif len(hits) > 1 and not problem[row]:
+                    problem[row] = (
                         f"village name {name_text.iat[row]!r} is ambiguous (in "
                         f"{len(hits)} townships); add the township column"
                     )
@@ -472,20 +506,20 @@ def place_by_village(
             v_code,
             v_town,
         )
-    for row in np.flatnonzero(bad_code & (how == "").to_numpy()).tolist():
-        if not problem.iat[row]:
-            problem.iat[row] = f"village code {code_text.iat[row]!r} not found"
-    return VillagePlacement(lon, lat, vcode, tcode, how, problem, proposal, proposal_code, score)
+    for row in np.flatnonzero(bad_code & (how == "")).tolist():
+        if not problem[row]:
+            problem[row] = f"village code {code_text.iat[row]!r} not found"
+    return _placement(index, lon, lat, vcode, tcode, how, problem, proposal, proposal_code, score)
 
 
 def _propose(
     name_text: pd.Series,
     rows: np.ndarray,
     towns: np.ndarray,
-    how: pd.Series,
-    problem: pd.Series,
-    proposal: pd.Series,
-    proposal_code: pd.Series,
+    how: np.ndarray,
+    problem: np.ndarray,
+    proposal: np.ndarray,
+    proposal_code: np.ndarray,
     score: np.ndarray,
     v_name: np.ndarray,
     v_norm: np.ndarray,
@@ -495,32 +529,37 @@ def _propose(
     """Fill proposals (never applied) for names that matched nothing."""
     from rapidfuzz import fuzz, process
 
+    cache: dict[tuple[str, str], tuple[Any, bool]] = {}
     for j, row in enumerate(rows.tolist()):
-        if how.iat[row] or problem.iat[row]:
+        if how[row] or problem[row]:
             continue
         given = str(name_text.iat[row])
         key = normalise_village_name(given)
-        found = None
-        in_town = bool(towns[j])
-        pools = [np.flatnonzero(v_town == towns[j])] if in_town else []
-        pools.append(np.arange(len(v_name)))
-        for pool in pools:
-            found = process.extractOne(
-                key, list(v_norm[pool]), scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE
-            )
-            if found is not None:
-                found = (found[0], found[1], int(pool[found[2]]))
-                break
-            in_town = False
+        town = str(towns[j])
+        if (key, town) not in cache:
+            found = None
+            in_town = bool(town)
+            pools = [np.flatnonzero(v_town == town)] if in_town else []
+            pools.append(np.arange(len(v_name)))
+            for pool in pools:
+                found = process.extractOne(
+                    key, list(v_norm[pool]), scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE
+                )
+                if found is not None:
+                    found = (found[0], found[1], int(pool[found[2]]))
+                    break
+                in_town = False
+            cache[(key, town)] = (found, in_town)
+        found, in_town = cache[(key, town)]
         if found is None:
-            problem.iat[row] = f"village name {given!r} not found"
+            problem[row] = f"village name {given!r} not found"
             continue
         p = found[2]
         where = "" if in_town or not towns[j] else " in the township given"
-        proposal.iat[row] = str(v_name[p])
-        proposal_code.iat[row] = str(v_code[p])
+        proposal[row] = str(v_name[p])
+        proposal_code[row] = str(v_code[p])
         score[row] = float(found[1])
-        problem.iat[row] = (
+        problem[row] = (
             f"village name {given!r} not found{where}; did you mean {v_name[p]} "
             f"(township {v_town[p]})?"
         )
