@@ -80,6 +80,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from qjgeo.crs import METRIC_CRS
+from qjgeo.params import DEFAULT_DETOUR_FACTOR, DEFAULT_SNAP_LIMIT_M
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -104,11 +105,6 @@ __all__ = [
     "points_xy",
 ]
 
-DEFAULT_DETOUR_FACTOR = 1.3
-"""Straight line → walking distance factor used without a network (urban grids: 1.2–1.4)."""
-
-DEFAULT_SNAP_LIMIT_M = 500.0
-"""Points farther than this from every network node are not snapped (metres)."""
 
 METHOD_NETWORK = "network"
 METHOD_STRAIGHT_LINE = "straight_line_x_detour"

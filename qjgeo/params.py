@@ -33,6 +33,8 @@ from qjgeo.schema import AGE_BANDS
 #: Straight line × this factor estimates a walking distance when no network is loaded
 #: (1.2–1.4 on urban grids; hills need more). See ``standards.md``.
 DEFAULT_DETOUR_FACTOR = 1.3
+#: Points farther than this from every network node are not snapped (metres).
+DEFAULT_SNAP_LIMIT_M = 500.0
 
 
 class FacilityAccess(BaseModel):
@@ -102,7 +104,7 @@ class PlanningParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     detour_factor: float = Field(default=DEFAULT_DETOUR_FACTOR, ge=1.0, le=3.0)
-    snap_limit_m: float = Field(default=500.0, gt=0)
+    snap_limit_m: float = Field(default=DEFAULT_SNAP_LIMIT_M, gt=0)
     access: dict[str, FacilityAccess] = Field(default_factory=_default_access)
     #: Per-indicator overrides of the targets file, ``{indicator_id: {key: value}}``;
     #: validated by :mod:`qjgeo.indicators` when evaluated.
