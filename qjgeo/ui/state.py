@@ -63,7 +63,7 @@ def bound(
     key: str,
     options: Sequence[str],
     *,
-    format_func: Callable[[str], str] = str,
+    format_func: Callable[[str], Any] = str,
     **kwargs: Any,
 ) -> str:
     """Draw a select-like widget bound to the session choice ``key``; return its value."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -113,7 +115,7 @@ def render(ctx: Ctx) -> None:
         )
         inverse = {v: k for k, v in labels.items()}
 
-        def colour(v: str) -> str:
+        def colour(v: Any) -> str:
             key = inverse.get(str(v).removesuffix(" *"), "na")
             return f"background-color: {_COLOURS[key]}"
 

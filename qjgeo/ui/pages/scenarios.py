@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -413,7 +413,7 @@ def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
     method = c3.selectbox(ctx.t("sc_rec_method"), ["greedy", "exact"], key="sc_rec_method")
     if st.button(ctx.t("sc_rec_run"), key="sc_rec_btn"):
         try:
-            rec = recommend_sites(applied, ftype, k=int(k), method=method)
+            rec = recommend_sites(applied, ftype, k=int(k), method=cast(Any, method))
             st.session_state["sc_rec"] = (ftype, rec)
         except Exception as exc:
             st.error(ctx.t("sc_error", error=str(exc)))
