@@ -239,6 +239,32 @@ def test_parameters_merge(tiny: Dataset) -> None:
     assert params.facility("childcare").urban_threshold_m == 300  # untouched
 
 
+def test_target_overrides_reach_params_and_validate_checks_them(tmp_path: Path) -> None:
+    s = _scn(
+        "name: t\nparameters: {target_overrides: {childcare_places_per_1000: {target: {value: 4.5}}}}"
+    )
+    assert s.parameters["target_overrides"]["childcare_places_per_1000"]["target"]["value"] == 4.5
+    bad = tmp_path / "bad_target.yaml"
+    bad.write_text("name: x\nparameters: {target_overrides: {no_such_indicator: {}}}\n", "utf-8")
+    res = runner.invoke(app, ["scenario", "validate", str(bad)])
+    assert (
+        res.exit_code == 2 and "no_such_indicator" in res.output and "bad_target.yaml" in res.output
+    )
+
+
+def test_district_outline_missing_falls_back_to_townships(tiny: Dataset) -> None:
+    no_district = Dataset(
+        info=tiny.info,
+        specs={k: v for k, v in tiny.specs.items() if k != "district"},
+        frames={k: v for k, v in tiny.frames.items() if k != "district"},
+    )
+    text = "name: x\nadd: [{type: childcare, lon: 113.2, lat: 24.05, attributes: {places: 1}}]"
+    with pytest.raises(ScenarioError, match="outside the district"):
+        apply(no_district, _scn(text))
+    grown = apply(no_district, _scn("name: g\npopulation: {district: 2}"))
+    assert grown.layer("township")["population"].tolist() == [2000, 4000]
+
+
 def test_population_growth_hand_computed(tiny: Dataset) -> None:
     s = _scn("name: grow\npopulation: {district: 1.1, townships: {'440205902': 1.5}}")
     out = apply(tiny, s)

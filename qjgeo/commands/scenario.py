@@ -133,10 +133,18 @@ def register(app: typer.Typer) -> None:
 
         scenario = _load(file)
         dataset = open_dataset(data)
+        from qjgeo.indicators import TargetsError, apply_overrides, load_targets
+
         try:
             chain = resolve_chain(scenario)
-            apply(dataset, scenario)
-        except ScenarioError as exc:
+            result = apply(dataset, scenario)
+            if result.params.target_overrides:
+                apply_overrides(
+                    load_targets(),
+                    result.params.target_overrides,
+                    where=f"{file}: parameters.target_overrides",
+                )
+        except (ScenarioError, TargetsError) as exc:
             fail(str(exc))
         bases = " ← ".join([*(s.name for s in reversed(chain[:-1])), "baseline"])
         typer.echo(
