@@ -248,3 +248,24 @@ def test_required_columns_and_defaults_per_layer(dataset: Dataset) -> None:
         features = validate(raw, dataset, layer).features
         assert set(REQUIRED_COLUMNS[layer]) <= set(features.columns), layer
         assert features["id"].iloc[0].startswith(layer[:3].upper() + "-U"), layer
+
+
+def test_geometry_types_repaired_pointed_or_rejected(dataset: Dataset) -> None:
+    import geopandas as gpd
+
+    bow_tie = shapely.Polygon([(113.6, 24.7), (113.62, 24.72), (113.62, 24.7), (113.6, 24.72)])
+    collection = shapely.GeometryCollection(
+        [shapely.Point(113.6, 24.7), shapely.LineString([(113.6, 24.7), (113.61, 24.71)])]
+    )
+    frame = gpd.GeoDataFrame(
+        {"名称": ["点", "集合", "领结"]},
+        geometry=[shapely.Point(113.6, 24.7), collection, bow_tie],
+        crs="EPSG:4326",
+    )
+    raw = read_table(frame.to_json().encode(), "a.geojson")
+    hazards = validate(raw, dataset, "water_hazard")
+    assert [r["row"] for r in hazards.report.rejected] == [2]
+    assert hazards.features.geom_type.tolist() == ["Point", "MultiPolygon"]
+    assert shapely.is_valid(np.asarray(hazards.features.geometry.array)).all()
+    parks = validate(raw, dataset, "park")  # a point layer: every feature placed on a point
+    assert parks.report.rejected == [] and (parks.features.geom_type == "Point").all()

@@ -361,6 +361,22 @@ def validate(
             converted = int((types != 0).sum())
             geoms = np.where(types == 0, geoms, shapely.point_on_surface(geoms))
             warn("geometry", f"{converted} line/area features placed at a point on them")
+        invalid = ~shapely.is_valid(geoms)
+        if invalid.any():
+            geoms = np.where(invalid, shapely.make_valid(geoms), geoms)
+            warn("geometry", f"{int(invalid.sum())} invalid geometries repaired")
+        kinds = np.asarray(shapely.get_type_id(geoms))
+        names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                          "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)  # fmt: skip
+        wrong_type = ~np.isin(names[kinds], allowed)
+        if wrong_type.any():
+            wrong = np.zeros(n, dtype=bool)
+            wrong[np.flatnonzero(has_geom)[wrong_type]] = True
+            reject(
+                wrong, f"geometry type not allowed for this layer (expected {' or '.join(allowed)})"
+            )
+            has_geom = has_geom & ~wrong
+            geoms = geoms[~wrong_type]
         geom_src[has_geom] = geoms
         # the geometry's coordinates stand in for lon/lat when judging the system
         reps = shapely.point_on_surface(geoms)
