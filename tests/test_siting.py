@@ -16,6 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.sparse import csr_array
 
 from qjgeo import Dataset
@@ -258,3 +260,41 @@ def test_fewest_sites_for_child_share(dataset: Dataset) -> None:
     assert rec.result.share_after >= 0.5 and greedy.result.share_after >= 0.5
     assert len(rec.sites) <= len(greedy.sites)
     assert rec.result.status == "optimal"
+
+
+def test_time_limited_exact_never_below_greedy() -> None:
+    """Whatever the solver manages in its time, the answer keeps the greedy start."""
+    rng = np.random.default_rng(5)
+    demand, cand = rng.uniform(0, 20_000, (3000, 2)), rng.uniform(0, 20_000, (300, 2))
+    cov = csr_array(np.hypot(*(demand[:, None, :] - cand[None, :, :]).transpose(2, 0, 1)) <= 3000)
+    w = rng.integers(1, 100, 3000).astype(float)
+    greedy = max_cover_greedy(cov, w, 8)
+    quick = max_cover_exact(cov, w, 8, time_limit_s=0.05)
+    assert quick.objective >= greedy.objective - 1e-9
+    assert quick.best_bound >= quick.objective - 1e-6 and 0 <= quick.gap < 1
+    assert quick.status in ("optimal", "time_limit") or quick.status.startswith("time_limit")
+    assert greedy.best_bound >= quick.objective - 1e-6  # the greedy's own bound is valid
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.integers(5, 30),
+    st.integers(3, 15),
+    st.floats(0.05, 0.4),
+    st.integers(1, 5),
+)
+def test_greedy_le_exact_le_bounds(seed: int, n: int, m: int, density: float, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    cov = csr_array(rng.random((n, m)) < density)
+    w = rng.integers(0, 20, n).astype(float)
+    done = rng.random(n) < 0.2
+    greedy = max_cover_greedy(cov, w, k, already_covered=done)
+    exact = max_cover_exact(cov, w, k, already_covered=done)
+    assert greedy.objective <= exact.objective + 1e-9
+    assert exact.objective <= greedy.best_bound + 1e-9
+    assert greedy.objective >= GUARANTEE * exact.objective - 1e-9
+    assert exact.covered_before == pytest.approx(float(w[done].sum()))
+    # gains add up to the weight newly covered by the chosen sites
+    newly = (np.asarray(cov[:, exact.selected].sum(axis=1)).ravel() > 0) & ~done
+    assert exact.objective == pytest.approx(float(w[newly].sum()))
