@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import bz2
 import math
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -518,6 +519,49 @@ def _walkable_way_ids(path: Path) -> set[int]:
     return walkable
 
 
+def trim_dangling_refs(src: Path, dest: Path) -> int:
+    """Copy an OSM file, splitting ways at node references absent from it; count ways cut.
+
+    Extracts cut by a bounding box keep whole ways whose far nodes are missing, which
+    osmnx refuses ("edges missing nodes"). Each such way is split into its runs of nodes
+    present in the file (new ways with negative ids and the same tags), so no run is
+    joined across a missing node by a straight shortcut; runs of one node are dropped.
+    """
+    with _open_osm(src) as handle:
+        tree = ET.parse(handle)
+    root = tree.getroot()
+    nodes = {n.get("id") for n in root.iter("node")}
+    cut = 0
+    next_id = -1
+    for way in list(root.iter("way")):
+        refs = way.findall("nd")
+        if all(nd.get("ref") in nodes for nd in refs):
+            continue
+        cut += 1
+        runs: list[list[ET.Element]] = [[]]
+        for nd in refs:
+            if nd.get("ref") in nodes:
+                runs[-1].append(nd)
+            elif runs[-1]:
+                runs.append([])
+        runs = [run for run in runs if len(run) >= 2]
+        tags = way.findall("tag")
+        for nd in refs:
+            way.remove(nd)
+        if not runs:
+            root.remove(way)
+            continue
+        for nd in reversed(runs[0]):
+            way.insert(0, nd)
+        for run in runs[1:]:
+            piece = ET.SubElement(root, "way", {"id": str(next_id), "version": "1"})
+            next_id -= 1
+            piece.extend(ET.Element("nd", {"ref": nd.get("ref", "")}) for nd in run)
+            piece.extend(ET.Element("tag", dict(t.attrib)) for t in tags)
+    tree.write(dest, encoding="utf-8", xml_declaration=True)
+    return cut
+
+
 def _check_file(path: str | Path) -> Path:
     p = Path(path)
     if not p.is_file():
@@ -550,11 +594,23 @@ def walk_networkx_from_osm_file(path: str | Path, *, simplify: bool = True) -> n
     import osmnx as ox
 
     p = _check_file(path)
+    cut = 0
     try:
         walkable = _walkable_way_ids(p)
-        G = ox.graph_from_xml(p, bidirectional=True, simplify=False, retain_all=True)
+        try:
+            G = ox.graph_from_xml(p, bidirectional=True, simplify=False, retain_all=True)
+        except ValueError as exc:
+            if "missing nodes" not in str(exc):
+                raise
+            # an extract cut by a bounding box: split the ways at the nodes it lacks
+            with tempfile.TemporaryDirectory(prefix="qjgeo-osm-") as tmp:
+                trimmed = Path(tmp) / "trimmed.osm"
+                cut = trim_dangling_refs(p, trimmed)
+                walkable = _walkable_way_ids(trimmed)  # split pieces carry new ids
+                G = ox.graph_from_xml(trimmed, bidirectional=True, simplify=False, retain_all=True)
     except Exception as exc:  # any parse failure is a bad file: name it
         raise NetworkError(f"cannot read OSM file {p}: {exc}") from exc
+    G.graph["ways_cut_at_edge"] = cut
     drop = [
         (u, v, k) for u, v, k, osmid in G.edges(keys=True, data="osmid") if osmid not in walkable
     ]
@@ -564,6 +620,7 @@ def walk_networkx_from_osm_file(path: str | Path, *, simplify: bool = True) -> n
         raise NetworkError(f"no walkable ways in OSM file {p}")
     if simplify:
         G = ox.simplify_graph(G)
+        G.graph["ways_cut_at_edge"] = cut
     return G
 
 

@@ -461,62 +461,12 @@ def _count_tagged(path: Path) -> int:
     return count
 
 
-def _trim_dangling_refs(src: Path, dest: Path) -> int:
-    """Copy an OSM file, splitting ways at node references absent from it; count ways cut.
-
-    Extracts cut by a bounding box keep whole ways whose far nodes are missing, which
-    osmnx refuses ("edges missing nodes"). Each such way is split into its runs of nodes
-    present in the file (new ways with negative ids and the same tags), so no run is
-    joined across a missing node by a straight shortcut; runs of one node are dropped.
-    """
-    with _open(src) as handle:
-        tree = ET.parse(handle)
-    root = tree.getroot()
-    nodes = {n.get("id") for n in root.iter("node")}
-    cut = 0
-    next_id = -1
-    for way in list(root.iter("way")):
-        refs = way.findall("nd")
-        if all(nd.get("ref") in nodes for nd in refs):
-            continue
-        cut += 1
-        runs: list[list[ET.Element]] = [[]]
-        for nd in refs:
-            if nd.get("ref") in nodes:
-                runs[-1].append(nd)
-            elif runs[-1]:
-                runs.append([])
-        runs = [run for run in runs if len(run) >= 2]
-        tags = way.findall("tag")
-        for nd in refs:
-            way.remove(nd)
-        if not runs:
-            root.remove(way)
-            continue
-        for nd in reversed(runs[0]):
-            way.insert(0, nd)
-        for run in runs[1:]:
-            piece = ET.SubElement(root, "way", {"id": str(next_id), "version": "1"})
-            next_id -= 1
-            piece.extend(ET.Element("nd", {"ref": nd.get("ref", "")}) for nd in run)
-            piece.extend(ET.Element("tag", dict(t.attrib)) for t in tags)
-    tree.write(dest, encoding="utf-8", xml_declaration=True)
-    return cut
-
-
 def _build_network(src: Path, crs: str | None) -> tuple[WalkGraph, int]:
-    """The walking network of the extract, trimming ways cut by its edge if osmnx refuses."""
-    from qjgeo.network import NetworkError, graph_from_osm_file
+    """The walking network of the extract and the number of ways cut by its edge."""
+    from qjgeo.network import graph_from_networkx, walk_networkx_from_osm_file
 
-    try:
-        return graph_from_osm_file(src, crs=crs), 0
-    except NetworkError as exc:
-        if "missing nodes" not in str(exc):
-            raise
-    with tempfile.TemporaryDirectory(prefix="qjgeo-osm-") as tmp:
-        trimmed = Path(tmp) / "trimmed.osm"
-        cut = _trim_dangling_refs(src, trimmed)
-        return graph_from_osm_file(trimmed, crs=crs), cut
+    G = walk_networkx_from_osm_file(src)
+    return graph_from_networkx(G, crs=crs, source=str(src)), int(G.graph.get("ways_cut_at_edge", 0))
 
 
 def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False) -> Path:

@@ -357,3 +357,12 @@ def test_gap_surface_on_import_without_villages(oakland: Path, tmp_path: Path) -
     assert cli.exit_code == 0, cli.output
     assert "no village layer" in cli.output and "dataset default" in cli.output
     assert len(gpd.read_file(out)) > 0
+
+
+def test_load_walk_graph_reads_a_clipped_extract_directly(tmp_path: Path) -> None:
+    # `--network FILE.osm` goes through load_walk_graph, not the importer: same trimming
+    src = tmp_path / "clipped.osm"
+    src.write_text(CLIPPED, encoding="utf-8")
+    graph = load_walk_graph(src)
+    assert graph.n_nodes > 0
+    assert len(set(graph.component_labels.tolist())) == 2  # no shortcut across node 98
