@@ -274,10 +274,14 @@ async def _drive(url: str, shot: Path, budget_s: float) -> dict[str, Any]:
             )
             found = await _load_and_wait(cdp, sid, url, budget_s)
             found["warm"] = await _load_and_wait(cdp, sid, url, budget_s)
-            found["clicked_panel"] = await _click_township(cdp, sid)
-            await asyncio.sleep(1.0)  # let tiles-free rendering settle for the screenshot
+            await asyncio.sleep(1.0)  # let rendering settle for the screenshot
             png = await cdp.send("Page.captureScreenshot", {"format": "png"}, session=sid)
             shot.write_bytes(base64.b64decode(png["data"]))
+            found["clicked_panel"] = await _click_township(cdp, sid)
+            await _evaluate(cdp, sid, "document.querySelector('h3')?.scrollIntoView()")
+            await asyncio.sleep(1.0)
+            png = await cdp.send("Page.captureScreenshot", {"format": "png"}, session=sid)
+            (shot.parent / "app-township-panel.png").write_bytes(base64.b64decode(png["data"]))
             found["requests"] = list(cdp.requests)
             cdp.reader.cancel()
             return found
