@@ -244,3 +244,11 @@ def test_normalise_header() -> None:
     assert normalise_header("经度(°)") == "经度"
     assert normalise_header(" Longitude ") == "longitude"
     assert normalise_header("托位数（个）") == "托位数"
+
+
+def test_header_found_below_a_two_cell_title_block() -> None:
+    data = "填报单位：曲江区卫健局,日期：2024-05\n\n名称,经度,纬度\n甲,113.6,24.7\n".encode("gbk")
+    raw = read_table(data, "a.csv")
+    assert raw.columns == ("名称", "经度", "纬度")
+    assert raw.row_numbers.tolist() == [4]
+    assert any("line 3" in note for note in raw.notes)

@@ -158,6 +158,16 @@ for _canonical, _aliases in ALIASES.items():
             _ALIAS_KEYS.setdefault(_key, _canonical)
 
 
+def header_matches(cells: Iterable[str]) -> int:
+    """How many cells are known column names (aliases of two or more characters).
+
+    Used to find the header row below a title block (``填报单位：…  日期：…``).
+    """
+    return sum(
+        1 for cell in cells if len(key := normalise_header(cell)) >= 2 and key in _ALIAS_KEYS
+    )
+
+
 def layer_fields(layer_id: str) -> tuple[str, ...]:
     """The canonical fields a layer can take from a ledger, in display order.
 

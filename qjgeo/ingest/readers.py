@@ -297,14 +297,20 @@ def _table_from_records(
 ) -> RawTable:
     """Find the header among the first rows and build the rows (numbers kept)."""
     cleaned = [[cell.strip() for cell in rec] for rec in records]
+    from qjgeo.ingest.columns import header_matches  # late: columns imports this module
+
     header_at = None
     first_nonempty = None
     for i, rec in enumerate(cleaned[: HEADER_SEARCH_ROWS * 5]):
         filled = sum(1 for c in rec if c)
         if filled and first_nonempty is None:
             first_nonempty = i
-        if filled >= 2:
+        if filled >= 2 and header_at is None:
             header_at = i
+            if header_matches(rec) > 0:
+                break
+        elif filled >= 2 and header_matches(rec) >= 2:
+            header_at = i  # a title block above: this row names known columns
             break
         if first_nonempty is not None and i - first_nonempty >= HEADER_SEARCH_ROWS:
             break
