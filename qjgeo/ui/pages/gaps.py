@@ -9,7 +9,7 @@ from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.schema import AGE_BANDS
 from qjgeo.ui import cache, state
 from qjgeo.ui.state import Ctx
-from qjgeo.ui.widgets import data_notice, facility_types, show_map
+from qjgeo.ui.widgets import data_notice, facility_types, show_map, township_options
 
 #: Colours of distance bands, nearest first (green → dark red).
 BAND_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000", "#400000")
@@ -126,7 +126,13 @@ def render(ctx: Ctx) -> None:
     show_map(m, key="gap_map", returned_objects=[])
 
     st.subheader(ctx.t("gap_by_township"))
-    towns = res.townships.set_index("name")["children_uncovered"].sort_values(ascending=False)
+    _codes, names = township_options(ctx)
+    labels = res.townships["code9"].astype(str).map(names).fillna(res.townships["name"])
+    towns = (
+        res.townships.assign(label=labels)
+        .set_index("label")["children_uncovered"]
+        .sort_values(ascending=False)
+    )
     st.bar_chart(towns.rename(ctx.t("gap_metric_uncovered")), horizontal=True)
 
     st.subheader(ctx.t("gap_worst"))
