@@ -836,7 +836,7 @@ def candidate_sites(
     elif candidates == "hex":
         if not dataset.has("district"):
             raise ValueError("hex candidates need a 'district' layer, not available")
-        if not spacing_ok(hex_spacing_m):
+        if not _spacing_ok(hex_spacing_m):
             raise ValueError(f"hex_spacing_m must be ≥ 50, got {hex_spacing_m}")
         area = shapely.union_all(dataset.metric("district").geometry.array)
         pts = _hex_centres(area, hex_spacing_m)
@@ -858,7 +858,7 @@ def candidate_sites(
     return out[["candidate_id", "name", "township_code", "source", "geometry"]]
 
 
-def spacing_ok(spacing_m: float) -> bool:
+def _spacing_ok(spacing_m: float) -> bool:
     """Whether a hex spacing is usable (≥ 50 m, finite)."""
     return math.isfinite(spacing_m) and spacing_m >= 50
 
