@@ -4,7 +4,8 @@ Ledgers mix encodings (UTF-8, UTF-8 with BOM, GBK, GB18030), Chinese and English
 missing and extra columns, junk values, blank cells and wholly empty rows. The only exception
 allowed is :class:`~qjgeo.ingest.safety.IngestError` for input unusable as a whole (no name
 column, no position column); otherwise ``rows_read == accepted + len(rejected)`` and
-``rows_read + empty_rows`` equals the data rows written.
+``rows_read + empty_rows`` equals the data rows written. A second test writes the same kind of
+tables as Excel workbooks (150 examples).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import json
 from typing import Any
 
 import numpy as np
+import openpyxl
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from qjgeo import Dataset, load_dataset
 from qjgeo.ingest.readers import read_table
@@ -92,8 +95,8 @@ HEADER_CHOICES = {field: st.sampled_from(names) for field, names in HEADERS.item
 
 
 @st.composite
-def ledgers(draw: Any) -> tuple[bytes, str, int, str]:
-    """A CSV ledger as bytes, its encoding, the number of data rows, and a coordinate system."""
+def tables(draw: Any) -> tuple[list[str], list[list[str]], int]:
+    """A header and data rows (some empty, some ragged), and the number of data rows."""
     fields = draw(st.lists(st.sampled_from(sorted(HEADERS)), min_size=1, max_size=7, unique=True))
     extras = draw(st.lists(st.sampled_from(EXTRA), max_size=2, unique=True))
     header = [draw(HEADER_CHOICES[f]) for f in fields] + extras
@@ -113,6 +116,13 @@ def ledgers(draw: Any) -> tuple[bytes, str, int, str]:
             row = [draw(CELLS[k]) for k in kinds]
             cut = draw(st.integers(0, 2))  # ragged rows: fewer or more cells than the header
             rows.append(row[: len(row) - cut] if cut == 1 else row + ([" x"] if cut == 2 else []))
+    return header, rows, n_rows
+
+
+@st.composite
+def ledgers(draw: Any) -> tuple[bytes, str, int, str]:
+    """A CSV ledger as bytes, its encoding, the number of data rows, and a coordinate system."""
+    header, rows, n_rows = draw(tables())
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
     writer.writerow(header)
@@ -126,6 +136,19 @@ def ledgers(draw: Any) -> tuple[bytes, str, int, str]:
         data = text.encode(encoding)
     crs = draw(st.sampled_from(["wgs84", "gcj02", "bd09", "cgcs2000"]))
     return data, encoding, n_rows, crs
+
+
+@st.composite
+def workbooks(draw: Any) -> tuple[bytes, int]:
+    """An XLSX ledger (cells as text; ``=…`` cells become formulas) and its data row count."""
+    header, rows, n_rows = draw(tables())
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in [header, *rows]:
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", cell) or None for cell in row])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue(), n_rows
 
 
 @functools.cache
@@ -173,3 +196,20 @@ def test_generated_ledgers_never_crash_and_every_row_is_accounted_for(
         assert (features["name"] != "").all()
     json.dumps(report.to_dict(), ensure_ascii=False)
     assert report.to_text()
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(workbook=workbooks(), layer=st.sampled_from(["childcare", "kindergarten"]))
+def test_generated_workbooks_account_for_every_row(workbook: tuple[bytes, int], layer: str) -> None:
+    data, n_rows = workbook
+    try:
+        raw = read_table(data, "ledger.xlsx")
+        result = validate(raw, small_dataset(), layer)
+    except IngestError as exc:
+        assert str(exc)
+        return
+    report = result.report
+    assert report.rows_read == report.accepted + len(report.rejected)
+    assert report.rows_read + report.empty_rows == n_rows
+    assert {r["row"] for r in report.rejected} <= set(raw.row_numbers.tolist())
+    assert set(raw.row_numbers.tolist()) <= set(range(2, n_rows + 2))  # sheet rows below the header
