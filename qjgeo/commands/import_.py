@@ -82,8 +82,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check a ledger, print the report and (unless --dry-run) write it into the layer.
 
-        Nothing is written when the file is unusable or every row is rejected; the previous
-        version of the layer is kept under DATA/.history/ (undo with qjgeo import-undo).
+        Nothing is written when the file is unusable or every row is rejected.
+
+        The previous version of the layer is kept under DATA/.history/ (qjgeo import-undo).
         """
         dataset = open_dataset(data)
         try:
