@@ -83,7 +83,7 @@ def test_two_sessions_do_not_see_each_others_choices() -> None:
     b.run()
     assert a.title[0].value == "Export" and b.title[0].value == "导出"
     assert next(s for s in b.selectbox if s.key == "w_layer").value == "kindergarten"
-    assert b.query_params["lang"] == "zh" and "layer" not in b.query_params
+    assert b.query_params["lang"] == "zh" and b.query_params["layer"] == "kindergarten"
     assert b.session_state["qj_layer"] == "kindergarten"
 
 
@@ -92,3 +92,19 @@ def test_bad_url_values_fall_back_to_defaults() -> None:
     assert at.title[0].value == "地图"
     assert at.query_params["lang"] == "zh"
     assert at.error  # the missing scenario is reported, not silently ignored
+
+
+def test_amap_basemap_from_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QJGEO_TIANDITU_KEY", raising=False)
+    at = _run(page="map", basemap="amap")
+    assert next(s for s in at.selectbox if s.key == "w_basemap").value == "amap"
+    assert at.query_params["basemap"] == "amap"
+    # Tianditu is offered only when its key is set
+    options = next(s for s in at.selectbox if s.key == "w_basemap").options
+    assert len(options) == 3 and not any("天地图" in o for o in options)
+
+
+def test_tianditu_offered_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QJGEO_TIANDITU_KEY", "test-key")
+    at = _run(page="map", basemap="tianditu")
+    assert next(s for s in at.selectbox if s.key == "w_basemap").value == "tianditu"

@@ -81,12 +81,17 @@ def bound(
 
 
 def write_query_params(page: str) -> None:
-    """Mirror the page and the session's choices into the URL (only what differs from it)."""
-    wanted = {"page": page}
-    for key in QP_KEYS:
-        value = get(key)
-        if (value and value != DEFAULTS.get(key)) or key == "lang":
-            wanted[key] = value
+    """Mirror the page and the session's choices into the URL.
+
+    ``page``, ``lang`` and ``layer`` are always written; ``township`` and ``scenario`` when one
+    is chosen; ``basemap`` when it is not the default (none).
+    """
+    wanted = {"page": page, "lang": get("lang"), "layer": get("layer")}
+    for key in ("township", "scenario"):
+        if get(key):
+            wanted[key] = get(key)
+    if get("basemap") != DEFAULTS["basemap"]:
+        wanted["basemap"] = get("basemap")
     current = {k: st.query_params.get(k) for k in st.query_params}
     if current != wanted:
         st.query_params.from_dict(wanted)
