@@ -246,3 +246,23 @@ def test_method_line_says_network_or_straight_line(dataset) -> None:
     assert "straight line × 1.3" in straight and "no network" in straight
     mixed = method_line(dataset, "childcare", fake(["network", "straight_line_x_detour"]))
     assert "some straight line" in mixed
+
+
+def test_long_footer_lines_are_split_not_cut() -> None:
+    from qjgeo.export.staticmap import _split_line, text_lines
+
+    assert _split_line("中文 / English words") == ("中文 /", "English words")
+    assert _split_line("a; b; c; d") == ("a; b;", "c; d")
+    assert _split_line("nothing to split here") is None
+    fig = Figure(figsize=(3, 2))
+    FigureCanvasAgg(fig)
+    long_line = (
+        "数据状态：托育机构为示例数据 / Data status: childcare = sample; villages = estimated"
+    )
+    texts = text_lines(fig, 0.0, 1.0, [long_line], fontsize=8, max_width=0.9,
+                       fontfamily=cjk_font_family())  # fmt: skip
+    assert len(texts) >= 2
+    assert all("\n" not in t.get_text() for t in texts)  # single-line texts keep their shaping
+    joined = " ".join(t.get_text().strip() for t in texts)
+    for word in long_line.split():
+        assert word in joined

@@ -26,6 +26,7 @@ from qjgeo.export.staticmap import (
     check_facility_type,
     data_status_line,
     district_name,
+    draw_badge,
     draw_gap_axes,
     draw_north_arrow,
     draw_scale_bar,
@@ -33,6 +34,8 @@ from qjgeo.export.staticmap import (
     figure_bytes,
     method_line,
     scenario_line,
+    status_badge_lines,
+    text_lines,
 )
 
 _MET = "#1a9850"
@@ -169,18 +172,7 @@ def township_brief_figure(
         )
         status = gaps[facility_type].data_status if facility_type in gaps else "sample"
         if status != "official":
-            fig.text(
-                0.94,
-                0.965,
-                "示例/估算数据 — 非正式成果\nSample/estimated data — not official"
-                if status == "sample"
-                else "含估算数据\nIncludes estimated data",
-                ha="right",
-                va="top",
-                fontsize=8,
-                color="#b2182b",
-                bbox={"boxstyle": "round,pad=0.35", "fc": "#fff5f0", "ec": "#b2182b", "lw": 0.8},
-            )
+            draw_badge(fig, 0.94, 0.965, status_badge_lines(status), fontsize=8, family=family)
 
         # Small map of the township for the chosen facility type.
         ax = fig.add_axes((0.06, 0.56, 0.5, 0.325))
@@ -273,8 +265,8 @@ def township_brief_figure(
             data_status_line(dataset, layers),
             attribution_line(dataset, ["district", "township", "village", facility_type]),
         ]
-        fig.text(0.06, 0.095, "\n".join(footer), fontsize=5.9, va="top", linespacing=1.5,
-                 color="#222222", wrap=True)  # fmt: skip
+        text_lines(fig, 0.06, 0.095, footer, fontsize=5.9, linespacing=1.5, max_width=0.88,
+                   color="#222222")  # fmt: skip
     return fig
 
 

@@ -35,7 +35,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Polygon, Rectangle
+from matplotlib.patches import FancyBboxPatch, Patch, Polygon, Rectangle
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
@@ -185,16 +185,19 @@ def method_line(dataset: Dataset, facility_type: str, gaps: Any) -> str:
     detour = float(params.get("detour_factor", dataset.params.detour_factor))
     methods = _methods(gaps)
     if methods and all("network" in m for m in methods):
-        how = "步行路网距离 / walking-network distance"
+        how_zh, how_en = "步行路网距离", "walking-network distance"
     elif any("network" in m for m in methods):
-        how = f"步行路网，部分为直线×{detour:g} / walking network, some straight line × {detour:g}"
+        how_zh = f"步行路网，部分为直线×{detour:g}"
+        how_en = f"walking network, some straight line × {detour:g}"
     else:
-        how = f"直线距离×绕行系数{detour:g}（未载入路网）/ straight line × {detour:g} detour (no network)"
+        how_zh = f"直线距离×绕行系数{detour:g}（未载入路网）"
+        how_en = f"straight line × {detour:g} detour (no network)"
     age = getattr(gaps, "age_label", "")
-    age_part = f"儿童 {age} 岁 / children aged {age}; " if age else ""
+    zh_age = f"儿童 {age} 岁；" if age else ""
+    en_age = f"children aged {age}; " if age else ""
     return (
-        f"{age_part}步行距离 城镇 {urban_m:,.0f} m、农村 {rural_m:,.0f} m / "
-        f"walking distance urban {urban_m:,.0f} m, rural {rural_m:,.0f} m; {how}"
+        f"{zh_age}步行距离 城镇 {urban_m:,.0f} m、农村 {rural_m:,.0f} m；{how_zh} / "
+        f"{en_age}walking distance urban {urban_m:,.0f} m, rural {rural_m:,.0f} m; {how_en}"
     )
 
 
@@ -703,6 +706,98 @@ def check_facility_type(dataset: Dataset, facility_type: str) -> None:
         raise ExportError(f"dataset {dataset.info.id!r} has no village layer: gaps not available")
 
 
+def _renderer(fig: Figure) -> Any:
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)  # type: ignore[arg-type]
+    return canvas.get_renderer()
+
+
+def text_lines(
+    fig: Figure,
+    x: float,
+    y: float,
+    lines: Sequence[str],
+    *,
+    fontsize: float,
+    linespacing: float = 1.5,
+    max_width: float | None = None,
+    **style: Any,
+) -> list[Text]:
+    """Place lines of text one below another, each line its own single-line text.
+
+    matplotlib shapes a multi-line text without its language and font features (Chinese
+    glyph forms, no ligatures), so every exported text is kept to one line. A line wider than
+    ``max_width`` (figure fraction) is split in two (:func:`_split_line`) until it fits.
+
+    Returns
+    -------
+    list of matplotlib.text.Text
+        The texts placed, top first.
+    """
+    renderer = _renderer(fig)
+    step = fontsize * linespacing / 72 / fig.get_figheight()
+    fig_w_px = fig.dpi * fig.get_figwidth()
+    placed: list[Text] = []
+    pending = list(lines)
+    while pending:
+        line = pending.pop(0)
+        text = fig.text(x, y, line, fontsize=fontsize, va="top", **style)
+        too_wide = (
+            max_width is not None and text.get_window_extent(renderer).width / fig_w_px > max_width
+        )
+        parts = _split_line(line) if too_wide else None
+        if parts is not None:
+            text.remove()
+            pending[0:0] = [parts[0], "    " + parts[1]]
+            continue
+        placed.append(text)
+        y -= step
+    return placed
+
+
+def _split_line(line: str) -> tuple[str, str] | None:
+    """Split a long line in two at the separator nearest its middle.
+
+    Tries the Chinese / English separator ``" / "`` first, then ``"; "``, then ``", "``;
+    ``None`` when the line has none of them.
+    """
+    middle = len(line) / 2
+    for sep in (" / ", "; ", "；", ", "):
+        cuts = [i for i in range(len(line)) if line.startswith(sep, i)]
+        if cuts:
+            cut = min(cuts, key=lambda i: abs(i - middle))
+            head = line[:cut] + sep.rstrip()  # keep the separator: nothing is lost
+            return head.rstrip(), line[cut + len(sep) :].lstrip()
+    return None
+
+
+def draw_badge(
+    fig: Figure, x: float, y: float, lines: Sequence[str], *, fontsize: float, family: str
+) -> None:
+    """A red warning box in the top-right corner (e.g. "sample data — not official")."""
+    texts = text_lines(fig, x, y, lines, fontsize=fontsize, linespacing=1.35, ha="right",
+                       color="#b2182b", fontfamily=family)  # fmt: skip
+    renderer = _renderer(fig)
+    box = Bbox.union([t.get_window_extent(renderer) for t in texts])
+    inv = fig.transFigure.inverted()
+    (x0, y0), (x1, y1) = inv.transform([(box.x0, box.y0), (box.x1, box.y1)])
+    pad_x = 0.008
+    pad_y = 0.006 * fig.get_figwidth() / fig.get_figheight()
+    fig.add_artist(
+        FancyBboxPatch(
+            (x0 - pad_x, y0 - pad_y), x1 - x0 + 2 * pad_x, y1 - y0 + 2 * pad_y,
+            boxstyle="round,pad=0,rounding_size=0.004", transform=fig.transFigure,
+            facecolor="#fff5f0", edgecolor="#b2182b", linewidth=0.8, zorder=-1,
+        )
+    )  # fmt: skip
+
+
+def status_badge_lines(status: str) -> list[str]:
+    """The warning printed on outputs resting on sample or estimated data."""
+    if status == "sample":
+        return ["示例/估算数据 — 非正式成果", "Sample/estimated data — not an official result"]
+    return ["含估算数据", "Includes estimated data"]
+
+
 def _figsize(paper: str, orientation: str) -> tuple[float, float]:
     if paper not in PAPER_IN:
         raise ExportError(f"paper must be one of {', '.join(PAPER_IN)}, got {paper!r}")
@@ -822,19 +917,8 @@ def gap_map_figure(
         )
         status = str(getattr(gaps, "data_status", dataset.data_status(map_layers(facility_type))))
         if status != "official":
-            fig.text(
-                0.975,
-                0.955,
-                "示例/估算数据 — 非正式成果\nSample/estimated data — not an official result"
-                if status == "sample"
-                else "含估算数据\nIncludes estimated data",
-                ha="right",
-                va="top",
-                fontsize=8.5 * fs,
-                color="#b2182b",
-                fontfamily=family,
-                bbox={"boxstyle": "round,pad=0.35", "fc": "#fff5f0", "ec": "#b2182b", "lw": 0.8},
-            )
+            draw_badge(fig, 0.975, 0.955, status_badge_lines(status), fontsize=8.5 * fs,
+                       family=family)  # fmt: skip
 
         _draw_side_panel(
             fig, side_box, drawn, gaps, family=family, fs=fs, portrait=orientation == "portrait"
@@ -847,17 +931,16 @@ def gap_map_figure(
             data_status_line(dataset, layers),
             attribution_line(dataset, layers),
         ]
-        fig.text(
+        text_lines(
+            fig,
             0.025,
             0.105 if orientation == "landscape" else 0.095,
-            "\n".join(footer),
+            footer,
             fontsize=6.6 * fs * min(scale, 1.0),
-            va="top",
-            ha="left",
-            color="#222222",
             linespacing=1.55,
+            max_width=0.95,
+            color="#222222",
             fontfamily=family,
-            wrap=True,
         )
     return fig
 
@@ -956,17 +1039,11 @@ def _draw_side_panel(
             t_ax.plot(
                 [0, 0.98], [ry - row_h * 0.8] * 2, color="#444444", lw=0.6, transform=t_ax.transAxes
             )
-    t_ax.text(
-        0,
-        0.9 - n * row_h - 0.01,
-        "覆盖率 = 在步行距离内的儿童占比 / share of children\n"
-        "within the walking distance; 最低者在前 lowest first",
-        fontsize=6.2 * fs,
-        va="top",
-        color="#555555",
-        fontfamily=family,
-        transform=t_ax.transAxes,
-    )
+    note = ("覆盖率 = 在步行距离内的儿童占比 / share of children", "within the walking distance; "
+            "最低者在前 lowest first")  # fmt: skip
+    for k, line in enumerate(note):
+        t_ax.text(0, 0.9 - n * row_h - 0.01 - k * 0.035, line, fontsize=6.2 * fs, va="top",
+                  color="#555555", fontfamily=family, transform=t_ax.transAxes)  # fmt: skip
 
 
 def _add_basemap(ax: Axes) -> None:
@@ -985,6 +1062,11 @@ def _add_basemap(ax: Axes) -> None:
 
 def figure_bytes(fig: Figure, fmt: Literal["png", "pdf"], *, dpi: float = 300) -> bytes:
     """Save a figure to PNG (with its dpi recorded) or PDF (fonts embedded) and return the bytes."""
+    for text in fig.findobj(Text):
+        # One glyph per character: Simplified Chinese forms, no ligatures. Without this the
+        # shaper may give a digit two glyphs, or "fi" one, and the PDF embeds the font twice.
+        text.set_language("zh-Hans")
+        text.set_fontfeatures(["-liga", "-clig", "-dlig"])
     buf = io.BytesIO()
     with matplotlib.rc_context(pdf_rc()):
         metadata = {"Creator": "qjgeo"} if fmt == "pdf" else {"Software": "qjgeo (matplotlib)"}
