@@ -269,3 +269,16 @@ def test_geometry_types_repaired_pointed_or_rejected(dataset: Dataset) -> None:
     assert shapely.is_valid(np.asarray(hazards.features.geometry.array)).all()
     parks = validate(raw, dataset, "park")  # a point layer: every feature placed on a point
     assert parks.report.rejected == [] and (parks.features.geom_type == "Point").all()
+
+
+def test_coordinates_parse_decimal_and_dms_strictly() -> None:
+    import pandas as pd
+
+    from qjgeo.ingest.locate import parse_coordinates
+
+    cells = ["113.61", "113°36'36\"", "24°40′48″N", "东经113.61", "E113.61", "113度36分36秒",
+             "24°40.8'", "", "113.6abc", "1,13.6", "x"]  # fmt: skip
+    values, junk = parse_coordinates(pd.Series(cells))
+    np.testing.assert_allclose(values[:7], [113.61, 113.61, 24.68, 113.61, 113.61, 113.61, 24.68])
+    assert np.isnan(values[7]) and not junk[7]
+    assert junk[8:].all()  # a coordinate is never read from the start of a longer text

@@ -164,6 +164,54 @@ def parse_numbers(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarra
     return out, np.isnan(out) & ~blank
 
 
+_DMS: Final = re.compile(
+    r"^(?P<deg>\d+(?:\.\d+)?)\s*[°度]\s*(?:(?P<min>\d+(?:\.\d+)?)\s*['′’分]\s*)?"
+    r"(?:(?P<sec>\d+(?:\.\d+)?)\s*(?:[\"″”秒]|''|′′)?\s*)?$"
+)
+_HEMISPHERE: Final = re.compile(r"^(东经|北纬|[EeNn])\s*|\s*([EeNn])$")
+
+
+def _to_degrees(text: str) -> float:
+    """One coordinate cell as decimal degrees (NaN when blank or junk); see parse_coordinates."""
+    if not text:
+        return np.nan
+    core = _HEMISPHERE.sub("", text).strip().rstrip("°度").strip()
+    try:
+        value = float(core)
+    except ValueError:
+        match = _DMS.match(core) or _DMS.match(core + "°")
+        if match is None or ("°" not in core and "度" not in core):
+            return np.nan
+        value = (
+            float(match["deg"]) + float(match["min"] or 0) / 60 + float(match["sec"] or 0) / 3600
+        )
+    return value if math.isfinite(value) else np.nan
+
+
+def parse_coordinates(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parse longitude or latitude cells as decimal degrees, strictly.
+
+    Accepts decimal degrees (``113.61``, ``113.61°``, ``E113.61``, ``东经113.61``) and
+    degrees-minutes-seconds (``113°36'36"``, ``24°40′48″N``, ``113度36分36秒``). Anything else
+    is junk: unlike counts, a coordinate is never read from the start of a longer text, since
+    ``113°36'`` read as ``113`` would silently move a point by kilometres.
+
+    Parameters
+    ----------
+    values
+        Text cells.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Degrees (NaN where blank or unreadable) and a mask of junk cells.
+    """
+    text = [_clean(v) for v in values.tolist()]
+    blank = np.array([not t for t in text], dtype=bool)
+    out = np.array([_to_degrees(t) for t in text], dtype=np.float64)
+    return out, np.isnan(out) & ~blank
+
+
 def split_lonlat(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Split combined ``"113.6,24.7"`` cells into longitude and latitude text."""
     text = _nfkc(values)

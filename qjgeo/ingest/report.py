@@ -37,6 +37,7 @@ from qjgeo.ingest.columns import ColumnMapping, layer_fields, suggest_mapping
 from qjgeo.ingest.locate import (
     district_area,
     guess_coordinate_system,
+    parse_coordinates,
     parse_numbers,
     place_by_village,
     resolve_township,
@@ -342,8 +343,8 @@ def validate(
         lon_s, lat_s = split_lonlat(pd.Series(_text(raw, mapping, "lonlat"), dtype=object))
         lon_text = np.asarray(lon_s.tolist(), dtype=object)
         lat_text = np.asarray(lat_s.tolist(), dtype=object)
-    lon_raw, lon_junk = parse_numbers(lon_text)
-    lat_raw, lat_junk = parse_numbers(lat_text)
+    lon_raw, lon_junk = parse_coordinates(lon_text)
+    lat_raw, lat_junk = parse_coordinates(lat_text)
     geom_src = np.full(n, None, dtype=object)
     if raw.geometry is not None:
         geom_src = np.asarray(raw.geometry.array, dtype=object).copy()
