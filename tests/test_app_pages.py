@@ -226,3 +226,29 @@ def test_notice_drops_a_layer_replaced_by_user_data(own_data_env) -> None:
     at.button(key="imp_commit").click().run()
     assert not at.exception
     assert not any("托育" in w.value for w in at.warning)  # now all user data
+
+
+def test_scenario_files_recommendation_rename_delete(app_env) -> None:
+    _data, scenarios = app_env
+    (scenarios / "old.yaml").write_text("name: old\n", encoding="utf-8")
+    at = open_page("scenarios")
+    # recommend two childcare sites and accept them into the draft
+    by_key(at.selectbox, "sc_rec_type").set_value("childcare")
+    at.number_input(key="sc_rec_k").set_value(2)
+    at.button(key="sc_rec_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.button(key="sc_rec_accept").click().run()
+    draft = yaml.safe_load(at.session_state["sc_draft"])
+    assert [a["type"] for a in draft["add"]] == ["childcare", "childcare"]
+    # rename a file
+    by_key(at.selectbox, "sc_file_pick").set_value("old")
+    at.text_input(key="sc_rename_to").set_value("renamed")
+    at.button(key="sc_rename_btn").click().run()
+    assert not at.exception
+    assert (scenarios / "renamed.yaml").is_file() and not (scenarios / "old.yaml").exists()
+    # deleting needs the confirmation box
+    by_key(at.selectbox, "sc_file_pick").set_value("renamed").run()
+    assert by_key(at.button, "sc_del_btn").disabled
+    at.checkbox(key="sc_del_sure").check().run()
+    at.button(key="sc_del_btn").click().run()
+    assert not (scenarios / "renamed.yaml").exists()
