@@ -75,3 +75,21 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch) -> None:
         write_atomic(out, b"new")
     assert out.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
+
+
+def test_export_bytes_brief_zip_and_png(dataset) -> None:
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from qjgeo.export import export_bytes
+
+    data = export_bytes("brief", dataset, ".zip", township="马坝镇")
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    assert zf.namelist() == ["440205100_马坝镇.pdf"]
+    assert zf.read("440205100_马坝镇.pdf").startswith(b"%PDF-")
+    png = export_bytes("map", dataset, ".png", facility_type="park", dpi=30)
+    assert Image.open(io.BytesIO(png)).size == (int(11.69 * 30), int(8.27 * 30))
+    with pytest.raises(ExportError, match="--township"):
+        export_bytes("brief", dataset, ".pdf")

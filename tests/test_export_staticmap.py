@@ -266,3 +266,13 @@ def test_long_footer_lines_are_split_not_cut() -> None:
     joined = " ".join(t.get_text().strip() for t in texts)
     for word in long_line.split():
         assert word in joined
+
+
+def test_web_basemap_is_optional_and_fails_clearly(dataset, gaps) -> None:
+    try:
+        import contextily  # noqa: F401
+    except ImportError:
+        with pytest.raises(ExportError, match="contextily"):
+            gap_map_figure(dataset, "childcare", gaps=gaps, surface=False, basemap=True)
+    else:  # pragma: no cover - contextily is not a dependency
+        pytest.skip("contextily installed: the basemap would need the network")
