@@ -326,7 +326,7 @@ _LEGEND_TEMPLATE = (
 {% macro html(this, kwargs) %}
 <div id="{{ this.get_name() }}" class="qjgeo-legend" style="position:absolute; z-index:9999;
  bottom:24px; right:10px; background:rgba(255,255,255,0.92); padding:6px 9px; border-radius:4px;
- box-shadow:0 1px 4px rgba(0,0,0,0.3); font-size:12px; line-height:18px; max-height:45%;
+ box-shadow:0 1px 4px rgba(0,0,0,0.3); font-size:12px; line-height:18px; max-height:70%;
  overflow:auto; font-family:"""
     + _ZH_FONT.replace("'", "&#39;")
     + """">

@@ -133,7 +133,14 @@ def render(ctx: Ctx) -> None:
         .set_index("label")["children_uncovered"]
         .sort_values(ascending=False)
     )
-    st.bar_chart(towns.rename(ctx.t("gap_metric_uncovered")), horizontal=True)
+    label = ctx.t("gap_metric_uncovered")
+    st.bar_chart(
+        towns.rename(label).rename_axis(ctx.t("col_township")).reset_index(),
+        x=ctx.t("col_township"),
+        y=label,
+        horizontal=True,
+        sort=f"-{label}",
+    )
 
     st.subheader(ctx.t("gap_worst"))
     worst = (

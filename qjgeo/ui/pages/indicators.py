@@ -85,7 +85,7 @@ def render(ctx: Ctx) -> None:
     )
     shown = status_table(ctx, district)
     st.dataframe(
-        shown.style.apply(
+        shown.style.format(precision=2, subset=[ctx.t("col_value")]).apply(
             lambda col: [
                 f"background-color: {_COLOURS[_status(m)]}" for m in district["met"].tolist()
             ],
@@ -112,6 +112,7 @@ def render(ctx: Ctx) -> None:
             status.assign(_cell=cell)
             .pivot_table(index="scope_name", columns=title_col, values="_cell", aggfunc="first")
             .fillna("")
+            .rename_axis(index=ctx.t("col_township"), columns=ctx.t("col_indicator"))
         )
         inverse = {v: k for k, v in labels.items()}
 
@@ -122,7 +123,8 @@ def render(ctx: Ctx) -> None:
         st.dataframe(matrix.style.map(colour), width="stretch")
         statuses = sorted(set(towns.loc[weak, "data_status"]))
         if statuses:
-            st.caption("* " + " / ".join(status_label(s, ctx.lang) for s in statuses))
+            labels_ = " / ".join(status_label(s, ctx.lang) for s in statuses)
+            st.caption(ctx.t("ind_star", status=labels_))
 
     st.download_button(
         ctx.t("download_csv"),
