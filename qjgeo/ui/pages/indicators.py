@@ -10,7 +10,7 @@ import streamlit as st
 from qjgeo.ui import cache
 from qjgeo.ui.i18n import status_label
 from qjgeo.ui.state import Ctx
-from qjgeo.ui.widgets import data_notice, status_badge
+from qjgeo.ui.widgets import data_notice, status_badge, township_options
 
 _COLOURS = {"met": "#c8e6c9", "not_met": "#ffcdd2", "na": "#eeeeee"}
 
@@ -101,6 +101,8 @@ def render(ctx: Ctx) -> None:
     if not towns.empty:
         title_col = "title_zh" if ctx.lang == "zh" else "title_en"
         status = towns.assign(_s=towns["met"].map(_status))
+        _codes, names = township_options(ctx)
+        town_names = towns["scope"].astype(str).map(names).fillna(towns["scope_name"])
         labels = {
             "met": "✓ " + ctx.t("ind_met"),
             "not_met": "✗ " + ctx.t("ind_not_met"),
@@ -109,8 +111,8 @@ def render(ctx: Ctx) -> None:
         weak = towns["data_status"].isin(["estimated", "sample"])
         cell = status["_s"].map(labels) + weak.map({True: " *", False: ""})
         matrix = (
-            status.assign(_cell=cell)
-            .pivot_table(index="scope_name", columns=title_col, values="_cell", aggfunc="first")
+            status.assign(_cell=cell, _town=town_names)
+            .pivot_table(index="_town", columns=title_col, values="_cell", aggfunc="first")
             .fillna("")
             .rename_axis(index=ctx.t("col_township"), columns=ctx.t("col_indicator"))
         )
