@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -64,11 +65,27 @@ def by_key(elements, key: str):
     return next(e for e in elements if e.key == key)
 
 
+def map_args(at: AppTest) -> dict:
+    """The arguments the page passed to the streamlit-folium component."""
+    (component,) = [
+        c for c in at.get("component_instance") if "st_folium" in c.proto.component_name
+    ]
+    return json.loads(component.proto.json_args)
+
+
+def assert_offline_map(args: dict, returned: list[str], max_bytes: int) -> None:
+    assert args["returned_objects"] == returned  # panning / zooming do not rerun the page
+    assert len(args["script"].encode()) + len(args["header"].encode()) < max_bytes
+    links = json.dumps([args["js_links"], args["css_links"]])
+    assert "vendor/leaflet@" in links and "http" not in links  # served by the app itself
+
+
 def test_map_page(app_env) -> None:
     at = open_page("map")
     assert at.title[0].value == "地图"
     notice = at.warning[0].value
     assert "村（社区）" in notice and "估算" in notice  # names the weak layers shown
+    assert_offline_map(map_args(at), ["last_active_drawing"], 400_000)
     choropleth = by_key(at.selectbox, "w_indicator")
     assert "_pop_0_14" in choropleth.options or any("0–14" in o for o in choropleth.options)
     # choosing a township opens its panel and mirrors it in the URL
@@ -110,6 +127,7 @@ def test_gaps_page_reacts_to_facility_type(app_env) -> None:
     at = open_page("gaps", layer="kindergarten")
     assert at.title[0].value == "缺口"
     kinder = _metric_values(at)
+    assert_offline_map(map_args(at), [], 1_000_000)
     assert len(kinder) == 4
     by_key(at.selectbox, "w_layer").set_value("primary_school").run()
     assert not at.exception
