@@ -138,7 +138,11 @@ def cjk_font_family(extra_paths: Iterable[str | Path] = ()) -> str:
     FontMissingError
         If the font is not installed or does not cover :data:`PROBE_TEXT`.
     """
-    family = _register(str(find_cjk_font_file(extra_paths)))
+    path = find_cjk_font_file(extra_paths)
+    family = _register(str(path))
+    bold = path.with_name(path.name.replace("Regular", "Bold"))
+    if bold != path and bold.is_file():  # titles are bold; matplotlib's cache may predate it
+        _register(str(bold))
     missing = missing_glyphs(PROBE_TEXT, family)
     if missing:
         raise FontMissingError(f"font {family!r} lacks the characters {''.join(missing)!r}")
