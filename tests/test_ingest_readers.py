@@ -252,3 +252,14 @@ def test_header_found_below_a_two_cell_title_block() -> None:
     assert raw.columns == ("名称", "经度", "纬度")
     assert raw.row_numbers.tolist() == [4]
     assert any("line 3" in note for note in raw.notes)
+
+
+def test_shapefile_archive_missing_parts(tmp_path: Path) -> None:
+    archive = zipfile.ZipFile(io.BytesIO(shapefile_zip(tmp_path, "utf-8", "UTF-8")))
+    members = {i.filename: archive.read(i) for i in archive.infolist()}
+    for part in (".dbf", ".shx"):
+        partial = {k: v for k, v in members.items() if not k.endswith(part)}
+        with pytest.raises(IngestError, match=f"no \\{part}"):
+            read_table(zip_bytes(partial), "托育.zip")
+    with pytest.raises(IngestError, match=r"no \.shp"):
+        read_table(zip_bytes({"readme.txt": b"x"}), "a.zip")

@@ -770,8 +770,12 @@ def _read_shapefile_zip(data: bytes, filename: str, tmp_dir: Path, wanted: str |
     chosen = _choose_layer(stems, wanted, filename)
     shp = shps[stems.index(chosen)]
     siblings = {p.suffix.lower(): p for p in files if p.stem == shp.stem}
-    if ".dbf" not in siblings:
-        raise IngestError(f"{filename}: {shp.name} has no .dbf (attribute) file beside it")
+    for part, what in ((".dbf", "attribute"), (".shx", "index")):
+        if part not in siblings:
+            raise IngestError(
+                f"{filename}: {shp.name} has no {part} ({what}) file beside it; zip all the "
+                "shapefile's parts (.shp .shx .dbf .prj .cpg)"
+            )
     notes: list[str] = []
     if ".cpg" in siblings:
         declared = siblings[".cpg"].read_bytes().decode("ascii", "replace").strip()
