@@ -176,3 +176,15 @@ def test_no_stray_script_tags_from_data(dataset: Dataset) -> None:
     html = build_map(dataset.with_layer("township", tw)).get_root().render()
     assert "<img src=x" not in html
     assert not re.search(r"onerror=alert\(1\)>", html.replace("&gt;", ""))
+
+
+def test_hazard_shapes_are_drawn_as_shapes_with_an_icon_each(dataset: Dataset) -> None:
+    m = build_map(dataset, layers=["water_hazard"])
+    drawn = [
+        gj.data for gj in _geojson_layers(m) if gj.data["features"][0]["properties"]["layer"]
+    ]
+    types = [{f["geometry"]["type"] for f in d["features"]} for d in drawn]
+    n = len(dataset.layer("water_hazard"))
+    assert {"Polygon", "LineString"} <= set().union(*types)  # the ponds' own outlines
+    assert {"Point"} in types  # plus one icon per hazard
+    assert all(len(d["features"]) == n for d in drawn)

@@ -59,6 +59,7 @@ COORD_GRID_DEG: Final = 1e-6
 #: Layers drawn when the caller does not choose.
 DEFAULT_LAYERS: Final[tuple[str, ...]] = ("township", "village")
 
+_AREA_LAYERS: Final = frozenset({"district", "township"})
 _UNUSED_ASSETS: Final = frozenset({"bootstrap", "bootstrap_css", "glyphicons_css"})
 _ZH_FONT = "'Microsoft YaHei','PingFang SC','Noto Sans CJK SC',sans-serif"
 
@@ -455,7 +456,11 @@ def build_map(
         note = _spec_note(dataset, lid)
         names = _name_column(frame, lang)
         geom_types = set(frame.geom_type.unique())
-        is_area = bool(geom_types) and geom_types <= {"Polygon", "MultiPolygon"}
+        is_point = geom_types <= {"Point", "MultiPoint"}
+        # admin areas are shapes only; a facility / hazard drawn as a shape (a pond, a park
+        # outline) also gets its icon, so a small one stays visible at district scale
+        is_shape = not is_point
+        with_marker = is_point or lid not in _AREA_LAYERS
         props: dict[str, Sequence[Any]] = {"name": list(names)}
         popup = _popup(frame, note, lang, props)
         key_col = "code9" if "code9" in frame.columns else ("id" if "id" in frame.columns else None)
@@ -463,7 +468,7 @@ def build_map(
             props[key_col] = [str(v) for v in frame[key_col]]
         props["layer"] = [lid] * len(frame)
 
-        if is_area:
+        if is_shape:
             shapes = frame.copy()
             shapes[shapes.geometry.name] = shapes.geometry.simplify(
                 simplify_tolerance_deg, preserve_topology=True
@@ -508,8 +513,9 @@ def build_map(
                 popup=popup,
                 smooth_factor=1.0,
             ).add_to(group)
-            legend_rows.append(_legend_row(style.color, None, title, shape="swatch"))
-        else:
+            if not with_marker:
+                legend_rows.append(_legend_row(style.color, None, title, shape="swatch"))
+        if with_marker:
             points = frame.copy()
             points[points.geometry.name] = points.geometry.representative_point()
             data = _feature_collection(points, props)
