@@ -14,7 +14,13 @@ from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.schema import REQUIRED_COLUMNS
 from qjgeo.ui import cache, state
 from qjgeo.ui.state import Ctx
-from qjgeo.ui.widgets import data_notice, facility_types, scenario_stems, show_map
+from qjgeo.ui.widgets import (
+    data_notice,
+    facility_types,
+    scenario_stems,
+    show_map,
+    township_options,
+)
 
 #: Attributes a new facility gets from its own keys or the scenario engine.
 _AUTO = {"id", "name", "provenance", "source", "township_code", "village_code", "scenario"}
@@ -283,6 +289,39 @@ def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
             st.rerun()
 
 
+def _status_text(ctx: Ctx, met: Any) -> str:
+    if met is True:
+        return ctx.t("ind_met")
+    if met is False:
+        return ctx.t("ind_not_met")
+    return ctx.t("ind_na")
+
+
+def delta_table(ctx: Ctx, indicators: pd.DataFrame) -> pd.DataFrame:
+    """Indicator rows that change (value or status), labelled in the session's language."""
+    if indicators.empty:
+        return pd.DataFrame()
+    delta = pd.to_numeric(indicators["delta"], errors="coerce").fillna(0.0)
+    changed = indicators[(delta.abs() > 1e-9) | indicators["flipped"].astype(bool)]
+    titles = {i: (zh if ctx.lang == "zh" else en) for i, zh, en, _u in cache.indicator_titles()}
+    _codes, names = township_options(ctx)
+    scope = changed["scope"].astype(str)
+    names = {**names, "district": ctx.t("district")}
+    return pd.DataFrame(
+        {
+            ctx.t("col_indicator"): changed["id"].map(titles).fillna(changed["id"]).to_numpy(),
+            ctx.t("col_scope"): scope.map(names).fillna(changed["scope_name"]).to_numpy(),
+            ctx.t("col_baseline"): changed["value_a"].round(2).to_numpy(),
+            ctx.t("col_scenario"): changed["value_b"].round(2).to_numpy(),
+            ctx.t("col_delta"): pd.to_numeric(changed["delta"], errors="coerce")
+            .round(2)
+            .to_numpy(),
+            ctx.t("col_status_before"): [_status_text(ctx, m) for m in changed["met_a"]],
+            ctx.t("col_status_after"): [_status_text(ctx, m) for m in changed["met_b"]],
+        }
+    )
+
+
 def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     try:
         cmp = cache.compare(ctx.data_dir, yaml_text, ctx.scenarios_dir)
@@ -290,19 +329,48 @@ def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
         st.error(ctx.t("sc_error", error=str(exc)))
         return
     st.subheader(ctx.t("sc_deltas"))
-    ind = cmp.indicators
-    if len(ind):
-        ind = (
-            ind.assign(_abs=pd.to_numeric(ind["delta"], errors="coerce").abs())
-            .sort_values(["flipped", "_abs"], ascending=False)
-            .drop(columns="_abs")
-        )
-        st.dataframe(pd.DataFrame(ind), hide_index=True, width="stretch")
+    deltas = delta_table(ctx, cmp.indicators)
+    if deltas.empty:
+        st.caption(ctx.t("sc_no_deltas"))
+    else:
+        st.dataframe(deltas, hide_index=True, width="stretch")
     st.subheader(ctx.t("sc_coverage"))
-    st.dataframe(pd.DataFrame(cmp.coverage), hide_index=True, width="stretch")
+    cov = cmp.coverage
+    if len(cov):
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    ctx.t("facility_type"): cov["facility_type"].map(ctx.title).to_numpy(),
+                    ctx.t("col_children"): cov["children"].round(0).to_numpy(),
+                    ctx.t("col_covered_before"): cov["covered_a"].round(0).to_numpy(),
+                    ctx.t("col_covered_after"): cov["covered_b"].round(0).to_numpy(),
+                    ctx.t("sc_flip_gain"): cov["newly_covered"].round(0).to_numpy(),
+                    ctx.t("sc_flip_loss"): cov["newly_uncovered"].round(0).to_numpy(),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     st.subheader(ctx.t("sc_flipped"))
     flips = cmp.villages_flipped
-    st.dataframe(pd.DataFrame(flips), hide_index=True, width="stretch")
+    if len(flips):
+        _codes, names = township_options(ctx)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    ctx.t("col_village"): flips["name"].to_numpy(),
+                    ctx.t("col_township"): flips["township_code"].astype(str).map(names).to_numpy(),
+                    ctx.t("facility_type"): flips["facility_type"].map(ctx.title).to_numpy(),
+                    ctx.t("col_children"): flips["children"].round(0).to_numpy(),
+                    ctx.t("col_change"): [
+                        ctx.t("sc_flip_gain") if b else ctx.t("sc_flip_loss")
+                        for b in flips["covered_b"].astype(bool)
+                    ],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     if len(flips) and applied.has("village"):
         v = applied.layer("village")
         merged = v[["code12", "geometry"]].merge(flips, on="code12")
