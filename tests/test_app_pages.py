@@ -86,8 +86,7 @@ def test_map_page(app_env) -> None:
     notice = at.warning[0].value
     assert "村（社区）" in notice and "估算" in notice  # names the weak layers shown
     assert_offline_map(map_args(at), ["last_active_drawing"], 400_000)
-    choropleth = by_key(at.selectbox, "w_indicator")
-    assert "_pop_0_14" in choropleth.options or any("0–14" in o for o in choropleth.options)
+    assert by_key(at.selectbox, "w_indicator").value == "_pop_0_14"  # children 0–14 by default
     # choosing a township opens its panel and mirrors it in the URL
     by_key(at.selectbox, "w_township").set_value("440205100").run()
     assert not at.exception
@@ -270,3 +269,19 @@ def test_scenario_files_recommendation_rename_delete(app_env) -> None:
     at.checkbox(key="sc_del_sure").check().run()
     at.button(key="sc_del_btn").click().run()
     assert not (scenarios / "renamed.yaml").exists()
+
+
+def test_map_choropleth_of_an_indicator_names_its_data(app_env, dataset) -> None:
+    from qjgeo.indicators import evaluate
+
+    table = evaluate(dataset)
+    per_town = table[table["scope"] != "district"].groupby("id")["value"].count()
+    expected = int((per_town > 0).sum())
+    at = open_page("map")
+    assert "少儿科普" not in at.warning[0].value
+    menu = by_key(at.selectbox, "w_indicator")
+    assert len(menu.options) == 2 + expected  # none, children 0–14, indicators per township
+    menu.set_value("science_venue_access").run()
+    assert not at.exception
+    assert "少儿科普活动场所" in at.warning[0].value  # the indicator rests on sample venues
+    assert by_key(at.selectbox, "w_indicator").value == "science_venue_access"

@@ -9,23 +9,26 @@ from qjgeo.mapview.build import build_map
 from qjgeo.ui import cache, state, widgets
 from qjgeo.ui.state import Ctx
 
-POINT_LAYERS = ("village",)
 
-
-def _choropleth_options(ctx: Ctx) -> tuple[list[str], dict[str, str]]:
-    """Choropleth choices: children aged 0–14, then every plan indicator (not yet computed)."""
+def _choropleth_titles(ctx: Ctx) -> dict[str, str]:
+    """Choropleth choice → label: none, children aged 0–14, and every plan indicator."""
     titles = {"": ctx.t("choropleth_none"), "_pop_0_14": ctx.t("choropleth_population")}
-    options = ["_pop_0_14", ""]
     try:
         listed = cache.indicator_titles()
-    except Exception as exc:  # no indicators module / targets: the map still works
-        st.caption(ctx.t("not_available", what=str(exc)))
-        return options, titles
+    except Exception:  # no indicators module / targets: the map still works
+        return titles
     for ind_id, title_zh, title_en, unit in listed:
         title = title_zh if ctx.lang == "zh" else title_en
-        options.append(ind_id)
         titles[ind_id] = f"{title} ({unit})" if unit else title
-    return options, titles
+    return titles
+
+
+def township_indicator_ids(table: pd.DataFrame | None) -> list[str]:
+    """Indicators with a value for at least one township (those a choropleth can show)."""
+    if table is None:
+        return []
+    towns = table[(table["scope"] != "district") & table["value"].notna()]
+    return list(dict.fromkeys(towns["id"].astype(str)))
 
 
 def _indicator_table(ctx: Ctx) -> pd.DataFrame | None:
@@ -50,10 +53,10 @@ def render(ctx: Ctx) -> None:
 
     c1, c2 = st.columns([2, 3])
     with c1:
-        options, titles = _choropleth_options(ctx)
-        indicator = state.bound(
-            st.selectbox, ctx.t("choropleth"), "indicator", options, format_func=titles.get
-        )
+        # The indicator menu is filled after the map is drawn: listing only indicators with
+        # township values needs them evaluated, and the map should not wait for that.
+        indicator_slot = st.empty()
+        indicator = str(st.session_state.get("w_indicator", state.get("indicator")))
         focus = state.bound(
             st.selectbox,
             ctx.t("focus_layer"),
@@ -71,21 +74,24 @@ def render(ctx: Ctx) -> None:
                 if st.checkbox(ctx.title(lid), value=default, key=f"lyr_{lid}_{focus}"):
                     shown.append(lid)
 
-    widgets.data_notice(ctx, shown)
-
     choropleth = None
     caption = ""
+    rests_on = list(shown)  # the layers the view rests on, for the data notice
+    titles = _choropleth_titles(ctx)
     if indicator == "_pop_0_14" and ds.has("township"):
         tw = ds.layer("township")
         choropleth = pd.Series(tw["pop_0_14"].to_numpy(), index=tw["code9"].astype(str))
         caption = titles[indicator]
+        rests_on.append("township")
     elif indicator and (table := _indicator_table(ctx)) is not None:
         rows = table[(table["id"] == indicator) & (table["scope"] != "district")]
         if rows["value"].notna().any():
             choropleth = pd.Series(rows["value"].to_numpy(), index=rows["scope"].astype(str))
             caption = titles.get(indicator, indicator)
+            rests_on += [lid for used in rows["layers_used"] for lid in (used or [])]
         else:
             st.caption(ctx.t("no_township_values"))
+    widgets.data_notice(ctx, dict.fromkeys(rests_on))
 
     township = state.get("township")
     m = build_map(
@@ -108,12 +114,17 @@ def render(ctx: Ctx) -> None:
             state.put("township", code)
             st.rerun()
 
+    table = _indicator_table(ctx)
+    options = ["_pop_0_14", "", *township_indicator_ids(table)]
+    with indicator_slot.container():
+        state.bound(st.selectbox, ctx.t("choropleth"), "indicator", options, format_func=titles.get)
+
     codes, names = widgets.township_options(ctx)
     township = state.bound(
         st.selectbox, ctx.t("township"), "township", codes, format_func=names.get
     )
     if township:
-        township_panel(ctx, township, names.get(township, township), _indicator_table(ctx), focus)
+        township_panel(ctx, township, names.get(township, township), table, focus)
 
 
 def township_panel(
