@@ -180,9 +180,8 @@ def test_no_stray_script_tags_from_data(dataset: Dataset) -> None:
 
 def test_hazard_shapes_are_drawn_as_shapes_with_an_icon_each(dataset: Dataset) -> None:
     m = build_map(dataset, layers=["water_hazard"])
-    drawn = [
-        gj.data for gj in _geojson_layers(m) if gj.data["features"][0]["properties"]["layer"]
-    ]
+    drawn = [gj.data for gj in _geojson_layers(m)]
+    assert {f["properties"]["layer"] for d in drawn for f in d["features"]} == {"water_hazard"}
     types = [{f["geometry"]["type"] for f in d["features"]} for d in drawn]
     n = len(dataset.layer("water_hazard"))
     assert {"Polygon", "LineString"} <= set().union(*types)  # the ponds' own outlines
