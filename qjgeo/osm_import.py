@@ -6,27 +6,41 @@ command (``--data DIR``) runs on any OSM extract. Nothing is downloaded.
 
 Tag mapping
 -----------
+:data:`LAYER_TAGS` is the one table of OSM tags per layer (the ledger importer's OSM XML
+reader, :mod:`qjgeo.ingest.readers`, uses it too); :data:`OSM_TAGS` and the per-layer
+selection (:func:`select_layer`) are derived from it. A feature belongs to a layer when any
+of the layer's tags matches; the first matching key (in table order) gives ``kind``.
+
 ================ ===================================================================
 layer            OSM tags
 ================ ===================================================================
-park             ``leisure=park`` and ``leisure=playground`` (column ``kind``);
-                 ``has_play_area`` is true for a playground and for a park that
-                 contains a mapped playground
+park             ``leisure=park|playground``; ``has_play_area`` is true for a
+                 playground and for a park that contains a mapped playground
 kindergarten     ``amenity=kindergarten``
 childcare        ``amenity=childcare``
 primary_school   ``amenity=school``. OSM does not say primary or secondary unless
                  ``isced:level`` / ``school`` tags exist: ``school_level`` holds those
                  tags (``"unknown"`` otherwise) and every school is kept
-science_venue    ``amenity=library``, ``tourism=museum`` (candidates: whether a venue
+science_venue    ``tourism=museum``, ``amenity=library`` (candidates: whether a venue
                  offers children's science activities is not in OSM)
-water_hazard     ``natural=water``, ``water=reservoir|pond``,
-                 ``waterway=river|stream|canal``, ``landuse=reservoir``
+health_centre    ``amenity=hospital|clinic|doctors``, ``healthcare=*`` (any value, so
+                 also pharmacies, dentists…: ``kind`` says which); doctor and bed
+                 counts are not in OSM
+internet_cafe    ``amenity=internet_cafe``, ``leisure=amusement_arcade``
+water_hazard     ``waterway=river|stream|canal``, ``water=reservoir|pond``,
+                 ``natural=water``, ``landuse=reservoir``
 district         the extract's ``<bounds>`` box (else the bounding box of its nodes),
                  population unknown (0, said in the notes)
 ================ ===================================================================
 
+``family_edu_station`` (家庭教育指导站), ``children_home`` (儿童之家) and
+``minors_protection_station`` (未成年人保护工作站) have no OSM tag that identifies them
+(:data:`NO_OSM_TAG_LAYERS`): they are never guessed from OSM; import a ledger instead.
+
 What OSM does not hold is stated, never invented: ``places`` is the ``capacity`` tag or
-empty (NaN) when untagged; ``puhui`` (普惠) is false with ``puhui_known`` false; water
+empty (NaN) when untagged; ``puhui`` (普惠) is false with ``puhui_known`` false; the health-centre counts
+(``gp_or_paediatrician``, ``child_health_doctors``, ``paediatric_doctors``,
+``paediatric_beds``) are empty (NaN) with ``counts_known`` false; water
 ``fenced`` / ``warning_signs`` / ``rescue_equipment`` are false with ``protection_known``
 false; ``township_code`` is empty. There are no township or village layers: the coverage
 gaps need villages with children as demand and report "not available" until a village
@@ -55,10 +69,10 @@ import shutil
 import tempfile
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -76,13 +90,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTION",
+    "LAYER_TAGS",
     "LICENCE",
     "NETWORK_FILE",
+    "NO_OSM_TAG_LAYERS",
     "OSM_TAGS",
     "SOURCE",
     "OsmImportError",
     "classify_features",
+    "describe_tags",
     "import_osm",
+    "select_layer",
+    "union_tags",
 ]
 
 SOURCE = "© OpenStreetMap contributors"
@@ -94,16 +113,83 @@ ATTRIBUTION = (
 #: File name of the walking network inside an imported dataset directory.
 NETWORK_FILE = "network.npz"
 
-#: The OSM tags read by the importer (osmnx ``tags=`` form).
-OSM_TAGS: dict[str, bool | str | list[str]] = {
-    "leisure": ["park", "playground"],
-    "amenity": ["kindergarten", "childcare", "school", "library"],
-    "tourism": ["museum"],
-    "natural": ["water"],
-    "water": ["reservoir", "pond"],
-    "waterway": ["river", "stream", "canal"],
-    "landuse": ["reservoir"],
+#: OSM tags of each layer read from OSM, in osmnx ``tags=`` form: a key maps to the values
+#: that select a feature, or to ``True`` for any value. The one source of truth for the
+#: importer (:func:`classify_features`) and the ledger importer's OSM XML reader. Key order
+#: matters: the first key whose tag matches gives the feature's ``kind``.
+LAYER_TAGS: Final[dict[str, dict[str, list[str] | bool]]] = {
+    "park": {"leisure": ["park", "playground"]},
+    "kindergarten": {"amenity": ["kindergarten"]},
+    "childcare": {"amenity": ["childcare"]},
+    "primary_school": {"amenity": ["school"]},
+    "science_venue": {"tourism": ["museum"], "amenity": ["library"]},
+    "health_centre": {"amenity": ["hospital", "clinic", "doctors"], "healthcare": True},
+    "internet_cafe": {"amenity": ["internet_cafe"], "leisure": ["amusement_arcade"]},
+    "water_hazard": {
+        "waterway": ["river", "stream", "canal"],
+        "water": ["reservoir", "pond"],
+        "natural": ["water"],
+        "landuse": ["reservoir"],
+    },
 }
+
+#: Canonical facility layers no OSM tag identifies: they are never read from OSM.
+NO_OSM_TAG_LAYERS: Final[tuple[str, ...]] = (
+    "family_edu_station",
+    "children_home",
+    "minors_protection_station",
+)
+
+
+def union_tags(
+    tables: Iterable[Mapping[str, list[str] | bool]],
+) -> dict[str, bool | str | list[str]]:
+    """Merge several osmnx tag tables into one that selects what any of them selects.
+
+    Parameters
+    ----------
+    tables
+        Tag tables in osmnx ``tags=`` form (key → list of values, or ``True`` for any).
+
+    Returns
+    -------
+    dict
+        One table: per key ``True`` if any table takes every value, else the sorted union
+        of the values.
+    """
+    merged: dict[str, bool | str | list[str]] = {}
+    for table in tables:
+        for key, values in table.items():
+            have = merged.get(key)
+            if values is True or have is True:
+                merged[key] = True
+            elif isinstance(values, list):
+                old = have if isinstance(have, list) else []
+                merged[key] = sorted({*old, *values})
+    return merged
+
+
+#: The OSM tags read by the importer: the union of :data:`LAYER_TAGS` (osmnx ``tags=`` form).
+OSM_TAGS: Final[dict[str, bool | str | list[str]]] = union_tags(LAYER_TAGS.values())
+
+
+def describe_tags(layer_id: str) -> str:
+    """The OSM tags of a layer as a planner reads them, e.g. ``leisure=park|playground``.
+
+    Parameters
+    ----------
+    layer_id
+        A layer of :data:`LAYER_TAGS`.
+
+    Returns
+    -------
+    str
+        ``key=value|value`` (``key=*`` for any value), comma-separated.
+    """
+    return ", ".join(
+        f"{key}=" + ("*" if values is True else "|".join(values or []))
+        for key, values in LAYER_TAGS[layer_id].items()
+    )
 
 
 class OsmImportError(ValueError):
@@ -117,7 +203,6 @@ class _LayerDef:
     title_en: str
     kind: str
     points: bool
-    select: Callable[[pd.DataFrame], pd.Series]
     notes: str
 
 
@@ -131,6 +216,41 @@ def _is(frame: pd.DataFrame, key: str, values: tuple[str, ...]) -> pd.Series:
     return _tag(frame, key).isin(values)
 
 
+def _matches(frame: pd.DataFrame, key: str, values: list[str] | bool) -> pd.Series:
+    if values is True:
+        return _tag(frame, key).notna()
+    return _is(frame, key, tuple(values or ()))
+
+
+def select_layer(features: pd.DataFrame, layer_id: str) -> pd.Series:
+    """Which OSM features belong to a layer, by the layer's tags in :data:`LAYER_TAGS`.
+
+    Parameters
+    ----------
+    features
+        OSM features with one column per tag key (osmnx ``features_from_xml`` output); a
+        missing key column means no feature has that tag.
+    layer_id
+        A layer of :data:`LAYER_TAGS`.
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, aligned with ``features``: true where any of the layer's tags matches.
+
+    Raises
+    ------
+    KeyError
+        If the layer has no OSM tags (see :data:`NO_OSM_TAG_LAYERS`).
+    """
+    if layer_id not in LAYER_TAGS:
+        raise KeyError(f"no OSM tags for layer {layer_id!r} (known: {', '.join(LAYER_TAGS)})")
+    mask = pd.Series(False, index=features.index, dtype=bool)
+    for key, values in LAYER_TAGS[layer_id].items():
+        mask |= _matches(features, key, values).to_numpy(dtype=bool)
+    return mask
+
+
 _UNKNOWN = "not in OSM"
 
 _LAYERS: tuple[_LayerDef, ...] = (
@@ -140,9 +260,8 @@ _LAYERS: tuple[_LayerDef, ...] = (
         "Parks and playgrounds",
         "facility",
         True,
-        lambda f: _is(f, "leisure", ("park", "playground")),
-        "leisure=park|playground; has_play_area: a playground, or a park containing a mapped "
-        "playground; child_friendly_base: " + _UNKNOWN + " (false).",
+        "has_play_area: a playground, or a park containing a mapped playground; "
+        "child_friendly_base: " + _UNKNOWN + " (false).",
     ),
     _LayerDef(
         "kindergarten",
@@ -150,8 +269,7 @@ _LAYERS: tuple[_LayerDef, ...] = (
         "Kindergartens",
         "facility",
         True,
-        lambda f: _is(f, "amenity", ("kindergarten",)),
-        "amenity=kindergarten; places: capacity tag (empty when untagged); puhui: "
+        "places: capacity tag (empty when untagged); puhui: "
         + _UNKNOWN
         + " (false, puhui_known false).",
     ),
@@ -161,8 +279,7 @@ _LAYERS: tuple[_LayerDef, ...] = (
         "Childcare",
         "facility",
         True,
-        lambda f: _is(f, "amenity", ("childcare",)),
-        "amenity=childcare; places: capacity tag (empty when untagged); puhui: "
+        "places: capacity tag (empty when untagged); puhui: "
         + _UNKNOWN
         + " (false, puhui_known false).",
     ),
@@ -172,9 +289,8 @@ _LAYERS: tuple[_LayerDef, ...] = (
         "Schools (primary-school candidates)",
         "facility",
         True,
-        lambda f: _is(f, "amenity", ("school",)),
-        "amenity=school: OSM does not say primary or secondary unless isced:level / school "
-        "tags exist; school_level holds them ('unknown' otherwise) and every school is kept.",
+        "OSM does not say primary or secondary unless isced:level / school tags exist; "
+        "school_level holds them ('unknown' otherwise) and every school is kept.",
     ),
     _LayerDef(
         "science_venue",
@@ -182,9 +298,30 @@ _LAYERS: tuple[_LayerDef, ...] = (
         "Science-venue candidates (libraries, museums)",
         "facility",
         True,
-        lambda f: _is(f, "amenity", ("library",)) | _is(f, "tourism", ("museum",)),
-        "amenity=library, tourism=museum: candidates only; whether a venue runs children's "
-        "science activities is " + _UNKNOWN + ".",
+        "candidates only; whether a venue runs children's science activities is " + _UNKNOWN + ".",
+    ),
+    _LayerDef(
+        "health_centre",
+        "医疗机构（医院、诊所、卫生院候选）",
+        "Health facilities (hospitals, clinics, doctors)",
+        "facility",
+        True,
+        "kind: the amenity value, else the healthcare value (healthcare=* also tags "
+        "pharmacies, dentists…: filter on kind); whether a facility is a township health "
+        "centre (卫生院) and its doctor and bed counts (gp_or_paediatrician, "
+        "child_health_doctors, paediatric_doctors, paediatric_beds) are "
+        + _UNKNOWN
+        + " (empty, counts_known false).",
+    ),
+    _LayerDef(
+        "internet_cafe",
+        "网吧 / 游戏厅",
+        "Internet cafés / game halls",
+        "facility",
+        True,
+        "kind: internet_cafe or amusement_arcade; such venues are often unmapped in OSM, "
+        "so a missing venue is not evidence that there is none; licensing and whether "
+        "minors are admitted are " + _UNKNOWN + ".",
     ),
     _LayerDef(
         "water_hazard",
@@ -192,13 +329,6 @@ _LAYERS: tuple[_LayerDef, ...] = (
         "Water bodies (drowning-hazard candidates)",
         "hazard",
         False,
-        lambda f: (
-            _is(f, "natural", ("water",))
-            | _is(f, "water", ("reservoir", "pond"))
-            | _is(f, "waterway", ("river", "stream", "canal"))
-            | _is(f, "landuse", ("reservoir",))
-        ),
-        "natural=water, water=reservoir|pond, waterway=river|stream|canal, landuse=reservoir; "
         "fenced / warning_signs / rescue_equipment are " + _UNKNOWN + " (false, "
         "protection_known false): survey before reporting a hazard as unprotected.",
     ),
@@ -210,6 +340,14 @@ _EXTRA_COLUMNS: dict[str, dict[str, Any]] = {
     "childcare": {"places": np.nan, "puhui": False, "puhui_known": False},
     "primary_school": {"places": np.nan, "school_level": "unknown"},
     "science_venue": {"youth_science_base": False, "child_friendly_base": False},
+    "health_centre": {
+        "gp_or_paediatrician": np.nan,
+        "child_health_doctors": np.nan,
+        "paediatric_doctors": np.nan,
+        "paediatric_beds": np.nan,
+        "counts_known": False,
+    },
+    "internet_cafe": {},
     "water_hazard": {
         "fenced": False,
         "warning_signs": False,
@@ -297,9 +435,9 @@ def classify_features(features: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]
     Returns
     -------
     dict
-        ``{layer_id: GeoDataFrame}`` for ``park``, ``kindergarten``, ``childcare``,
-        ``primary_school``, ``science_venue`` and ``water_hazard`` (possibly empty), each
-        with the layer's required columns, provenance ``osm`` and WGS84 geometry.
+        ``{layer_id: GeoDataFrame}`` for every layer of :data:`LAYER_TAGS` (possibly
+        empty), each with the layer's required columns, provenance ``osm`` and WGS84
+        geometry. A feature matching several layers' tags is in each of them.
     """
     if isinstance(features.index, pd.MultiIndex) and features.index.nlevels >= 2:
         elem = features.index.get_level_values(0).astype(str)
@@ -311,7 +449,7 @@ def classify_features(features: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]
     playgrounds = features[_is(features, "leisure", ("playground",))].geometry
     out: dict[str, gpd.GeoDataFrame] = {}
     for layer in _LAYERS:
-        mask = layer.select(features).to_numpy(dtype=bool) if len(features) else np.zeros(0, bool)
+        mask = select_layer(features, layer.id).to_numpy(dtype=bool)
         sub = features[mask]
         geoms = sub.geometry.to_numpy()
         if layer.points and len(sub):
@@ -353,17 +491,11 @@ def classify_features(features: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]
 
 
 def _kind(sub: pd.DataFrame, layer_id: str) -> np.ndarray:
-    keys = {
-        "park": ("leisure",),
-        "kindergarten": ("amenity",),
-        "childcare": ("amenity",),
-        "primary_school": ("amenity",),
-        "science_venue": ("tourism", "amenity"),
-        "water_hazard": ("waterway", "water", "natural", "landuse"),
-    }[layer_id]
+    """The value of the first of the layer's tags that matches (in :data:`LAYER_TAGS` order)."""
     kind = pd.Series([None] * len(sub), index=sub.index, dtype=object)
-    for key in keys:
-        kind = kind.fillna(_tag(sub, key))
+    for key, values in LAYER_TAGS[layer_id].items():
+        value = _tag(sub, key)
+        kind = kind.fillna(value.where(_matches(sub, key, values), None))
     return kind.fillna("").astype(object).to_numpy()
 
 
@@ -572,7 +704,10 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
                 geometry_type,
                 as_of,
                 src.name,
-                layer.notes + ("" if len(layers[layer.id]) else " None mapped in this extract."),
+                describe_tags(layer.id)
+                + "; "
+                + layer.notes
+                + ("" if len(layers[layer.id]) else " None mapped in this extract."),
             )
         )
     info = DatasetInfo(

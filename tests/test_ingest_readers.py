@@ -229,6 +229,21 @@ def test_osm_xml_reader_picks_the_layer_tags() -> None:
         read_table(FIX / "kindergarten.osm", layer_id="park")
     with pytest.raises(IngestError, match="target layer"):
         read_table(FIX / "kindergarten.osm")
+    with pytest.raises(IngestError, match="target layer"):
+        read_table(FIX / "kindergarten.osm", layer_id="village")  # not read from OSM
+
+
+@pytest.mark.parametrize(
+    "layer_id", ["children_home", "family_edu_station", "minors_protection_station"]
+)
+def test_osm_xml_reader_refuses_layers_osm_has_no_tag_for(layer_id: str) -> None:
+    # a community centre or social facility is not a 儿童之家 / 指导站 / 工作站: never guessed
+    data = (FIX / "kindergarten.osm").read_bytes().replace(b'v="bench"', b'v="community_centre"')
+    with pytest.raises(IngestError) as caught:
+        read_table(data, "area.osm", layer_id=layer_id)
+    assert str(caught.value) == (
+        f"area.osm: OSM has no tag for {layer_id}; import a ledger instead"
+    )
 
 
 def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:

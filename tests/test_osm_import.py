@@ -12,27 +12,43 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from qjgeo import load_dataset
+from qjgeo import Dataset, load_dataset
 from qjgeo.cli import app
 from qjgeo.gaps import compute_gaps
+from qjgeo.ingest.readers import read_table
+from qjgeo.ingest.safety import IngestError
 from qjgeo.network import load_walk_graph
-from qjgeo.osm_import import NETWORK_FILE, OsmImportError, import_osm
+from qjgeo.osm_import import (
+    LAYER_TAGS,
+    NETWORK_FILE,
+    NO_OSM_TAG_LAYERS,
+    OSM_TAGS,
+    OsmImportError,
+    classify_features,
+    import_osm,
+    select_layer,
+    union_tags,
+)
+from qjgeo.schema import FACILITY_LAYERS, HAZARD_LAYERS, REQUIRED_COLUMNS
 
 runner = CliRunner()
 
-# the importer's tag mapping, written out again independently
-RULES: dict[str, list[tuple[str, set[str]]]] = {
+# the importer's tag mapping, written out again independently (None: any value)
+RULES: dict[str, list[tuple[str, set[str] | None]]] = {
     "park": [("leisure", {"park", "playground"})],
     "kindergarten": [("amenity", {"kindergarten"})],
     "childcare": [("amenity", {"childcare"})],
     "primary_school": [("amenity", {"school"})],
     "science_venue": [("amenity", {"library"}), ("tourism", {"museum"})],
+    "health_centre": [("amenity", {"hospital", "clinic", "doctors"}), ("healthcare", None)],
+    "internet_cafe": [("amenity", {"internet_cafe"}), ("leisure", {"amusement_arcade"})],
     "water_hazard": [
         ("natural", {"water"}),
         ("water", {"reservoir", "pond"}),
@@ -64,9 +80,14 @@ def recount(path: Path) -> dict[str, int]:
         if elem.tag == "node" and not tags:
             continue
         for layer, rules in RULES.items():
-            if any(tags.get(k) in values for k, values in rules):
+            if any(matches(tags.get(k), values) for k, values in rules):
                 counts[layer] += 1
     return counts
+
+
+def matches(value: str | None, values: set[str] | None) -> bool:
+    """Whether a tag value is one the rule takes (``values`` None: any value)."""
+    return value is not None and (values is None or value in values)
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +194,11 @@ SYNTHETIC = """<?xml version='1.0' encoding='UTF-8'?>
   <node id="13" lat="24.696" lon="113.607"/>
   <node id="14" lat="24.697" lon="113.607"/>
   <node id="15" lat="24.699" lon="113.609"><tag k="natural" v="water"/><tag k="water" v="pond"/></node>
+  <node id="16" lat="24.682" lon="113.592"><tag k="amenity" v="hospital"/><tag k="healthcare" v="hospital"/><tag k="name" v="区人民医院"/><tag k="beds" v="300"/></node>
+  <node id="17" lat="24.683" lon="113.593"><tag k="amenity" v="pharmacy"/><tag k="healthcare" v="pharmacy"/></node>
+  <node id="18" lat="24.684" lon="113.594"><tag k="amenity" v="internet_cafe"/><tag k="name" v="星空网吧"/></node>
+  <node id="19" lat="24.686" lon="113.596"><tag k="leisure" v="amusement_arcade"/></node>
+  <node id="20" lat="24.687" lon="113.597"><tag k="amenity" v="community_centre"/><tag k="name" v="社区服务中心"/></node>
   <way id="100"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/><tag k="leisure" v="park"/><tag k="name" v="河滨公园"/></way>
   <way id="101"><nd ref="10"/><nd ref="11"/><tag k="waterway" v="stream"/></way>
   <way id="102"><nd ref="12"/><nd ref="13"/><nd ref="14"/><nd ref="12"/><tag k="landuse" v="reservoir"/></way>
@@ -203,6 +229,19 @@ def test_tag_mapping_on_synthetic_extract(tmp_path: Path) -> None:
     water = ds.layer("water_hazard").set_index("kind")
     assert set(water.index) == {"stream", "reservoir", "pond"}
     assert not water["protection_known"].any() and not water["fenced"].any()
+    # amenity first, else the healthcare value: a pharmacy is kept, and says so
+    health = ds.layer("health_centre").set_index("kind")
+    assert set(health.index) == {"hospital", "pharmacy"}
+    assert health.loc["hospital", "name"] == "区人民医院"
+    counts = ["gp_or_paediatrician", "child_health_doctors", "paediatric_doctors"]
+    assert health[[*counts, "paediatric_beds"]].isna().all().all()  # unknown, not 0
+    assert not health["counts_known"].any()
+    assert "counts_known false" in ds.spec("health_centre").notes
+    assert sorted(ds.layer("internet_cafe")["kind"]) == ["amusement_arcade", "internet_cafe"]
+    # a community centre is not a children's home: no layer takes it
+    assert not any((ds.layer(k)["name"] == "社区服务中心").any() for k in RULES)
+    for layer_id in RULES:
+        assert set(REQUIRED_COLUMNS[layer_id]) <= set(ds.layer(layer_id).columns), layer_id
     assert ds.spec("park").as_of == "2024-05-01"
     district = ds.layer("district").geometry.iloc[0]
     assert district.equals(shapely.box(113.590, 24.680, 113.610, 24.700))
@@ -293,6 +332,12 @@ TAG_POOL = [
     ("waterway", "stream"),
     ("waterway", "ditch"),  # not imported
     ("landuse", "reservoir"),
+    ("amenity", "hospital"),
+    ("amenity", "pharmacy"),  # not imported (unless it has a healthcare tag)
+    ("amenity", "community_centre"),  # not imported: not a children's home
+    ("healthcare", "dentist"),  # any healthcare value
+    ("amenity", "internet_cafe"),
+    ("leisure", "amusement_arcade"),
 ]
 
 
@@ -366,3 +411,115 @@ def test_load_walk_graph_reads_a_clipped_extract_directly(tmp_path: Path) -> Non
     graph = load_walk_graph(src)
     assert graph.n_nodes > 0
     assert len(set(graph.component_labels.tolist())) == 2  # no shortcut across node 98
+
+
+# ---------------------------------------------------------------------------
+# One tag table (LAYER_TAGS) for the importer and the ledger importer's OSM reader
+
+
+def test_layer_tags_are_the_rules_and_cover_every_canonical_layer() -> None:
+    as_rules = {
+        layer: {k: set(v) if isinstance(v, list) else None for k, v in table.items()}
+        for layer, table in LAYER_TAGS.items()
+    }
+    assert as_rules == {layer: dict(rules) for layer, rules in RULES.items()}
+    # every facility / hazard layer is either read from OSM or refused, never both
+    assert not set(LAYER_TAGS) & set(NO_OSM_TAG_LAYERS)
+    assert set(LAYER_TAGS) | set(NO_OSM_TAG_LAYERS) == {*FACILITY_LAYERS, *HAZARD_LAYERS}
+    for layer_id in NO_OSM_TAG_LAYERS:
+        with pytest.raises(KeyError, match=layer_id):
+            select_layer(pd.DataFrame({"amenity": ["community_centre"]}), layer_id)
+
+
+def test_union_tags_by_hand() -> None:
+    merged = union_tags([{"a": ["y", "x"]}, {"a": ["x", "z"], "b": ["q"]}, {"b": True}])
+    assert merged == {"a": ["x", "y", "z"], "b": True}
+    assert union_tags([{"b": True}, {"b": ["q"]}]) == {"b": True}
+    assert OSM_TAGS["healthcare"] is True
+    assert OSM_TAGS["amenity"] == sorted(
+        {"kindergarten", "childcare", "school", "library"}
+        | {"hospital", "clinic", "doctors", "internet_cafe"}
+    )
+
+
+#: tags no layer takes (a community centre or social facility is not a 儿童之家 / 工作站)
+DECOYS = [
+    {"amenity": "cafe"},
+    {"amenity": "community_centre"},
+    {"amenity": "social_facility"},
+    {"amenity": "pharmacy"},
+    {"leisure": "garden"},
+    {"waterway": "ditch"},
+    {"shop": "toys"},
+]
+
+
+def test_every_layer_round_trips_through_its_predicate() -> None:
+    """One feature per (layer, key, value) of LAYER_TAGS: each lands in its layer only."""
+    rows: list[dict[str, str]] = []
+    origin: list[str | None] = []
+    for layer_id, table in LAYER_TAGS.items():
+        for key, values in table.items():
+            for value in values if isinstance(values, list) else ["any-value"]:
+                rows.append({key: value, "name": f"{layer_id}:{key}={value}"})
+                origin.append(layer_id)
+    rows += DECOYS
+    origin += [None] * len(DECOYS)
+    index = pd.MultiIndex.from_arrays(
+        [["node"] * len(rows), list(range(1, len(rows) + 1))], names=["element", "id"]
+    )
+    points = shapely.points(np.linspace(0, 0.01, len(rows)), np.zeros(len(rows)))
+    features = gpd.GeoDataFrame(pd.DataFrame(rows, index=index), geometry=points, crs=4326)
+    layers = classify_features(features)
+    assert set(layers) == set(LAYER_TAGS)
+    for layer_id in LAYER_TAGS:
+        expected = [o == layer_id for o in origin]
+        assert select_layer(features, layer_id).tolist() == expected, layer_id
+        # the independent rules agree
+        by_rules = [any(matches(r.get(k), v) for k, v in RULES[layer_id]) for r in rows]
+        assert by_rules == expected, layer_id
+        frame = layers[layer_id]
+        assert list(frame["id"]) == [f"node/{i + 1}" for i, e in enumerate(expected) if e]
+        # kind is the tag value that selected the feature
+        assert list(frame["kind"]) == [
+            next(v for k, v in rows[i].items() if k != "name") for i, e in enumerate(expected) if e
+        ]
+        assert set(REQUIRED_COLUMNS[layer_id]) <= set(frame.columns)
+    # the union (osmnx tags=) keeps every feature some layer takes and none of the decoys
+    kept = pd.Series(False, index=features.index)
+    for key, wanted in OSM_TAGS.items():
+        col = features[key] if key in features else pd.Series(None, index=features.index)
+        kept |= (
+            col.notna() if wanted is True else col.isin(wanted if isinstance(wanted, list) else [])
+        )
+    assert kept.tolist() == [o is not None for o in origin]
+
+
+def assert_reader_picks_what_importer_picks(data: bytes, ds: Dataset) -> int:
+    """Per layer, the ingest OSM reader's features are the import's; returns how many."""
+    picked = 0
+    for layer_id in LAYER_TAGS:
+        ids = set(ds.layer(layer_id)["id"])
+        try:
+            raw = read_table(data, "extract.osm", layer_id=layer_id)
+        except IngestError as exc:
+            assert f"no {layer_id} features" in str(exc)
+            assert ids == set(), layer_id
+            continue
+        assert len(raw) == len(ids) and set(raw.rows["osm_id"]) == ids, layer_id
+        picked += len(ids)
+    return picked
+
+
+def test_reader_and_importer_agree_on_west_oakland(oakland: Path, osm_dir: Path) -> None:
+    data = bz2.decompress((osm_dir / "West-Oakland.osm.bz2").read_bytes())
+    # 1 park, 1 playground, 1 school (SOURCES.md); nothing else the layers take
+    assert assert_reader_picks_what_importer_picks(data, load_dataset(oakland)) == 3
+
+
+def test_reader_and_importer_agree_on_synthetic_extract(tmp_path: Path) -> None:
+    src = tmp_path / "tiny.osm"
+    src.write_text(SYNTHETIC, encoding="utf-8")
+    ds = load_dataset(import_osm(src, tmp_path / "out"))
+    # park 2, kindergarten, childcare, school, library, water 3, health 2, internet 2
+    assert assert_reader_picks_what_importer_picks(src.read_bytes(), ds) == 13

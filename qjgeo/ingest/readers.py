@@ -15,6 +15,9 @@ Formats, chosen by the file name's extension:
                        decodes, else GB18030
 ``.gpkg``              a GeoPackage layer (name it when there are several)
 ``.osm .xml``          OSM XML, through osmnx, filtered by the layer's OSM tags
+                       (:data:`qjgeo.osm_import.LAYER_TAGS`, shared with the OSM
+                       dataset import); layers no OSM tag identifies (儿童之家,
+                       家庭教育指导站, 未成年人保护工作站) are refused
 =====================  ============================================================
 
 Row numbers are what a planner sees: for CSV the line number in the file with the header as
@@ -54,25 +57,10 @@ from qjgeo.ingest.safety import (
     refuse_xml_entities,
     safe_extract_zip,
 )
+from qjgeo.osm_import import LAYER_TAGS, NO_OSM_TAG_LAYERS, describe_tags
 
 #: How many leading rows are searched for the header row.
 HEADER_SEARCH_ROWS: Final[int] = 20
-
-#: OSM tags per layer for OSM XML ledgers (kept small; see :mod:`qjgeo.osm_import` for the
-#: full OSM import of a dataset).
-OSM_TAGS: Final[dict[str, dict[str, str | bool | list[str]]]] = {
-    "park": {"leisure": ["park", "playground"]},
-    "childcare": {"amenity": ["childcare"]},
-    "kindergarten": {"amenity": ["kindergarten"]},
-    "primary_school": {"amenity": ["school"]},
-    "science_venue": {"tourism": ["museum"], "amenity": ["library"]},
-    "health_centre": {"amenity": ["hospital", "clinic", "doctors"], "healthcare": True},
-    "internet_cafe": {"amenity": ["internet_cafe"], "leisure": ["amusement_arcade"]},
-    "children_home": {"amenity": ["community_centre"]},
-    "family_edu_station": {"amenity": ["community_centre", "social_facility"]},
-    "minors_protection_station": {"amenity": ["social_facility"]},
-    "water_hazard": {"natural": ["water"], "waterway": ["river", "stream", "canal"]},
-}
 
 _EXT_FORMAT: Final[dict[str, str]] = {
     ".csv": "csv",
@@ -809,12 +797,17 @@ def _read_osm(data: bytes, filename: str, layer_id: str | None) -> RawTable:
     refuse_xml_entities(data, filename)
     import osmnx
 
-    tags = OSM_TAGS.get(layer_id or "", None)
-    if tags is None:
-        known = ", ".join(OSM_TAGS)
+    if layer_id in NO_OSM_TAG_LAYERS:
+        raise IngestError(f"{filename}: OSM has no tag for {layer_id}; import a ledger instead")
+    if layer_id not in LAYER_TAGS:
+        known = ", ".join(LAYER_TAGS)
         raise IngestError(
             f"{filename}: OSM XML needs the target layer to pick features (one of {known})"
         )
+    tags: dict[str, bool | str | list[str]] = {
+        key: list(values) if isinstance(values, list) else values
+        for key, values in LAYER_TAGS[layer_id].items()
+    }
     with tempfile.TemporaryDirectory(prefix="qjgeo-import-") as tmp:
         path = Path(tmp) / "upload.osm"
         path.write_bytes(data)
@@ -836,4 +829,6 @@ def _read_osm(data: bytes, filename: str, layer_id: str | None) -> RawTable:
     keep = [c for c in frame.columns if c in {"name", "osm_id", "geometry", "capacity"}]
     keep += [c for c in frame.columns if c not in keep and not str(c).startswith("nodes")]
     frame = gpd.GeoDataFrame(frame[keep], geometry="geometry", crs=frame.crs)
-    return _frame_to_table(frame, filename, "osm", [f"OSM features tagged {tags}"])
+    return _frame_to_table(
+        frame, filename, "osm", [f"OSM features tagged {describe_tags(layer_id)}"]
+    )
