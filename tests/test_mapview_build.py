@@ -187,3 +187,11 @@ def test_hazard_shapes_are_drawn_as_shapes_with_an_icon_each(dataset: Dataset) -
     assert {"Polygon", "LineString"} <= set().union(*types)  # the ponds' own outlines
     assert {"Point"} in types  # plus one icon per hazard
     assert all(len(d["features"]) == n for d in drawn)
+
+
+def test_scale_bar_is_metric_only(dataset):
+    from qjgeo.mapview.build import build_map
+
+    html_text = build_map(dataset).get_root().render()
+    assert "L.control.scale({metric: true, imperial: false})" in html_text
+    assert "L.control.scale()" not in html_text

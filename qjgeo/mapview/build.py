@@ -349,6 +349,20 @@ class Legend(MacroElement):
         self.body = body
 
 
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres only (folium's ``control_scale`` adds miles too)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+{% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
 def _legend_row(color: str, icon: str | None, label: str, *, shape: str = "icon") -> str:
     label = html.escape(label)
     if shape == "swatch":
@@ -432,10 +446,11 @@ def build_map(
         location=_center(dataset, frames or {"_": dataset.layer(dataset.layer_ids[0])}),
         zoom_start=10,
         tiles=None,
-        control_scale=True,
+        control_scale=False,
         prefer_canvas=False,
         height=height,
     )
+    m.add_child(MetricScale())
     # Bootstrap (≈ 270 KB) and Glyphicons are not used by these maps (icons are Font Awesome):
     # leaving them out makes the map load faster, online or offline.
     m.default_js = [(n, u) for n, u in m.default_js if n not in _UNUSED_ASSETS]

@@ -169,11 +169,19 @@ def surface(
     )
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _baseline_snapshot(path: str, key: tuple[tuple[str, int, int], ...]) -> Any:
+    """Indicators and coverage of the baseline, computed once per data version (read-only)."""
+    from qjgeo.scenario import snapshot
+
+    return snapshot(_load(path, key))
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def _compare(path: str, key: Any, yaml_text: str, sc_dir: str) -> Any:
     from qjgeo.scenario import compare
 
-    base = dataset(Path(path))
+    base = _baseline_snapshot(path, key)
     return compare(base, scenario_dataset(Path(path), yaml_text, Path(sc_dir)))
 
 
