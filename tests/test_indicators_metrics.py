@@ -220,6 +220,23 @@ def test_per_capita_places_by_hand(tiny: Dataset) -> None:
     assert not r.available and "childcare" in r.reason
 
 
+def test_per_capita_unknown_values_are_a_stated_lower_bound(tiny: Dataset) -> None:
+    # an OSM childcare point without a capacity tag: its places are unknown, not 0
+    frame = tiny.layer("childcare").copy()
+    frame["places"] = frame["places"].astype(float)
+    frame.loc[frame.index[0], "places"] = float("nan")
+    ds = tiny.with_layer("childcare", frame)
+    params = PerCapitaParams.model_validate(
+        {"sources": [{"layer": "childcare", "column": "places"}], "population": ["population"]}
+    )
+    d = per_capita(ds, params=params).district()
+    known = float(frame["places"].sum())  # NaN skipped
+    assert d["numerator"] == known
+    assert "lower bound: 1 of" in d["note"] and "childcare without places" in d["note"]
+    # with every value known there is no such note
+    assert "lower bound" not in per_capita(tiny, params=params).district()["note"]
+
+
 def test_per_capita_children_and_percent(tiny: Dataset) -> None:
     # paediatric doctors 1 + 0 + 2 = 3 per 2,250 children aged 0-14 -> 1.333 per 1,000
     params = PerCapitaParams.model_validate(

@@ -599,6 +599,7 @@ def per_capita(
     del graph, cache
     used: list[str] = []
     parts: list[pd.Series] = []
+    unknown: list[str] = []  # features whose value is missing: counted as 0 (a lower bound)
     total = 0.0
     for src in params.sources:
         if not dataset.has(src.layer):
@@ -615,7 +616,11 @@ def per_capita(
             _require_columns(frame, src.layer, [src.column])
             values = np.zeros(0)
         else:
-            values = pd.to_numeric(frame[src.column], errors="coerce").fillna(0).to_numpy(float)
+            numeric = pd.to_numeric(frame[src.column], errors="coerce")
+            missing = int(numeric.isna().sum())
+            if missing:
+                unknown.append(f"{missing} of {len(frame)} {src.layer} without {src.column}")
+            values = numeric.fillna(0).to_numpy(float)
         total += float(values.sum())
         if "township_code" in frame.columns:
             parts.append(_group_sum(_codes(frame["township_code"]), values))
@@ -644,6 +649,9 @@ def per_capita(
         scale=params.scale,
         empty_note="not applicable: no residents of this age",
     )
+    if unknown:
+        lower_bound = "lower bound: " + "; ".join(unknown) + " (counted as 0)"
+        rows["note"] = [f"{n}; {lower_bound}" if n else lower_bound for n in rows["note"]]
     return MetricResult(rows=rows, layers_used=tuple(dict.fromkeys(used)))
 
 
