@@ -24,6 +24,7 @@ uncovered by construction, so rural distances are their own parameters (2–3 km
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -122,11 +123,20 @@ class PlanningParams(BaseModel):
 DEFAULT_PARAMS = PlanningParams()
 
 
-def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``base`` with ``update`` merged in, nested mappings merged key by key.
+
+    Parameters
+    ----------
+    base
+        The values to start from (not modified).
+    update
+        Partial, nested overrides; a non-mapping value replaces the base value.
+    """
     out = dict(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
     return out
@@ -147,5 +157,5 @@ def merge_params(params: PlanningParams, overrides: dict[str, Any]) -> PlanningP
     pydantic.ValidationError
         Naming the key and value that do not fit.
     """
-    merged = _deep_merge(params.model_dump(), overrides)
+    merged = deep_merge(params.model_dump(), overrides)
     return PlanningParams.model_validate(merged)

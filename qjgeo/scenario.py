@@ -328,9 +328,9 @@ class Scenario(_Strict):
 
     def with_parameters(self, overrides: dict[str, Any]) -> Scenario:
         """A copy with parameter overrides deep-merged into the existing ones."""
-        from qjgeo.params import _deep_merge
+        from qjgeo.params import deep_merge
 
-        return self._with(parameters=_deep_merge(dict(self.parameters), overrides))
+        return self._with(parameters=deep_merge(self.parameters, overrides))
 
     def with_population(
         self, *, district: float | None = None, townships: dict[str, float] | None = None

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from qjgeo.params import deep_merge
 from qjgeo.schema import AGE_BANDS, KNOWN_LAYERS
 
 #: The bundled targets file (plan-targets.md sections A and B).
@@ -466,16 +467,6 @@ def _bundled_targets() -> TargetsFile:
     return parse_targets(raw, str(DEFAULT_TARGETS_PATH))
 
 
-def _deep_merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in update.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 #: Keys of an indicator a target override may change.
 OVERRIDABLE_KEYS: tuple[str, ...] = ("target", "params", "per_township")
 
@@ -525,7 +516,7 @@ def apply_overrides(
     for ind in targets.indicators:
         dumped = ind.model_dump(mode="json", exclude_none=False)
         if ind.id in overrides:
-            dumped = _deep_merge(dumped, overrides[ind.id])
+            dumped = deep_merge(dumped, overrides[ind.id])
         indicators.append(dumped)
     raw["indicators"] = indicators
     return parse_targets(raw, where)
