@@ -6,18 +6,32 @@ import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import pandas as pd
 import typer
 
 from qjgeo.catalog import Dataset, DatasetError, load_dataset
 
+if TYPE_CHECKING:
+    from qjgeo.network import WalkGraph
+
 DataOption = Annotated[
     Path | None,
     typer.Option(
         "--data",
         help="Dataset directory holding manifest.yaml (default: the bundled Qujiang data).",
+        show_default=False,
+    ),
+]
+
+
+NetworkOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--network",
+        help="Walking network (.osm, .osm.bz2, .graphml or .npz); default: the dataset's "
+        "network.npz if present, else straight line × detour factor.",
         show_default=False,
     ),
 ]
@@ -92,3 +106,49 @@ def emit_frame(frame: pd.DataFrame, fmt: TableFormat | str, out: Path | None = N
         encoding = "utf-8-sig" if fmt is TableFormat.csv else "utf-8"
         Path(out).write_text(text + ("\n" if not text.endswith("\n") else ""), encoding=encoding)
         typer.echo(f"wrote {out}")
+
+
+def _load_graph(path: Path) -> WalkGraph:
+    from qjgeo.crs import METRIC_CRS
+    from qjgeo.network import NetworkError, load_walk_graph
+
+    try:
+        try:
+            return load_walk_graph(path, crs=METRIC_CRS)
+        except NetworkError as exc:
+            if "area of use" not in str(exc):
+                raise
+            return load_walk_graph(path, crs=None)  # an extract outside China: local UTM
+    except NetworkError as exc:
+        fail(str(exc))
+
+
+def resolve_graph(dataset: Dataset, network: Path | None) -> tuple[WalkGraph | None, str]:
+    """The walking network to use and a line saying where it came from.
+
+    ``--network FILE`` wins; otherwise the dataset directory's ``network.npz`` (written by
+    ``qjgeo osm-import``) when present; otherwise none (straight line × detour factor).
+    """
+    from qjgeo.osm_import import NETWORK_FILE
+
+    if network is not None:
+        return _load_graph(network), f"walking network from {network}"
+    if dataset.root is not None and (Path(dataset.root) / NETWORK_FILE).is_file():
+        path = Path(dataset.root) / NETWORK_FILE
+        return _load_graph(path), f"walking network from {path} (dataset default)"
+    return None, (
+        f"no walking network: straight line × detour factor {dataset.params.detour_factor:g} "
+        "(an estimate; pass --network FILE for walking distances)"
+    )
+
+
+def apply_scenario_option(dataset: Dataset, scenario: Path | None) -> Dataset:
+    """Apply ``--scenario FILE`` to the dataset, turning scenario errors into a clear exit."""
+    if scenario is None:
+        return dataset
+    from qjgeo.scenario import ScenarioError, apply, load_scenario
+
+    try:
+        return apply(dataset, load_scenario(scenario))
+    except ScenarioError as exc:
+        fail(str(exc))

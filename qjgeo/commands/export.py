@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from qjgeo.commands._common import DataOption, fail, open_dataset
+from qjgeo.commands._common import DataOption, NetworkOption, fail, open_dataset
 
 
 class ExportWhat(StrEnum):
@@ -57,16 +57,11 @@ def register(app: typer.Typer) -> None:
             str,
             typer.Option("--layer", help="Layer for .geojson/.csv data (default villages_access)."),
         ] = "villages_access",
-        network: Annotated[
-            Path | None,
-            typer.Option(
-                "--network", help="Walking network file (default: straight line × detour)."
-            ),
-        ] = None,
+        network: NetworkOption = None,
         data: DataOption = None,
     ) -> None:
         """Export a gap map, interactive map, GIS data, the Excel report or a township brief."""
-        from qjgeo.commands.gaps import apply_scenario_option, resolve_graph
+        from qjgeo.commands._common import apply_scenario_option, resolve_graph
         from qjgeo.export import EXTENSIONS, ExportError, export_to_path
         from qjgeo.export.fonts import FontMissingError
 

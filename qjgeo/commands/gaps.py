@@ -14,11 +14,14 @@ import typer
 
 from qjgeo.commands._common import (
     DataOption,
+    NetworkOption,
     TableFormat,
+    apply_scenario_option,
     emit_frame,
     fail,
     frame_records,
     open_dataset,
+    resolve_graph,
 )
 
 if TYPE_CHECKING:
@@ -53,52 +56,6 @@ _VILLAGE_COLUMNS = [
     "distance_band",
     "method",
 ]
-
-
-def _load_graph(path: Path) -> WalkGraph:
-    from qjgeo.crs import METRIC_CRS
-    from qjgeo.network import NetworkError, load_walk_graph
-
-    try:
-        try:
-            return load_walk_graph(path, crs=METRIC_CRS)
-        except NetworkError as exc:
-            if "area of use" not in str(exc):
-                raise
-            return load_walk_graph(path, crs=None)  # an extract outside China: local UTM
-    except NetworkError as exc:
-        fail(str(exc))
-
-
-def resolve_graph(dataset: Dataset, network: Path | None) -> tuple[WalkGraph | None, str]:
-    """The walking network to use and a line saying where it came from.
-
-    ``--network FILE`` wins; otherwise the dataset directory's ``network.npz`` (written by
-    ``qjgeo osm-import``) when present; otherwise none (straight line × detour factor).
-    """
-    from qjgeo.osm_import import NETWORK_FILE
-
-    if network is not None:
-        return _load_graph(network), f"walking network from {network}"
-    if dataset.root is not None and (Path(dataset.root) / NETWORK_FILE).is_file():
-        path = Path(dataset.root) / NETWORK_FILE
-        return _load_graph(path), f"walking network from {path} (dataset default)"
-    return None, (
-        f"no walking network: straight line × detour factor {dataset.params.detour_factor:g} "
-        "(an estimate; pass --network FILE for walking distances)"
-    )
-
-
-def apply_scenario_option(dataset: Dataset, scenario: Path | None) -> Dataset:
-    """Apply ``--scenario FILE`` to the dataset, turning scenario errors into a clear exit."""
-    if scenario is None:
-        return dataset
-    from qjgeo.scenario import ScenarioError, apply, load_scenario
-
-    try:
-        return apply(dataset, load_scenario(scenario))
-    except ScenarioError as exc:
-        fail(str(exc))
 
 
 def _km(value: float) -> str:
@@ -237,14 +194,7 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--type", help="Facility type, e.g. childcare, park.")
         ],
         data: DataOption = None,
-        network: Annotated[
-            Path | None,
-            typer.Option(
-                "--network",
-                help="Walking network (.npz, .osm, .osm.bz2, .graphml); default the dataset's "
-                "network.npz if present, else straight line × detour factor.",
-            ),
-        ] = None,
+        network: NetworkOption = None,
         scenario: Annotated[
             Path | None, typer.Option("--scenario", help="Apply this scenario file first.")
         ] = None,

@@ -10,7 +10,14 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from qjgeo.commands._common import DataOption, emit_frame, fail, open_dataset
+from qjgeo.commands._common import (
+    DataOption,
+    NetworkOption,
+    emit_frame,
+    fail,
+    open_dataset,
+    resolve_graph,
+)
 
 #: Chinese headers of the xlsx export (column → header).
 HEADERS_ZH: dict[str, str] = {
@@ -116,6 +123,7 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--targets", help="Targets YAML (default: the bundled plan targets)."),
         ] = None,
+        network: NetworkOption = None,
         fmt: Annotated[
             IndicatorFormat, typer.Option("--format", help="table, csv, json or xlsx")
         ] = IndicatorFormat.table,
@@ -135,8 +143,10 @@ def register(app: typer.Typer) -> None:
                 scn = load_scenario(scenario)
             except ScenarioError as exc:
                 fail(str(exc))
+        graph, graph_note = resolve_graph(dataset, network)
+        typer.echo(graph_note, err=True)
         try:
-            frame = evaluate(dataset, targets=targets, scenario=scn)
+            frame = evaluate(dataset, targets=targets, scenario=scn, graph=graph)
         except TargetsError as exc:
             fail(str(exc))
         except ValueError as exc:  # ScenarioError and other bad input, named by the message

@@ -11,11 +11,13 @@ import typer
 
 from qjgeo.commands._common import (
     DataOption,
+    NetworkOption,
     TableFormat,
     emit_frame,
     fail,
     frame_records,
     open_dataset,
+    resolve_graph,
 )
 
 if TYPE_CHECKING:
@@ -67,6 +69,7 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[
             TableFormat, typer.Option("--format", help="table, json or csv")
         ] = TableFormat.table,
+        network: NetworkOption = None,
     ) -> None:
         """Evaluate the plan indicators under a scenario (with --compare: the deltas)."""
         from qjgeo.indicators import TargetsError, evaluate
@@ -74,14 +77,16 @@ def register(app: typer.Typer) -> None:
 
         dataset = open_dataset(data)
         scenario = _load(file)
+        graph, graph_note = resolve_graph(dataset, network)
+        typer.echo(graph_note, err=True)
         try:
             result = apply(dataset, scenario)
             if compare_with is None:
-                frame = evaluate(result)
+                frame = evaluate(result, graph=graph)
             else:
                 base_file = _resolve_base(compare_with, file)
                 base = dataset if base_file is None else apply(dataset, _load(base_file))
-                comparison = compare(base, result)
+                comparison = compare(base, result, graph=graph)
         except (ScenarioError, TargetsError) as exc:
             fail(str(exc))
         if compare_with is None:

@@ -13,11 +13,13 @@ import typer
 
 from qjgeo.commands._common import (
     DataOption,
+    NetworkOption,
     TableFormat,
     emit_frame,
     fail,
     frame_records,
     open_dataset,
+    resolve_graph,
 )
 
 
@@ -117,6 +119,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--overwrite", help="Replace an existing --out file.")
         ] = False,
         data: DataOption = None,
+        network: NetworkOption = None,
     ) -> None:
         """Recommend new sites: k sites covering the most children, or the fewest to a target."""
         from qjgeo.scenario import ScenarioError, save_scenario
@@ -130,6 +133,8 @@ def register(app: typer.Typer) -> None:
             fail(f"{out}: already exists; add --overwrite to replace it")
         dataset = open_dataset(data)
         cands = read_candidates(candidates)
+        graph, graph_note = resolve_graph(dataset, network)
+        typer.echo(graph_note, err=True)
         try:
             rec = recommend_sites(
                 dataset,
@@ -141,6 +146,7 @@ def register(app: typer.Typer) -> None:
                 demand=demand.value,  # type: ignore[arg-type]
                 time_limit_s=time_limit_s,
                 hex_spacing_m=hex_spacing_m,
+                graph=graph,
             )
         except (ValueError, KeyError) as exc:
             fail(str(exc).strip("\"'"))
