@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pyogrio
 import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
@@ -122,7 +123,7 @@ def _metric_values(at: AppTest) -> list[str]:
     return [m.value for m in at.metric]
 
 
-def test_gaps_page_reacts_to_facility_type(app_env) -> None:
+def test_gaps_page_reacts_to_facility_type(app_env, tmp_path: Path) -> None:
     at = open_page("gaps", layer="kindergarten")
     assert at.title[0].value == "缺口"
     kinder = _metric_values(at)
@@ -138,6 +139,15 @@ def test_gaps_page_reacts_to_facility_type(app_env) -> None:
     wide = _metric_values(at)
     assert wide[1] != school[1] and wide[1] == "0"
     assert len(at.dataframe) == 1  # the worst villages
+    # the GIS download is of exactly this view: with 20 km every village is covered
+    at.button(key="exp_prep_gap_gpkg").click().run()
+    assert not at.exception
+    name, payload = at.session_state["exp_data_gap_gpkg"]
+    assert name == "qjgeo-primary_school.gpkg"
+    path = tmp_path / name
+    path.write_bytes(payload)
+    villages = pyogrio.read_dataframe(path, layer="villages_access")
+    assert len(villages) == 110 and villages["covered"].all()
 
 
 def test_scenarios_page_add_compare_save(app_env) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import folium
@@ -120,3 +120,25 @@ def township_options(ctx: state.Ctx) -> tuple[list[str], dict[str, str]]:
     names = dict(zip(tw["code9"].astype(str), tw[col].astype(str), strict=True))
     names[""] = ctx.t("township_none")
     return ["", *sorted(k for k in names if k)], names
+
+
+def prepared_download(
+    ctx: state.Ctx, key: str, label: str, make: Callable[[], bytes], file_name: str, mime: str
+) -> None:
+    """A 'prepare' button that builds the file, then its download button (kept per session)."""
+    c1, c2 = st.columns([1, 3])
+    if c1.button(f"{ctx.t('exp_prepare')}: {label}", key=f"exp_prep_{key}"):
+        try:
+            st.session_state[f"exp_data_{key}"] = (file_name, make())
+        except Exception as exc:  # shown to the planner, who keeps everything else
+            st.session_state.pop(f"exp_data_{key}", None)
+            c2.error(ctx.t("exp_failed", error=str(exc)))
+    held = st.session_state.get(f"exp_data_{key}")
+    if held and held[0] == file_name:
+        c2.download_button(
+            f"{ctx.t('exp_download')}: {file_name}",
+            held[1],
+            file_name=file_name,
+            mime=mime,
+            key=f"exp_dl_{key}",
+        )

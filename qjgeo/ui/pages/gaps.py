@@ -5,11 +5,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from qjgeo.export import export_bytes
+from qjgeo.export.gis import table_csv
 from qjgeo.mapview.build import Overlay, build_map
+from qjgeo.params import merge_params
 from qjgeo.schema import AGE_BANDS
 from qjgeo.ui import cache, state
 from qjgeo.ui.state import Ctx
-from qjgeo.ui.widgets import data_notice, facility_types, show_map, township_options
+from qjgeo.ui.widgets import (
+    data_notice,
+    facility_types,
+    prepared_download,
+    show_map,
+    township_options,
+)
 
 #: Colours of distance bands, nearest first (green → dark red).
 BAND_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000", "#400000")
@@ -162,8 +171,34 @@ def render(ctx: Ctx) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button(
         ctx.t("download_csv"),
-        pd.DataFrame(villages.drop(columns="geometry")).to_csv(index=False).encode("utf-8-sig"),
+        table_csv(villages),
         file_name=f"gaps-{facility}.csv",
         mime="text/csv",
         key="gap_csv",
     )
+    _map_downloads(ctx, facility, float(threshold) or None, tuple(bands) or None)
+
+
+def _map_downloads(
+    ctx: Ctx, facility: str, threshold_m: float | None, bands: tuple[str, ...] | None
+) -> None:
+    """The report map (PNG) and GIS data of exactly this view (its distance and age band)."""
+    override: dict[str, float | tuple[str, ...]] = {}
+    if threshold_m:
+        override = {"urban_threshold_m": threshold_m, "rural_threshold_m": threshold_m}
+    if bands:
+        override["age_bands"] = bands
+    ds = ctx.dataset
+    if override:
+        ds = ds.with_params(merge_params(ds.params, {"access": {facility: override}}))
+    suffix = f"-{ctx.scenario_name}" if ctx.scenario_name else ""
+    prepared_download(
+        ctx, "gap_png", ctx.t("exp_map_png"),
+        lambda: export_bytes("map", ds, ".png", facility_type=facility),
+        f"gap-map-{facility}{suffix}.png", "image/png",
+    )  # fmt: skip
+    prepared_download(
+        ctx, "gap_gpkg", ctx.t("exp_gis"),
+        lambda: export_bytes("data", ds, ".gpkg", facility_type=facility),
+        f"qjgeo-{facility}{suffix}.gpkg", "application/geopackage+sqlite3",
+    )  # fmt: skip

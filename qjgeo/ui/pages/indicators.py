@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from qjgeo.export.gis import table_csv
 from qjgeo.ui import cache
 from qjgeo.ui.i18n import status_label
 from qjgeo.ui.state import Ctx
@@ -130,9 +131,9 @@ def render(ctx: Ctx) -> None:
 
     st.download_button(
         ctx.t("download_csv"),
-        table.drop(columns=["failing_units", "weak_layers", "layers_used"], errors="ignore")
-        .to_csv(index=False)
-        .encode("utf-8-sig"),
+        table_csv(
+            table.drop(columns=["failing_units", "weak_layers", "layers_used"], errors="ignore")
+        ),
         file_name="indicators.csv",
         mime="text/csv",
         key="ind_csv",
@@ -141,17 +142,15 @@ def render(ctx: Ctx) -> None:
 
 
 def _excel_button(ctx: Ctx) -> None:
-    from qjgeo.ui.pages.export_page import _exporter, prepared_download
+    from qjgeo.export import export_bytes
+    from qjgeo.ui.widgets import prepared_download
 
-    export = _exporter()
-    if export is None:
-        return
     base = ctx.base if ctx.scenario_name else None
     prepared_download(
         ctx,
         "ind_excel",
         ctx.t("download_excel"),
-        lambda: export("report", ctx.dataset, ".xlsx", base=base),
+        lambda: export_bytes("report", ctx.dataset, ".xlsx", base=base),
         "qjgeo-report.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -10,6 +10,7 @@ import streamlit as st
 import yaml
 
 from qjgeo.crs import gcj02_to_wgs84
+from qjgeo.export import export_bytes
 from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.schema import REQUIRED_COLUMNS
 from qjgeo.ui import cache, state
@@ -17,6 +18,7 @@ from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import (
     data_notice,
     facility_types,
+    prepared_download,
     scenario_stems,
     show_map,
     township_options,
@@ -394,6 +396,14 @@ def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
         show_map(m, key="sc_diff_map", returned_objects=[], height=420)
     for note in cmp.notes:
         st.caption(note)
+    scenario_ds = cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir)
+    stem = _safe_stem(draft.name)
+    prepared_download(
+        ctx, "sc_report", ctx.t("sc_report"),
+        lambda: export_bytes("report", scenario_ds, ".xlsx", base=ctx.base),
+        f"qjgeo-report-{stem}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )  # fmt: skip
 
 
 def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
