@@ -40,9 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +62,7 @@ from pydantic import (
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import KNOWN_SYSTEMS, WGS84_CRS, convert
+from qjgeo.fileio import write_atomic
 from qjgeo.params import DEFAULT_PARAMS, merge_params
 from qjgeo.schema import FACILITY_LAYERS, POPULATION_COLUMNS, REQUIRED_COLUMNS
 
@@ -463,21 +462,11 @@ def scenario_to_yaml(scenario: Scenario) -> str:
 
 
 def _atomic_write(path: Path, text: str, *, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        raise ScenarioError(f"{path}: already exists; refusing to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if not overwrite and path.exists():  # appeared while we were writing
-            raise ScenarioError(f"{path}: already exists; refusing to overwrite it")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_atomic(path, text, overwrite=overwrite)
+    except FileExistsError:
+        raise ScenarioError(f"{path}: already exists; refusing to overwrite it") from None
 
 
 def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = False) -> Path:

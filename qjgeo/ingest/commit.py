@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from qjgeo.catalog import (
     read_manifest,
 )
 from qjgeo.crs import WGS84_CRS
+from qjgeo.fileio import write_atomic
 from qjgeo.ingest.report import ImportResult
 from qjgeo.ingest.safety import IngestError
 
@@ -194,17 +194,6 @@ def preview_dataset(dataset: Dataset, result: ImportResult, *, mode: str = "appe
     return dataset.with_layer(result.layer_id, frame, _updated_spec(spec, frame, result))
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _atomic_write_layer(path: Path, frame: gpd.GeoDataFrame) -> None:
     tmp = path.with_name(f".{path.stem}.tmp.geojson")
     tmp.unlink(missing_ok=True)
@@ -228,7 +217,7 @@ def write_manifest(data_dir: Path, manifest: Manifest) -> None:
         manifest.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=100
     )
     header = "# Edited by qjgeo import (see .history/ for earlier versions).\n"
-    _atomic_write_text(Path(data_dir) / MANIFEST_NAME, header + body)
+    write_atomic(Path(data_dir) / MANIFEST_NAME, header + body)
 
 
 def _with_spec(manifest: Manifest, spec: LayerSpec | None, layer_id: str) -> Manifest:
