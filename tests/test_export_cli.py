@@ -70,7 +70,7 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch) -> None:
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("qjgeo.export.os.replace", boom)
+    monkeypatch.setattr("qjgeo.fileio.os.replace", boom)
     with pytest.raises(OSError, match="disk full"):
         write_atomic(out, b"new")
     assert out.read_text(encoding="utf-8") == "old"

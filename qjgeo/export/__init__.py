@@ -19,12 +19,11 @@ extension, and writes the file atomically (the CLI's ``qjgeo export``).
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from qjgeo import fileio
 from qjgeo.catalog import Dataset
 from qjgeo.export.staticmap import ExportError
 
@@ -183,13 +182,9 @@ def export_bytes(
                 zf.writestr(f"{code}_{names.get(code, code)}.pdf", pdf)
         return buf.getvalue()
 
-    from qjgeo.export.staticmap import check_facility_type
+    from qjgeo.export.staticmap import prepare_gap_results
 
-    check_facility_type(dataset, facility_type)
-    from qjgeo.gaps import compute_gaps, gap_surface
-
-    gaps = compute_gaps(dataset, facility_type, graph=graph)
-    surface = gap_surface(dataset, facility_type, graph=graph)
+    gaps, surface = prepare_gap_results(dataset, facility_type, graph=graph)
     if what == "map":
         from qjgeo.export.staticmap import gap_map_pdf, gap_map_png
 
@@ -219,24 +214,26 @@ def export_bytes(
     )
 
 
+def _check_folder(out: str | Path) -> None:
+    """Refuse an output file whose folder does not exist (before any work is done)."""
+    folder = Path(out).parent
+    if not folder.is_dir():
+        raise ExportError(f"{out}: folder {folder} does not exist")
+
+
 def write_atomic(out: str | Path, data: bytes) -> Path:
     """Write bytes to ``out`` through a temporary file in the same folder, then rename.
 
-    A failure part-way leaves any existing file untouched and no partial file behind.
+    A failure part-way leaves any existing file untouched and no partial file behind
+    (:func:`qjgeo.fileio.write_atomic`).
+
+    Raises
+    ------
+    ExportError
+        If the folder of ``out`` does not exist.
     """
-    path = Path(out)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExportError(f"{out}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    _check_folder(out)
+    return fileio.write_atomic(out, data)
 
 
 def export_to_path(
@@ -272,8 +269,6 @@ def export_to_path(
         or a missing layer.
     """
     ext = _extension(str(what), out)
-    folder = Path(out).parent
-    if str(folder) and not folder.is_dir():
-        raise ExportError(f"{out}: folder {folder} does not exist")
+    _check_folder(out)
     data = export_bytes(what, dataset, ext, **options)
     return write_atomic(out, data)

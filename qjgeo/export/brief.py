@@ -25,6 +25,7 @@ from qjgeo.export.staticmap import (
     attribution_line,
     check_facility_type,
     data_status_line,
+    default_facility_types,
     district_name,
     draw_badge,
     draw_gap_axes,
@@ -32,6 +33,7 @@ from qjgeo.export.staticmap import (
     draw_scale_bar,
     facility_titles,
     figure_bytes,
+    gaps_by_facility_type,
     method_line,
     scenario_line,
     status_badge_lines,
@@ -131,24 +133,13 @@ def township_brief_figure(
     ExportError
         If the township code is unknown or a needed layer is missing.
     """
-    from qjgeo.gaps import GapsUnavailable, compute_gaps
-
     town = _township_row(dataset, code9)
     check_facility_type(dataset, facility_type)
     family = cjk_font_family()
-    types = (
-        list(facility_types)
-        if facility_types is not None
-        else [ft for ft in dataset.params.access if dataset.has(ft)]
-    )
+    types = list(facility_types if facility_types is not None else default_facility_types(dataset))
     if facility_type not in types:
         types.insert(0, facility_type)
-    gaps: dict[str, Any] = {}
-    for ft in types:
-        try:
-            gaps[ft] = compute_gaps(dataset, ft, graph=graph)
-        except (GapsUnavailable, KeyError):
-            continue
+    gaps = gaps_by_facility_type(dataset, types, graph=graph)
     if indicators is None:
         from qjgeo.indicators import evaluate
 

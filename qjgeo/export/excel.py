@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, Final
 
 import numpy as np
@@ -39,7 +39,9 @@ from qjgeo.export.staticmap import (
     ExportError,
     attribution_line,
     data_status_line,
+    default_facility_types,
     facility_titles,
+    gaps_by_facility_type,
     scenario_line,
 )
 from qjgeo.ingest.safety import neutralise_formula
@@ -209,23 +211,6 @@ def _percent_format(ws: Worksheet, frame: pd.DataFrame, column: str, start_row: 
     j = list(frame.columns).index(column) + 1
     for i in range(len(frame)):
         ws.cell(row=start_row + i, column=j).number_format = "0.0%"
-
-
-def _gaps_for(dataset: Dataset, facility_types: Sequence[str], graph: Any = None) -> dict[str, Any]:
-    from qjgeo.gaps import GapsUnavailable, compute_gaps
-
-    out: dict[str, Any] = {}
-    for ft in facility_types:
-        try:
-            out[ft] = compute_gaps(dataset, ft, graph=graph)
-        except (GapsUnavailable, KeyError):
-            continue
-    return out
-
-
-def default_facility_types(dataset: Dataset) -> tuple[str, ...]:
-    """Facility types the dataset holds and has walking distances for."""
-    return tuple(ft for ft in dataset.params.access if dataset.has(ft))
 
 
 def district_summary(dataset: Dataset, gaps: dict[str, Any]) -> pd.DataFrame:
@@ -472,7 +457,7 @@ def excel_report(
         raise ExportError(
             f"dataset {dataset.info.id!r} has no layer(s) {', '.join(missing)}: not available"
         )
-    gaps = _gaps_for(dataset, types, graph)
+    gaps = gaps_by_facility_type(dataset, types, graph=graph)
     if indicators is None:
         from qjgeo.indicators import evaluate
 

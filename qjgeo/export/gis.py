@@ -42,7 +42,7 @@ import pyogrio
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import WGS84_CRS
-from qjgeo.export.staticmap import ExportError, check_facility_type
+from qjgeo.export.staticmap import ExportError, prepare_gap_results
 
 GisFormat = Literal["gpkg", "geojson", "shp.zip", "csv"]
 GIS_FORMATS: Final[tuple[str, ...]] = ("gpkg", "geojson", "shp.zip", "csv")
@@ -123,12 +123,6 @@ def flatten_frame(frame: pd.DataFrame) -> pd.DataFrame:
         elif pd.api.types.is_float_dtype(series):
             out[col] = series.where(np.isfinite(series.to_numpy(dtype=float)))
     return out
-
-
-def _gaps(dataset: Dataset, facility_type: str) -> Any:
-    from qjgeo.gaps import compute_gaps
-
-    return compute_gaps(dataset, facility_type)
 
 
 def indicators_by_township(dataset: Dataset, indicators: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -214,16 +208,10 @@ def gis_layers(
     ExportError
         If the facility or village layer is missing.
     """
-    check_facility_type(dataset, facility_type)
-    if gaps is None:
-        gaps = _gaps(dataset, facility_type)
+    gaps, surface = prepare_gap_results(dataset, facility_type, gaps=gaps, surface=surface)
     status = str(gaps.data_status)
     layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
-    if surface is None:
-        from qjgeo.gaps import gap_surface
-
-        surface = gap_surface(dataset, facility_type)
-    if surface is not False and surface is not None:
+    if surface is not None:
         hexes = flatten_frame(surface)
         hexes["facility_type"] = facility_type
         hexes["data_status"] = status

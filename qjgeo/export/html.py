@@ -24,12 +24,12 @@ from qjgeo.export.staticmap import (
     attribution_line,
     band_colours,
     band_order,
-    check_facility_type,
     data_status_line,
     district_name,
     facility_titles,
     map_layers,
     method_line,
+    prepare_gap_results,
     scenario_line,
 )
 
@@ -90,18 +90,10 @@ def gap_map_html(
     from qjgeo.mapview.build import Overlay, build_map
     from qjgeo.mapview.offline import standalone_html
 
-    check_facility_type(dataset, facility_type)
-    if gaps is None:
-        from qjgeo.gaps import compute_gaps
-
-        gaps = compute_gaps(dataset, facility_type)
-    if surface is None:
-        from qjgeo.gaps import gap_surface
-
-        surface = gap_surface(dataset, facility_type)
+    gaps, surface = prepare_gap_results(dataset, facility_type, gaps=gaps, surface=surface)
     zh, en = facility_titles(dataset, facility_type)
     villages = gaps.villages
-    frames = [villages] + ([surface] if surface is not False and surface is not None else [])
+    frames = [villages] + ([surface] if surface is not None else [])
     cols = ["distance_band", "band_order", "distance_m", "threshold_m"]
     both = pd.concat(
         [pd.DataFrame(f)[[c for c in cols if c in f.columns]] for f in frames], ignore_index=True
@@ -111,7 +103,7 @@ def gap_map_html(
     colours = band_colours(bands, unreachable)
 
     overlays = []
-    if surface is not False and surface is not None and len(surface):
+    if surface is not None and len(surface):
         overlays.append(
             Overlay(
                 id="gaps_hex",

@@ -20,7 +20,7 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,7 +33,7 @@ from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, Patch, Polygon, Rectangle
 from matplotlib.text import Text
@@ -596,8 +596,7 @@ def declutter_labels(ax: Axes, texts: Sequence[Text]) -> int:
     fig = ax.figure
     if not texts:
         return 0
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)  # type: ignore[arg-type]
-    renderer = canvas.get_renderer()
+    renderer = _renderer(fig)
     placed: list[Bbox] = []
     moves = 0
     to_data = ax.transData.inverted()
@@ -677,20 +676,6 @@ def _set_extent(ax: Axes, bounds: Sequence[float], margin: float = 0.04) -> None
     ax.set_aspect("equal", adjustable="box")
 
 
-def _compute_gaps(dataset: Dataset, facility_type: str) -> Any:
-    from qjgeo.gaps import compute_gaps
-
-    return compute_gaps(dataset, facility_type)
-
-
-def _surface(dataset: Dataset, facility_type: str) -> gpd.GeoDataFrame | None:
-    try:
-        from qjgeo.gaps import gap_surface
-    except ImportError:
-        return None
-    return gap_surface(dataset, facility_type)
-
-
 def check_facility_type(dataset: Dataset, facility_type: str) -> None:
     """Refuse a facility type the dataset lacks or has no walking distance for."""
     if not dataset.has(facility_type):
@@ -706,7 +691,89 @@ def check_facility_type(dataset: Dataset, facility_type: str) -> None:
         raise ExportError(f"dataset {dataset.info.id!r} has no village layer: gaps not available")
 
 
-def _renderer(fig: Figure) -> Any:
+def prepare_gap_results(
+    dataset: Dataset,
+    facility_type: str,
+    *,
+    gaps: Any = None,
+    surface: gpd.GeoDataFrame | Literal[False] | None = None,
+    graph: Any = None,
+) -> tuple[Any, gpd.GeoDataFrame | None]:
+    """The gaps and gap hexagons a map or data export shows, computed when not given.
+
+    Parameters
+    ----------
+    dataset
+        The dataset (a scenario applied, if any).
+    facility_type
+        Facility layer id, e.g. ``"childcare"``.
+    gaps
+        A precomputed :class:`qjgeo.gaps.GapResult`; computed when ``None``.
+    surface
+        Precomputed gap hexagons; computed with :func:`qjgeo.gaps.gap_surface` when ``None``;
+        left out when ``False``.
+    graph
+        Walking network for what is computed (straight line × detour factor when ``None``).
+
+    Returns
+    -------
+    tuple
+        The :class:`qjgeo.gaps.GapResult` and the hexagons (``None`` when left out).
+
+    Raises
+    ------
+    ExportError
+        If the facility or village layer is missing (:func:`check_facility_type`).
+    """
+    check_facility_type(dataset, facility_type)
+    if gaps is None:
+        from qjgeo.gaps import compute_gaps
+
+        gaps = compute_gaps(dataset, facility_type, graph=graph)
+    if surface is None:
+        from qjgeo.gaps import gap_surface
+
+        surface = gap_surface(dataset, facility_type, graph=graph)
+    return gaps, (None if surface is False else surface)
+
+
+def gaps_by_facility_type(
+    dataset: Dataset, facility_types: Iterable[str], *, graph: Any = None
+) -> dict[str, Any]:
+    """Gap results of several facility types, skipping those whose gaps cannot be computed.
+
+    Parameters
+    ----------
+    dataset
+        The dataset (a scenario applied, if any).
+    facility_types
+        Facility layer ids, in the order wanted.
+    graph
+        Walking network for the distances (straight line × detour factor when ``None``).
+
+    Returns
+    -------
+    dict
+        ``{facility_type: GapResult}`` for each type with gaps (no layer or no walking
+        distance: left out).
+    """
+    from qjgeo.gaps import GapsUnavailable, compute_gaps
+
+    out: dict[str, Any] = {}
+    for ft in facility_types:
+        try:
+            out[ft] = compute_gaps(dataset, ft, graph=graph)
+        except (GapsUnavailable, KeyError):
+            continue
+    return out
+
+
+def default_facility_types(dataset: Dataset) -> tuple[str, ...]:
+    """Facility types the dataset holds and has walking distances for."""
+    return tuple(ft for ft in dataset.params.access if dataset.has(ft))
+
+
+def _renderer(fig: Figure | SubFigure) -> Any:
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)  # type: ignore[arg-type]
     return canvas.get_renderer()
 
@@ -859,16 +926,9 @@ def gap_map_figure(
     FontMissingError
         If no CJK font is installed.
     """
-    check_facility_type(dataset, facility_type)
+    gaps, hexes = prepare_gap_results(dataset, facility_type, gaps=gaps, surface=surface)
     family = cjk_font_family()
     size = _figsize(paper, orientation)
-    if gaps is None:
-        gaps = _compute_gaps(dataset, facility_type)
-    hexes = (
-        None
-        if surface is False
-        else (_surface(dataset, facility_type) if surface is None else surface)
-    )
 
     scale = (
         size[0] / PAPER_IN["A4"][0] if orientation == "landscape" else size[1] / PAPER_IN["A4"][0]
@@ -979,8 +1039,7 @@ def _draw_side_panel(
     tw = w if not portrait else 0.5 * w
     table_top = y + h
     if not portrait:
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)  # type: ignore[arg-type]
-        extent = legend.get_window_extent(canvas.get_renderer())
+        extent = legend.get_window_extent(_renderer(fig))
         table_top = float(fig.transFigure.inverted().transform((0, extent.y0))[1]) - 0.04
     table_h = table_top - y
     t_ax = fig.add_axes((tx, y, tw, table_h))
