@@ -420,6 +420,20 @@ def test_access_children_beyond_and_detour(tiny: Dataset) -> None:
     assert r.district()["numerator"] == 0.0  # 三村: 2000 × 1.3 = 2600 > 2000 as well
 
 
+def test_children_beyond_per_township_by_hand(tiny: Dataset) -> None:
+    # primary school P1: 一村 400 and 二村 200 children beyond (both 甲镇); 三村 reached (乙镇)
+    params = AccessShareParams.model_validate(
+        {"facilities": {"layer": "primary_school"}, "value": "children_beyond"}
+    )
+    r = access_share(tiny, params=params, per_township=True)
+    assert r.township(T1)["value"] == 600.0
+    assert r.township(T1)["failing_units"] == ["一村社区", "二村"]
+    assert r.township(T2)["value"] == 0.0 and r.township(T2)["failing_units"] == []
+    # a count: nobody in 丙镇 is nobody beyond reach (0, not NaN)
+    assert r.township(T3)["value"] == 0.0 and r.township(T3)["note"] == ""
+    assert (r.rows["denominator"] == 1.0).all()
+
+
 def test_access_zero_population_and_empty_layer(tiny: Dataset) -> None:
     params = AccessShareParams.model_validate(
         {"facilities": {"layer": "childcare"}, "age_bands": ["pop_0_2"]}
@@ -460,6 +474,28 @@ def test_unprotected_hazards_by_hand(tiny: Dataset) -> None:
     )
     assert r.district()["value"] == 0.0
     assert not unprotected_hazards(_without(tiny, "water_hazard"), params=params).available
+
+
+def test_township_rows_add_up_to_the_district(tiny: Dataset) -> None:
+    """Every tiny feature lies in a township, so each bundled indicator's townships sum up."""
+    from qjgeo.indicators import load_targets
+
+    for ind in load_targets().indicators:
+        r = METRICS[ind.kind](tiny, params=ind.params, per_township=True)
+        assert r.available, ind.id
+        district, towns = r.district(), r.rows.iloc[1:]
+        if towns.empty:  # township units: the district row only
+            continue
+        assert towns["numerator"].sum() == pytest.approx(district["numerator"]), ind.id
+        counts = ind.kind in ("feature_count", "proximity_violations", "unprotected_hazards")
+        if counts or getattr(ind.params, "value", "") == "children_beyond":
+            assert (r.rows["denominator"] == 1.0).all(), ind.id
+            assert (r.rows["value"] == r.rows["numerator"]).all(), ind.id
+        else:
+            assert towns["denominator"].sum() == pytest.approx(district["denominator"]), ind.id
+        if district["failing_units"] is not None:
+            by_town = [u for units in towns["failing_units"] for u in units]
+            assert sorted(by_town) == sorted(district["failing_units"]), ind.id
 
 
 def test_every_kind_has_a_function() -> None:

@@ -246,6 +246,27 @@ def _ratio(num: float, den: float, scale: float) -> float:
     return scale * num / den
 
 
+def _failing(
+    township_codes: pd.Series | NDArray[np.object_],
+    names: pd.Series | NDArray[np.object_],
+    mask: NDArray[np.bool_] | None = None,
+) -> pd.DataFrame:
+    """The units missing a target: ``township_code`` and display ``name``, in display order.
+
+    Parameters
+    ----------
+    township_codes, names
+        One entry per unit, in the order the units are to be listed.
+    mask
+        Which of them miss the target (default: all).
+    """
+    codes = np.asarray(township_codes, dtype=object)
+    labels = np.asarray(names, dtype=object)
+    if mask is not None:
+        codes, labels = codes[mask], labels[mask]
+    return pd.DataFrame({"township_code": codes, "name": labels})
+
+
 def _build_rows(
     dataset: Dataset,
     *,
@@ -256,28 +277,39 @@ def _build_rows(
     failing: pd.DataFrame | None = None,
     method: str = "",
     empty_note: str = "nothing to measure",
-    ratio: bool = True,
+    is_count: bool = False,
 ) -> pd.DataFrame:
-    """Assemble the district row and township rows.
+    """The district row and, with ``per_township``, one row per township (layer order).
 
-    ``by_township`` is indexed by code9 with ``numerator``/``denominator`` columns;
-    ``failing`` has ``township_code`` and ``name`` of failing units (in display order).
+    Parameters
+    ----------
+    dataset
+        Gives the district's name and the townships.
+    per_township
+        Add the township rows.
+    district
+        ``(numerator, denominator)`` of the whole district.
+    by_township
+        Indexed by township code, columns ``numerator`` and ``denominator``. A township
+        absent from it had nothing to measure: a count of 0, or a share of nothing (NaN).
+    scale
+        ``value = scale × numerator / denominator``.
+    failing
+        From :func:`_failing`; ``None`` when the metric kind lists no units.
+    method
+        The distance method, the same in every row.
+    empty_note
+        The note of a row whose value is NaN.
+    is_count
+        ``value = numerator`` (denominator 1) instead of the ratio.
     """
+    no_units = np.array([], dtype=object)
+    fail_codes = no_units if failing is None else failing["township_code"].to_numpy(dtype=object)
+    fail_names = no_units if failing is None else failing["name"].to_numpy(dtype=object)
     rows: list[dict[str, Any]] = []
-    fail_codes = (
-        failing["township_code"].to_numpy(dtype=object)
-        if failing is not None
-        else np.array([], dtype=object)
-    )
-    fail_names = (
-        failing["name"].to_numpy(dtype=object)
-        if failing is not None
-        else np.array([], dtype=object)
-    )
 
-    def row(scope: str, name: str, num: float, den: float, units: list[str] | None) -> None:
-        value = _ratio(num, den, scale) if ratio else float(num)
-        note = "" if not math.isnan(value) else empty_note
+    def add_row(scope: str, name: str, num: float, den: float, units: list[str] | None) -> None:
+        value = float(num) if is_count else _ratio(num, den, scale)
         rows.append(
             {
                 "scope": scope,
@@ -288,17 +320,15 @@ def _build_rows(
                 "scale": float(scale),
                 "failing_units": units,
                 "method": method,
-                "note": note,
+                "note": empty_note if math.isnan(value) else "",
             }
         )
 
-    d_num, d_den = district
-    row(
+    add_row(
         "district",
         district_name(dataset),
-        d_num,
-        d_den,
-        [str(n) for n in fail_names] if failing is not None else None,
+        *district,
+        None if failing is None else [str(n) for n in fail_names],
     )
     if per_township:
         towns = _townships(dataset)
@@ -307,17 +337,115 @@ def _build_rows(
                 num = float(cast(float, by_township.at[code, "numerator"]))
                 den = float(cast(float, by_township.at[code, "denominator"]))
             else:
-                num, den = 0.0, (0.0 if ratio else 1.0)
-            units = (
-                [str(n) for n in fail_names[fail_codes == code]] if failing is not None else None
-            )
-            row(code, name, num, den, units)
+                num, den = 0.0, (1.0 if is_count else 0.0)
+            units = None if failing is None else [str(n) for n in fail_names[fail_codes == code]]
+            add_row(code, name, num, den, units)
     return pd.DataFrame(rows, columns=list(ROW_COLUMNS))
+
+
+def _share_rows(
+    dataset: Dataset,
+    *,
+    per_township: bool,
+    township_codes: pd.Series,
+    weight: NDArray[np.float64],
+    meets: NDArray[np.bool_],
+    failing: pd.DataFrame,
+    empty_note: str,
+    method: str = "",
+) -> pd.DataFrame:
+    """Rows of a share in percent: ``100 × Σ weight of the units meeting it / Σ weight``.
+
+    Parameters
+    ----------
+    dataset
+        Gives the district's name and the townships.
+    per_township
+        Add the township rows.
+    township_codes
+        Township of each unit.
+    weight
+        Weight of each unit: 1 (a unit counts once), its places or its children; 0 for a
+        unit that does not count at all.
+    meets
+        Which units meet the condition.
+    failing
+        The units missing it (:func:`_failing`).
+    empty_note
+        The note of a scope without any weight (nothing to measure).
+    method
+        The distance method, if distances were measured.
+    """
+    by_township = pd.DataFrame(
+        {
+            "numerator": _group_sum(township_codes, np.where(meets, weight, 0.0)),
+            "denominator": _group_sum(township_codes, weight),
+        }
+    )
+    return _build_rows(
+        dataset,
+        per_township=per_township,
+        district=(float(weight[meets].sum()), float(weight.sum())),
+        by_township=by_township,
+        scale=100.0,
+        failing=failing,
+        method=method,
+        empty_note=empty_note,
+    )
+
+
+def _count_rows(
+    dataset: Dataset,
+    *,
+    per_township: bool,
+    township_codes: pd.Series,
+    counted: NDArray[np.bool_],
+    weight: NDArray[np.float64] | None = None,
+    failing: pd.DataFrame | None = None,
+    method: str = "",
+) -> pd.DataFrame:
+    """Rows of a count (denominator 1): the counted features, or Σ their ``weight``.
+
+    Parameters
+    ----------
+    dataset
+        Gives the district's name and the townships.
+    per_township
+        Add the township rows.
+    township_codes
+        Township of each feature ("" when unknown: counted for the district only).
+    counted
+        Which features are counted.
+    weight
+        What each counts for (e.g. its children); ``None`` = 1 each.
+    failing
+        The features to name (:func:`_failing`); ``None`` lists none.
+    method
+        The distance method, if distances were measured.
+    """
+    amount = np.ones(len(counted)) if weight is None else weight
+    by_township = pd.DataFrame(
+        {
+            "numerator": _group_sum(township_codes, np.where(counted, amount, 0.0)),
+            "denominator": 1.0,
+        }
+    )
+    return _build_rows(
+        dataset,
+        per_township=per_township,
+        district=(float(amount[counted].sum()), 1.0),
+        by_township=by_township,
+        scale=1.0,
+        failing=failing,
+        method=method,
+        is_count=True,
+    )
 
 
 def _not_available(
     dataset: Dataset, reason: str, per_township: bool, layers: tuple[str, ...]
 ) -> MetricResult:
+    """A result that measured nothing: every value NaN, every note the reason."""
     rows = _build_rows(
         dataset,
         per_township=per_township,
@@ -326,8 +454,6 @@ def _not_available(
         scale=1.0,
         empty_note=reason,
     )
-    rows["value"] = math.nan
-    rows["note"] = reason
     return MetricResult(rows=rows, layers_used=layers, available=False, reason=reason)
 
 
@@ -436,6 +562,44 @@ def _methods(nearest: pd.DataFrame) -> str:
     return ", ".join(found) if found else "straight_line_x_detour"
 
 
+def _villages_in_reach(
+    dataset: Dataset,
+    facilities: Selection,
+    *,
+    urban_distance_m: float | None,
+    rural_distance_m: float | None,
+    graph: WalkGraph | None,
+    cache: MetricCache | None,
+) -> tuple[NDArray[np.bool_], str]:
+    """Which villages have a selected facility within their service distance (inclusive).
+
+    Parameters
+    ----------
+    dataset
+        Holds the ``village`` layer and the facility layer.
+    facilities
+        Which facilities.
+    urban_distance_m, rural_distance_m
+        Service distances; ``None`` = the dataset's planning parameters for the layer.
+    graph, cache
+        Walking network and memo (:func:`nearest_distances`).
+
+    Returns
+    -------
+    tuple
+        One flag per village (layer order) and the distance method used.
+    """
+    nearest = nearest_distances(dataset, facilities, graph=graph, cache=cache)
+    limit = _thresholds(
+        dataset,
+        facilities.layer,
+        dataset.layer("village")["urban"].to_numpy(dtype=bool),
+        urban_distance_m,
+        rural_distance_m,
+    )
+    return _within(nearest["distance_m"].to_numpy(dtype=float), limit), _methods(nearest)
+
+
 def _population(frame: pd.DataFrame, columns: Sequence[str], layer_id: str) -> NDArray[np.float64]:
     _require_columns(frame, layer_id, columns)
     total = np.zeros(len(frame), dtype=float)
@@ -451,12 +615,75 @@ def _group_sum(codes: pd.Series, values: NDArray[np.float64]) -> pd.Series:
     return pd.Series(sums, index=pd.Index(keys.astype(object)))
 
 
+def _township_code_column(layer_id: str) -> str:
+    """The column naming a feature's township: a township's own ``code9``, else ``township_code``."""
+    return "code9" if layer_id == "township" else "township_code"
+
+
 # --------------------------------------------------------------------------------------
 # Metric kinds
 
 
 def _coverage_layers(params: UnitCoverageParams) -> tuple[str, ...]:
     return (params.units, params.facilities.layer)
+
+
+def _townships_covered(
+    dataset: Dataset, params: UnitCoverageParams, facilities: gpd.GeoDataFrame
+) -> NDArray[np.bool_]:
+    """Which townships hold a facility (point in polygon) or are named by one (code)."""
+    towns = dataset.layer("township")
+    if params.match == "inside":
+        tree = shapely.STRtree(towns.geometry.to_numpy())
+        pairs = tree.query(facilities.geometry.to_numpy(), predicate="intersects")
+        covered = np.zeros(len(towns), dtype=bool)
+        covered[np.unique(pairs[1])] = True
+        return covered
+    if params.match == "code":
+        _require_columns(facilities, params.facilities.layer, ["township_code"])
+        named = set(_codes(facilities["township_code"]))
+        return _codes(towns["code9"]).isin(named).to_numpy(dtype=bool)
+    raise NotAvailableError(
+        f"not available: match {params.match!r} is not defined for township units "
+        "(use inside or code)"
+    )
+
+
+def _villages_covered(
+    dataset: Dataset,
+    params: UnitCoverageParams,
+    facilities: gpd.GeoDataFrame,
+    graph: WalkGraph | None,
+    cache: MetricCache | None,
+) -> tuple[NDArray[np.bool_], str]:
+    """Which villages are named by a facility's ``village_code`` or have one within reach.
+
+    Returns the flags (layer order) and the distance method (``""`` when none was measured).
+    """
+    if params.match == "inside":
+        raise NotAvailableError(
+            "not available: villages are points; use match code, distance or code_or_distance"
+        )
+    villages = dataset.layer("village")
+    covered = np.zeros(len(villages), dtype=bool)
+    method = ""
+    if params.match in ("code", "code_or_distance"):
+        if "village_code" in facilities.columns:
+            named = set(_codes(facilities["village_code"]))
+            covered |= _codes(villages["code12"]).isin(named).to_numpy(dtype=bool)
+        elif params.match == "code":
+            _require_columns(facilities, params.facilities.layer, ["village_code"])
+    if params.match in ("distance", "code_or_distance"):
+        in_reach, method = _villages_in_reach(
+            dataset,
+            params.facilities,
+            urban_distance_m=params.urban_distance_m,
+            rural_distance_m=params.rural_distance_m,
+            graph=graph,
+            cache=cache,
+        )
+        covered |= in_reach
+    return covered, method
 
 
 @_guard(_coverage_layers)
@@ -491,74 +718,22 @@ def unit_coverage(
     """
     _require(dataset, params.units, params.facilities.layer)
     units = dataset.layer(params.units)
-    keep = condition_mask(units, params.unit_where, params.units)
-    fac = _selected(dataset, params.facilities)
-    method = ""
+    counts = condition_mask(units, params.unit_where, params.units)
+    facilities = _selected(dataset, params.facilities)
     if params.units == "township":
-        codes = _codes(units["code9"])
-        if params.match == "inside":
-            tree = shapely.STRtree(units.geometry.to_numpy())
-            pairs = tree.query(fac.geometry.to_numpy(), predicate="intersects")
-            covered = np.zeros(len(units), dtype=bool)
-            covered[np.unique(pairs[1])] = True
-        elif params.match == "code":
-            _require_columns(fac, params.facilities.layer, ["township_code"])
-            covered = codes.isin(set(_codes(fac["township_code"]))).to_numpy(dtype=bool)
-        else:
-            raise NotAvailableError(
-                f"not available: match {params.match!r} is not defined for township units "
-                "(use inside or code)"
-            )
-        town_of_unit = codes
+        covered, method = _townships_covered(dataset, params, facilities), ""
     else:
-        codes = _codes(units["code12"])
-        covered = np.zeros(len(units), dtype=bool)
-        if params.match == "inside":
-            raise NotAvailableError(
-                "not available: villages are points; use match code, distance or code_or_distance"
-            )
-        if params.match in ("code", "code_or_distance"):
-            if "village_code" in fac.columns:
-                covered |= codes.isin(set(_codes(fac["village_code"]))).to_numpy(dtype=bool)
-            elif params.match == "code":
-                _require_columns(fac, params.facilities.layer, ["village_code"])
-        if params.match in ("distance", "code_or_distance"):
-            nearest = nearest_distances(dataset, params.facilities, graph=graph, cache=cache)
-            limit = _thresholds(
-                dataset,
-                params.facilities.layer,
-                units["urban"].to_numpy(dtype=bool),
-                params.urban_distance_m,
-                params.rural_distance_m,
-            )
-            covered |= _within(nearest["distance_m"].to_numpy(dtype=float), limit)
-            method = _methods(nearest)
-        town_of_unit = _codes(units["township_code"])
-    names = unit_names(units)
-    sel_town = town_of_unit[keep]
-    sel_cov = covered[keep].astype(float)
-    by_town = pd.DataFrame(
-        {
-            "numerator": _group_sum(sel_town, sel_cov),
-            "denominator": _group_sum(sel_town, np.ones(len(sel_cov))),
-        }
-    )
-    failing_mask = keep & ~covered
-    failing = pd.DataFrame(
-        {
-            "township_code": town_of_unit[failing_mask].to_numpy(dtype=object),
-            "name": names[failing_mask].to_numpy(dtype=object),
-        }
-    )
-    rows = _build_rows(
+        covered, method = _villages_covered(dataset, params, facilities, graph, cache)
+    codes = _codes(units[_township_code_column(params.units)])
+    rows = _share_rows(
         dataset,
         per_township=per_township and params.units == "village",
-        district=(float(sel_cov.sum()), float(len(sel_cov))),
-        by_township=by_town,
-        scale=100.0,
-        failing=failing,
-        method=method,
+        township_codes=codes,
+        weight=counts.astype(float),
+        meets=covered & counts,
+        failing=_failing(codes, unit_names(units), counts & ~covered),
         empty_note="not applicable: no units of this kind here",
+        method=method,
     )
     return MetricResult(rows=rows, layers_used=_coverage_layers(params))
 
@@ -687,27 +862,21 @@ def feature_count(
         value = numerator = the count (denominator 1).
     """
     del graph, cache
-    total = 0.0
-    parts: list[pd.Series] = []
+    codes: list[pd.Series] = []
     for src in params.sources:
         frame = _selected(dataset, src)
-        total += len(frame)
-        code_col = "code9" if src.layer == "township" else "township_code"
-        if code_col in frame.columns:
-            parts.append(_group_sum(_codes(frame[code_col]), np.ones(len(frame))))
-    by_town = None
-    if per_township:
-        num = pd.concat(parts).groupby(level=0).sum() if parts else pd.Series(dtype=float)
-        by_town = pd.DataFrame({"numerator": num, "denominator": 1.0})
-    rows = _build_rows(
+        column = _township_code_column(src.layer)
+        if column in frame.columns:
+            codes.append(_codes(frame[column]))
+        else:  # counted for the district only
+            codes.append(pd.Series("", index=frame.index, dtype=object))
+    township_codes = pd.concat(codes, ignore_index=True)
+    rows = _count_rows(
         dataset,
         per_township=per_township,
-        district=(total, 1.0),
-        by_township=by_town,
-        scale=1.0,
-        ratio=False,
+        township_codes=township_codes,
+        counted=np.ones(len(township_codes), dtype=bool),
     )
-    rows["denominator"] = 1.0
     return MetricResult(rows=rows, layers_used=_count_layers(params))
 
 
@@ -748,36 +917,23 @@ def attribute_share(
     _require(dataset, params.layer)
     frame = dataset.layer(params.layer)
     base = condition_mask(frame, params.base_where, params.layer)
-    hit = condition_mask(frame, params.condition, params.layer) & base
+    meets = condition_mask(frame, params.condition, params.layer) & base
     if params.weight is None:
         weight = base.astype(float)
     else:
         _require_columns(frame, params.layer, [params.weight])
         weight = pd.to_numeric(frame[params.weight], errors="coerce").fillna(0).to_numpy(float)
         weight = np.where(base, weight, 0.0)
-    code_col = "code9" if params.layer == "township" else "township_code"
-    _require_columns(frame, params.layer, [code_col])
-    codes = _codes(frame[code_col])
-    by_town = pd.DataFrame(
-        {
-            "numerator": _group_sum(codes, np.where(hit, weight, 0.0)),
-            "denominator": _group_sum(codes, weight),
-        }
-    )
-    fail_mask = base & ~hit
-    failing = pd.DataFrame(
-        {
-            "township_code": codes[fail_mask].to_numpy(dtype=object),
-            "name": unit_names(frame)[fail_mask].to_numpy(dtype=object),
-        }
-    )
-    rows = _build_rows(
+    code_column = _township_code_column(params.layer)
+    _require_columns(frame, params.layer, [code_column])
+    codes = _codes(frame[code_column])
+    rows = _share_rows(
         dataset,
         per_township=per_township,
-        district=(float(weight[hit].sum()), float(weight.sum())),
-        by_township=by_town,
-        scale=100.0,
-        failing=failing,
+        township_codes=codes,
+        weight=weight,
+        meets=meets,
+        failing=_failing(codes, unit_names(frame), base & ~meets),
         empty_note="not applicable: no features of this kind here",
     )
     return MetricResult(rows=rows, layers_used=_share_layers(params))
@@ -846,28 +1002,31 @@ def proximity_violations(
         )
     _require_columns(feats, params.features.layer, ["township_code"])
     codes = _codes(feats["township_code"])
-    by_town = pd.DataFrame(
-        {"numerator": _group_sum(codes, violating.astype(float)), "denominator": 1.0}
-    )
-    failing = pd.DataFrame(
-        {"township_code": codes[violating].to_numpy(dtype=object), "name": labels[violating]}
-    )
-    rows = _build_rows(
+    rows = _count_rows(
         dataset,
         per_township=per_township,
-        district=(float(violating.sum()), 1.0),
-        by_township=by_town,
-        scale=1.0,
-        failing=failing,
-        ratio=False,
+        township_codes=codes,
+        counted=violating,
+        failing=_failing(codes, labels, violating),
         method="straight_line",
     )
-    rows["denominator"] = 1.0
     return MetricResult(rows=rows, layers_used=_proximity_layers(params))
 
 
 def _access_layers(params: AccessShareParams) -> tuple[str, ...]:
     return ("village", params.facilities.layer)
+
+
+def _age_bands(dataset: Dataset, params: AccessShareParams) -> tuple[str, ...]:
+    """The age bands counted: the indicator's own, else the facility's planning parameters."""
+    if params.age_bands is not None:
+        return params.age_bands
+    try:
+        return tuple(dataset.params.facility(params.facilities.layer).age_bands)
+    except KeyError as exc:
+        raise NotAvailableError(
+            f"not available: no age bands for {params.facilities.layer!r} (set age_bands)"
+        ) from exc
 
 
 @_guard(_access_layers)
@@ -907,62 +1066,44 @@ def access_share(
     """
     _require(dataset, "village", params.facilities.layer)
     villages = dataset.layer("village")
-    bands = params.age_bands
-    if bands is None:
-        try:
-            bands = dataset.params.facility(params.facilities.layer).age_bands
-        except KeyError as exc:
-            raise NotAvailableError(
-                f"not available: no age bands for {params.facilities.layer!r} (set age_bands)"
-            ) from exc
+    bands = _age_bands(dataset, params)
     children = _population(villages, bands, "village")
-    nearest = nearest_distances(dataset, params.facilities, graph=graph, cache=cache)
-    limit = _thresholds(
+    reached, method = _villages_in_reach(
         dataset,
-        params.facilities.layer,
-        villages["urban"].to_numpy(dtype=bool),
-        params.urban_distance_m,
-        params.rural_distance_m,
+        params.facilities,
+        urban_distance_m=params.urban_distance_m,
+        rural_distance_m=params.rural_distance_m,
+        graph=graph,
+        cache=cache,
     )
-    reached = _within(nearest["distance_m"].to_numpy(dtype=float), limit)
     codes = _codes(villages["township_code"])
     order = np.argsort(-children, kind="stable")
-    fail_mask = (~reached & (children > 0))[order]
-    names = unit_names(villages).to_numpy(dtype=object)[order]
-    failing = pd.DataFrame(
-        {
-            "township_code": codes.to_numpy(dtype=object)[order][fail_mask],
-            "name": names[fail_mask],
-        }
+    failing = _failing(
+        codes.to_numpy(dtype=object)[order],
+        unit_names(villages).to_numpy(dtype=object)[order],
+        (~reached & (children > 0))[order],
     )
     if params.value == "share_within":
-        by_town = pd.DataFrame(
-            {
-                "numerator": _group_sum(codes, np.where(reached, children, 0.0)),
-                "denominator": _group_sum(codes, children),
-            }
+        rows = _share_rows(
+            dataset,
+            per_township=per_township,
+            township_codes=codes,
+            weight=children,
+            meets=reached,
+            failing=failing,
+            empty_note="not applicable: no children of this age here",
+            method=method,
         )
-        district = (float(children[reached].sum()), float(children.sum()))
-        scale, ratio = 100.0, True
     else:
-        by_town = pd.DataFrame(
-            {"numerator": _group_sum(codes, np.where(reached, 0.0, children)), "denominator": 1.0}
+        rows = _count_rows(
+            dataset,
+            per_township=per_township,
+            township_codes=codes,
+            counted=~reached,
+            weight=children,
+            failing=failing,
+            method=method,
         )
-        district = (float(children[~reached].sum()), 1.0)
-        scale, ratio = 1.0, False
-    rows = _build_rows(
-        dataset,
-        per_township=per_township,
-        district=district,
-        by_township=by_town,
-        scale=scale,
-        failing=failing,
-        method=_methods(nearest),
-        empty_note="not applicable: no children of this age here",
-        ratio=ratio,
-    )
-    if not ratio:
-        rows["denominator"] = 1.0
     return MetricResult(
         rows=rows,
         layers_used=_access_layers(params),
@@ -1015,26 +1156,14 @@ def unprotected_hazards(
         near_layers=params.near_layers,
     )
     codes = _codes(ranked["township_code"])
-    by_town = pd.DataFrame(
-        {"numerator": _group_sum(codes, np.ones(len(ranked))), "denominator": 1.0}
-    )
-    failing = pd.DataFrame(
-        {
-            "township_code": codes.to_numpy(dtype=object),
-            "name": ranked["name"].astype(str).to_numpy(dtype=object),
-        }
-    )
-    rows = _build_rows(
+    rows = _count_rows(
         dataset,
         per_township=per_township,
-        district=(float(len(ranked)), 1.0),
-        by_township=by_town,
-        scale=1.0,
-        failing=failing,
-        ratio=False,
+        township_codes=codes,
+        counted=np.ones(len(ranked), dtype=bool),
+        failing=_failing(codes, ranked["name"].astype(str)),
         method="straight_line",
     )
-    rows["denominator"] = 1.0
     used = tuple(lid for lid in _hazard_layers(params) if dataset.has(lid))
     return MetricResult(rows=rows, layers_used=used)
 
