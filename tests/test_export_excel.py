@@ -142,3 +142,40 @@ def test_missing_layers(dataset, indicators) -> None:
     data = excel_report(smaller, facility_types=("childcare",), indicators=indicators)
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert "not available" in str(wb["溺水隐患"]["A1"].value)
+
+
+def test_matrix_rows_carry_data_status(workbook, indicators) -> None:
+    ws = workbook["镇街×指标"]
+    town_rows = indicators[indicators["scope"] != "district"]
+    column = len(dict.fromkeys(town_rows["id"])) + 3
+    assert ws.cell(row=1, column=column).value == "数据状态"
+    assert ws.cell(row=2, column=column).value == "Data status"
+    weakest = town_rows.groupby("scope")["data_status"].agg(
+        lambda s: "sample" if "sample" in set(s) else ("estimated" if "estimated" in set(s) else "")
+    )
+    for r in range(3, 13):
+        code = ws.cell(row=r, column=1).value
+        assert ws.cell(row=r, column=column).value == weakest[code]
+
+
+def test_every_result_sheet_has_data_status_and_about_sheet(dataset, indicators) -> None:
+    scenario = apply(dataset, load_scenario(REPO / "scenarios" / "childcare_in_luokeng.yaml"))
+    wb = openpyxl.load_workbook(
+        io.BytesIO(excel_report(scenario, base=dataset, facility_types=("childcare",)))
+    )
+    for name in ("区汇总", "村缺口", "溺水隐患", "情景对比"):
+        assert "数据状态" in [c.value for c in wb[name][1]], name
+    cs = wb["情景对比"]
+    cmp_head = [c.value for c in cs[1]]
+    indicator_rows = []
+    for row in cs.iter_rows(min_row=3, values_only=True):
+        if all(v is None for v in row):
+            break  # the coverage table follows after a blank row
+        indicator_rows.append(row)
+    statuses = {r[cmp_head.index("数据状态")] for r in indicator_rows}
+    assert indicator_rows and statuses <= {"sample", "estimated"}
+    cov_start = 3 + len(indicator_rows) + 2
+    cov_head = [c.value for c in cs[cov_start]]
+    assert "数据状态" in cov_head
+    about = [r[0] for r in _rows(wb["数据说明"])]
+    assert "数据状态 Data status" in about

@@ -15,6 +15,7 @@ import pytest
 import shapely
 
 from qjgeo.export.gis import (
+    LAYER_NAMES,
     SHAPEFILE_FIELDS,
     ExportError,
     flatten_frame,
@@ -184,3 +185,39 @@ def test_flatten_frame_lists_and_infinity() -> None:
 def test_layers_can_be_left_out(dataset, results) -> None:
     layers = gis_layers(dataset, "childcare", gaps=results.gaps, surface=False, indicators=False)
     assert list(layers) == ["villages_access", "townships_summary"]
+
+
+def test_every_layer_and_csv_carry_data_status(dataset, results, tmp_path) -> None:
+    sites = gpd.GeoDataFrame(
+        {"rank": [1], "candidate_id": ["c1"]},
+        geometry=[shapely.Point(113.6, 24.7)],
+        crs="EPSG:4326",
+    )
+    rec = SimpleNamespace(sites=sites, facility_type="childcare", data_status="estimated")
+    path = tmp_path / "status.gpkg"
+    path.write_bytes(_package(dataset, results, "gpkg", recommendation=rec))
+    for name, _ in pyogrio.list_layers(path):
+        frame = pyogrio.read_dataframe(path, layer=name)
+        assert "data_status" in frame.columns, name
+        assert frame["data_status"].notna().all(), name
+    assert set(pyogrio.read_dataframe(path, layer="recommendations")["data_status"]) == {
+        "estimated"
+    }
+    for layer in LAYER_NAMES[:-1]:
+        table = pd.read_csv(
+            io.BytesIO(_package(dataset, results, "csv", layer=layer)), encoding="utf-8-sig"
+        )
+        assert set(table["data_status"]) <= {"sample", "estimated"}, layer
+        assert table["data_status"].notna().all(), layer
+
+
+def test_township_status_is_the_weakest_of_its_indicators(dataset, results) -> None:
+    rows = results.indicators[results.indicators["scope"] != "district"].copy()
+    rows["data_status"] = "official"
+    code = str(rows["scope"].iloc[0])
+    last_of_town = rows.index[rows["scope"].astype(str) == code][-1]
+    rows.loc[last_of_town, "data_status"] = "osm"  # osm is weaker than official, wherever it is
+    wide = indicators_by_township(dataset, rows).set_index("code9")
+    assert wide.at[code, "data_status"] == "osm"
+    others = wide.drop(index=code)["data_status"]
+    assert set(others) == {"official"}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from qjgeo.export.html import gap_map_html
+from qjgeo.export.staticmap import map_layers
 from qjgeo.gaps import compute_gaps
 from qjgeo.mapview.offline import external_urls
 
@@ -38,3 +40,39 @@ def test_title_legend_and_data_status(page: str) -> None:
     assert "数据状态" in page and "Data status" in page
     assert "≤300 m" in page  # a distance band in the legend
     assert "马坝镇" in page or json.dumps("马坝镇")[1:-1] in page  # township layer (JSON)
+
+
+def _status_note(page: str) -> str:
+    match = re.search(r'<div id="qjgeo-data-status".*?</div></div>', page, flags=re.S)
+    assert match is not None, "no data-status note on the map"
+    return match.group(0)
+
+
+def test_data_status_note_names_weak_layers_in_the_maps_language(dataset) -> None:
+    gaps = compute_gaps(dataset, "childcare")
+    zh = _status_note(gap_map_html(dataset, "childcare", gaps=gaps, surface=False))
+    assert 'data-status="sample"' in zh
+    assert "示例/估算数据 — 非正式成果" in zh
+    assert "托育机构为示例数据" in zh and "Data status" not in zh
+    en = _status_note(gap_map_html(dataset, "childcare", gaps=gaps, surface=False, lang="en"))
+    assert "Sample/estimated data — not an official result" in en
+    assert "childcare = sample" in en and "数据状态" not in en
+
+
+def test_data_status_note_is_escaped(dataset) -> None:
+    spec = dataset.spec("childcare").model_copy(update={"title_zh": "<b>托育机构</b>"})
+    ds = dataset.with_layer("childcare", dataset.layer("childcare"), spec)
+    note = _status_note(gap_map_html(ds, "childcare", surface=False))
+    assert "&lt;b&gt;托育机构&lt;/b&gt;为示例数据" in note
+    assert "<b>" not in note
+
+
+def test_data_status_note_on_official_data(dataset) -> None:
+    ds = dataset
+    for layer_id in map_layers("childcare"):
+        frame = ds.layer(layer_id).copy()
+        frame["provenance"] = "official"
+        ds = ds.with_layer(layer_id, frame)
+    note = _status_note(gap_map_html(ds, "childcare", surface=False))
+    assert 'data-status="official"' in note
+    assert "所用图层均为官方或用户提供数据" in note and "非正式成果" not in note

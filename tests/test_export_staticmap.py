@@ -26,6 +26,7 @@ from qjgeo.export.staticmap import (
     band_colours,
     band_order,
     data_status_line,
+    data_status_texts,
     declutter_labels,
     draw_gap_axes,
     draw_scale_bar,
@@ -34,7 +35,10 @@ from qjgeo.export.staticmap import (
     gap_map_png,
     method_line,
     nice_length_m,
+    prepare_gap_results,
     scenario_line,
+    township_data_status,
+    weakest_status,
 )
 from qjgeo.gaps import compute_gaps, gap_surface
 
@@ -115,6 +119,46 @@ def test_data_status_line_names_weak_layers(dataset) -> None:
     assert "childcare = sample" in en and "estimated" in en
     official = data_status_line(dataset, ["district"])
     assert "official" in official and "sample" not in official
+
+
+def test_data_status_texts_are_the_line_in_each_language(dataset) -> None:
+    layers = ["district", "township", "village", "childcare"]
+    zh, en = data_status_texts(dataset, layers)
+    assert data_status_line(dataset, layers) == f"{zh} / {en}"
+    assert zh.startswith("数据状态：") and "托育机构为示例数据" in zh and "Data" not in zh
+    assert en.startswith("Data status: ") and "childcare = sample" in en and "数据" not in en
+
+
+def test_prepare_gap_results_reuses_what_is_given(dataset, gaps) -> None:
+    got, surface = prepare_gap_results(dataset, "childcare", gaps=gaps, surface=False)
+    assert got is gaps and surface is None
+    with pytest.raises(ExportError, match="nosuch"):
+        prepare_gap_results(dataset, "nosuch", gaps=gaps, surface=False)
+
+
+def test_weakest_status_follows_the_catalog_order() -> None:
+    assert weakest_status(["official", "estimated", "sample"]) == "sample"
+    assert weakest_status(["official", "osm"]) == "osm"
+    assert weakest_status(["user", "estimated", "official"]) == "estimated"
+    assert weakest_status(["official", "unknown"]) == "official"
+    assert weakest_status([]) == "official"
+
+
+def test_township_data_status_defaults_for_townships_without_indicators() -> None:
+    indicators = pd.DataFrame(
+        {
+            "scope": ["district", "440205100", "440205100", "440205101"],
+            "data_status": ["sample", "official", "estimated", "official"],
+        }
+    )
+    status = township_data_status(
+        indicators, ["440205101", "440205100", "440205102"], default="estimated"
+    )
+    assert status.to_dict() == {
+        "440205101": "official",
+        "440205100": "estimated",
+        "440205102": "estimated",
+    }
 
 
 def test_attribution_adds_odbl_only_with_osm(dataset) -> None:

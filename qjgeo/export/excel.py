@@ -6,15 +6,20 @@ Sheets (Chinese headers in row 1, English in row 2, data from row 3):
     coverage of children per facility type, then every district-level plan indicator;
 ``镇街×指标`` (townships × indicators)
     one row per township, one column per indicator value, cells green when the target is
-    met and red when not (grey: cannot be judged);
+    met and red when not (grey: cannot be judged), and the weakest data status of the
+    township's indicators in the last column;
 ``村缺口`` (gaps by village)
     every village for every facility type: children, service distance, distance, covered;
 ``溺水隐患`` (water hazards)
     the ranked hazards (:func:`qjgeo.hazards.rank_hazards`), when the dataset has them;
 ``情景对比`` (scenario versus base)
-    indicator values in the base and the scenario, when ``base`` is given;
+    indicator values in the base and the scenario, when ``base`` is given, with the data
+    status of the comparison;
 ``数据说明`` (about the data)
     scenario, date, distances and method, data status of every layer, sources and licences.
+
+Every row drawn from results carries a ``data_status`` (数据状态) column: ``sample`` or
+``estimated`` when it rests on such data.
 
 Every text cell is passed through :func:`qjgeo.ingest.safety.neutralise_formula`, so a name
 beginning with ``= + - @`` is shown as text, never run as a formula.
@@ -43,6 +48,7 @@ from qjgeo.export.staticmap import (
     facility_titles,
     gaps_by_facility_type,
     scenario_line,
+    township_data_status,
 )
 from qjgeo.ingest.safety import neutralise_formula
 
@@ -319,6 +325,10 @@ def _matrix_sheet(ws: Worksheet, indicators: pd.DataFrame, dataset: Dataset) -> 
         ws.cell(row=2, column=j, value=safe_cell(titles.at[ind, "title_en"])).font = _EN_FONT
         ws.cell(row=2, column=j).alignment = Alignment(wrap_text=True, vertical="top")
         ws.column_dimensions[get_column_letter(j)].width = 16
+    status_col = len(ids) + 3
+    ws.cell(row=1, column=status_col, value="数据状态").font = _HEAD_FONT
+    ws.cell(row=2, column=status_col, value="Data status").font = _EN_FONT
+    ws.column_dimensions[get_column_letter(status_col)].width = 12
     for cell in (*ws[1], *ws[2]):
         cell.fill = _HEAD_FILL
     ws.row_dimensions[1].height = 60
@@ -327,9 +337,12 @@ def _matrix_sheet(ws: Worksheet, indicators: pd.DataFrame, dataset: Dataset) -> 
     ws.column_dimensions["B"].width = 12
     lookup = rows.set_index(["scope", "id"])
     lookup = lookup[~lookup.index.duplicated()]
+    default = dataset.data_status(["township"]) if dataset.has("township") else "official"
+    statuses = township_data_status(indicators, towns["code9"], default=default)
     for i, (code, name) in enumerate(zip(towns["code9"], towns["name"], strict=True), start=3):
         ws.cell(row=i, column=1, value=safe_cell(code))
         ws.cell(row=i, column=2, value=safe_cell(name))
+        ws.cell(row=i, column=status_col, value=safe_cell(statuses.iloc[i - 3]))
         for j, ind in enumerate(ids, start=3):
             key = (str(code), ind)
             cell = ws.cell(row=i, column=j)
@@ -509,9 +522,13 @@ def excel_report(
         if "title_zh" not in cmp_frame.columns:
             titles = indicators.drop_duplicates("id").set_index("id")["title_zh"]
             cmp_frame.insert(1, "title_zh", cmp_frame["id"].map(titles))
+        if "data_status" not in cmp_frame.columns:
+            cmp_frame["data_status"] = comparison.data_status
         cs = wb.create_sheet("情景对比")
         last = write_table(cs, cmp_frame)
-        cov = comparison.coverage
+        cov = comparison.coverage.copy()
+        if "data_status" not in cov.columns:
+            cov["data_status"] = comparison.data_status
         if len(cov):
             cs.cell(
                 row=last + 2, column=1, value="儿童覆盖变化 Children coverage change"

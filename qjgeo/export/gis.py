@@ -42,7 +42,7 @@ import pyogrio
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import WGS84_CRS
-from qjgeo.export.staticmap import ExportError, prepare_gap_results
+from qjgeo.export.staticmap import ExportError, prepare_gap_results, township_data_status
 
 GisFormat = Literal["gpkg", "geojson", "shp.zip", "csv"]
 GIS_FORMATS: Final[tuple[str, ...]] = ("gpkg", "geojson", "shp.zip", "csv")
@@ -162,12 +162,11 @@ def indicators_by_township(dataset: Dataset, indicators: pd.DataFrame) -> gpd.Ge
     for ind in ids:
         wide[ind] = values[ind].reindex(wide.index) if ind in values else np.nan
         wide[f"{ind}_met"] = met[ind].reindex(wide.index) if ind in met else None
-    rank = {"official": 0, "estimated": 1, "sample": 2}
-    status = rows.groupby("scope")["data_status"].agg(
-        lambda s: max(s.astype(str), key=lambda v: rank.get(v, 0))
+    status = township_data_status(
+        indicators, towns["code9"], default=dataset.data_status(["township"])
     )
     out = towns.join(wide.reset_index(drop=True).set_index(towns.index))
-    out["data_status"] = towns["code9"].map(status).fillna(dataset.data_status(["township"]))
+    out["data_status"] = status.to_numpy()
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84_CRS)
 
 

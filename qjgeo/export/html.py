@@ -4,9 +4,10 @@ The map is the app's own folium map (:func:`qjgeo.mapview.build.build_map`): tow
 filled by the share of children covered, the facilities of the type, the gap hexagons and the
 villages coloured by distance band as overlays, with a legend and popups in which every value
 is HTML-escaped. A title box adds the scenario, date, distances used, the data-status line and
-the source / licence attribution. :func:`qjgeo.mapview.offline.standalone_html` then inlines
-every script, stylesheet and icon font, so the file opens from a USB stick or a mail
-attachment on an offline intranet.
+the source / licence attribution; a data-status box in the bottom-left corner names, in the
+map's language, the layers resting on sample or estimated data.
+:func:`qjgeo.mapview.offline.standalone_html` then inlines every script, stylesheet and icon
+font, so the file opens from a USB stick or a mail attachment on an offline intranet.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from qjgeo.export.staticmap import (
     band_colours,
     band_order,
     data_status_line,
+    data_status_texts,
     district_name,
     facility_titles,
     map_layers,
     method_line,
     prepare_gap_results,
     scenario_line,
+    status_badge_lines,
 )
 
 
@@ -45,6 +48,40 @@ def _info_box(lines: list[str], title: str, subtitle: str) -> str:
         f'<div style="font-size:15px;font-weight:bold">{html.escape(title)}</div>'
         f'<div style="font-size:12px;color:#444;margin-bottom:3px">{html.escape(subtitle)}</div>'
         f"{body}</div>"
+    )
+
+
+def _data_status_note(status: str, text: str, warning: str | None) -> str:
+    """A fixed box in the bottom-left corner (above the scale bar) saying what the map rests on.
+
+    Parameters
+    ----------
+    status
+        The map's data status (``"sample"``, ``"estimated"``, ``"official"``, ...).
+    text
+        The data-status line in the map's language, naming the weak layers.
+    warning
+        A headline for maps on weak data (``None``: none), in the map's language.
+
+    Returns
+    -------
+    str
+        The box's HTML, every text escaped; red-bordered unless the data are official.
+    """
+    colour = "#222" if status == "official" else "#b2182b"
+    border = "#999" if status == "official" else "#b2182b"
+    background = "rgba(255,255,255,0.93)" if status == "official" else "rgba(255,245,240,0.95)"
+    head = (
+        f'<div style="font-weight:bold;color:{colour}">{html.escape(warning)}</div>'
+        if warning
+        else ""
+    )
+    return (
+        f'<div id="qjgeo-data-status" data-status="{html.escape(status)}" '
+        'style="position:fixed;bottom:40px;left:10px;z-index:9999;max-width:40%;'
+        f"background:{background};border:1px solid {border};border-radius:4px;"
+        "padding:5px 8px;font:11px/1.45 'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',"
+        f'sans-serif;color:#222">{head}<div>{html.escape(text)}</div></div>'
     )
 
 
@@ -155,9 +192,18 @@ def gap_map_html(
         data_status_line(dataset, layers),
         attribution_line(dataset, layers),
     ]
+    status = str(gaps.data_status)
+    status_zh, status_en = data_status_texts(dataset, layers)
+    badge_zh, badge_en = status_badge_lines(status)
+    note = _data_status_note(
+        status,
+        status_zh if lang == "zh" else status_en,
+        None if status == "official" else (badge_zh if lang == "zh" else badge_en),
+    )
     import folium
 
     m.get_root().html.add_child(folium.Element(_info_box(lines, main_title, subtitle)))  # type: ignore[attr-defined]
+    m.get_root().html.add_child(folium.Element(note))  # type: ignore[attr-defined]
     m.get_root().header.add_child(  # type: ignore[attr-defined]
         folium.Element(f"<title>{html.escape(main_title)}</title>")
     )

@@ -57,6 +57,9 @@ FACILITY_COLOUR = "#1f3a93"
 #: Chinese names of provenance levels for the data-status line.
 _STATUS_ZH = {"sample": "示例数据", "estimated": "估算"}
 
+#: Data statuses from the weakest to the strongest (as :meth:`qjgeo.catalog.Dataset.data_status`).
+STATUS_ORDER: tuple[str, ...] = ("sample", "estimated", "osm", "user", "official")
+
 
 class ExportError(ValueError):
     """An export cannot be produced; the message says why (missing layer, bad option)."""
@@ -93,6 +96,44 @@ def map_layers(facility_type: str) -> tuple[str, ...]:
     return ("district", "township", "village", facility_type)
 
 
+def data_status_texts(dataset: Dataset, layer_ids: Sequence[str]) -> tuple[str, str]:
+    """The data-status line in Chinese and in English, naming the layers on weak data.
+
+    Parameters
+    ----------
+    dataset
+        The dataset the map or table was made from.
+    layer_ids
+        The layers the output uses (missing ones are ignored).
+
+    Returns
+    -------
+    tuple of str
+        E.g. ``("数据状态：托育机构为示例数据；镇（街道）、村（社区）为估算", "Data status:
+        childcare = sample; townships, villages = estimated")``, or lines saying all layers
+        are official / given data.
+    """
+    weak = dataset.weak_layers([i for i in layer_ids if dataset.has(i)])
+    groups: dict[str, list[str]] = {"sample": [], "estimated": []}
+    for layer_id, found in weak.items():
+        level = "sample" if "sample" in found else "estimated"
+        groups[level].append(layer_id)
+    if not any(groups.values()):
+        return (
+            "数据状态：所用图层均为官方或用户提供数据",
+            "Data status: all layers official or user-supplied",
+        )
+    zh_parts, en_parts = [], []
+    for level, ids in groups.items():
+        if not ids:
+            continue
+        zh_names = "、".join(_strip_brackets(dataset.spec(i).title_zh) for i in ids)
+        en_names = ", ".join(_strip_brackets(dataset.spec(i).title_en).lower() for i in ids)
+        zh_parts.append(f"{zh_names}为{_STATUS_ZH[level]}")
+        en_parts.append(f"{en_names} = {level}")
+    return f"数据状态：{'；'.join(zh_parts)}", f"Data status: {'; '.join(en_parts)}"
+
+
 def data_status_line(dataset: Dataset, layer_ids: Sequence[str]) -> str:
     """One line naming the layers that rest on sample or estimated data (zh / en).
 
@@ -110,22 +151,46 @@ def data_status_line(dataset: Dataset, layer_ids: Sequence[str]) -> str:
         childcare = sample; townships, villages = estimated"``, or a line saying all
         layers are official / given data.
     """
-    weak = dataset.weak_layers([i for i in layer_ids if dataset.has(i)])
-    groups: dict[str, list[str]] = {"sample": [], "estimated": []}
-    for layer_id, found in weak.items():
-        level = "sample" if "sample" in found else "estimated"
-        groups[level].append(layer_id)
-    if not any(groups.values()):
-        return "数据状态：所用图层均为官方或用户提供数据 / Data status: all layers official or user-supplied"
-    zh_parts, en_parts = [], []
-    for level, ids in groups.items():
-        if not ids:
-            continue
-        zh_names = "、".join(_strip_brackets(dataset.spec(i).title_zh) for i in ids)
-        en_names = ", ".join(_strip_brackets(dataset.spec(i).title_en).lower() for i in ids)
-        zh_parts.append(f"{zh_names}为{_STATUS_ZH[level]}")
-        en_parts.append(f"{en_names} = {level}")
-    return f"数据状态：{'；'.join(zh_parts)} / Data status: {'; '.join(en_parts)}"
+    zh, en = data_status_texts(dataset, layer_ids)
+    return f"{zh} / {en}"
+
+
+def weakest_status(statuses: Iterable[str]) -> str:
+    """The weakest of several data statuses, in the order of :data:`STATUS_ORDER`.
+
+    A status not in that order counts as ``"official"``; no status at all gives
+    ``"official"``.
+    """
+    rank = {s: i for i, s in enumerate(STATUS_ORDER)}
+    official = rank["official"]
+    return min((str(s) for s in statuses), key=lambda s: rank.get(s, official), default="official")
+
+
+def township_data_status(
+    indicators: pd.DataFrame, codes: Iterable[str], *, default: str
+) -> pd.Series:
+    """The weakest data status of each township's plan indicators.
+
+    Parameters
+    ----------
+    indicators
+        The frame of :func:`qjgeo.indicators.evaluate` (rows with a 9-digit ``scope``).
+    codes
+        The townships' 9-digit codes, in the order wanted.
+    default
+        Status of a township without indicator rows (e.g. that of the township layer).
+
+    Returns
+    -------
+    pandas.Series
+        One status per code, indexed by code.
+    """
+    index = pd.Index([str(c) for c in codes], name="code9")
+    rows = indicators[indicators["scope"].astype(str) != "district"]
+    if rows.empty or "data_status" not in rows.columns:
+        return pd.Series(default, index=index, name="data_status", dtype=object)
+    status = rows.groupby(rows["scope"].astype(str))["data_status"].agg(weakest_status)
+    return status.reindex(index).fillna(default).rename("data_status")
 
 
 def uses_osm(dataset: Dataset, layer_ids: Sequence[str]) -> bool:
