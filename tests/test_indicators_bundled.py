@@ -19,7 +19,13 @@ from qjgeo import Dataset
 from qjgeo.cli import app
 from qjgeo.commands.indicators import HEADERS_ZH, safe_cell, write_xlsx
 from qjgeo.hazards import rank_hazards
-from qjgeo.indicators import RESULT_COLUMNS, TargetsError, evaluate, load_targets
+from qjgeo.indicators import (
+    RESULT_COLUMNS,
+    TargetsError,
+    evaluate,
+    load_targets,
+    parse_targets,
+)
 from qjgeo.params import merge_params
 
 PLAN_TARGETS = Path(__file__).resolve().parent.parent.parent / "shared" / "docs" / "plan-targets.md"
@@ -99,6 +105,62 @@ def test_ids_match_the_plan_document() -> None:
     }
     assert doc_ids == set(PLAN_IDS_A) | set(PLAN_IDS_B)
     assert doc_ids <= set(load_targets().ids)
+
+
+def test_targets_match_the_plan_document() -> None:
+    """Each A / B row of plan-targets.md: its section reference, and for A the operator and value."""
+    if not PLAN_TARGETS.is_file():
+        pytest.skip("shared docs not present")
+    text = PLAN_TARGETS.read_text(encoding="utf-8")
+    targets = load_targets()
+    for part, plan_ids in (("A", PLAN_IDS_A), ("B", PLAN_IDS_B)):
+        section = re.search(rf"^## {part}\.(.*?)(?=^## )", text, flags=re.M | re.S)
+        assert section is not None
+        rows = re.findall(r"^\| ([a-z_0-9]+) \|(.*)$", section.group(1), flags=re.M)
+        assert tuple(plan_id for plan_id, _ in rows) == plan_ids
+        for plan_id, cells in rows:
+            where = cells.split("|")[1].strip()
+            measured = [i for i in targets.indicators if (i.plan_id or i.id) == plan_id]
+            assert measured, plan_id
+            for ind in measured:
+                assert (ind.part, ind.section) == (part, where), ind.id
+    # section A's numbers as the plan states them; section B's "target 0" counts
+    expected = {
+        "science_venue_town_coverage": (">=", 70),
+        "science_venue_community_coverage": (">=", 70),
+        "youth_science_bases": (">=", 2),
+        "parent_school_urban": (">=", 100),
+        "parent_school_rural": (">=", 85),
+        "family_edu_centres": (">=", 1),
+        "family_edu_centres_town": (">=", 100),
+        "childcare_places_per_1000": (">=", 6.0),
+        "minors_protection_station_town_coverage": (">=", 50),
+        "minors_rescue_centre": (">=", 1),
+        "child_friendly_demo_town": (">=", 1),
+        "child_friendly_bases": (">=", 2),
+        "preschool_puhui_share": (">=", 85),
+        "preschool_capacity": (">=", 100),
+        "health_centre_child_doctors": (">=", 100),
+        "paediatric_capacity": (">=", 1.12),
+        "paediatric_beds_per_1000": (">=", 3.17),
+        "rural_tap_water": (">=", 99),
+        "water_hazard_control": ("<=", 0),
+        "school_perimeter": ("<=", 0),
+    }
+    for ind_id, (op, value) in expected.items():
+        target = targets.get(ind_id).target
+        assert (target.op, target.value) == (op, value), ind_id
+
+
+def test_generic_shortfall_counts_the_numerator(dataset: Dataset) -> None:
+    """Without a template the text says how many more, not a misleading '(托位/千人)'."""
+    raw = load_targets().get("childcare_places_per_1000").model_dump(mode="json")
+    del raw["shortfall"]
+    out = evaluate(dataset, targets=parse_targets({"indicators": [raw]}))
+    row = _district(out, "childcare_places_per_1000")
+    n = f"{int(row['shortfall_n']):,}"
+    assert row["shortfall_en"] == f"{n} more needed to meet the target"
+    assert row["shortfall_zh"] == f"距达标还差{n}"
 
 
 def test_district_rows_are_all_computable(result: pd.DataFrame) -> None:

@@ -498,6 +498,29 @@ def test_township_rows_add_up_to_the_district(tiny: Dataset) -> None:
             assert sorted(by_town) == sorted(district["failing_units"]), ind.id
 
 
+def test_shortfall_wording_singular_and_plural(tiny: Dataset) -> None:
+    """'1 more community needs …' but '2 more townships need …'; Chinese says what is missing."""
+    from qjgeo.indicators import evaluate
+
+    out = evaluate(tiny).set_index(["id", "scope"])
+    one = out.loc[("science_venue_community_coverage", "district")]
+    assert one["shortfall_n"] == 1
+    assert (
+        one["shortfall_en"] == "1 more community needs a science venue in or within reach: 一村社区"
+    )
+    two = out.loc[("science_venue_town_coverage", "district")]
+    assert two["shortfall_en"] == "2 more townships need a children's science venue: 乙镇, 丙镇"
+    assert two["shortfall_zh"] == "还需2个镇（街道）建设少儿科普活动场所：乙镇、丙镇"
+    hazard = out.loc[("water_hazard_control", T1)]
+    assert hazard["shortfall_en"].startswith("1 water hazard near children needs fencing")
+    # 800 more children must be reached for 80 %, not "800 children have no park"
+    park = out.loc[("outdoor_activity_access", "district")]
+    assert park["shortfall_zh"] == "步行范围内有公园的儿童还需增加800名：三村、二村"
+    unmet = out.loc[out["met"] == False]  # noqa: E712
+    for n, text in zip(unmet["shortfall_n"], unmet["shortfall_en"], strict=True):
+        assert (" need " not in text) if n == 1 else (" needs " not in text), text
+
+
 def test_every_kind_has_a_function() -> None:
     from qjgeo.indicators.targets import METRIC_KINDS
 

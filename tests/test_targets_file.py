@@ -84,6 +84,34 @@ def test_missing_layer_key(tmp_path: Path) -> None:
     assert "Field required" in msg
 
 
+def test_missing_layer_key_is_one_clear_line(tmp_path: Path) -> None:
+    # the empty-looking "sources" is a consequence of its item failing, not a second problem
+    raw = _raw()
+    del _find(raw, "youth_science_bases")["params"]["sources"][0]["layer"]
+    path = _write(tmp_path, raw)
+    with pytest.raises(TargetsError) as err:
+        load_targets(path)
+    assert str(err.value) == (
+        f"{path}: indicator 'youth_science_bases': params.sources[0].layer: Field required"
+    )
+    # a list that really is too short is still reported
+    raw = _raw()
+    _find(raw, "youth_science_bases")["params"]["sources"] = []
+    with pytest.raises(TargetsError, match=r"'youth_science_bases': params.sources: .*at least 1"):
+        load_targets(_write(tmp_path, raw))
+
+
+def test_singular_shortfall_template() -> None:
+    text = load_targets().get("science_venue_community_coverage").shortfall
+    assert text is not None
+    assert text.english(1).format(n=1, units="") == (
+        "1 more community needs a science venue in or within reach"
+    )
+    assert text.english(3).format(n=3, units="") == (
+        "3 more communities need a science venue in or within reach"
+    )
+
+
 def test_unknown_layer(tmp_path: Path) -> None:
     raw = _raw()
     _find(raw, "park_play_area_share")["params"]["layer"] = "parks"

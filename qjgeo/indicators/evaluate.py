@@ -141,13 +141,14 @@ def _shortfall_texts(
         return "", ""
     n = f"{int(amount):,}" if math.isfinite(amount) else "?"
     units = row["failing_units"] if isinstance(row["failing_units"], list) else None
+    zh_units, en_units = _units_text(units, "zh"), _units_text(units, "en")
     if ind.shortfall is not None:
-        zh = ind.shortfall.zh.format(n=n, units=_units_text(units, "zh"))
-        en = ind.shortfall.en.format(n=n, units=_units_text(units, "en"))
+        zh = ind.shortfall.zh.format(n=n, units=zh_units)
+        en = ind.shortfall.english(amount).format(n=n, units=en_units)
+    elif ind.target.op in (">=", ">"):  # n is in the numerator's units, not the indicator's unit
+        zh, en = f"距达标还差{n}{zh_units}", f"{n} more needed to meet the target{en_units}"
     else:
-        word = "more" if ind.target.op in (">=", ">") else "fewer"
-        zh = f"差{n}（{ind.unit}）{_units_text(units, 'zh')}"
-        en = f"{n} {word} needed ({ind.unit}){_units_text(units, 'en')}"
+        zh, en = f"还需减少{n}方可达标{zh_units}", f"{n} fewer needed to meet the target{en_units}"
     return zh, en
 
 

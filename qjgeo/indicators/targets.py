@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from qjgeo.params import deep_merge
 from qjgeo.schema import AGE_BANDS, KNOWN_LAYERS
@@ -92,21 +93,32 @@ class Source(Selection):
 
 
 class ShortfallText(BaseModel):
-    """How to word a shortfall: templates with ``{n}`` (the amount missing) and ``{units}``."""
+    """How to word a shortfall: templates with ``{n}`` (the amount missing) and ``{units}``.
+
+    English has a singular: ``en_one`` is used when exactly one is missing ("1 more
+    community needs …"), ``en`` for any other number ("3 more communities need …").
+    Chinese needs no second form.
+    """
 
     model_config = _STRICT
 
     zh: str
     en: str
+    en_one: str | None = None
 
-    @field_validator("zh", "en")
+    @field_validator("zh", "en", "en_one")
     @classmethod
-    def _placeholders(cls, value: str) -> str:
+    def _placeholders(cls, value: str | None) -> str | None:
         try:
-            value.format(n=1, units="")
+            if value is not None:
+                value.format(n=1, units="")
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(f"template may only use {{n}} and {{units}}: {exc}") from exc
         return value
+
+    def english(self, amount: float) -> str:
+        """The English template for this amount missing (singular when exactly 1)."""
+        return self.en_one if amount == 1 and self.en_one is not None else self.en
 
 
 # --------------------------------------------------------------------------------------
@@ -391,10 +403,21 @@ def _describe(raw: Any, loc: tuple[Any, ...]) -> tuple[str | None, str]:
     return indicator, ".".join(keys)
 
 
+def _follows_from_another(err: ErrorDetails, errors: list[ErrorDetails]) -> bool:
+    """A list is "too short" only because one of its items failed (said already)."""
+    loc = tuple(err["loc"])
+    return err["type"] == "too_short" and any(
+        len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc for other in errors
+    )
+
+
 def format_validation_error(where: str, raw: Any, exc: ValidationError) -> str:
-    """One readable line per problem: file, indicator and key."""
+    """All problems on one line, each naming the file, the indicator and the key."""
     problems = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors:
+        if _follows_from_another(err, errors):
+            continue
         indicator, key = _describe(raw, tuple(err["loc"]))
         head = f"indicator {indicator!r}: " if indicator else ""
         got = err.get("input")
