@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -295,3 +296,113 @@ def test_map_choropleth_of_an_indicator_names_its_data(app_env, dataset) -> None
     assert not at.exception
     assert "少儿科普活动场所" in at.warning[0].value  # the indicator rests on sample venues
     assert by_key(at.selectbox, "w_indicator").value == "science_venue_access"
+
+
+def _labels(at: AppTest) -> list[str]:
+    """Every UI label of a run: headings, notes, widget labels and table column names."""
+    texts = [e.value for kind in ("title", "subheader", "caption") for e in getattr(at, kind)]
+    texts += [e.label for e in at.tabs]
+    for kind in ("selectbox", "multiselect", "text_input", "number_input", "checkbox", "button"):
+        texts += [e.label for e in getattr(at, kind) if e.key != "w_lang"]
+    texts += [e.label for e in at.get("download_button")]
+    for frame in at.dataframe:
+        texts += [str(c) for c in frame.value.columns]
+    return texts
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("page", ["map", "indicators", "gaps", "scenarios", "import", "export"])
+def test_english_pages_have_no_chinese_labels(app_env, page: str) -> None:
+    at = open_page(page, lang="en", layer="childcare", township="440205109")
+    from qjgeo.indicators.targets import load_targets
+
+    # the targets file's English titles gloss a few plan terms in Chinese, e.g. 普惠 (affordable)
+    glossed = {i.title_en for i in load_targets().indicators}
+    chinese = [x for x in _labels(at) if CJK.search(x) and not {x, x.rsplit(" (", 1)[0]} & glossed]
+    assert not chinese, chinese
+    if page == "indicators":
+        units = by_key_frame(at, "Unit")
+        assert not any(CJK.search(str(u)) for u in units), units
+        section = by_key(at.selectbox, "ind_section")
+        assert not any(CJK.search(o) for o in section.options), section.options
+    if page == "gaps":  # the worst villages' townships in English, like the chart
+        towns = by_key_frame(at, "Township")
+        assert len(towns) and not any(CJK.search(str(t)) for t in towns), towns
+
+
+def by_key_frame(at: AppTest, column: str) -> list:
+    """The values of the first shown table with that column."""
+    frame = next(f.value for f in at.dataframe if column in f.value.columns)
+    return list(frame[column])
+
+
+def test_map_page_says_how_many_targets_are_met(app_env) -> None:
+    at = open_page("map")
+    summary = [m.value for m in at.markdown if "项规划指标" in m.value]
+    assert summary and "项达标" in summary[0] and "未达标" in summary[0]
+
+
+def test_township_panel_tables_are_labelled(app_env) -> None:
+    at = open_page("map", layer="childcare", township="440205109")  # 罗坑镇
+    assert [s.value for s in at.subheader] == ["罗坑镇"]
+    _indicators, villages, gaps = (f.value for f in at.dataframe)
+    assert list(villages.columns)[:2] == ["代码", "村（社区）"]
+    assert set(villages["数据"]) <= {"估算", "样例", "官方", "用户", "OSM"}
+    assert list(gaps.columns) == ["村（社区）", "儿童数", "距离（米）", "已覆盖", "未覆盖儿童"]
+    assert (gaps["距离（米）"] == gaps["距离（米）"].round(0)).all()
+    assert list(gaps["未覆盖儿童"]) == sorted(gaps["未覆盖儿童"], reverse=True)
+
+
+def test_gcj02_ledger_replaces_sample_childcare(own_data_env, tmp_path: Path) -> None:
+    data, _ = own_data_env
+    ledger = "名称,经度,纬度,托位\n罗坑镇中心托育点,113.4561,24.5478,40\n马坝镇阳光托育园,113.6012,24.6821,60\n"
+    at = open_page("import")
+    by_key(at.selectbox, "imp_layer").set_value("childcare").run()
+    assert "托育" in at.warning[0].value
+    at.file_uploader[0].set_value(("ledger.csv", ledger.encode("utf-8"), "text/csv")).run()
+    crs = by_key(at.selectbox, "imp_crs")
+    assert "GCJ-02（高德、腾讯地图取点）" in crs.options
+    crs.set_value("gcj02").run()
+    assert not at.exception
+    # the mapping names the fields in Chinese; the sample layer is replaced by default
+    assert by_key(at.selectbox, "imp_map_childcare_places_0").label == "托位（places）"
+    assert at.radio(key="imp_mode").value == "replace"
+    assert ["读取 2 行，接受 2 行，拒绝 0 行。"] == [
+        m.value for m in at.markdown if "读取" in m.value
+    ]
+    at.button(key="imp_commit").click().run()
+    assert not at.exception
+    committed = pyogrio.read_dataframe(data / "childcare.geojson")
+    assert sorted(committed["name"]) == ["罗坑镇中心托育点", "马坝镇阳光托育园"]
+    # the GCJ-02 points are stored in WGS84 (shifted back by some 600 m here)
+    import numpy as np
+
+    from qjgeo.crs import gcj02_to_wgs84
+
+    committed = committed.sort_values("name")
+    lon, lat = gcj02_to_wgs84(np.array([113.4561, 113.6012]), np.array([24.5478, 24.6821]))
+    assert committed.geometry.x.to_numpy() == pytest.approx(lon, abs=1e-6)
+    assert committed.geometry.y.to_numpy() == pytest.approx(lat, abs=1e-6)
+    assert abs(lon[0] - 113.4561) > 0.004
+    assert not any("托育" in w.value for w in at.warning)
+
+
+def test_recommendation_and_changes_are_labelled(app_env) -> None:
+    at = open_page("scenarios", lang="en")
+    method = by_key(at.selectbox, "sc_rec_method")
+    assert method.options == [
+        "one at a time (fast)",
+        "best set overall (slower)",
+    ]
+    by_key(at.selectbox, "sc_rec_type").set_value("science_venue")
+    at.button(key="sc_rec_btn").click().run()
+    assert not at.exception
+    sites = next(f.value for f in at.dataframe if "Rank" in f.value.columns)
+    assert list(sites["Rank"]) == [1, 2, 3]
+    assert "Children newly covered" in sites.columns and "geometry" not in sites.columns
+    assert not any(CJK.search(str(t)) for t in sites["Township"])
+    at.button(key="sc_rec_accept").click().run()
+    undo = by_key(at.selectbox, "sc_undo_sel")
+    assert undo.options[0].startswith("add: Children's science venues")

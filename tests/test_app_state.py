@@ -108,3 +108,16 @@ def test_tianditu_offered_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QJGEO_TIANDITU_KEY", "test-key")
     at = _run(page="map", basemap="tianditu")
     assert next(s for s in at.selectbox if s.key == "w_basemap").value == "tianditu"
+
+
+def test_every_page_keeps_its_own_path_and_the_root_opens_the_map() -> None:
+    from types import SimpleNamespace
+
+    from qjgeo.ui import nav
+
+    # outside a running app st.Page keeps little more than whether it is the default
+    listed = nav.pages(SimpleNamespace(t=lambda key: key))  # type: ignore[arg-type]
+    # only the hidden router is the default (served at /), so /map, /gaps ... all exist
+    assert [p._default for p in listed] == [True] + [False] * len(nav.PAGES)
+    assert _run().title[0].value == "地图"
+    assert _run(page="gaps", lang="en").title[0].value == "Gaps"

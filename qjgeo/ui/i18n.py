@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -18,7 +19,6 @@ ZH: Final[Mapping[str, str]] = {
     "nav_import": "导入",
     "nav_export": "导出",
     "nav_guide": "使用指南",
-    "dataset": "数据集",
     "scenario": "情景",
     "baseline": "现状（基线）",
     "basemap": "底图",
@@ -53,7 +53,7 @@ ZH: Final[Mapping[str, str]] = {
     "township_villages": "本镇村（社区）",
     "township_gaps": "本镇缺口（{facility}）",
     "click_hint": "在地图上点击某个镇，或在下方选择。",
-    "map_payload": "地图数据量：{kb} KB",
+    "map_targets": "全区 {n} 项规划指标：**{met} 项达标，{not_met} 项未达标**（详见“指标”页）；哪里缺设施、缺多少，见“缺口”页。",
     # indicators
     "ind_title": "指标",
     "ind_intro": "规划指标是否达标：全区表、镇×指标矩阵。“估算/样例”标记说明该数值依据估算或样例数据。",
@@ -62,7 +62,7 @@ ZH: Final[Mapping[str, str]] = {
     "ind_met": "达标",
     "ind_not_met": "未达标",
     "ind_na": "无法计算",
-    "ind_filter_section": "分类",
+    "ind_filter_section": "规划条目",
     "ind_all": "全部",
     "ind_count": "共 {n} 项指标：{met} 项达标，{not_met} 项未达标，{na} 项无法计算。",
     "ind_legend": "绿色＝达标，红色＝未达标，灰色＝无法计算。",
@@ -72,12 +72,9 @@ ZH: Final[Mapping[str, str]] = {
     "col_target": "目标",
     "col_status": "状态",
     "col_shortfall": "差距",
-    "col_failing": "未达标单位",
     "col_data": "数据",
     "col_unit": "单位",
-    "col_section": "分类",
     "download_csv": "下载 CSV",
-    "download_excel": "下载 Excel 报告",
     # gaps
     "gap_title": "缺口",
     "gap_intro": "各村（社区）到最近设施的步行距离，超出服务半径的儿童即为“未覆盖”。",
@@ -104,6 +101,9 @@ ZH: Final[Mapping[str, str]] = {
     "col_uncovered": "未覆盖儿童",
     "col_band": "距离段",
     "col_urban": "城镇",
+    "col_covered": "已覆盖",
+    "col_code": "代码",
+    "col_unit_type": "村 / 社区",
     "gap_unavailable": "无法计算缺口：{error}",
     # scenarios
     "sc_title": "情景",
@@ -153,6 +153,20 @@ ZH: Final[Mapping[str, str]] = {
     "sc_recommend": "推荐选址",
     "sc_rec_k": "新增数量 k",
     "sc_rec_method": "方法",
+    "sc_rec_method_greedy": "逐个挑选（快）",
+    "sc_rec_method_exact": "整体最优（较慢）",
+    "sc_rec_rank": "名次",
+    "sc_rec_site": "候选位置",
+    "sc_rec_gain_children": "新增覆盖儿童",
+    "sc_rec_gain_townships": "新增覆盖镇（街道）",
+    "sc_rec_cumulative": "累计覆盖",
+    "col_lon": "经度",
+    "col_lat": "纬度",
+    "sc_add_attrs": "新设施属性（YAML，每行“属性: 值”）",
+    "sc_change_add": "新增",
+    "sc_change_remove": "删除",
+    "sc_change_modify": "修改",
+    "sc_change_move": "移动",
     "sc_rec_run": "计算推荐",
     "sc_rec_accept": "将推荐加入情景",
     "sc_error": "操作失败：{error}",
@@ -182,12 +196,17 @@ ZH: Final[Mapping[str, str]] = {
     "imp_too_big": "文件过大（{mb:.1f} MB），上限 {limit} MB。",
     "imp_mapping": "字段对应",
     "imp_crs": "坐标系",
-    "imp_validate": "检查",
+    "imp_crs_wgs84": "WGS84（GPS、天地图、OpenStreetMap）",
+    "imp_crs_cgcs2000": "CGCS2000（国家 2000 坐标系）",
+    "imp_crs_gcj02": "GCJ-02（高德、腾讯地图取点）",
+    "imp_crs_bd09": "BD-09（百度地图取点）",
+    "imp_crs_help": "坐标从哪里取得：高德或腾讯地图取的点选 GCJ-02，百度地图选 BD-09，GPS 或天地图选 WGS84。",
     "imp_report": "检查报告",
     "imp_rows": "读取 {read} 行，接受 {accepted} 行，拒绝 {rejected} 行。",
     "imp_mode": "写入方式",
     "imp_mode_replace": "替换整个图层",
     "imp_mode_append": "追加",
+    "imp_sample_only": "该图层现在只有样例或估算数据，默认用上传的数据替换整个图层。",
     "imp_commit": "写入数据集",
     "imp_cancel": "取消",
     "imp_committed": "已写入 {dir}。",
@@ -206,11 +225,10 @@ ZH: Final[Mapping[str, str]] = {
     "exp_gis_fmt": "格式",
     "exp_excel": "Excel 报告",
     "exp_brief": "镇简报（PDF）",
-    "exp_prepare": "生成",
+    "exp_prepare": "生成：{what}",
     "sc_report": "Excel 报告（情景与基线对比）",
-    "exp_download": "下载",
+    "exp_download": "下载：{file}",
     "exp_failed": "生成失败：{error}",
-    "exp_current_map": "当前地图（HTML，离线）",
     "exp_maps": "地图",
     "exp_data": "数据与报告",
     # guide
@@ -228,7 +246,6 @@ EN: Final[Mapping[str, str]] = {
     "nav_import": "Import",
     "nav_export": "Export",
     "nav_guide": "User guide",
-    "dataset": "Dataset",
     "scenario": "Scenario",
     "baseline": "Baseline (current)",
     "basemap": "Basemap",
@@ -262,7 +279,7 @@ EN: Final[Mapping[str, str]] = {
     "township_villages": "Villages and communities",
     "township_gaps": "Gaps in this township ({facility})",
     "click_hint": "Click a township on the map, or choose it below.",
-    "map_payload": "Map payload: {kb} KB",
+    "map_targets": "District: **{met} of {n} plan targets met, {not_met} not met** (see Indicators); where facilities are missing and for how many children: see Gaps.",
     "ind_title": "Indicators",
     "ind_intro": "Which plan targets are met: the district table and a township × indicator matrix. “estimated / sample” badges mark values resting on estimated or sample data.",
     "ind_district": "District indicators",
@@ -270,7 +287,7 @@ EN: Final[Mapping[str, str]] = {
     "ind_met": "met",
     "ind_not_met": "not met",
     "ind_na": "not computable",
-    "ind_filter_section": "Section",
+    "ind_filter_section": "Plan section",
     "ind_all": "All",
     "ind_count": "{n} indicators: {met} met, {not_met} not met, {na} not computable.",
     "ind_legend": "Green = met, red = not met, grey = not computable.",
@@ -280,12 +297,9 @@ EN: Final[Mapping[str, str]] = {
     "col_target": "Target",
     "col_status": "Status",
     "col_shortfall": "Shortfall",
-    "col_failing": "Units not meeting it",
     "col_data": "Data",
     "col_unit": "Unit",
-    "col_section": "Section",
     "download_csv": "Download CSV",
-    "download_excel": "Download Excel report",
     "gap_title": "Gaps",
     "gap_intro": "Walking distance from each village to the nearest facility; children beyond the service distance are “uncovered”.",
     "facility_type": "Facility type",
@@ -311,6 +325,9 @@ EN: Final[Mapping[str, str]] = {
     "col_uncovered": "Uncovered children",
     "col_band": "Distance band",
     "col_urban": "Urban",
+    "col_covered": "Covered",
+    "col_code": "Code",
+    "col_unit_type": "Village / community",
     "gap_unavailable": "Gaps cannot be computed: {error}",
     "sc_title": "Scenarios",
     "sc_intro": "Add, remove or change facilities on the map, change parameters, compare with the baseline and save as a scenario file.",
@@ -359,6 +376,20 @@ EN: Final[Mapping[str, str]] = {
     "sc_recommend": "Recommend sites",
     "sc_rec_k": "Number of new sites k",
     "sc_rec_method": "Method",
+    "sc_rec_method_greedy": "one at a time (fast)",
+    "sc_rec_method_exact": "best set overall (slower)",
+    "sc_rec_rank": "Rank",
+    "sc_rec_site": "Candidate site",
+    "sc_rec_gain_children": "Children newly covered",
+    "sc_rec_gain_townships": "Townships newly covered",
+    "sc_rec_cumulative": "Covered in total",
+    "col_lon": "Longitude",
+    "col_lat": "Latitude",
+    "sc_add_attrs": "Attributes of the new facility (YAML, one “name: value” per line)",
+    "sc_change_add": "add",
+    "sc_change_remove": "remove",
+    "sc_change_modify": "change",
+    "sc_change_move": "move",
     "sc_rec_run": "Compute recommendation",
     "sc_rec_accept": "Add the recommendation to the scenario",
     "sc_error": "That did not work: {error}",
@@ -387,12 +418,17 @@ EN: Final[Mapping[str, str]] = {
     "imp_too_big": "The file is too large ({mb:.1f} MB); the limit is {limit} MB.",
     "imp_mapping": "Column mapping",
     "imp_crs": "Coordinate system",
-    "imp_validate": "Check",
+    "imp_crs_wgs84": "WGS84 (GPS, Tianditu, OpenStreetMap)",
+    "imp_crs_cgcs2000": "CGCS2000 (China Geodetic 2000)",
+    "imp_crs_gcj02": "GCJ-02 (points taken from Amap or Tencent maps)",
+    "imp_crs_bd09": "BD-09 (points taken from Baidu maps)",
+    "imp_crs_help": "Where the coordinates came from: points picked on Amap or Tencent maps are GCJ-02, on Baidu maps BD-09, from GPS or Tianditu WGS84.",
     "imp_report": "Check report",
     "imp_rows": "{read} rows read, {accepted} accepted, {rejected} rejected.",
     "imp_mode": "Mode",
     "imp_mode_replace": "Replace the whole layer",
     "imp_mode_append": "Append",
+    "imp_sample_only": "This layer holds only sample or estimated data, so by default the upload replaces the whole layer.",
     "imp_commit": "Commit to the dataset",
     "imp_cancel": "Cancel",
     "imp_committed": "Written to {dir}.",
@@ -410,11 +446,10 @@ EN: Final[Mapping[str, str]] = {
     "exp_gis_fmt": "Format",
     "exp_excel": "Excel report",
     "exp_brief": "Township brief (PDF)",
-    "exp_prepare": "Prepare",
+    "exp_prepare": "Prepare: {what}",
     "sc_report": "Excel report (scenario vs baseline)",
-    "exp_download": "Download",
+    "exp_download": "Download: {file}",
     "exp_failed": "Could not produce it: {error}",
-    "exp_current_map": "Current map (HTML, offline)",
     "exp_maps": "Maps",
     "exp_data": "Data and reports",
     "guide_title": "User guide",
@@ -437,3 +472,32 @@ def status_label(status: str, lang: str) -> str:
     """Display label of a provenance / data status value (``estimated`` → 估算)."""
     key = f"status_{status}"
     return t(key, lang) if key in ZH else status
+
+
+#: English for the indicator units, which the targets file gives in Chinese.
+UNITS_EN: Final[Mapping[str, str]] = {
+    "个": "count",
+    "人": "children",
+    "处": "sites",
+    "名/千名儿童": "per 1,000 children",
+    "张/千名儿童": "beds per 1,000 children",
+    "托位/千人": "places per 1,000 residents",
+}
+_NUMERALS: Final = {ch: str(n) for n, ch in enumerate("一二三四五六七八九十", start=1)}
+_SECTION_PART: Final = re.compile(r"([一二三四五六七八九十])\(([一二三四五六七八九十])\)")
+_SECTION_WORDS: Final = {"主要目标": "target ", "策略措施": "measure "}
+
+
+def unit_label(unit: str, lang: str) -> str:
+    """An indicator's unit in ``lang`` (``托位/千人`` → ``places per 1,000 residents``)."""
+    return UNITS_EN.get(unit, unit) if lang == "en" else unit
+
+
+def section_label(section: str, lang: str) -> str:
+    """A plan-section reference in ``lang`` (``二(五) 主要目标6`` → ``2(5) target 6``)."""
+    if lang != "en":
+        return section
+    text = _SECTION_PART.sub(lambda m: f"{_NUMERALS[m[1]]}({_NUMERALS[m[2]]})", section)
+    for zh, en in _SECTION_WORDS.items():
+        text = text.replace(zh, en)
+    return text

@@ -29,6 +29,18 @@ def start() -> Ctx:
     return state.build_ctx()
 
 
+def _root(routes: dict[str, st.Page]) -> Callable[[], None]:
+    """The hidden page at ``/``: opens the page the ``page`` query parameter names (or the map)."""
+
+    def run() -> None:
+        requested = st.query_params.get("page", "map")
+        target = routes[requested if requested in routes else "map"]
+        st.switch_page(target, query_params=dict(st.query_params))
+
+    run.__name__ = "page_root"
+    return run
+
+
 def _runner(page_id: str, ctx: Ctx) -> Callable[[], None]:
     def run() -> None:
         module = importlib.import_module(f"qjgeo.ui.pages.{PAGES[page_id][0]}")
@@ -36,23 +48,21 @@ def _runner(page_id: str, ctx: Ctx) -> Callable[[], None]:
             module.render(ctx)
         finally:  # after the page's widgets have updated the choices (also on st.rerun)
             state.write_query_params(page_id)
+            st.session_state.pop(widgets.MISSING_SCENARIO, None)
 
     run.__name__ = f"page_{page_id}"
     return run
 
 
 def pages(ctx: Ctx) -> list[st.Page]:
-    """The ``st.Page`` list; the ``page`` query parameter picks the default page."""
-    requested = st.query_params.get("page", "map")
-    if requested not in PAGES:
-        requested = "map"
-    return [
-        st.Page(
-            _runner(pid, ctx),
-            title=ctx.t(title_key),
-            icon=icon,
-            url_path=pid,
-            default=pid == requested,
-        )
+    """The ``st.Page`` list: every page at ``/<page id>``, and a hidden router at ``/``.
+
+    Each page keeps its own path, so a copied URL such as ``/gaps?page=gaps&lang=en`` reopens
+    it (the default page lives at ``/``, and its own path would be reported as not found).
+    """
+    routes = {
+        pid: st.Page(_runner(pid, ctx), title=ctx.t(title_key), icon=icon, url_path=pid)
         for pid, (_module, title_key, icon) in PAGES.items()
-    ]
+    }
+    root = st.Page(_root(routes), title=ctx.t("app_title"), default=True, visibility="hidden")
+    return [root, *routes.values()]

@@ -15,6 +15,8 @@ from qjgeo.ui import cache, state
 from qjgeo.ui.i18n import LANGS, status_label, t
 
 LANG_NAMES = {"zh": "中文", "en": "English"}
+#: Session key of a scenario the URL asked for but the scenario directory lacks.
+MISSING_SCENARIO = "qj_missing_scenario"
 
 
 def sidebar() -> None:
@@ -30,8 +32,10 @@ def sidebar() -> None:
         )
         stems = ["", *scenario_stems()]
         wanted = state.get("scenario")
-        if wanted and wanted not in stems:
-            st.error(t("scenario_error", lang, name=wanted, error=t("file_not_found", lang)))
+        if wanted and wanted not in stems:  # kept until a page has shown it (see nav)
+            st.session_state[MISSING_SCENARIO] = wanted
+        if missing := st.session_state.get(MISSING_SCENARIO):
+            st.error(t("scenario_error", lang, name=missing, error=t("file_not_found", lang)))
         state.bound(
             st.selectbox,
             t("scenario", lang),
@@ -127,7 +131,7 @@ def prepared_download(
 ) -> None:
     """A 'prepare' button that builds the file, then its download button (kept per session)."""
     c1, c2 = st.columns([1, 3])
-    if c1.button(f"{ctx.t('exp_prepare')}: {label}", key=f"exp_prep_{key}"):
+    if c1.button(ctx.t("exp_prepare", what=label), key=f"exp_prep_{key}"):
         try:
             st.session_state[f"exp_data_{key}"] = (file_name, make())
         except Exception as exc:  # shown to the planner, who keeps everything else
@@ -136,7 +140,7 @@ def prepared_download(
     held = st.session_state.get(f"exp_data_{key}")
     if held and held[0] == file_name:
         c2.download_button(
-            f"{ctx.t('exp_download')}: {file_name}",
+            ctx.t("exp_download", file=file_name),
             held[1],
             file_name=file_name,
             mime=mime,

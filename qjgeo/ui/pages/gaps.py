@@ -160,7 +160,10 @@ def render(ctx: Ctx) -> None:
     table = pd.DataFrame(
         {
             ctx.t("col_village"): worst["name"],
-            ctx.t("col_township"): worst["township_name"],
+            ctx.t("col_township"): worst["township_code"]
+            .astype(str)
+            .map(names)
+            .fillna(worst["township_name"]),
             ctx.t("col_urban"): worst["urban"],
             ctx.t("col_distance_m"): worst["distance_m"].round(0),
             ctx.t("col_band"): worst["distance_band"],

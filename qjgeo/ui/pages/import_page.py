@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
 from qjgeo.mapview.build import build_map
+from qjgeo.schema import WEAK_PROVENANCES
 from qjgeo.ui import cache, state
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import data_notice, show_map
 
 CRS_CHOICES = ("wgs84", "cgcs2000", "gcj02", "bd09")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def field_label(field: str, lang: str) -> str:
+    """A ledger field as the planner knows it: ``托位（places）`` in Chinese, ``places`` else."""
+    from qjgeo.ingest.columns import ALIASES
+
+    if lang != "zh":
+        return field
+    zh = next((a for a in ALIASES.get(field, ()) if _CJK.search(a)), None)
+    return f"{zh}（{field}）" if zh else field
 
 
 def render(ctx: Ctx) -> None:
@@ -61,7 +75,7 @@ def render(ctx: Ctx) -> None:
         guess = suggested.columns.get(fld, "")
         with cols[i % 3]:
             pick = st.selectbox(
-                fld,
+                field_label(fld, ctx.lang),
                 columns,
                 index=columns.index(guess) if guess in columns else 0,
                 key=f"imp_map_{layer}_{fld}_{nonce}",
@@ -71,14 +85,25 @@ def render(ctx: Ctx) -> None:
     used = set(chosen.values())
     mapping = ColumnMapping(columns=chosen, unmapped=tuple(c for c in columns[1:] if c not in used))
     c1, c2 = st.columns(2)
-    crs = c1.selectbox(ctx.t("imp_crs"), CRS_CHOICES, key="imp_crs")
+    crs = c1.selectbox(
+        ctx.t("imp_crs"),
+        CRS_CHOICES,
+        format_func=lambda c: ctx.t(f"imp_crs_{c}"),
+        help=ctx.t("imp_crs_help"),
+        key="imp_crs",
+    )
+    found = base.provenance_of(layer)
+    sample_only = bool(found) and found <= WEAK_PROVENANCES  # a real ledger replaces samples
     mode = c2.radio(
         ctx.t("imp_mode"),
         ["append", "replace"],
+        index=1 if sample_only else 0,
         format_func=lambda m: ctx.t(f"imp_mode_{m}"),
         horizontal=True,
         key="imp_mode",
     )
+    if sample_only:
+        c2.caption(ctx.t("imp_sample_only"))
     try:
         result = validate(raw, base, layer, mapping=mapping, crs=crs, mode=mode)
     except Exception as exc:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from qjgeo.export.gis import table_csv
 from qjgeo.ui import cache
-from qjgeo.ui.i18n import status_label
+from qjgeo.ui.i18n import section_label, status_label, unit_label
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import data_notice, status_badge, township_options
 
@@ -22,6 +22,13 @@ def _status(met: object) -> str:
     if met is False:
         return "not_met"
     return "na"
+
+
+def district_counts(table: pd.DataFrame) -> dict[str, int]:
+    """How many district indicators are met, not met and not computable (``n`` in all)."""
+    district = table[table["scope"] == "district"]
+    counts = district["met"].map(_status).value_counts()
+    return {"n": len(district)} | {k: int(counts.get(k, 0)) for k in ("met", "not_met", "na")}
 
 
 def status_table(ctx: Ctx, rows: pd.DataFrame) -> pd.DataFrame:
@@ -38,7 +45,7 @@ def status_table(ctx: Ctx, rows: pd.DataFrame) -> pd.DataFrame:
         {
             ctx.t("col_indicator"): title.to_numpy(),
             ctx.t("col_value"): rows["value"].round(2).to_numpy(),
-            ctx.t("col_unit"): rows["unit"].to_numpy(),
+            ctx.t("col_unit"): rows["unit"].map(lambda u: unit_label(str(u), ctx.lang)).to_numpy(),
             ctx.t("col_target"): target.to_numpy(),
             ctx.t("col_status"): status.to_numpy(),
             ctx.t("col_shortfall"): shortfall.fillna("").to_numpy(),
@@ -66,7 +73,7 @@ def render(ctx: Ctx) -> None:
     section = st.selectbox(
         ctx.t("ind_filter_section"),
         sections,
-        format_func=lambda s: s or ctx.t("ind_all"),
+        format_func=lambda s: section_label(s, ctx.lang) or ctx.t("ind_all"),
         key="ind_section",
     )
     if section:
@@ -74,16 +81,7 @@ def render(ctx: Ctx) -> None:
 
     district = table[table["scope"] == "district"]
     st.subheader(ctx.t("ind_district"))
-    counts = district["met"].map(_status).value_counts()
-    st.markdown(
-        ctx.t(
-            "ind_count",
-            n=len(district),
-            met=int(counts.get("met", 0)),
-            not_met=int(counts.get("not_met", 0)),
-            na=int(counts.get("na", 0)),
-        )
-    )
+    st.markdown(ctx.t("ind_count", **district_counts(table)))
     shown = status_table(ctx, district)
     st.dataframe(
         shown.style.format(precision=2, subset=[ctx.t("col_value")]).apply(
@@ -149,7 +147,7 @@ def _excel_button(ctx: Ctx) -> None:
     prepared_download(
         ctx,
         "ind_excel",
-        ctx.t("download_excel"),
+        ctx.t("exp_excel"),
         lambda: export_bytes("report", ctx.dataset, ".xlsx", base=base),
         "qjgeo-report.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

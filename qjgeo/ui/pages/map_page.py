@@ -7,6 +7,8 @@ import streamlit as st
 
 from qjgeo.mapview.build import build_map
 from qjgeo.ui import cache, state, widgets
+from qjgeo.ui.i18n import status_label, unit_label
+from qjgeo.ui.pages.indicators import district_counts, status_table
 from qjgeo.ui.state import Ctx
 
 
@@ -19,7 +21,7 @@ def _choropleth_titles(ctx: Ctx) -> dict[str, str]:
         return titles
     for ind_id, title_zh, title_en, unit in listed:
         title = title_zh if ctx.lang == "zh" else title_en
-        titles[ind_id] = f"{title} ({unit})" if unit else title
+        titles[ind_id] = f"{title} ({unit_label(unit, ctx.lang)})" if unit else title
     return titles
 
 
@@ -115,6 +117,8 @@ def render(ctx: Ctx) -> None:
             st.rerun()
 
     table = _indicator_table(ctx)
+    if table is not None:
+        st.markdown(ctx.t("map_targets", **district_counts(table)))
     options = ["_pop_0_14", "", *township_indicator_ids(table)]
     with indicator_slot.container():
         state.bound(st.selectbox, ctx.t("choropleth"), "indicator", options, format_func=titles.get)
@@ -141,20 +145,24 @@ def township_panel(
     )
     with tab1:
         if table is not None:
-            from qjgeo.ui.pages.indicators import status_table
-
             rows = table[table["scope"].astype(str) == code9]
             st.dataframe(status_table(ctx, rows), hide_index=True, width="stretch")
     with tab2:
         if ctx.dataset.has("village"):
             v = ctx.dataset.layer("village")
-            v = v[v["township_code"].astype(str) == code9]
-            cols = [
-                c
-                for c in ("code12", "name", "unit_type", "urban", "pop_0_14", "provenance")
-                if c in v.columns
-            ]
-            st.dataframe(pd.DataFrame(v[cols]), hide_index=True, width="stretch")
+            v = pd.DataFrame(v[v["township_code"].astype(str) == code9])
+            if "provenance" in v.columns:
+                v["provenance"] = v["provenance"].map(lambda s: status_label(str(s), ctx.lang))
+            labels = {
+                "code12": ctx.t("col_code"),
+                "name": ctx.t("col_village"),
+                "unit_type": ctx.t("col_unit_type"),
+                "urban": ctx.t("col_urban"),
+                "pop_0_14": ctx.t("choropleth_population"),
+                "provenance": ctx.t("col_data"),
+            }
+            cols = [c for c in labels if c in v.columns]
+            st.dataframe(v[cols].rename(columns=labels), hide_index=True, width="stretch")
     with tab3:
         if facility_type:
             try:
@@ -163,11 +171,19 @@ def township_panel(
                 st.info(ctx.t("gap_unavailable", error=str(exc)))
                 return
             v = res.villages
-            v = v[v["township_code"].astype(str) == code9]
+            v = v[v["township_code"].astype(str) == code9].sort_values(
+                "children_uncovered", ascending=False
+            )
             st.dataframe(
                 pd.DataFrame(
-                    v[["name", "children", "distance_m", "covered", "children_uncovered"]]
-                ).sort_values("children_uncovered", ascending=False),
+                    {
+                        ctx.t("col_village"): v["name"].to_numpy(),
+                        ctx.t("col_children"): v["children"].round(0).to_numpy(),
+                        ctx.t("col_distance_m"): v["distance_m"].round(0).to_numpy(),
+                        ctx.t("col_covered"): v["covered"].to_numpy(),
+                        ctx.t("col_uncovered"): v["children_uncovered"].round(0).to_numpy(),
+                    }
+                ),
                 hide_index=True,
                 width="stretch",
             )

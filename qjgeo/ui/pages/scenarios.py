@@ -166,7 +166,7 @@ def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
             st.caption(ctx.t("sc_clicked", lon=point[0], lat=point[1]))
     with c2:
         attrs_text = st.text_area(
-            ctx.t("sc_attr"),
+            ctx.t("sc_add_attrs"),
             value=yaml.safe_dump(default_attributes(ctx, ftype), allow_unicode=True),
             key=f"sc_add_attrs_{ftype}",
             height=100,
@@ -279,8 +279,9 @@ def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
     st.code(scenario_to_yaml(draft), language="yaml")
     if items:
         labels_ = [
-            f"{k}[{i}]: {it.type} {getattr(it, 'name', '') or getattr(it, 'id', '')}"
-            for k, i, it in items
+            f"{ctx.t(f'sc_change_{k}')}: {ctx.title(it.type)} "
+            f"{getattr(it, 'name', '') or getattr(it, 'id', '')}"
+            for k, _i, it in items
         ]
         pick = st.selectbox(
             ctx.t("sc_undo"), range(len(items)), format_func=labels_.__getitem__, key="sc_undo_sel"
@@ -473,6 +474,30 @@ def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
                 st.error(ctx.t("sc_error", error=str(exc)))
 
 
+def recommendation_table(ctx: Ctx, sites: pd.DataFrame) -> pd.DataFrame:
+    """Recommended sites in rank order, labelled in the session's language."""
+    _codes, names = township_options(ctx)
+    unit = "townships" if "marginal_townships" in sites.columns else "children"
+    return pd.DataFrame(
+        {
+            ctx.t("sc_rec_rank"): sites["rank"].to_numpy(),
+            ctx.t("sc_rec_site"): sites["name"].astype(str).to_numpy(),
+            ctx.t("col_township"): sites["township_code"]
+            .astype(str)
+            .map(names)
+            .fillna(sites["township_code"])
+            .to_numpy(),
+            ctx.t(f"sc_rec_gain_{unit}"): sites["marginal_gain"].round(0).to_numpy(),
+            ctx.t("sc_rec_cumulative"): sites["cumulative_covered"].round(0).to_numpy(),
+            ctx.t("gap_metric_share"): sites["share_after_site"]
+            .map(lambda s: "–" if pd.isna(s) else f"{s:.0%}")
+            .to_numpy(),
+            ctx.t("col_lon"): sites["lon"].to_numpy(),
+            ctx.t("col_lat"): sites["lat"].to_numpy(),
+        }
+    )
+
+
 def _safe_stem(name: str) -> str:
     keep = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name.strip())
     return keep.strip("_") or "scenario"
@@ -488,7 +513,12 @@ def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
     c1, c2, c3 = st.columns(3)
     ftype = c1.selectbox(ctx.t("facility_type"), types, format_func=ctx.title, key="sc_rec_type")
     k = c2.number_input(ctx.t("sc_rec_k"), 1, 20, 3, key="sc_rec_k")
-    method = c3.selectbox(ctx.t("sc_rec_method"), ["greedy", "exact"], key="sc_rec_method")
+    method = c3.selectbox(
+        ctx.t("sc_rec_method"),
+        ["greedy", "exact"],
+        format_func=lambda m: ctx.t(f"sc_rec_method_{m}"),
+        key="sc_rec_method",
+    )
     if st.button(ctx.t("sc_rec_run"), key="sc_rec_btn"):
         try:
             rec = recommend_sites(applied, ftype, k=int(k), method=cast(Any, method))
@@ -498,9 +528,7 @@ def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
     held = st.session_state.get("sc_rec")
     if held:
         _ftype, rec = held
-        st.dataframe(
-            pd.DataFrame(rec.sites.drop(columns="geometry")), hide_index=True, width="stretch"
-        )
+        st.dataframe(recommendation_table(ctx, rec.sites), hide_index=True, width="stretch")
         for note in rec.notes:
             st.caption(note)
         if st.button(ctx.t("sc_rec_accept"), key="sc_rec_accept"):
