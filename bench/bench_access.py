@@ -10,8 +10,11 @@ jitter, edge length = straight line × U(1, 1.3)) with K facilities (default 1,0
 random nodes. For each graph, in the same run:
 
 - qjgeo: ``nearest_from_arrays`` (every node as an origin: snapping + one multi-source
-  Dijkstra) and the Dijkstra core alone (``nearest_facility_by_node``), with and without
-  a distance limit;
+  Dijkstra + the straight-line nearest facility) and the Dijkstra core alone
+  (``nearest_facility_by_node``), with and without a distance limit. Origins exactly on
+  the nodes snap to themselves without a KD-tree query (the graph's nodes have distinct
+  locations, checked once and cached); one more line times origins moved 0.5 m off their
+  nodes in x and y, which takes the KD-tree snapping path every other input takes;
 - networkx: ``nx.multi_source_dijkstra_path_length`` on the same graph (the graph build
   is timed separately and not counted);
 - per-origin loops, one search per origin, timed on a random sample of ``--sample``
@@ -58,6 +61,7 @@ OAKLAND = REPO.parent / "shared" / "data" / "osm" / "West-Oakland.osm.bz2"
 
 Mem = tuple[float, float | None] | None
 Row = tuple[str, str, float, Mem, float | None, float | None]
+_NONE3 = (None, None, None)  # a row without memory figures or ratios
 
 
 def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -203,9 +207,13 @@ def bench_graph(
 
     t_tree, _ = best_of(lambda: graph.kdtree, 1)
     rows.append((label, "KD-tree on nodes (built once, cached)", t_tree, None, None, None))
+    t_distinct, _ = best_of(lambda: graph.distinct_locations, 1)
+    rows.append((label, "node locations distinct? (checked once, cached)", t_distinct, *_NONE3))
 
     t_full, res = best_of(lambda: nearest_from_arrays(graph, origin_xy, fac_xy), repeat)
     m_full = peak_mb(lambda: nearest_from_arrays(graph, origin_xy, fac_xy))
+    off_xy = origin_xy + 0.5  # off the nodes: every origin is snapped by the KD-tree
+    t_off, _ = best_of(lambda: nearest_from_arrays(graph, off_xy, fac_xy), repeat)
     t_core, (core_d, _) = best_of(lambda: nearest_facility_by_node(graph, fac_xy), repeat)
     m_core = peak_mb(lambda: nearest_facility_by_node(graph, fac_xy))
     t_full_lim, res_lim = best_of(
@@ -264,6 +272,14 @@ def bench_graph(
     lim = f"{limit_m:g} m"
     rows += [
         (label, "qjgeo nearest_from_arrays, no limit", t_full, m_full, t_full, t_core),
+        (
+            label,
+            "qjgeo nearest_from_arrays, origins 0.5 m off the nodes, no limit",
+            t_off,
+            None,
+            t_full,
+            t_core,
+        ),
         (label, "qjgeo Dijkstra core (by node), no limit", t_core, m_core, t_full, t_core),
         (label, "networkx multi-source Dijkstra, no limit", t_nx, m_nx, t_full, t_core),
         (

@@ -12,7 +12,9 @@ Two layers, as in spopt's "two constructors":
 How a network distance is measured
 ----------------------------------
 An origin and a facility are each *snapped* to their nearest network node (straight line,
-KD-tree on the node coordinates). The distance reported is
+KD-tree on the node coordinates; origins given exactly as the graph's nodes, whose
+locations are distinct, are their own nearest nodes and skip the query). The distance
+reported is
 
     origin snap + network distance between the two nodes + facility snap,
 
@@ -229,15 +231,34 @@ def _snap(
         return node, dist
     pts = xy[finite]
     bound = np.nextafter(snap_limit_m * (1.0 + _RTOL), np.inf)
-    d, i = graph.kdtree.query(pts, k=1, distance_upper_bound=bound)
+    d, i = graph.kdtree.query(pts, k=1, distance_upper_bound=bound, workers=-1)
     far = ~np.isfinite(d)
     if far.any():  # report the true distance of points beyond the limit
-        d[far], _ = graph.kdtree.query(pts[far], k=1)
+        d[far], _ = graph.kdtree.query(pts[far], k=1, workers=-1)
     ok = ~far & (d <= bound)
     node_f = np.where(ok, i, -1)
     node[finite] = node_f
     dist[finite] = d
     return node, dist
+
+
+def _snap_origins(
+    graph: WalkGraph, origin_xy: NDArray[np.float64], snap_limit_m: float
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """:func:`_snap` for origins; origins that are exactly the graph's nodes snap to themselves.
+
+    The shortcut gives what the KD-tree would (each node at distance 0) only when no two
+    nodes share a location, so it is taken only then.
+    """
+    n = graph.n_nodes
+    if (
+        origin_xy.shape == (n, 2)
+        and np.array_equal(origin_xy[:, 0], graph.x)
+        and np.array_equal(origin_xy[:, 1], graph.y)
+        and graph.distinct_locations
+    ):
+        return np.arange(n, dtype=np.int64), np.zeros(n)
+    return _snap(graph, origin_xy, snap_limit_m)
 
 
 # --------------------------------------------------------------------------------------
@@ -398,7 +419,7 @@ def nearest_from_arrays(
     snap_m = np.full(n, np.nan)
 
     if k and present.any():
-        straight[present], nearest_straight = cKDTree(fxy).query(oxy[present], k=1)
+        straight[present], nearest_straight = cKDTree(fxy).query(oxy[present], k=1, workers=-1)
     if graph is None:
         if k and present.any():
             est = straight[present] * detour_factor
@@ -410,7 +431,7 @@ def nearest_from_arrays(
                 (~ok).view(np.int8)
             ]
     else:
-        origin_node, snap_m = _snap(graph, oxy, snap_limit_m)
+        origin_node, snap_m = _snap_origins(graph, oxy, snap_limit_m)
         snap_m[~present] = np.nan
         method[present] = UNREACHABLE_SNAP
         snapped = origin_node >= 0

@@ -144,8 +144,8 @@ class WalkGraph:
     Notes
     -----
     The arrays are made read-only on construction. Derived structures (the scipy
-    sparse matrix, a KD-tree on the nodes and the connected-component labels) are
-    built on first use and cached on the instance.
+    sparse matrix, a KD-tree on the nodes, the connected-component labels and whether
+    the node locations are distinct) are built on first use and cached on the instance.
     """
 
     node_ids: NDArray[np.int64]
@@ -216,6 +216,16 @@ class WalkGraph:
     def kdtree(self) -> cKDTree:
         """A KD-tree on the node coordinates, for snapping points to the network."""
         return cKDTree(self.xy)
+
+    @cached_property
+    def distinct_locations(self) -> bool:
+        """Whether every node has its own location (no two nodes share x and y).
+
+        When it holds, a point placed exactly on a node snaps to that node.
+        """
+        order = np.lexsort((self.y, self.x))
+        x, y = self.x[order], self.y[order]
+        return not bool(np.any((x[1:] == x[:-1]) & (y[1:] == y[:-1])))
 
     @cached_property
     def component_labels(self) -> NDArray[np.int32]:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the bundled dataset (loaded once) and paths to shared test data."""
+"""Shared fixtures: the bundled dataset (loaded once), paths to shared test data, a tiny graph."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from qjgeo import Dataset, load_dataset
+from qjgeo.network import WalkGraph, graph_from_arrays
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -27,3 +28,16 @@ def osm_dir() -> Path:
     if not OSM_DIR.is_dir():
         pytest.skip(f"shared OSM extracts not found at {OSM_DIR}")
     return OSM_DIR
+
+
+def path_graph() -> WalkGraph:
+    """A four-node walk along the x axis: ids 10, 11, 12, 13 at x = 0, 100, 250, 450 (y = 0),
+    edges 100, 150 and 200 m (``from conftest import path_graph``)."""
+    return graph_from_arrays(
+        [10, 11, 12, 13],
+        [0.0, 100.0, 250.0, 450.0],
+        [0.0, 0.0, 0.0, 0.0],
+        [10, 11, 12],
+        [11, 12, 13],
+        [100.0, 150.0, 200.0],
+    )

@@ -10,6 +10,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import path_graph
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
@@ -36,18 +37,6 @@ from qjgeo.network import walk_networkx_from_osm_file as walk_nx
 
 # A place in Qujiang, in METRIC_CRS metres, so that WGS84 round trips are meaningful.
 X0, Y0 = 459_500.0, 2_730_600.0
-
-
-def path_graph() -> WalkGraph:
-    """Nodes 10, 11, 12, 13 at x = 0, 100, 250, 450 (y = 0); edges 100, 150, 200 m."""
-    return graph_from_arrays(
-        [10, 11, 12, 13],
-        [0.0, 100.0, 250.0, 450.0],
-        [0.0, 0.0, 0.0, 0.0],
-        [10, 11, 12],
-        [11, 12, 13],
-        [100.0, 150.0, 200.0],
-    )
 
 
 def grid_graph(n: int = 3, spacing: float = 100.0, x0: float = 0.0, y0: float = 0.0) -> WalkGraph:
@@ -341,6 +330,37 @@ def test_matches_brute_force_over_all_pairs(case: tuple, max_distance: float | N
     coo = m.tocoo()
     got[coo.row, coo.col] = coo.data
     np.testing.assert_allclose(got, dense, rtol=1e-12, atol=1e-9)
+
+
+def _same_result(a: access_mod.NearestResult, b: access_mod.NearestResult) -> None:
+    for name in ("distance_m", "facility_index", "facility_id", "method", "straight_m", "snap_m"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+@settings(max_examples=30, deadline=None)
+@given(random_case(), st.sampled_from([None, 150.0]))
+def test_origins_on_the_nodes_give_what_the_kdtree_gives(
+    case: tuple, max_distance: float | None
+) -> None:
+    g, _, facilities = case
+    fast = nearest_from_arrays(g, g.xy, facilities, max_distance_m=max_distance)
+    with pytest.MonkeyPatch.context() as mp:  # every origin through the KD-tree
+        mp.setattr(access_mod, "_snap_origins", access_mod._snap)
+        slow = nearest_from_arrays(g, g.xy, facilities, max_distance_m=max_distance)
+    _same_result(fast, slow)
+    assert np.all(fast.snap_m == 0.0)
+
+
+def test_nodes_sharing_a_location_are_snapped_by_the_kdtree() -> None:
+    # nodes 1 and 2 share (0, 0) but only 2 is linked to the facility's node 3
+    g = graph_from_arrays([1, 2, 3], [0.0, 0.0, 100.0], [0.0, 0.0, 0.0], [2], [3], [100.0])
+    assert not g.distinct_locations
+    fast = nearest_from_arrays(g, g.xy, [(100.0, 0.0)])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(access_mod, "_snap_origins", access_mod._snap)
+        slow = nearest_from_arrays(g, g.xy, [(100.0, 0.0)])
+    _same_result(fast, slow)
+    assert fast.distance_m[0] == fast.distance_m[1]  # one node for both, as the tree says
 
 
 # --------------------------------------------------------------------------------------

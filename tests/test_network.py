@@ -10,6 +10,7 @@ import numpy as np
 import osmnx as ox
 import pyproj
 import pytest
+from conftest import path_graph
 from scipy.sparse.csgraph import dijkstra
 
 from qjgeo.crs import METRIC_CRS, WGS84_CRS
@@ -31,20 +32,16 @@ MUNICH_NAME = "munich_small.osm"
 WALK_FILTER = FIXTURES / "walk_filter.osm"
 
 
-def path_graph() -> WalkGraph:
-    """0 —100— 1 —150— 2 —200— 3 along the x axis (ids 10, 11, 12, 13)."""
-    return graph_from_arrays(
-        [10, 11, 12, 13],
-        [0.0, 100.0, 250.0, 450.0],
-        [0.0, 0.0, 0.0, 0.0],
-        [10, 11, 12],
-        [11, 12, 13],
-        [100.0, 150.0, 200.0],
-    )
-
-
 # --------------------------------------------------------------------------------------
 # graph_from_arrays / WalkGraph
+
+
+def test_distinct_locations() -> None:
+    assert path_graph().distinct_locations
+    shared = graph_from_arrays([1, 2, 3], [0.0, 0.0, 5.0], [7.0, 7.0, 7.0], [1], [3], [5.0])
+    assert not shared.distinct_locations
+    same_x = graph_from_arrays([1, 2], [0.0, 0.0], [0.0, 1.0], [1], [2], [1.0])
+    assert same_x.distinct_locations
 
 
 def test_path_graph_csr_is_symmetric_with_exact_weights() -> None:
