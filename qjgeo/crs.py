@@ -143,6 +143,43 @@ def _gcj_delta(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray
     return dlon, dlat
 
 
+def _shift_in_china(
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    shift: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]],
+) -> tuple[FloatArray, FloatArray]:
+    """Apply a coordinate shift inside the :func:`in_china` box; points outside stay as given.
+
+    ``shift`` maps float64 ``(lon, lat)`` arrays to the shifted ``(lon, lat)``; it is
+    evaluated everywhere and its result kept only inside the box.
+    """
+    lon_a, lat_a = _as_pair(lon, lat)
+    inside = in_china(lon_a, lat_a)
+    new_lon, new_lat = shift(lon_a, lat_a)
+    return np.where(inside, new_lon, lon_a), np.where(inside, new_lat, lat_a)
+
+
+def _gcj_shift(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    dlon, dlat = _gcj_delta(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def _bd_shift(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """GCJ-02 → BD-09 without the China mask."""
+    z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _BD_X_PI)
+    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _BD_X_PI)
+    return z * np.cos(theta) + _BD_DLON, z * np.sin(theta) + _BD_DLAT
+
+
+def _bd_unshift(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """BD-09 → GCJ-02 (closed form) without the China mask."""
+    x = lon - _BD_DLON
+    y = lat - _BD_DLAT
+    z = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
+    return z * np.cos(theta), z * np.sin(theta)
+
+
 def wgs84_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Convert WGS84 lon/lat to GCJ-02 (Amap/Tencent "Mars" coordinates).
 
@@ -157,10 +194,7 @@ def wgs84_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, 
         GCJ-02 ``(lon, lat)`` as float64 arrays. Points outside :func:`in_china` are
         returned unchanged.
     """
-    lon_a, lat_a = _as_pair(lon, lat)
-    inside = in_china(lon_a, lat_a)
-    dlon, dlat = _gcj_delta(lon_a, lat_a)
-    return np.where(inside, lon_a + dlon, lon_a), np.where(inside, lat_a + dlat, lat_a)
+    return _shift_in_china(lon, lat, _gcj_shift)
 
 
 def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -233,13 +267,7 @@ def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, F
         BD-09 ``(lon, lat)`` as float64 arrays. Points outside :func:`in_china` are
         returned unchanged.
     """
-    lon_a, lat_a = _as_pair(lon, lat)
-    inside = in_china(lon_a, lat_a)
-    z = np.hypot(lon_a, lat_a) + 0.00002 * np.sin(lat_a * _BD_X_PI)
-    theta = np.arctan2(lat_a, lon_a) + 0.000003 * np.cos(lon_a * _BD_X_PI)
-    bd_lon = z * np.cos(theta) + _BD_DLON
-    bd_lat = z * np.sin(theta) + _BD_DLAT
-    return np.where(inside, bd_lon, lon_a), np.where(inside, bd_lat, lat_a)
+    return _shift_in_china(lon, lat, _bd_shift)
 
 
 def bd09_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -260,16 +288,7 @@ def bd09_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, F
         GCJ-02 ``(lon, lat)`` as float64 arrays. Points outside :func:`in_china` are
         returned unchanged.
     """
-    lon_a, lat_a = _as_pair(lon, lat)
-    inside = in_china(lon_a, lat_a)
-    x = lon_a - _BD_DLON
-    y = lat_a - _BD_DLAT
-    z = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_X_PI)
-    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
-    return (
-        np.where(inside, z * np.cos(theta), lon_a),
-        np.where(inside, z * np.sin(theta), lat_a),
-    )
+    return _shift_in_china(lon, lat, _bd_unshift)
 
 
 def wgs84_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
