@@ -342,11 +342,20 @@ def work_crs(dataset: Dataset, graph: WalkGraph | None = None) -> str:
 
 
 def _layer_xy(dataset: Dataset, layer_id: str, crs: str) -> NDArray[np.float64]:
-    """A layer's point coordinates in ``crs`` (the cached metric frame for EPSG:4547)."""
+    """A layer's point coordinates in ``crs`` (the cached metric frame for EPSG:4547).
+
+    One row per feature; a missing or empty geometry gives a NaN row.
+    """
     frame = dataset.metric(layer_id) if crs == METRIC_CRS else dataset.layer(layer_id)
-    if len(frame) and crs == METRIC_CRS and (frame.geom_type == "Point").all():
+    points_only = (frame.geom_type == "Point").all() and not frame.is_empty.any()
+    if len(frame) and crs == METRIC_CRS and points_only:
         return shapely.get_coordinates(frame.geometry.to_numpy())
     return points_xy(frame, layer_id, crs)
+
+
+def _column_or(frame: pd.DataFrame, name: str, default: Any) -> Any:
+    """A column's values, or ``default`` (a scalar or an array) where the frame lacks it."""
+    return frame[name].to_numpy() if name in frame.columns else default
 
 
 def _facility_ids(facilities: pd.DataFrame) -> NDArray[np.object_]:
@@ -497,15 +506,12 @@ def compute_gaps(
     edges = band_edges(access, threshold_m=threshold_m, marks_m=band_marks_m)
     band, band_order = classify_distance(distance, edges)
 
-    def col(name: str, default: Any) -> Any:
-        return villages[name].to_numpy() if name in villages.columns else default
-
     out = gpd.GeoDataFrame(
         {
-            "code12": col("code12", villages.index.astype(str).to_numpy()),
-            "name": col("name", ""),
-            "township_code": col("township_code", ""),
-            "township_name": col("township_name", ""),
+            "code12": _column_or(villages, "code12", villages.index.astype(str).to_numpy()),
+            "name": _column_or(villages, "name", ""),
+            "township_code": _column_or(villages, "township_code", ""),
+            "township_name": _column_or(villages, "township_name", ""),
             "urban": urban,
             "children": children,
             "threshold_m": thresholds,
@@ -516,7 +522,7 @@ def compute_gaps(
             "distance_band": band,
             "band_order": band_order,
             "method": nearest.method,
-            "provenance": col("provenance", dataset.spec("village").provenance),
+            "provenance": _column_or(villages, "provenance", dataset.spec("village").provenance),
         },
         geometry=villages.geometry.to_numpy(),
         crs=villages.crs,
@@ -1000,14 +1006,11 @@ def childcare_accessibility(
         np.add.at(has_demand, cols, children[dist.tocoo().row])
         served = has_demand > 0
 
-    def col(name: str, default: Any) -> Any:
-        return villages[name].to_numpy() if name in villages.columns else default
-
     out = gpd.GeoDataFrame(
         {
-            "code12": col("code12", villages.index.astype(str).to_numpy()),
-            "name": col("name", ""),
-            "township_code": col("township_code", ""),
+            "code12": _column_or(villages, "code12", villages.index.astype(str).to_numpy()),
+            "name": _column_or(villages, "name", ""),
+            "township_code": _column_or(villages, "township_code", ""),
             "children": children,
             "facilities_in_reach": reach_counts.astype(np.int64),
             "places_per_1000_children": per_1000,

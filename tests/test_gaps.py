@@ -5,6 +5,7 @@ Expected figures on the tiny fixture (tests/fixtures/gaps/README.md) are worked 
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -212,6 +213,38 @@ def test_village_off_network_is_unreachable(tiny: Dataset) -> None:
     assert row["children_uncovered"] == 50
 
 
+@pytest.mark.parametrize("where", [None, shapely.Point()], ids=["missing", "empty"])
+@pytest.mark.parametrize("on_network", [False, True], ids=["straight", "network"])
+def test_village_without_location_is_unreachable_not_a_crash(
+    tiny: Dataset, where: shapely.Point | None, on_network: bool
+) -> None:
+    villages = tiny.layer("village").copy()
+    villages.loc[villages["code12"] == "440205001002", "geometry"] = where
+    graph = _tiny_graph() if on_network else None
+    r = compute_gaps(tiny.with_layer("village", villages), "childcare", graph=graph)
+    v = _by_code(r.villages)
+    row = v.loc["440205001002"]
+    assert np.isinf(row["distance_m"]) and pd.isna(row["facility_id"])
+    assert row["method"] == "unreachable: missing geometry"
+    assert row["distance_band"] == UNREACHABLE_BAND
+    assert not row["covered"] and row["children_uncovered"] == 50
+    assert v.loc["440205001001", "distance_m"] == pytest.approx(300.0)  # the others as before
+    assert r.district["villages_unreachable"] == (2 if on_network else 1)
+
+
+def test_empty_facility_layer_on_a_network(tiny: Dataset) -> None:
+    r = compute_gaps(_empty_parks(tiny), "park", graph=_tiny_graph())
+    assert r.method == "no facilities"
+    assert np.isinf(r.villages["distance_m"]).all() and (~r.villages["covered"]).all()
+    assert set(r.villages["method"]) == {"unreachable: no facilities"}
+    assert r.villages["facility_id"].isna().all()
+    assert r.district["children_uncovered"] == r.district["children"] == 700
+    surface = gap_surface(_empty_parks(tiny), "park", graph=_tiny_graph(), cell_size_m=1000)
+    assert len(surface) and np.isinf(surface["distance_m"]).all()
+    assert set(surface["method"]) == {"unreachable: no facilities"}
+    assert set(surface["distance_band"]) == {UNREACHABLE_BAND}
+
+
 def test_bands_and_labels() -> None:
     ds = load_dataset(TINY)
     edges = band_edges(ds.params.facility("childcare"))
@@ -380,7 +413,7 @@ def test_cli_township_filter_and_exports(tmp_path: Path) -> None:
     assert empty.exit_code == 0, empty.output
 
 
-def _cli_empty_parks_export(tmp_path: Path, gpkg_path: Path) -> Any:
+def _tiny_with_empty_parks(tmp_path: Path) -> Path:
     """A copy of the tiny dataset with an empty park layer (GeoPackage keeps the columns)."""
     import shutil
 
@@ -396,6 +429,12 @@ def _cli_empty_parks_export(tmp_path: Path, gpkg_path: Path) -> Any:
     )
     manifest["layers"].append(entry)
     (data / "manifest.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), "utf-8")
+    return data
+
+
+def _cli_empty_parks_export(tmp_path: Path, gpkg_path: Path) -> Any:
+    """``qjgeo gaps --type park --out FILE.gpkg`` on the tiny dataset with no parks."""
+    data = _tiny_with_empty_parks(tmp_path)
     result = _cli("gaps", "--type", "park", "--data", str(data), "--out", str(gpkg_path))
     assert "no facilities" in result.output and "inf (unreachable)" in result.output
     villages = gpd.read_file(gpkg_path, layer="gap_villages")
@@ -404,6 +443,58 @@ def _cli_empty_parks_export(tmp_path: Path, gpkg_path: Path) -> Any:
     towns = gpd.read_file(gpkg_path, layer="gap_townships")
     assert len(towns) == 3 and (towns.geom_type == "Polygon").all()
     return result
+
+
+def test_cli_empty_layer_states_inf_in_json_and_csv(tmp_path: Path) -> None:
+    data = _tiny_with_empty_parks(tmp_path)
+    result = _cli("gaps", "--type", "park", "--data", str(data), "--format", "json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["method"] == "no facilities"
+    assert len(payload["villages"]) == 4
+    for village in payload["villages"]:
+        assert village["distance_m"] == "inf" and village["facility_id"] is None
+        assert village["method"] == "unreachable: no facilities"
+        assert village["covered"] is False and village["distance_band"] == UNREACHABLE_BAND
+        assert village["children_uncovered"] == village["children"]
+    district = payload["district"]
+    assert district["villages_unreachable"] == 4 and district["share_covered"] == 0.0
+    assert district["children_uncovered"] == district["children"] == 700
+    csv = _cli("gaps", "--type", "park", "--data", str(data), "--format", "csv")
+    assert csv.exit_code == 0, csv.output
+    table = pd.read_csv(io.StringIO(csv.output), dtype={"code12": str})
+    assert np.isinf(table["distance_m"]).all()  # written "inf", never 0 or empty
+    assert set(table["method"]) == {"unreachable: no facilities"}
+    hexes = tmp_path / "hexes.geojson"
+    surface = _cli("gaps", "--type", "park", "--data", str(data), "--surface", str(hexes))
+    assert surface.exit_code == 0, surface.output
+    assert "no facilities: every cell unreachable" in surface.output
+    cells = gpd.read_file(hexes)
+    assert len(cells) and cells["distance_m"].isna().all()  # GIS files: empty, never 0
+    assert set(cells["method"]) == {"unreachable: no facilities"}
+
+
+def test_cli_village_off_the_network_is_stated(tmp_path: Path) -> None:
+    from qjgeo.network import save_walk_graph
+
+    # the tiny graph without node 3 under V2: V2 is 1 km from the nearest node (limit 500 m)
+    nodes = {1: (0, 0), 2: (0, 300), 4: (0, 5000), 6: (0, 6500), 5: (10000, 10000)}
+    xy = np.array(list(nodes.values()), dtype=float) + np.array([X0, Y0])
+    graph = graph_from_arrays(list(nodes), xy[:, 0], xy[:, 1], [1, 4], [2, 6], [300.0, 1600.0])
+    net = save_walk_graph(graph, tmp_path / "net.npz")
+    args = ("gaps", "--type", "childcare", "--data", str(TINY), "--network", str(net))
+    table = _cli(*args)
+    assert table.exit_code == 0, table.output
+    line = next(row for row in table.output.splitlines() if "440205001002" in row)
+    assert "inf (unreachable)" in line and "unreachable: snap" in line
+    assert "2 unreachable" in table.output  # V2 off the network, V4 on a node with no facility
+    by_code = {
+        v["code12"]: v for v in json.loads(_cli(*args, "--format", "json").output)["villages"]
+    }
+    assert by_code["440205001002"]["distance_m"] == "inf"
+    assert by_code["440205001002"]["method"] == "unreachable: snap"
+    assert by_code["440205001002"]["children_uncovered"] == 50
+    assert by_code["440205100202"]["method"] == "unreachable: network"
 
 
 def test_cli_uses_dataset_network_by_default(tmp_path: Path) -> None:

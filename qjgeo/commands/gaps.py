@@ -58,7 +58,8 @@ _VILLAGE_COLUMNS = [
 ]
 
 
-def _km(value: float) -> str:
+def _metres(value: float) -> str:
+    """A distance for the header, e.g. ``"2,000 m"``."""
     return f"{value:,.0f} m"
 
 
@@ -66,12 +67,12 @@ def _header_lines(result: GapResult, graph_note: str, dataset: Dataset) -> list[
     p = result.params_used
     if p["threshold_override"]:
         distances = (
-            f"service distance {_km(p['urban_threshold_m'])} (urban and rural, --threshold-m)"
+            f"service distance {_metres(p['urban_threshold_m'])} (urban and rural, --threshold-m)"
         )
     else:
         distances = (
-            f"service distance urban {_km(p['urban_threshold_m'])}, "
-            f"rural {_km(p['rural_threshold_m'])}"
+            f"service distance urban {_metres(p['urban_threshold_m'])}, "
+            f"rural {_metres(p['rural_threshold_m'])}"
         )
     d = result.district
     share = d["share_covered"]
@@ -181,7 +182,10 @@ def _write_surface(
     if path.exists():
         path.unlink()
     _finite_or_none(cells).to_file(path, driver=driver)
-    method = "network" if graph is not None else "straight_line_x_detour"
+    if not len(dataset.layer(facility_type)):
+        method = "no facilities: every cell unreachable"
+    else:
+        method = "network" if graph is not None else "straight_line_x_detour"
     typer.echo(f"wrote {path} ({len(cells)} hexagons, {method}, data status {status})", err=True)
 
 
