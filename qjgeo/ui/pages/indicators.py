@@ -56,6 +56,19 @@ def status_table(ctx: Ctx, rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def show_status_table(ctx: Ctx, rows: pd.DataFrame) -> None:
+    """Draw indicator rows: status coloured, values to 2 decimals, '–' where not computable."""
+    shown = status_table(ctx, rows)
+    colours = [f"background-color: {_COLOURS[_status(m)]}" for m in rows["met"].tolist()]
+    st.dataframe(
+        shown.style.format(precision=2, na_rep="–", subset=[ctx.t("col_value")]).apply(
+            lambda col: colours, subset=[ctx.t("col_status")]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
 def render(ctx: Ctx) -> None:
     """Draw the Indicators page."""
     st.title(ctx.t("ind_title"))
@@ -82,17 +95,7 @@ def render(ctx: Ctx) -> None:
     district = table[table["scope"] == "district"]
     st.subheader(ctx.t("ind_district"))
     st.markdown(ctx.t("ind_count", **district_counts(table)))
-    shown = status_table(ctx, district)
-    st.dataframe(
-        shown.style.format(precision=2, subset=[ctx.t("col_value")]).apply(
-            lambda col: [
-                f"background-color: {_COLOURS[_status(m)]}" for m in district["met"].tolist()
-            ],
-            subset=[ctx.t("col_status")],
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    show_status_table(ctx, district)
 
     st.subheader(ctx.t("ind_matrix"))
     st.caption(ctx.t("ind_legend"))

@@ -8,7 +8,7 @@ import streamlit as st
 from qjgeo.mapview.build import build_map
 from qjgeo.ui import cache, state, widgets
 from qjgeo.ui.i18n import status_label, unit_label
-from qjgeo.ui.pages.indicators import district_counts, status_table
+from qjgeo.ui.pages.indicators import district_counts, show_status_table
 from qjgeo.ui.state import Ctx
 
 
@@ -145,8 +145,7 @@ def township_panel(
     )
     with tab1:
         if table is not None:
-            rows = table[table["scope"].astype(str) == code9]
-            st.dataframe(status_table(ctx, rows), hide_index=True, width="stretch")
+            show_status_table(ctx, table[table["scope"].astype(str) == code9])
     with tab2:
         if ctx.dataset.has("village"):
             v = ctx.dataset.layer("village")
