@@ -406,3 +406,12 @@ def test_recommendation_and_changes_are_labelled(app_env) -> None:
     at.button(key="sc_rec_accept").click().run()
     undo = by_key(at.selectbox, "sc_undo_sel")
     assert undo.options[0].startswith("add: Children's science venues")
+
+
+def test_indicators_can_show_only_the_targets_not_met(app_env) -> None:
+    at = open_page("indicators")
+    every = len(at.dataframe[0].value)
+    at.toggle(key="ind_only_missed").set_value(True).run()
+    assert not at.exception
+    missed = at.dataframe[0].value
+    assert 0 < len(missed) < every and set(missed["状态"]) == {"未达标"}

@@ -66,6 +66,7 @@ def show_status_table(ctx: Ctx, rows: pd.DataFrame) -> None:
         ),
         hide_index=True,
         width="stretch",
+        column_config={ctx.t("col_shortfall"): st.column_config.TextColumn(width="large")},
     )
 
 
@@ -95,6 +96,8 @@ def render(ctx: Ctx) -> None:
     district = table[table["scope"] == "district"]
     st.subheader(ctx.t("ind_district"))
     st.markdown(ctx.t("ind_count", **district_counts(table)))
+    if st.toggle(ctx.t("ind_only_missed"), key="ind_only_missed"):
+        district = district[district["met"].map(_status) == "not_met"]
     show_status_table(ctx, district)
 
     st.subheader(ctx.t("ind_matrix"))
