@@ -415,3 +415,9 @@ def test_indicators_can_show_only_the_targets_not_met(app_env) -> None:
     assert not at.exception
     missed = at.dataframe[0].value
     assert 0 < len(missed) < every and set(missed["状态"]) == {"未达标"}
+
+
+def test_import_starts_with_the_facility_type_in_focus(app_env) -> None:
+    assert (
+        by_key(open_page("import", layer="childcare").selectbox, "imp_layer").value == "childcare"
+    )

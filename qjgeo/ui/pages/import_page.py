@@ -42,7 +42,14 @@ def render(ctx: Ctx) -> None:
     base = ctx.base  # imports go into the data as loaded, not into a scenario
     st.caption(ctx.t("imp_target_dir", dir=str(ctx.data_dir)))
     layers = [lid for lid in base.layer_ids if base.spec(lid).kind in ("facility", "hazard")]
-    layer = st.selectbox(ctx.t("imp_layer"), layers, format_func=ctx.title, key="imp_layer")
+    focus = state.get("layer")  # the facility type in focus elsewhere in the app
+    layer = st.selectbox(
+        ctx.t("imp_layer"),
+        layers,
+        index=layers.index(focus) if focus in layers else 0,
+        format_func=ctx.title,
+        key="imp_layer",
+    )
     data_notice(ctx, [layer])
     limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
     nonce = st.session_state.get("imp_nonce", 0)
@@ -50,7 +57,6 @@ def render(ctx: Ctx) -> None:
         ctx.t("imp_upload"),
         type=["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "kml", "kmz", "osm"],
         key=f"imp_file_{nonce}",
-        help=ctx.t("imp_limit", mb=limit_mb),
     )
     st.caption(ctx.t("imp_limit", mb=limit_mb))
     _undo(ctx, layer)
