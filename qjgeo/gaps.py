@@ -45,7 +45,12 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from qjgeo.access import nearest_from_arrays, points_xy
+from qjgeo.access import (
+    METHOD_NETWORK,
+    METHOD_STRAIGHT_LINE,
+    nearest_from_arrays,
+    points_xy,
+)
 from qjgeo.catalog import Dataset
 from qjgeo.crs import METRIC_CRS, WGS84_CRS
 from qjgeo.network import WalkGraph
@@ -82,7 +87,6 @@ DEFAULT_CELL_SIZE_M = 500.0
 DEFAULT_SETTLED_RADIUS_M = 1500.0
 
 _RTOL = 1e-9
-_NO_NETWORK = "straight_line_x_detour"
 
 
 class GapsUnavailable(ValueError):
@@ -367,7 +371,7 @@ def _facility_ids(facilities: pd.DataFrame) -> NDArray[np.object_]:
 def _overall_method(n_facilities: int, graph: WalkGraph | None) -> str:
     if n_facilities == 0:
         return "no facilities"
-    return "network" if graph is not None else _NO_NETWORK
+    return METHOD_NETWORK if graph is not None else METHOD_STRAIGHT_LINE
 
 
 def _township_base(dataset: Dataset, villages: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -1053,7 +1057,7 @@ def childcare_accessibility(
 
     total_children = float(children.sum())
     total_places = float(places.sum())
-    distance_method = "network" if graph is not None else _NO_NETWORK
+    distance_method = METHOD_NETWORK if graph is not None else METHOD_STRAIGHT_LINE
     district = {
         "children": total_children,
         "places": total_places,

@@ -531,7 +531,7 @@ def draw_gap_axes(
         fill = hexes["distance_band"].astype(str).map(colours).fillna(UNREACHABLE_COLOUR)
         ax.add_collection(_polygons(hexes, fill.to_list(), alpha=0.22, linewidth=0, zorder=2))
         handles.append(Patch(facecolor="#fc8d59", alpha=0.22, edgecolor="none"))
-        labels.append("缺口面（六边形，分段同下）Gap surface (hexagons, same bands)")
+        labels.append("缺口面（六边形）Gap surface (hexagons)")
     if dataset.has("township"):
         townships = _metric(dataset.layer("township"))
         ax.add_collection(
