@@ -137,3 +137,14 @@ def test_html_name_is_kept_as_text_and_flagged(dataset: Dataset, tmp_path: Path)
     # what renderers must do with it
     assert "<script>" not in escape_html(reloaded["name"].iloc[0])
     assert neutralise_formula(reloaded["name"].iloc[1]) == "'=cmd|calc"
+
+
+def test_streamlit_upload_limit_matches_the_importer() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from qjgeo.ingest.safety import MAX_UPLOAD_BYTES
+
+    config = Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml"
+    server = tomllib.loads(config.read_text(encoding="utf-8"))["server"]
+    assert server["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES
