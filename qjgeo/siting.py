@@ -73,6 +73,14 @@ Method = Literal["greedy", "exact"]
 _HIGHS_OPTIONS: dict[str, Any] = {"mip_lp_solver": "ipm"}
 Solver = Literal["highs", "cbc"]
 _TOL = 1e-9
+#: Chinese names of the data statuses a recommendation can rest on (as the app labels them).
+_DATA_STATUS_ZH: dict[str, str] = {
+    "sample": "样例",
+    "estimated": "估算",
+    "osm": "OSM",
+    "user": "用户",
+    "official": "官方",
+}
 
 #: Placeholder capacity written into scenarios made from a recommendation (edit before use):
 #: a community childcare point (托育点) ~50 places, a 9-class kindergarten 270, a 36-class
@@ -115,8 +123,9 @@ class SitingResult:
         this far below the optimum (0 when optimal, ``nan`` if unknown).
     time_s
         Wall time of the solve, seconds.
-    message
-        A planner-readable note (why it stopped, what was not reachable).
+    message, message_zh
+        A planner-readable note (why it stopped, what was not reachable), in English and
+        in Chinese.
     """
 
     selected: NDArray[np.int64]
@@ -131,6 +140,7 @@ class SitingResult:
     gap: float = math.nan
     time_s: float = 0.0
     message: str = ""
+    message_zh: str = ""
 
     @property
     def share_before(self) -> float:
@@ -302,11 +312,13 @@ def max_cover_greedy(
     objective = float(np.sum(gains)) if gains else 0.0
     gap = max(0.0, (bound - objective) / bound) if bound > 0 else 0.0
     status = "heuristic" if len(chosen) == k else "no_gain"
+    short = len(chosen) < k
     message = (
-        ""
-        if len(chosen) == k
-        else f"only {len(chosen)} of {k} sites add coverage; the others would add nothing"
+        f"only {len(chosen)} of {k} sites add coverage; the others would add nothing"
+        if short
+        else ""
     )
+    message_zh = f"{k} 处选址中只有 {len(chosen)} 处能增加覆盖，其余不增加覆盖" if short else ""
     return _result(
         cov,
         w,
@@ -319,6 +331,7 @@ def max_cover_greedy(
         gap=gap,
         time_s=time.perf_counter() - start,
         message=message,
+        message_zh=message_zh,
     )
 
 
@@ -496,6 +509,7 @@ def max_cover_exact(
         return _result(
             cov, w, done, [], [], method="exact", status="optimal", best_bound=0.0, gap=0.0,
             time_s=time.perf_counter() - start, message="nothing left to cover",
+            message_zh="已无可覆盖的需求",
         )  # fmt: skip
     used = np.unique(np.concatenate(rows))
     prob = pulp.LpProblem("max_cover", pulp.LpMaximize)
@@ -527,14 +541,20 @@ def max_cover_exact(
         bound = min(bound, objective)  # optimality proven (CBC gives no bound of its own)
     gap = max(0.0, (bound - objective) / bound) if bound > 0 else 0.0
     message = f"model built in {build_s:.1f} s, solved in {solve_s:.1f} s"
+    message_zh = f"建模用时 {build_s:.1f} 秒，求解用时 {solve_s:.1f} 秒"
     if status.startswith("time_limit"):
         message += (
             f"; stopped at the {time_limit_s:g} s time limit: at most {gap:.2%} below the "
             f"best possible (bound {bound:.6g})"
         )
+        message_zh += (
+            f"；达到 {time_limit_s:g} 秒时限后停止：与最优解的差距不超过 {gap:.2%}"
+            f"（上界 {bound:.6g}）"
+        )
     return _result(
         cov, w, done, ranked, gains, method="exact", status=status, best_bound=bound,
         gap=gap, time_s=time.perf_counter() - start, message=message,
+        message_zh=message_zh,
     )  # fmt: skip
 
 
@@ -580,7 +600,8 @@ def min_sites_for_target(
         return _result(
             cov, w, done, [], [], status="target_met", best_bound=0.0, gap=0.0,
             time_s=time.perf_counter() - start,
-            message=f"target {target_share:.0%} already met by existing facilities", **common,
+            message=f"target {target_share:.0%} already met by existing facilities",
+            message_zh=f"现有设施已达到 {target_share:.0%} 的目标", **common,
         )  # fmt: skip
     chosen, gains = _lazy_greedy(cov, residual, cov.shape[1], stop_at=need)
     if sum(gains) < need - _TOL * max(total, 1.0):
@@ -589,7 +610,9 @@ def min_sites_for_target(
             cov, w, done, chosen, gains, status="target_unreachable",
             time_s=time.perf_counter() - start,
             message=f"target {target_share:.0%} cannot be reached with these candidates; "
-            f"all {len(chosen)} useful sites reach {reach:.1%}", **common,
+            f"all {len(chosen)} useful sites reach {reach:.1%}",
+            message_zh=f"现有候选点无法达到 {target_share:.0%} 的目标；"
+            f"全部 {len(chosen)} 处有效选址只能达到 {reach:.1%}", **common,
         )  # fmt: skip
     if method == "greedy":
         return _result(
@@ -888,8 +911,9 @@ class Recommendation:
         Number of candidate sites considered.
     data_status
         ``official``/``estimated``/``sample``: the weakest data the result rests on.
-    notes
-        Planner-readable caveats (thresholds used, distance method, target reached...).
+    notes, notes_zh
+        Planner-readable caveats (thresholds used, distance method, target reached...), in
+        English and, one for one, in Chinese.
     """
 
     facility_type: str
@@ -901,6 +925,7 @@ class Recommendation:
     n_candidates: int
     data_status: str
     notes: tuple[str, ...] = field(default=())
+    notes_zh: tuple[str, ...] = field(default=())
 
     @property
     def method(self) -> str:
@@ -1023,6 +1048,7 @@ def recommend_sites(
     cands = candidate_sites(dataset, candidates, hex_spacing_m=hex_spacing_m)
     label = candidates if isinstance(candidates, str) else "file"
     notes: list[str] = []
+    notes_zh: list[str] = []
     if demand == "children":
         access = dataset.params.facility(facility_type)
         _, weights, _ = _demand_villages(dataset, facility_type)
@@ -1038,16 +1064,27 @@ def recommend_sites(
             if graph is not None
             else (f"straight line × {dataset.params.detour_factor:g} (no network loaded)")
         )
+        how_zh = (
+            "步行路网"
+            if graph is not None
+            else f"直线距离 × {dataset.params.detour_factor:g}（未加载路网）"
+        )
+        ages_zh = "全部年龄" if access.label == "all ages" else f"{access.label} 岁"
         notes.append(
             f"children aged {access.label} per village; covered within "
             f"{access.urban_threshold_m:g} m (urban) / {access.rural_threshold_m:g} m (rural), "
             f"distance by {how}"
+        )
+        notes_zh.append(
+            f"按村统计 {ages_zh}儿童；城镇 {access.urban_threshold_m:g} 米、农村 "
+            f"{access.rural_threshold_m:g} 米以内算作覆盖，距离按{how_zh}计算"
         )
         layers = ["village", facility_type]
     else:
         cov, weights, done = _town_demand(dataset, facility_type, cands)
         unit = "townships"
         notes.append("a township counts as covered when it holds at least one facility")
+        notes_zh.append("镇街内至少有一处设施即算作覆盖")
         layers = ["township", facility_type]
     if target_share is not None:
         result = min_sites_for_target(
@@ -1066,6 +1103,7 @@ def recommend_sites(
             raise ValueError(f"method must be 'greedy' or 'exact', got {method!r}")
     if result.message:
         notes.append(result.message)
+        notes_zh.append(result.message_zh)
     chosen = cands.iloc[result.selected].reset_index(drop=True)
     cumulative = result.covered_before + np.cumsum(result.gains)
     sites = gpd.GeoDataFrame(
@@ -1089,6 +1127,8 @@ def recommend_sites(
     status = dataset.data_status([x for x in layers if dataset.has(x)])
     if status != "official":
         notes.append(f"rests on {status} data: check the sites on the ground before use")
+        status_zh = _DATA_STATUS_ZH.get(status, status)
+        notes_zh.append(f"基于{status_zh}数据：使用前请实地核查选址")
     return Recommendation(
         facility_type=facility_type,
         demand=demand,
@@ -1099,6 +1139,7 @@ def recommend_sites(
         n_candidates=len(cands),
         data_status=status,
         notes=tuple(notes),
+        notes_zh=tuple(notes_zh),
     )
 
 

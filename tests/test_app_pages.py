@@ -265,6 +265,9 @@ def test_scenario_files_recommendation_rename_delete(app_env) -> None:
     at.number_input(key="sc_rec_k").set_value(2)
     at.button(key="sc_rec_btn").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+    notes = [c.value for c in at.caption]
+    assert "基于样例数据：使用前请实地核查选址" in notes  # the caveats in the session's language
+    assert not any("rests on" in n for n in notes)
     at.button(key="sc_rec_accept").click().run()
     draft = yaml.safe_load(at.session_state["sc_draft"])
     assert [a["type"] for a in draft["add"]] == ["childcare", "childcare"]
@@ -403,6 +406,9 @@ def test_recommendation_and_changes_are_labelled(app_env) -> None:
     assert list(sites["Rank"]) == [1, 2, 3]
     assert "Children newly covered" in sites.columns and "geometry" not in sites.columns
     assert not any(CJK.search(str(t)) for t in sites["Township"])
+    assert "rests on sample data: check the sites on the ground before use" in [
+        c.value for c in at.caption
+    ]
     at.button(key="sc_rec_accept").click().run()
     undo = by_key(at.selectbox, "sc_undo_sel")
     assert undo.options[0].startswith("add: Children's science venues")

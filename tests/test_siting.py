@@ -10,6 +10,7 @@ printed by ``test_greedy_within_guarantee`` (``pytest -s``).
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import geopandas as gpd
@@ -127,6 +128,8 @@ def test_min_sites_target_met_and_unreachable() -> None:
     cov2 = csr_array(cov.toarray()[:, :1])  # only A: 3 of 6 reachable
     res = min_sites_for_target(cov2, w, 0.9, method="exact")
     assert res.status == "target_unreachable" and "50.0%" in res.message
+    assert "50.0%" in res.message_zh and "无法达到" in res.message_zh
+    assert "已达到" in met.message_zh
 
 
 def test_bad_inputs() -> None:
@@ -211,6 +214,28 @@ def test_town_coverage_science_venues(dataset: Dataset) -> None:
     assert rec.result.covered_before == len(have)
     assert set(rec.sites["township_code"]).isdisjoint(have)
     assert rec.result.share_after >= 0.7
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize(
+    ("facility_type", "options"),
+    [
+        ("childcare", {"k": 3, "method": "exact"}),
+        ("childcare", {"k": 500}),  # more sites than add coverage: a "no gain" note
+        ("science_venue", {"target_share": 0.7, "demand": "townships", "candidates": "seats"}),
+    ],
+)
+def test_notes_zh_parallel_notes(dataset: Dataset, facility_type: str, options: dict) -> None:
+    """Every English note has a Chinese note at the same place, saying the same numbers."""
+    rec = recommend_sites(dataset, facility_type, **options)
+    assert rec.notes and len(rec.notes_zh) == len(rec.notes)
+    for en, zh in zip(rec.notes, rec.notes_zh, strict=True):
+        assert _CJK.search(zh), zh
+        numbers = r"\d+(?:\.\d+)?"
+        assert sorted(re.findall(numbers, en)) == sorted(re.findall(numbers, zh))
+    assert rec.notes_zh[-1] == "基于样例数据：使用前请实地核查选址"
 
 
 def _tiny_dataset(dataset: Dataset) -> Dataset:

@@ -157,6 +157,7 @@ def register(app: typer.Typer) -> None:
                 "summary": frame_records(summary)[0],
                 "best_bound": rec.result.best_bound,
                 "notes": list(rec.notes),
+                "notes_zh": list(rec.notes_zh),
                 "sites": frame_records(sites),
             }
             typer.echo(

@@ -529,7 +529,7 @@ def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
     if held:
         _ftype, rec = held
         st.dataframe(recommendation_table(ctx, rec.sites), hide_index=True, width="stretch")
-        for note in rec.notes:
+        for note in rec.notes_zh if ctx.lang == "zh" else rec.notes:
             st.caption(note)
         if st.button(ctx.t("sc_rec_accept"), key="sc_rec_accept"):
             try:
