@@ -211,6 +211,28 @@ def test_import_page_upload_check_commit(own_data_env) -> None:
     assert "阳光托育园" not in (DEFAULT_DATA_DIR / "childcare.geojson").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(
+    ("lang", "reason", "kind", "message"),
+    [
+        ("zh", "经度不是数字（'abc'）", "含网页标记", "名称中含有类似 HTML 的标记，将按纯文本保存和显示"),
+        ("en", "longitude 'abc' is not a number", "Markup in text",
+         "name contains HTML-like markup; it is stored and shown as plain text"),
+    ],
+)  # fmt: skip
+def test_import_report_is_in_the_session_language(
+    app_env, lang: str, reason: str, kind: str, message: str
+) -> None:
+    at = open_page("import", lang=lang, layer="childcare")
+    ledger = (FIXTURES / "childcare_ledger.csv").read_bytes()
+    at.file_uploader[0].set_value(("tuoyu.csv", ledger, "text/csv")).run()
+    assert not at.exception
+    rejected, warned = (f.value for f in at.dataframe)
+    assert rejected.values.tolist() == [[4, reason]]
+    assert warned.values.tolist() == [[3, kind, message]]
+    row, why = ("行", "原因") if lang == "zh" else ("Row", "Reason")
+    assert list(rejected.columns) == [row, why]
+
+
 def test_export_page_offline_html(app_env) -> None:
     at = open_page("export", layer="park")
     assert at.title[0].value == "导出"

@@ -160,7 +160,13 @@ def test_cli_dry_run_json_writes_nothing(data_dir: Path) -> None:
     assert out.exit_code == 0, out.output
     report = json.loads(out.stdout)
     assert report["rows_read"] == 4 and report["accepted"] == 3
-    assert report["rejected"] == [{"row": 7, "reason": "longitude 'abc' is not a number"}]
+    assert report["rejected"] == [
+        {
+            "row": 7,
+            "reason": "longitude 'abc' is not a number",
+            "reason_zh": "经度不是数字（'abc'）",
+        }
+    ]
     assert isinstance(report["warnings"], list) and report["committed"] is False
     assert (data_dir / "childcare.geojson").read_bytes() == before
 

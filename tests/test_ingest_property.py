@@ -14,6 +14,7 @@ import csv
 import functools
 import io
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,7 @@ HEADERS = {
     "puhui": ["是否普惠", "puhui"],
     "id": ["编号", "id"],
 }
+CJK = re.compile(r"[\u4e00-\u9fff]")
 EXTRA = ["备注", "联系电话", "负责人", "column", "Unnamed: 9", "地址"]
 VILLAGES = [
     "群星村村民委员会",
@@ -186,6 +188,9 @@ def test_generated_ledgers_never_crash_and_every_row_is_accounted_for(
     numbers = set(raw.row_numbers.tolist())
     assert {r["row"] for r in report.rejected} <= numbers
     assert all(r["reason"] for r in report.rejected)
+    # every reason and warning is also said in Chinese
+    assert all(CJK.search(r["reason_zh"]) for r in report.rejected)
+    assert all(CJK.search(w["message_zh"]) for w in report.warnings)
     assert all(w["row"] is None or w["row"] in numbers for w in report.warnings)
     features = result.features
     if len(features):
@@ -212,4 +217,6 @@ def test_generated_workbooks_account_for_every_row(workbook: tuple[bytes, int], 
     assert report.rows_read == report.accepted + len(report.rejected)
     assert report.rows_read + report.empty_rows == n_rows
     assert {r["row"] for r in report.rejected} <= set(raw.row_numbers.tolist())
+    assert all(CJK.search(r["reason_zh"]) for r in report.rejected)
+    assert all(CJK.search(w["message_zh"]) for w in report.warnings)
     assert set(raw.row_numbers.tolist()) <= set(range(2, n_rows + 2))  # sheet rows below the header

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 import shapely
 
 from qjgeo.ingest.columns import normalise_header, suggest_mapping
-from qjgeo.ingest.readers import cell_text, decode_text, list_sublayers, read_table
+from qjgeo.ingest.readers import RawTable, cell_text, decode_text, list_sublayers, read_table
 from qjgeo.ingest.safety import IngestError
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "ingest"
@@ -76,6 +77,12 @@ def assert_truth_points(geoms: gpd.GeoSeries) -> None:
     np.testing.assert_allclose(xy, expected, atol=1e-9)
 
 
+def assert_notes_also_in_chinese(raw: RawTable) -> None:
+    """Every note the reader makes has a Chinese twin, in the same order."""
+    assert raw.notes and len(raw.notes_zh) == len(raw.notes)
+    assert all(re.search(r"[\u4e00-\u9fff]", note) for note in raw.notes_zh), raw.notes_zh
+
+
 # --- text tables ------------------------------------------------------------------------------
 
 
@@ -88,6 +95,7 @@ def test_utf8_csv_with_title_row_keeps_file_line_numbers() -> None:
     assert raw.empty_rows == 1
     assert raw.rows["名称"].tolist()[0] == "曲江区示范托育中心"
     assert any("line 2" in note for note in raw.notes)
+    assert raw.notes_zh == ("表头取自第 2 行，其上各行已跳过",)
 
 
 def test_gbk_csv_with_chinese_headers_is_detected() -> None:
@@ -193,6 +201,7 @@ def test_zipped_shapefile_honours_cpg(
     assert raw.rows["名称"].tolist() == [t[0] for t in TRUTH]
     assert raw.geometry is not None
     assert_truth_points(raw.geometry)
+    assert_notes_also_in_chinese(raw)  # how the encoding was chosen
 
 
 def test_projected_shapefile_is_read_back_to_lonlat(tmp_path: Path) -> None:
@@ -204,6 +213,7 @@ def test_projected_shapefile_is_read_back_to_lonlat(tmp_path: Path) -> None:
     assert raw.geometry is not None
     xy = np.column_stack([raw.geometry.x, raw.geometry.y])
     np.testing.assert_allclose(xy, [[t[1], t[2]] for t in TRUTH], atol=1e-7)
+    assert "几何已从 EPSG:4547 转换为 WGS84 经纬度" in raw.notes_zh
 
 
 def test_geopackage_reader_and_layer_choice(tmp_path: Path) -> None:
@@ -225,6 +235,7 @@ def test_osm_xml_reader_picks_the_layer_tags() -> None:
     assert raw.geometry is not None
     assert_truth_points(raw.geometry)
     assert "osm_id" in raw.columns
+    assert_notes_also_in_chinese(raw)
     with pytest.raises(IngestError, match="no park features"):
         read_table(FIX / "kindergarten.osm", layer_id="park")
     with pytest.raises(IngestError, match="target layer"):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -74,7 +76,13 @@ def test_wgs84_ledger_rejections_have_file_line_numbers(dataset: Dataset) -> Non
     result = validate(read_table(FIX / "childcare_wgs84_utf8.csv"), dataset, "childcare")
     report = result.report
     assert report.rows_read == 4 and report.accepted == 3 and report.empty_rows == 1
-    assert report.rejected == [{"row": 7, "reason": "longitude 'abc' is not a number"}]
+    assert report.rejected == [
+        {
+            "row": 7,
+            "reason": "longitude 'abc' is not a number",
+            "reason_zh": "经度不是数字（'abc'）",
+        }
+    ]
     assert accounted(report)
     assert distances_m(result.features).max() < 1e-6
     as_dict = report.to_dict()
@@ -282,3 +290,129 @@ def test_coordinates_parse_decimal_and_dms_strictly() -> None:
     np.testing.assert_allclose(values[:7], [113.61, 113.61, 24.68, 113.61, 113.61, 113.61, 24.68])
     assert np.isnan(values[7]) and not junk[7]
     assert junk[8:].all()  # a coordinate is never read from the start of a longer text
+
+
+# --- Chinese texts -----------------------------------------------------------------------------
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+WARNING_KINDS = {
+    "outside_district", "duplicate", "implausible_value", "unreadable_value", "missing_value",
+    "coordinate_system", "markup_in_text", "unknown_township", "geometry", "unused_columns",
+    "reader",
+}  # fmt: skip
+
+
+def _bd09_points_pushed_outside(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 coordinates of points inside the district that, read as WGS84, fall outside."""
+    area = district_area(dataset)
+    grid_x, grid_y = np.meshgrid(np.linspace(113.2, 114.0, 120), np.linspace(24.45, 24.9, 80))
+    gx, gy = grid_x.ravel(), grid_y.ravel()
+    bx, by = wgs84_to_bd09(gx, gy)
+    pick = shapely.contains_xy(area, gx, gy) & ~shapely.contains_xy(area, bx, by)
+    return bx[pick], by[pick]
+
+
+def _junk_reports(dataset: Dataset) -> list[ImportReport]:
+    """Reports of ledgers that between them raise every rejection reason and warning kind."""
+    import geopandas as gpd
+
+    existing = dataset.layer("childcare").iloc[0]
+    near_x, near_y = existing.geometry.x + 0.0005, existing.geometry.y
+    ledger = (
+        "曲江区托育机构台账\n"  # a title above the header
+        "编号,名称,经度,纬度,所属镇,所属村,村代码,托位,普惠,备注\n"
+        "A1,甲,113.61,24.68,不存在镇,,,-5,也许,x\n"  # unknown township, negative, not yes/no
+        "A2,乙,113.62,24.69,,,,99999,是,\n"  # implausibly large
+        "A1,丙,113.63,24.70,,,,,否,\n"  # id repeats row 3
+        ",,113.6,24.7,,,,,,\n"  # no name
+        ",丁,abc,24.7,,,,,,\n"
+        ",戊,113.6,xyz,,,,,,\n"
+        ",己,113.6,,,,,,,\n"
+        ",庚,,24.7,,,,,,\n"
+        ",辛,24.7,113.6,,,,,,\n"  # swapped
+        ",壬,500,24.7,,,,,,\n"  # not degrees
+        ",癸,,,,,,,,\n"  # nothing to place it by
+        ",子,,,樟市镇,群心村,,,,\n"  # near miss: proposal
+        ",丑,,,,不存在的地方,,,,\n"  # not found
+        ",寅,,,,,440205999999,,,\n"  # code not found
+        ",卯,,,马坝镇,群星村,,,,\n"  # not in the township given
+        ",<b>辰</b>,113.64,24.71,,,,,,\n"  # markup; places and puhui missing
+        ",广州某托育,113.26,23.13,,,,1,是,\n"  # outside the district
+        ",巳,113.61,24.68,,,,1,是,\n"
+        ",巳,113.6101,24.6801,,,,1,是,\n"  # same name as the row above
+        f",{existing['name']},{near_x},{near_y},,,,1,是,,extra cell\n"  # duplicate; ragged
+    )
+    reports = [validate(read_table(ledger.encode(), "a.csv"), dataset, "childcare").report]
+    # a village name found in two townships, and a dataset without villages
+    villages = dataset.layer("village")
+    twin = villages[villages["name"].str.startswith("群星村")].assign(township_code="440205100")
+    doubled = dataset.with_layer("village", gpd.GeoDataFrame(pd.concat([villages, twin])))
+    by_village = read_table("名称,所属村\n甲,群星村\n".encode(), "b.csv")
+    reports.append(validate(by_village, doubled, "children_home").report)
+    no_villages = dataset.with_layer("village", villages.iloc[:0])
+    reports.append(validate(by_village, no_villages, "children_home").report)
+    # BD-09 points stated as WGS84: a coordinate-system warning
+    bx, by = _bd09_points_pushed_outside(dataset)
+    rows = "\n".join(f"点{i},{x:.6f},{y:.6f}" for i, (x, y) in enumerate(zip(bx, by, strict=True)))
+    as_wgs84 = read_table(f"名称,经度,纬度\n{rows}\n".encode(), "c.csv")
+    reports.append(validate(as_wgs84, dataset, "park").report)
+    # geometries: a collection (refused for hazards, pointed for parks) and a bow tie (repaired)
+    bow_tie = shapely.Polygon([(113.6, 24.7), (113.62, 24.72), (113.62, 24.7), (113.6, 24.72)])
+    collection = shapely.GeometryCollection(
+        [shapely.Point(113.6, 24.7), shapely.LineString([(113.6, 24.7), (113.61, 24.71)])]
+    )
+    frame = gpd.GeoDataFrame(
+        {"名称": ["集合", "领结"]}, geometry=[collection, bow_tie], crs="EPSG:4326"
+    )
+    geo = read_table(frame.to_json().encode(), "d.geojson")
+    reports += [validate(geo, dataset, layer).report for layer in ("water_hazard", "park")]
+    return reports
+
+
+def test_every_rejection_and_warning_has_chinese_text(dataset: Dataset) -> None:
+    reports = _junk_reports(dataset)
+    rejected = [r for report in reports for r in report.rejected]
+    warned = [w for report in reports for w in report.warnings]
+    for item, zh_key in [
+        *((r, "reason_zh") for r in rejected),
+        *((w, "message_zh") for w in warned),
+    ]:
+        assert CJK.search(item[zh_key]), item
+    reasons = " | ".join(r["reason"] for r in rejected)
+    for reason in [
+        "name is empty", "longitude 'abc' is not a number", "latitude 'xyz' is not a number",
+        "latitude is missing", "longitude is missing", "look swapped",
+        "not longitude/latitude in degrees", "no coordinates and no village",
+        "did you mean 群星村村民委员会", "village name '不存在的地方' not found",
+        "village code '440205999999' not found", "not found in the township given",
+        "is ambiguous (in 2 townships)", "no village layer", "id 'A1' repeats row 3",
+        "geometry type not allowed",
+    ]:  # fmt: skip
+        assert reason in reasons, reason
+    assert {w["kind"] for w in warned} == WARNING_KINDS
+    assert {w["message"].split()[-1] for w in warned if w["kind"] == "geometry"} >= {
+        "repaired", "them",
+    }  # fmt: skip
+    # the planner's wording, as on the Import page
+    by_row = {r["row"]: r["reason_zh"] for r in reports[0].rejected}
+    assert by_row[7] == "经度不是数字（'abc'）"
+    assert by_row[14] == (
+        "村名“群心村”未找到；是否为“群星村村民委员会”（镇街代码 440205107）？（未自动采用）"
+    )
+    assert by_row[5] == "编号“A1”与第 3 行重复"
+    notes = [w["message_zh"] for w in reports[0].warnings if w["kind"] == "reader"]
+    assert notes[0] == "表头取自第 2 行，其上各行已跳过"
+
+
+def test_coordinate_system_guesses_say_it_in_chinese(dataset: Dataset) -> None:
+    area = district_area(dataset)
+    lon, lat = TRUTH_XY[:, 0], TRUTH_XY[:, 1]
+    assert guess_coordinate_system(area, lon, lat, "wgs84").message_zh == ""
+    swapped = guess_coordinate_system(area, lat, lon, "wgs84")
+    assert swapped.message_zh.startswith("经度和纬度似乎填反了")
+    metres = guess_coordinate_system(area, lon * 1e4, lat * 1e4, "wgs84")
+    assert "not degrees" in metres.message and "投影坐标" in metres.message_zh
+    bx, by = _bd09_points_pushed_outside(dataset)
+    as_bd = guess_coordinate_system(area, bx, by, "wgs84")
+    assert as_bd.likely == "bd09"
+    assert as_bd.message_zh.startswith("这些点看起来是BD-09（百度）坐标，而不是WGS84")

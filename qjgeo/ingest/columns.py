@@ -21,6 +21,8 @@ from qjgeo.ingest.readers import RawTable
 from qjgeo.ingest.safety import IngestError
 from qjgeo.schema import REQUIRED_COLUMNS
 
+_CJK: Final = re.compile(r"[\u4e00-\u9fff]")
+
 #: Canonical field → accepted column names (compared after :func:`normalise_header`).
 ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "id": ("id", "编号", "序号编码", "机构编号", "编码", "代码", "机构代码", "fid", "osm_id"),
@@ -166,6 +168,22 @@ def header_matches(cells: Iterable[str]) -> int:
     return sum(
         1 for cell in cells if len(key := normalise_header(cell)) >= 2 and key in _ALIAS_KEYS
     )
+
+
+def field_name_zh(field_name: str) -> str:
+    """A ledger field's Chinese name: its first Chinese alias (``places`` → ``托位``).
+
+    Parameters
+    ----------
+    field_name
+        A canonical field (e.g. ``"places"``).
+
+    Returns
+    -------
+    str
+        The Chinese name, or ``field_name`` itself when the field has no Chinese alias.
+    """
+    return next((a for a in ALIASES.get(field_name, ()) if _CJK.search(a)), field_name)
 
 
 def layer_fields(layer_id: str) -> tuple[str, ...]:

@@ -65,6 +65,12 @@ _SYSTEM_NAMES: Final[dict[str, str]] = {
     "gcj02": "GCJ-02 (Amap/Tencent)",
     "bd09": "BD-09 (Baidu)",
 }
+_SYSTEM_NAMES_ZH: Final[dict[str, str]] = {
+    "wgs84": "WGS84",
+    "cgcs2000": "CGCS2000",
+    "gcj02": "GCJ-02（高德、腾讯）",
+    "bd09": "BD-09（百度）",
+}
 
 
 def _clean(value: object) -> str:
@@ -265,14 +271,15 @@ class SystemGuess:
         or ``None`` when the statement looks right or there is nothing to judge.
     shares
         Share of points inside the district under each reading.
-    message
-        A planner-readable warning, ``""`` when none.
+    message, message_zh
+        A planner-readable warning in English and in Chinese, ``""`` when none.
     """
 
     stated: str
     likely: str | None
     shares: dict[str, float]
     message: str
+    message_zh: str = ""
 
 
 def guess_coordinate_system(
@@ -298,7 +305,7 @@ def guess_coordinate_system(
     stated_n = "wgs84" if stated == "cgcs2000" else stated
     ok = np.isfinite(lon) & np.isfinite(lat)
     if area is None or ok.sum() == 0:
-        return SystemGuess(stated, None, {}, "")
+        return SystemGuess(stated, None, {}, "", "")
     x, y = lon[ok], lat[ok]
     shares: dict[str, float] = {}
     for system in ("wgs84", "gcj02", "bd09"):
@@ -310,17 +317,24 @@ def guess_coordinate_system(
     best = max(shares, key=lambda k: (shares[k], k == stated_n))
     gain = shares[best] - base
     if best == stated_n or gain < GUESS_MIN_GAIN or gain * len(x) < 2:
-        message = ""
         if base == 0 and len(x) >= 1 and (np.abs(x) > 180).any():
-            message = (
+            return SystemGuess(
+                stated,
+                None,
+                shares,
                 "the coordinates are not degrees (values above 180): they may be projected "
-                "metres; convert them to longitude/latitude first"
+                "metres; convert them to longitude/latitude first",
+                "坐标不是经纬度（数值超过 180），可能是投影坐标（米）；请先转换为经纬度",
             )
-        return SystemGuess(stated, None, shares, message)
+        return SystemGuess(stated, None, shares, "", "")
     if best == "swapped":
         message = (
             f"longitude and latitude look swapped: {shares['swapped']:.0%} of the points fall "
             f"in the district when swapped, {base:.0%} as given; check the column mapping"
+        )
+        message_zh = (
+            f"经度和纬度似乎填反了：互换后 {shares['swapped']:.0%} 的点落在区内，按原样只有 "
+            f"{base:.0%}；请检查列对应关系"
         )
     else:
         message = (
@@ -328,7 +342,12 @@ def guess_coordinate_system(
             f"{shares[best]:.0%} fall in the district read as {_SYSTEM_NAMES[best]}, "
             f"{base:.0%} as stated"
         )
-    return SystemGuess(stated, best, shares, message)
+        message_zh = (
+            f"这些点看起来是{_SYSTEM_NAMES_ZH[best]}坐标，而不是{_SYSTEM_NAMES_ZH[stated]}："
+            f"按{_SYSTEM_NAMES_ZH[best]}读取有 {shares[best]:.0%} 落在区内，按所选坐标系只有 "
+            f"{base:.0%}"
+        )
+    return SystemGuess(stated, best, shares, message, message_zh)
 
 
 @dataclass(frozen=True)
@@ -345,8 +364,9 @@ class VillagePlacement:
         9-digit code of its township ("" when none).
     located_by
         ``"village_code"``, ``"village_name"`` or ``""``.
-    problem
-        Why a row with a village given could not be placed ("" otherwise).
+    problem, problem_zh
+        Why a row with a village given could not be placed ("" otherwise), in English and in
+        Chinese.
     proposal
         A proposed village name for near misses ("" otherwise); never applied.
     proposal_code
@@ -361,6 +381,7 @@ class VillagePlacement:
     township_code: pd.Series
     located_by: pd.Series
     problem: pd.Series
+    problem_zh: pd.Series
     proposal: pd.Series
     proposal_code: pd.Series
     score: np.ndarray
@@ -421,6 +442,7 @@ def _placement(
     tcode: np.ndarray,
     how: np.ndarray,
     problem: np.ndarray,
+    problem_zh: np.ndarray,
     proposal: np.ndarray,
     proposal_code: np.ndarray,
     score: np.ndarray,
@@ -435,6 +457,7 @@ def _placement(
         township_code=series(tcode),
         located_by=series(how),
         problem=series(problem),
+        problem_zh=series(problem_zh),
         proposal=series(proposal),
         proposal_code=series(proposal_code),
         score=score,
@@ -475,6 +498,7 @@ def place_by_village(
     tcode = _blank(n)
     how = _blank(n)
     problem = _blank(n)
+    problem_zh = _blank(n)
     proposal = _blank(n)
     proposal_code = _blank(n)
     score = np.zeros(n)
@@ -483,8 +507,9 @@ def place_by_village(
     if not dataset.has("village") or len(dataset.layer("village")) == 0:
         asked = ((code_text != "") | (name_text != "")).to_numpy()
         problem[asked] = "no village layer in the dataset to place the row by village"
+        problem_zh[asked] = "数据中没有村（社区）图层，无法按村定位"
         return _placement(
-            index, lon, lat, vcode, tcode, how, problem, proposal, proposal_code, score
+            index, lon, lat, vcode, tcode, how, problem, problem_zh, proposal, proposal_code, score
         )
 
     villages = dataset.layer("village")
@@ -534,11 +559,15 @@ def place_by_village(
                     vcode[row] = v_code[hit]
                     tcode[row] = v_town[hit]
                     how[row] = "village_name"
-                    problem[row] = ""
+                    problem[row] = problem_zh[row] = ""
                 elif len(hits) > 1 and not problem[row]:
                     problem[row] = (
                         f"village name {name_text.iat[row]!r} is ambiguous (in "
                         f"{len(hits)} townships); add the township column"
+                    )
+                    problem_zh[row] = (
+                        f"村名“{name_text.iat[row]}”在 {len(hits)} 个镇（街道）都有，无法确定；"
+                        "请补充镇（街道）列"
                     )
         _propose(
             name_text,
@@ -546,6 +575,7 @@ def place_by_village(
             towns,
             how,
             problem,
+            problem_zh,
             proposal,
             proposal_code,
             score,
@@ -557,7 +587,10 @@ def place_by_village(
     for row in np.flatnonzero(bad_code & (how == "")).tolist():
         if not problem[row]:
             problem[row] = f"village code {code_text.iat[row]!r} not found"
-    return _placement(index, lon, lat, vcode, tcode, how, problem, proposal, proposal_code, score)
+            problem_zh[row] = f"村代码“{code_text.iat[row]}”未找到"
+    return _placement(
+        index, lon, lat, vcode, tcode, how, problem, problem_zh, proposal, proposal_code, score
+    )
 
 
 def _propose(
@@ -566,6 +599,7 @@ def _propose(
     towns: np.ndarray,
     how: np.ndarray,
     problem: np.ndarray,
+    problem_zh: np.ndarray,
     proposal: np.ndarray,
     proposal_code: np.ndarray,
     score: np.ndarray,
@@ -601,13 +635,21 @@ def _propose(
         found, in_town = cache[(key, town)]
         if found is None:
             problem[row] = f"village name {given!r} not found"
+            problem_zh[row] = f"村名“{given}”未找到"
             continue
         p = found[2]
-        where = "" if in_town or not towns[j] else " in the township given"
+        elsewhere = not in_town and bool(towns[j])
+        where, where_zh = (
+            (" in the township given", "在所填镇（街道）内") if elsewhere else ("", "")
+        )
         proposal[row] = str(v_name[p])
         proposal_code[row] = str(v_code[p])
         score[row] = float(found[1])
         problem[row] = (
             f"village name {given!r} not found{where}; did you mean {v_name[p]} "
             f"(township {v_town[p]})?"
+        )
+        problem_zh[row] = (
+            f"村名“{given}”{where_zh}未找到；是否为“{v_name[p]}”（镇街代码 {v_town[p]}）？"
+            "（未自动采用）"
         )

@@ -80,6 +80,9 @@ _EXT_FORMAT: Final[dict[str, str]] = {
 #: DBF language-driver bytes meaning a Chinese code page (936 = GBK).
 _DBF_GBK_LDIDS: Final[frozenset[int]] = frozenset({0x4D, 0x7A})
 
+#: A reader's note to the planner: (English, Chinese).
+Note = tuple[str, str]
+
 
 @dataclass(frozen=True, eq=False)
 class RawTable:
@@ -106,8 +109,9 @@ class RawTable:
         How many wholly empty rows were skipped.
     sheet
         The sheet or layer read, if the file had several.
-    notes
-        What the reader decided on the planner's behalf (header line, encoding guesses…).
+    notes, notes_zh
+        What the reader decided on the planner's behalf (header line, encoding guesses…), in
+        English and, one for one, in Chinese.
     """
 
     filename: str
@@ -119,6 +123,7 @@ class RawTable:
     empty_rows: int = 0
     sheet: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    notes_zh: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -277,6 +282,7 @@ def _read_csv(data: bytes, filename: str) -> RawTable:
         encoding=encoding,
         empty_rows=table.empty_rows,
         notes=table.notes,
+        notes_zh=table.notes_zh,
     )
 
 
@@ -306,9 +312,14 @@ def _table_from_records(
         header_at = first_nonempty
     if header_at is None:
         raise IngestError(f"{filename}: no header row found (the file holds no data)")
-    notes: list[str] = []
+    notes: list[Note] = []
     if header_at != 0 and any(any(c for c in rec) for rec in cleaned[:header_at]):
-        notes.append(f"header read from {unit} {numbers[header_at]}; rows above it skipped")
+        notes.append(
+            (
+                f"header read from {unit} {numbers[header_at]}; rows above it skipped",
+                f"表头取自第 {numbers[header_at]} 行，其上各行已跳过",
+            )
+        )
     header = _unique_headers(cleaned[header_at])
     body = cleaned[header_at + 1 :]
     body_numbers = numbers[header_at + 1 :]
@@ -316,7 +327,10 @@ def _table_from_records(
     if width > len(header):
         header = _unique_headers([*header, *([""] * (width - len(header)))])
         notes.append(
-            f"some rows have more cells than the header; extra cells kept as {header[-1]}…"
+            (
+                f"some rows have more cells than the header; extra cells kept as {header[-1]}…",
+                f"部分行的单元格多于表头，多出的单元格保存为 {header[-1]}…",
+            )
         )
     keep = [i for i, r in enumerate(body) if any(r)]
     empty = len(body) - len(keep)
@@ -328,7 +342,8 @@ def _table_from_records(
         rows=rows,
         row_numbers=np.asarray([body_numbers[i] for i in keep], dtype=np.int64),
         empty_rows=empty,
-        notes=tuple(notes),
+        notes=tuple(en for en, _ in notes),
+        notes_zh=tuple(zh for _, zh in notes),
     )
 
 
@@ -409,9 +424,10 @@ def _read_xlsx(data: bytes, filename: str, sheet: str | None) -> RawTable:
                 continue
             numbers = list(range(1, len(records) + 1))
             table = _table_from_records(records, numbers, filename, "xlsx", "sheet row")
-            notes = table.notes
+            notes, notes_zh = table.notes, table.notes_zh
             if len(names) > 1:
                 notes = (f"sheet {sheet_name!r} read (of {', '.join(names)})", *notes)
+                notes_zh = (f"读取工作表“{sheet_name}”（共有：{'、'.join(names)}）", *notes_zh)
             return RawTable(
                 filename=filename,
                 format="xlsx",
@@ -420,6 +436,7 @@ def _read_xlsx(data: bytes, filename: str, sheet: str | None) -> RawTable:
                 empty_rows=table.empty_rows,
                 sheet=sheet_name,
                 notes=notes,
+                notes_zh=notes_zh,
             )
     finally:
         book.close()
@@ -430,7 +447,7 @@ def _read_xlsx(data: bytes, filename: str, sheet: str | None) -> RawTable:
 
 
 def _frame_to_table(
-    frame: pd.DataFrame, filename: str, fmt: str, notes: list[str], sheet: str | None = None
+    frame: pd.DataFrame, filename: str, fmt: str, notes: list[Note], sheet: str | None = None
 ) -> RawTable:
     """Turn a (Geo)DataFrame read by pyogrio/osmnx into a RawTable (attributes as text)."""
     geometry: gpd.GeoSeries | None = None
@@ -443,7 +460,13 @@ def _frame_to_table(
                 raise IngestError(
                     f"{filename}: cannot convert from {geoms.crs.to_string()} to lon/lat ({exc})"
                 ) from exc
-            notes.append(f"geometry converted from {frame.crs.to_string()} to WGS84 lon/lat")
+            source = frame.crs.to_string()
+            notes.append(
+                (
+                    f"geometry converted from {source} to WGS84 lon/lat",
+                    f"几何已从 {source} 转换为 WGS84 经纬度",
+                )
+            )
         geometry = gpd.GeoSeries(np.asarray(geoms.array), crs=WGS84_CRS).reset_index(drop=True)
         attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     else:
@@ -481,7 +504,8 @@ def _frame_to_table(
         geometry=geometry,
         empty_rows=empty,
         sheet=sheet,
-        notes=tuple(notes),
+        notes=tuple(en for en, _ in notes),
+        notes_zh=tuple(zh for _, zh in notes),
     )
 
 
@@ -506,7 +530,7 @@ def _list_layers(path: Path, filename: str) -> list[str]:
 
 
 def _read_geo(data: bytes, filename: str, fmt: str, sheet: str | None) -> RawTable:
-    notes: list[str] = []
+    notes: list[Note] = []
     with tempfile.TemporaryDirectory(prefix="qjgeo-import-") as tmp:
         tmp_dir = Path(tmp)
         if fmt == "shapefile":
@@ -725,16 +749,19 @@ def _kml_from_kmz(data: bytes, filename: str) -> bytes:
         return read_member(archive, doc, filename)
 
 
-def _dbf_encoding(dbf: Path) -> tuple[str, str]:
+def _dbf_encoding(dbf: Path) -> tuple[str, Note]:
     """Guess a DBF's text encoding when there is no .cpg: language byte, UTF-8, GB18030."""
     raw = dbf.read_bytes()
     if len(raw) > 29 and raw[29] in _DBF_GBK_LDIDS:
-        return "gb18030", "the .dbf language byte says GBK"
+        return "gb18030", ("the .dbf language byte says GBK", ".dbf 的语言标记为 GBK")
     try:
         raw[32:].decode("utf-8")
     except UnicodeDecodeError:
-        return "gb18030", "no .cpg and not UTF-8: read as GBK/GB18030"
-    return "utf-8", "no .cpg: read as UTF-8"
+        return "gb18030", (
+            "no .cpg and not UTF-8: read as GBK/GB18030",
+            "无 .cpg 文件且不是 UTF-8：按 GBK/GB18030 读取",
+        )
+    return "utf-8", ("no .cpg: read as UTF-8", "无 .cpg 文件：按 UTF-8 读取")
 
 
 _CPG_CODECS: Final[dict[str, str]] = {
@@ -764,20 +791,30 @@ def _read_shapefile_zip(data: bytes, filename: str, tmp_dir: Path, wanted: str |
                 f"{filename}: {shp.name} has no {part} ({what}) file beside it; zip all the "
                 "shapefile's parts (.shp .shx .dbf .prj .cpg)"
             )
-    notes: list[str] = []
+    notes: list[Note] = []
     if ".cpg" in siblings:
         declared = siblings[".cpg"].read_bytes().decode("ascii", "replace").strip()
         encoding = _CPG_CODECS.get(declared.lower().replace(" ", ""), declared)
         try:
             codecs.lookup(encoding)
         except LookupError:
-            encoding, why = _dbf_encoding(siblings[".dbf"])
-            notes.append(f".cpg names an unknown encoding {declared!r}; {why}")
+            encoding, (why, why_zh) = _dbf_encoding(siblings[".dbf"])
+            notes.append(
+                (
+                    f".cpg names an unknown encoding {declared!r}; {why}",
+                    f".cpg 文件给出的编码“{declared}”无法识别；{why_zh}",
+                )
+            )
         else:
-            notes.append(f"text read as {encoding} (from the .cpg file)")
+            notes.append(
+                (
+                    f"text read as {encoding} (from the .cpg file)",
+                    f"文字按 {encoding} 读取（依据 .cpg 文件）",
+                )
+            )
     else:
-        encoding, why = _dbf_encoding(siblings[".dbf"])
-        notes.append(why)
+        encoding, why_note = _dbf_encoding(siblings[".dbf"])
+        notes.append(why_note)
     frame = _read_ogr(shp, filename, None, encoding)
     table = _frame_to_table(frame, filename, "shapefile", notes, chosen if len(stems) > 1 else None)
     return RawTable(
@@ -790,6 +827,7 @@ def _read_shapefile_zip(data: bytes, filename: str, tmp_dir: Path, wanted: str |
         empty_rows=table.empty_rows,
         sheet=table.sheet,
         notes=table.notes,
+        notes_zh=table.notes_zh,
     )
 
 
@@ -829,6 +867,6 @@ def _read_osm(data: bytes, filename: str, layer_id: str | None) -> RawTable:
     keep = [c for c in frame.columns if c in {"name", "osm_id", "geometry", "capacity"}]
     keep += [c for c in frame.columns if c not in keep and not str(c).startswith("nodes")]
     frame = gpd.GeoDataFrame(frame[keep], geometry="geometry", crs=frame.crs)
-    return _frame_to_table(
-        frame, filename, "osm", [f"OSM features tagged {describe_tags(layer_id)}"]
-    )
+    tags_text = describe_tags(layer_id)
+    note = (f"OSM features tagged {tags_text}", f"OSM 中带有标签 {tags_text} 的要素")
+    return _frame_to_table(frame, filename, "osm", [note])

@@ -4,7 +4,8 @@ Every row read is either accepted or rejected with its row number and a reason
 (``rows_read == accepted + len(rejected)`` always). Accepted rows may still carry warnings:
 points outside the district, likely duplicates (same name within
 :data:`DUPLICATE_DISTANCE_M`), implausible or unreadable values, a coordinate system that
-looks wrong.
+looks wrong. Reasons and warnings are written in English (``reason``, ``message``) and in
+Chinese (``reason_zh``, ``message_zh``), where they are made.
 
 Defaults for attributes a ledger does not give (each reported as a warning with a count):
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -33,7 +35,7 @@ import shapely
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import KNOWN_SYSTEMS, METRIC_CRS, WGS84_CRS
-from qjgeo.ingest.columns import ColumnMapping, layer_fields, suggest_mapping
+from qjgeo.ingest.columns import ColumnMapping, field_name_zh, layer_fields, suggest_mapping
 from qjgeo.ingest.locate import (
     district_area,
     guess_coordinate_system,
@@ -99,12 +101,13 @@ class ImportReport:
     accepted
         Rows that become features.
     rejected
-        ``{"row": n, "reason": "…"}`` per rejected row (row numbers as in the file).
+        ``{"row": n, "reason": "…", "reason_zh": "…"}`` per rejected row (row numbers as in
+        the file; the reason in English and in Chinese).
     warnings
-        ``{"row": n or None, "kind": "…", "message": "…"}``; kinds: ``outside_district``,
-        ``duplicate``, ``implausible_value``, ``unreadable_value``, ``missing_value``,
-        ``coordinate_system``, ``markup_in_text``, ``unknown_township``, ``geometry``,
-        ``unused_columns``, ``reader``.
+        ``{"row": n or None, "kind": "…", "message": "…", "message_zh": "…"}``; kinds:
+        ``outside_district``, ``duplicate``, ``implausible_value``, ``unreadable_value``,
+        ``missing_value``, ``coordinate_system``, ``markup_in_text``, ``unknown_township``,
+        ``geometry``, ``unused_columns``, ``reader``.
     proposed_matches
         Near-miss village names, *not applied*: ``{"row", "given", "proposal",
         "village_code", "score"}``.
@@ -227,6 +230,10 @@ def _text(raw: RawTable, mapping: ColumnMapping, canonical: str) -> np.ndarray:
     return out
 
 
+#: ``warn(kind, message, message_zh, row)``: record a warning in English and Chinese.
+Warn = Callable[[str, str, str, int | None], None]
+
+
 def _messages(template: str, values: np.ndarray) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = [template.format(v) for v in values.tolist()]
@@ -317,24 +324,27 @@ def validate(
     numbers = np.asarray(raw.row_numbers, dtype=np.int64)
     reason = np.empty(n, dtype=object)
     reason[:] = ""
+    reason_zh = reason.copy()
     warns: list[dict[str, Any]] = []
 
     def open_rows() -> np.ndarray:
         return np.asarray(reason == "", dtype=bool)
 
-    def reject(mask: np.ndarray, text: np.ndarray | str) -> None:
+    def reject(mask: np.ndarray, text: np.ndarray | str, text_zh: np.ndarray | str) -> None:
+        """Reject the open rows of ``mask``, saying why in English and Chinese."""
         m = np.asarray(mask, dtype=bool) & open_rows()
         if m.any():
             reason[m] = text[m] if isinstance(text, np.ndarray) else text
+            reason_zh[m] = text_zh[m] if isinstance(text_zh, np.ndarray) else text_zh
 
-    def warn(kind: str, message: str, row: int | None = None) -> None:
-        warns.append({"row": row, "kind": kind, "message": message})
+    def warn(kind: str, message: str, message_zh: str, row: int | None = None) -> None:
+        warns.append({"row": row, "kind": kind, "message": message, "message_zh": message_zh})
 
-    for note in raw.notes:
-        warn("reader", note)
+    for note, note_zh in zip(raw.notes, raw.notes_zh, strict=True):
+        warn("reader", note, note_zh)
 
     name = _text(raw, mapping, "name")
-    reject(name == "", "name is empty")
+    reject(name == "", "name is empty", "名称为空")
 
     # --- coordinates ---------------------------------------------------------------------
     lon_text = _text(raw, mapping, "lon")
@@ -349,11 +359,19 @@ def validate(
     if raw.geometry is not None:
         geom_src = np.asarray(raw.geometry.array, dtype=object).copy()
     has_geom = np.array([g is not None and not g.is_empty for g in geom_src], dtype=bool)
-    reject(lon_junk & ~has_geom, _messages("longitude {!r} is not a number", lon_text))
-    reject(lat_junk & ~has_geom, _messages("latitude {!r} is not a number", lat_text))
+    reject(
+        lon_junk & ~has_geom,
+        _messages("longitude {!r} is not a number", lon_text),
+        _messages("经度不是数字（{!r}）", lon_text),
+    )
+    reject(
+        lat_junk & ~has_geom,
+        _messages("latitude {!r} is not a number", lat_text),
+        _messages("纬度不是数字（{!r}）", lat_text),
+    )
     one_only = (np.isfinite(lon_raw) ^ np.isfinite(lat_raw)) & ~has_geom
-    reject(one_only & np.isnan(lat_raw), "latitude is missing")
-    reject(one_only, "longitude is missing")
+    reject(one_only & np.isnan(lat_raw), "latitude is missing", "缺少纬度")
+    reject(one_only, "longitude is missing", "缺少经度")
     if has_geom.any():
         allowed = GEOMETRY_TYPES.get(layer_id, ("Point",))
         geoms = geom_src[has_geom]
@@ -361,11 +379,20 @@ def validate(
         if allowed == ("Point",) and (types != 0).any():
             converted = int((types != 0).sum())
             geoms = np.where(types == 0, geoms, shapely.point_on_surface(geoms))
-            warn("geometry", f"{converted} line/area features placed at a point on them")
+            warn(
+                "geometry",
+                f"{converted} line/area features placed at a point on them",
+                f"{converted} 个线或面要素已取其上一点作为位置",
+            )
         invalid = ~shapely.is_valid(geoms)
         if invalid.any():
             geoms = np.where(invalid, shapely.make_valid(geoms), geoms)
-            warn("geometry", f"{int(invalid.sum())} invalid geometries repaired")
+            repaired = int(invalid.sum())
+            warn(
+                "geometry",
+                f"{repaired} invalid geometries repaired",
+                f"已修复 {repaired} 个无效几何",
+            )
         kinds = np.asarray(shapely.get_type_id(geoms))
         names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
                           "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)  # fmt: skip
@@ -374,7 +401,9 @@ def validate(
             wrong = np.zeros(n, dtype=bool)
             wrong[np.flatnonzero(has_geom)[wrong_type]] = True
             reject(
-                wrong, f"geometry type not allowed for this layer (expected {' or '.join(allowed)})"
+                wrong,
+                f"geometry type not allowed for this layer (expected {' or '.join(allowed)})",
+                f"该图层不接受这种几何类型（应为 {' 或 '.join(allowed)}）",
             )
             has_geom = has_geom & ~wrong
             geoms = geoms[~wrong_type]
@@ -391,8 +420,13 @@ def validate(
     reject(
         swapped_ok,
         "latitude above 90°: longitude and latitude look swapped; check the column mapping",
+        "纬度超过 90°：经度和纬度似乎填反了，请检查列对应关系",
     )
-    reject(out_of_range, "coordinates are not longitude/latitude in degrees")
+    reject(
+        out_of_range,
+        "coordinates are not longitude/latitude in degrees",
+        "坐标不是以度为单位的经纬度",
+    )
     usable = valid_num & ~out_of_range & open_rows()
 
     area = district_area(dataset)
@@ -400,7 +434,7 @@ def validate(
         area, np.where(usable, lon_raw, np.nan), np.where(usable, lat_raw, np.nan), crs_n
     )
     if guess.message:
-        warn("coordinate_system", guess.message)
+        warn("coordinate_system", guess.message, guess.message_zh)
 
     lon, lat = to_wgs84(np.where(usable, lon_raw, np.nan), np.where(usable, lat_raw, np.nan), crs_n)
     geometry = np.full(n, None, dtype=object)
@@ -422,13 +456,22 @@ def validate(
     town_series, unknown_town = resolve_township(dataset, pd.Series(town_input, dtype=object))
     town_codes = np.asarray(town_series.tolist(), dtype=object)
     for row in numbers[unknown_town.to_numpy() & open_rows()].tolist():
-        warn("unknown_township", "township not recognised; taken from the location", int(row))
+        warn(
+            "unknown_township",
+            "township not recognised; taken from the location",
+            "未识别的镇（街道），已按位置确定",
+            int(row),
+        )
 
     village_text = _text(raw, mapping, "village")
     village_code_text = _text(raw, mapping, "village_code")
     need_place = ~usable & open_rows() & ~(one_only | out_of_range)
     no_position = need_place & (village_text == "") & (village_code_text == "")
-    reject(no_position, "no coordinates and no village or community to place it by")
+    reject(
+        no_position,
+        "no coordinates and no village or community to place it by",
+        "既无坐标，也没有可用于定位的村（社区）",
+    )
     need_place &= ~no_position
     village_code = np.empty(n, dtype=object)
     village_code[:] = [v if _VILLAGE_CODE.fullmatch(v) else "" for v in village_code_text.tolist()]
@@ -450,8 +493,10 @@ def validate(
         fail = sub[~ok]
         problems = np.empty(n, dtype=object)
         problems[:] = ""
+        problems_zh = problems.copy()
         problems[fail] = placed.problem.to_numpy()[~ok]
-        reject(np.isin(np.arange(n), fail), problems)
+        problems_zh[fail] = placed.problem_zh.to_numpy()[~ok]
+        reject(np.isin(np.arange(n), fail), problems, problems_zh)
         proposals = []
         for j in np.flatnonzero(placed.proposal.to_numpy() != "").tolist():
             proposals.append(
@@ -471,15 +516,17 @@ def validate(
     first_seen: dict[str, int] = {}
     dup_reason = np.empty(n, dtype=object)
     dup_reason[:] = ""
+    dup_reason_zh = dup_reason.copy()
     open_now = open_rows()
     for i, value in enumerate(ids.tolist()):
         if not value or not open_now[i]:
             continue
         if value in first_seen:
             dup_reason[i] = f"id {value!r} repeats row {first_seen[value]}"
+            dup_reason_zh[i] = f"编号“{value}”与第 {first_seen[value]} 行重复"
         else:
             first_seen[value] = int(numbers[i])
-    reject(dup_reason != "", dup_reason)
+    reject(dup_reason != "", dup_reason, dup_reason_zh)
 
     accepted = open_rows()
     acc_idx = np.flatnonzero(accepted)
@@ -509,6 +556,7 @@ def validate(
                           "village", "village_code"}:  # fmt: skip
             continue
         values = _text(raw, mapping, field_name)[acc_idx]
+        title_zh = field_name_zh(field_name)
         mapped = mapping.source(field_name) is not None
         required = field_name in REQUIRED_COLUMNS[layer_id]
         if not mapped and not required:
@@ -516,12 +564,18 @@ def validate(
         if field_name in COUNT_FIELDS or field_name in FLOAT_FIELDS:
             nums, junk = parse_numbers(values)
             for row in keep_rows[junk]:
-                warn("unreadable_value", f"{field_name} is not a number; stored as 0", int(row))
+                warn(
+                    "unreadable_value",
+                    f"{field_name} is not a number; stored as 0",
+                    f"{title_zh}不是数字，按 0 记录",
+                    int(row),
+                )
             neg = nums < 0
             for j in np.flatnonzero(neg).tolist():
                 warn(
                     "implausible_value",
                     f"{field_name} {nums[j]:g} is negative (implausible); stored as 0",
+                    f"{title_zh}为负数（{nums[j]:g}），不合理，按 0 记录",
                     int(keep_rows[j]),
                 )
             if field_name in COUNT_FIELDS:
@@ -530,6 +584,7 @@ def validate(
                     warn(
                         "implausible_value",
                         f"{field_name} {nums[j]:g} is implausibly large; please check",
+                        f"{title_zh}为 {nums[j]:g}，大得不合常理，请核实",
                         int(keep_rows[j]),
                     )
             missing = np.isnan(nums) & ~junk
@@ -537,6 +592,7 @@ def validate(
                 warn(
                     "missing_value",
                     f"{field_name} not given for {int(missing.sum())} row(s); stored as 0",
+                    f"{int(missing.sum())} 行未填{title_zh}，按 0 记录",
                 )
             clean = np.where(np.isnan(nums) | neg, 0.0, nums)
             columns[field_name] = (
@@ -545,11 +601,17 @@ def validate(
         elif field_name in BOOL_FIELDS:
             yes, was_blank, junk = parse_bool(values)
             for row in keep_rows[junk]:
-                warn("unreadable_value", f"{field_name} is not yes/no; stored as no", int(row))
+                warn(
+                    "unreadable_value",
+                    f"{field_name} is not yes/no; stored as no",
+                    f"{title_zh}不是“是/否”，按“否”记录",
+                    int(row),
+                )
             if was_blank.any() and required:
                 warn(
                     "missing_value",
                     f"{field_name} not given for {int(was_blank.sum())} row(s); stored as no",
+                    f"{int(was_blank.sum())} 行未填{title_zh}，按“否”记录",
                 )
             columns[field_name] = yes
         else:
@@ -583,6 +645,7 @@ def validate(
                 warn(
                     "outside_district",
                     f"{frame['name'].iat[j]!r} lies outside the district",
+                    f"“{frame['name'].iat[j]}”位于本区范围之外",
                     int(keep_rows[j]),
                 )
         for j in np.flatnonzero(
@@ -591,16 +654,21 @@ def validate(
             warn(
                 "markup_in_text",
                 "name contains HTML-like markup; it is stored and shown as plain text",
+                "名称中含有类似 HTML 的标记，将按纯文本保存和显示",
                 int(keep_rows[j]),
             )
         _duplicate_warnings(frame, keep_rows, dataset, layer_id, mode, warn)
     unused = [c for c in mapping.unmapped if c in raw.columns]
     if unused:
-        warn("unused_columns", "columns not imported: " + ", ".join(unused))
+        warn(
+            "unused_columns",
+            "columns not imported: " + ", ".join(unused),
+            "未导入的列：" + "、".join(unused),
+        )
 
     counts = frame["located_by"].value_counts() if len(frame) else pd.Series(dtype=int)
     rejected = [
-        {"row": int(numbers[i]), "reason": str(reason[i])}
+        {"row": int(numbers[i]), "reason": str(reason[i]), "reason_zh": str(reason_zh[i])}
         for i in np.flatnonzero(~accepted).tolist()
     ]
     report = ImportReport(
@@ -653,7 +721,7 @@ def _duplicate_warnings(
     dataset: Dataset,
     layer_id: str,
     mode: str,
-    warn: Any,
+    warn: Warn,
 ) -> None:
     """Warn for same-name features within :data:`DUPLICATE_DISTANCE_M` (in the file and existing)."""
     metric = frame.to_crs(METRIC_CRS)
@@ -666,6 +734,7 @@ def _duplicate_warnings(
         warn(
             "duplicate",
             f"same name as row {int(rows[a])} within {DUPLICATE_DISTANCE_M:.0f} m",
+            f"与第 {int(rows[a])} 行同名，相距不到 {DUPLICATE_DISTANCE_M:.0f} 米",
             int(rows[b]),
         )
     if mode != "append" or not dataset.has(layer_id) or len(dataset.layer(layer_id)) == 0:
@@ -682,5 +751,6 @@ def _duplicate_warnings(
         warn(
             "duplicate",
             f"likely duplicate of existing {old_id} {existing['name'].iat[b]!r}, {dist_m:.0f} m away",
+            f"可能与已有的 {old_id}“{existing['name'].iat[b]}”重复，相距 {dist_m:.0f} 米",
             int(rows[a]),
         )

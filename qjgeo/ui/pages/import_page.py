@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -14,17 +14,39 @@ from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import data_notice, show_map
 
 CRS_CHOICES = ("wgs84", "cgcs2000", "gcj02", "bd09")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def field_label(field: str, lang: str) -> str:
     """A ledger field as the planner knows it: ``托位（places）`` in Chinese, ``places`` else."""
-    from qjgeo.ingest.columns import ALIASES
+    from qjgeo.ingest.columns import field_name_zh
 
-    if lang != "zh":
-        return field
-    zh = next((a for a in ALIASES.get(field, ()) if _CJK.search(a)), None)
-    return f"{zh}（{field}）" if zh else field
+    zh = field_name_zh(field) if lang == "zh" else field
+    return f"{zh}（{field}）" if zh != field else field
+
+
+def report_table(items: list[dict[str, Any]], text: str, ctx: Ctx) -> pd.DataFrame:
+    """Rejections (``text="reason"``) or warnings (``"message"``) as the planner reads them.
+
+    Parameters
+    ----------
+    items
+        ``ImportReport.rejected`` or ``ImportReport.warnings``.
+    text
+        The English text's key; its Chinese twin is ``text + "_zh"``.
+    ctx
+        The session: its language picks the text and labels the columns and warning kinds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Row, kind (warnings only) and the text in the session's language, columns labelled.
+    """
+    frame = pd.DataFrame(items)
+    shown = pd.DataFrame({ctx.t("col_row"): frame["row"]})
+    if "kind" in frame.columns:
+        shown[ctx.t("col_kind")] = [ctx.t(f"imp_kind_{kind}") for kind in frame["kind"]]
+    shown[ctx.t(f"col_{text}")] = frame[f"{text}_zh" if ctx.lang == "zh" else text]
+    return shown
 
 
 def render(ctx: Ctx) -> None:
@@ -120,15 +142,10 @@ def render(ctx: Ctx) -> None:
     st.markdown(
         ctx.t("imp_rows", read=rep.rows_read, accepted=rep.accepted, rejected=len(rep.rejected))
     )
-    names = {k: ctx.t(f"col_{k}") for k in ("row", "reason", "kind", "message")}
     if rep.rejected:
-        st.dataframe(
-            pd.DataFrame(rep.rejected).rename(columns=names), hide_index=True, width="stretch"
-        )
+        st.dataframe(report_table(rep.rejected, "reason", ctx), hide_index=True, width="stretch")
     if rep.warnings:
-        st.dataframe(
-            pd.DataFrame(rep.warnings).rename(columns=names), hide_index=True, width="stretch"
-        )
+        st.dataframe(report_table(rep.warnings, "message", ctx), hide_index=True, width="stretch")
 
     if len(result.features):
         st.subheader(ctx.t("imp_preview"))
