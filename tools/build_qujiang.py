@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from qjgeo.crs import METRIC_CRS, WGS84_CRS, gcj02_to_wgs84  # noqa: E402
 from qjgeo.ingest.locate import normalise_village_name  # noqa: E402
+from qjgeo.schema import FACILITY_LAYERS  # noqa: E402
 
 SEED = 20201101  # census reference day
 OUT = ROOT / "layers"
@@ -378,21 +379,7 @@ def build_facilities(
         villages[villages.unit_type == "村"].groupby("township_code").code12.apply(list).to_dict()
     )
 
-    layers: dict[str, list[dict[str, Any]]] = {
-        k: []
-        for k in (
-            "park",
-            "family_edu_station",
-            "science_venue",
-            "childcare",
-            "kindergarten",
-            "primary_school",
-            "children_home",
-            "minors_protection_station",
-            "health_centre",
-            "internet_cafe",
-        )
-    }
+    layers: dict[str, list[dict[str, Any]]] = {k: [] for k in FACILITY_LAYERS}
 
     def inside(code9: str, p: Point) -> Point:
         poly = tpoly[code9]
