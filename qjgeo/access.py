@@ -23,13 +23,12 @@ from every node is not snapped: an origin gets distance ``inf`` and the method
 ``"unreachable: snap"``; a facility is left out of the search with a ``UserWarning``
 saying how many were left out.
 
-All facilities are searched at once with ONE multi-source Dijkstra
-(``scipy.sparse.csgraph.dijkstra(..., min_only=True, return_predecessors=True)``). The
-facility snap distances are included *exactly*: the graph is extended with one virtual
-node per facility and a one-way edge from that node to the facility's network node,
-weighted by the facility's snap distance; the search starts from the virtual nodes, so
-every node's distance already includes the snap leg of whichever facility is nearest, and
-the ``sources`` array returned by scipy names that facility directly. When several
+All facilities are searched at once with ONE multi-source shortest-path search
+(:func:`qjgeo.dijkstra.nearest_source`: a compiled Δ-stepping search, or
+``scipy.sparse.csgraph.dijkstra(..., min_only=True)`` where numba is missing; both give
+the same distances). Each facility starts the search at its network node with its snap
+distance already counted, so every node's distance includes the snap leg of whichever
+facility is nearest, and the search carries that facility's index along. When several
 facilities snap to the same node only the one with the smallest snap distance can ever
 be nearest through that node; it is the one kept (ties: the first in input order), which
 makes the answer deterministic.
@@ -82,6 +81,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from qjgeo.crs import METRIC_CRS
+from qjgeo.dijkstra import nearest_source
 from qjgeo.params import DEFAULT_DETOUR_FACTOR, DEFAULT_SNAP_LIMIT_M
 
 if TYPE_CHECKING:
@@ -271,43 +271,20 @@ def _multi_source(
     fac_offset: NDArray[np.float64],
     limit: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """One multi-source Dijkstra from facilities that sit ``fac_offset`` off their nodes.
+    """One multi-source search from facilities that sit ``fac_offset`` off their nodes.
 
     Returns, for every graph node, the distance to the nearest facility (facility snap
     included) and that facility's position in ``fac_node`` (-1 when none within
     ``limit``).
     """
-    n = graph.n_nodes
-    if fac_node.size == 0 or n == 0:
-        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
-    # several facilities on one node: only the smallest offset can win (ties: first)
-    order = np.lexsort((np.arange(fac_node.size), fac_offset, fac_node))
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = fac_node[order[1:]] != fac_node[order[:-1]]
-    kept = order[first]
-    m = kept.size
-    # virtual node n + k has one outgoing edge to the facility's node, weight = its snap
-    indptr = np.concatenate(
-        [graph.indptr, graph.indptr[-1] + np.arange(1, m + 1, dtype=graph.indptr.dtype)]
-    )
-    indices = np.concatenate([graph.indices, fac_node[kept].astype(graph.indices.dtype)])
-    weights = np.concatenate([graph.weights, fac_offset[kept]])
-    extended = csr_array((weights, indices, indptr), shape=(n + m, n + m))
-    dist, _, sources = dijkstra(
-        extended,
-        directed=True,
-        indices=np.arange(n, n + m),
-        min_only=True,
-        return_predecessors=True,
+    return nearest_source(
+        graph.indptr,
+        graph.indices,
+        graph.weights,
+        fac_node,
+        fac_offset,
         limit=limit * (1.0 + _RTOL) + 1e-9 if np.isfinite(limit) else np.inf,
     )
-    dist = np.asarray(dist[:n], dtype=np.float64)
-    src = np.asarray(sources[:n], dtype=np.int64)
-    reached = src >= 0
-    fac = np.full(n, -1, dtype=np.int64)
-    fac[reached] = kept[src[reached] - n]
-    dist[~reached] = np.inf
-    return dist, fac
 
 
 def _snap_facilities(

@@ -17,6 +17,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import Point, Polygon
 
 import qjgeo.access as access_mod
+import qjgeo.dijkstra
 from qjgeo.access import (
     DEFAULT_DETOUR_FACTOR,
     METHOD_NETWORK,
@@ -405,9 +406,12 @@ def test_distance_matrix_within_straight_line_and_frames() -> None:
 
 @pytest.mark.parametrize("name", ["West-Oakland.osm.bz2", "munich_small.osm"])
 @pytest.mark.parametrize("simplify", [True, False])
+@pytest.mark.parametrize("backend", ["delta", "scipy"])
 def test_nearest_equals_networkx_multi_source_on_osm(
-    osm_dir: Path, name: str, simplify: bool
+    osm_dir: Path, name: str, simplify: bool, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # both search backends (qjgeo.dijkstra) give networkx's distances
+    monkeypatch.setattr(qjgeo.dijkstra, "_numba_available", lambda: backend == "delta")
     G = walk_nx(osm_dir / name, simplify=simplify)
     g = graph_from_networkx(G, crs=None)
     rng = np.random.default_rng(7)
