@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -341,6 +342,45 @@ def nearest_facility_by_node(
     return dist, facility_index
 
 
+def _network_part(
+    graph: WalkGraph,
+    oxy: NDArray[np.float64],
+    fxy: NDArray[np.float64],
+    present: NDArray[np.bool_],
+    limit: float,
+    snap_limit_m: float,
+    distance: NDArray[np.float64],
+    facility_index: NDArray[np.int64],
+    method: NDArray[np.object_],
+) -> NDArray[np.float64]:
+    """Network distances of :func:`nearest_from_arrays`, filled into its arrays; snap legs."""
+    k = fxy.shape[0]
+    origin_node, snap_m = _snap_origins(graph, oxy, snap_limit_m)
+    snap_m[~present] = np.nan
+    method[present] = UNREACHABLE_SNAP
+    snapped = origin_node >= 0
+    if k and snapped.any():
+        fac_node, fac_snap, fac_pos = _snap_facilities(graph, fxy, snap_limit_m)
+        node_dist, node_fac = _multi_source(graph, fac_node, fac_snap, limit)
+        rows = np.flatnonzero(snapped)
+        nodes = origin_node[rows]
+        total = node_dist[nodes] + snap_m[rows]
+        ok = (node_fac[nodes] >= 0) & _within(total, limit)
+        distance[rows[ok]] = total[ok]
+        facility_index[rows[ok]] = fac_pos[node_fac[nodes[ok]]]
+        # why not reached: no facility in the component, or too far
+        if fac_node.size:
+            has_facility = np.zeros(int(graph.component_labels.max()) + 1, dtype=bool)
+            has_facility[graph.component_labels[fac_node]] = True
+            same_component = has_facility[graph.component_labels[nodes]]
+        else:
+            same_component = np.zeros(rows.size, dtype=bool)
+        code = np.where(ok, 0, np.where(same_component, 1, 2))
+        labels = _labels(METHOD_NETWORK, UNREACHABLE_BEYOND_MAX, UNREACHABLE_NETWORK)
+        method[rows] = labels[code]
+    return snap_m
+
+
 def nearest_from_arrays(
     graph: WalkGraph | None,
     origin_xy: ArrayLike,
@@ -395,10 +435,9 @@ def nearest_from_arrays(
     method = np.empty(n, dtype=object)
     snap_m = np.full(n, np.nan)
 
-    if k and present.any():
-        straight[present], nearest_straight = cKDTree(fxy).query(oxy[present], k=1, workers=-1)
     if graph is None:
         if k and present.any():
+            straight[present], nearest_straight = cKDTree(fxy).query(oxy[present], workers=-1)
             est = straight[present] * detour_factor
             ok = _within(est, limit)
             rows = np.flatnonzero(present)
@@ -408,29 +447,17 @@ def nearest_from_arrays(
                 (~ok).view(np.int8)
             ]
     else:
-        origin_node, snap_m = _snap_origins(graph, oxy, snap_limit_m)
-        snap_m[~present] = np.nan
-        method[present] = UNREACHABLE_SNAP
-        snapped = origin_node >= 0
-        if k and snapped.any():
-            fac_node, fac_snap, fac_pos = _snap_facilities(graph, fxy, snap_limit_m)
-            node_dist, node_fac = _multi_source(graph, fac_node, fac_snap, limit)
-            rows = np.flatnonzero(snapped)
-            nodes = origin_node[rows]
-            total = node_dist[nodes] + snap_m[rows]
-            ok = (node_fac[nodes] >= 0) & _within(total, limit)
-            distance[rows[ok]] = total[ok]
-            facility_index[rows[ok]] = fac_pos[node_fac[nodes[ok]]]
-            # why not reached: no facility in the component, or too far
-            if fac_node.size:
-                has_facility = np.zeros(int(graph.component_labels.max()) + 1, dtype=bool)
-                has_facility[graph.component_labels[fac_node]] = True
-                same_component = has_facility[graph.component_labels[nodes]]
-            else:
-                same_component = np.zeros(rows.size, dtype=bool)
-            code = np.where(ok, 0, np.where(same_component, 1, 2))
-            labels = _labels(METHOD_NETWORK, UNREACHABLE_BEYOND_MAX, UNREACHABLE_NETWORK)
-            method[rows] = labels[code]
+        # the straight-line nearest facility is reported too; its KD-tree query runs in a
+        # second thread while the network search (which releases the GIL) runs in this one
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            straight_job = (
+                pool.submit(cKDTree(fxy).query, oxy[present]) if k and present.any() else None
+            )
+            snap_m = _network_part(
+                graph, oxy, fxy, present, limit, snap_limit_m, distance, facility_index, method
+            )
+            if straight_job is not None:
+                straight[present] = straight_job.result()[0]
     if k == 0:
         method[present] = UNREACHABLE_NO_FACILITIES
     method[~present] = UNREACHABLE_MISSING_GEOMETRY
