@@ -171,6 +171,9 @@ def test_scenarios_page_add_compare_save(app_env) -> None:
     at.text_input(key="sc_file_stem").set_value("more_kg").run()
     at.button(key="sc_save_btn").click().run()
     assert (scenarios / "more_kg.yaml").is_file()
+    # saved is said, and the sidebar already offers the new file (same run, no extra click)
+    assert any("more_kg.yaml" in s.value for s in at.success)
+    assert "more_kg" in by_key(at.selectbox, "w_scenario").options
     first = (scenarios / "more_kg.yaml").read_text(encoding="utf-8")
     at.button(key="sc_save_btn").click().run()
     assert any("已存在" in w.value for w in at.warning)

@@ -27,6 +27,7 @@ from qjgeo.ui.widgets import (
 #: Attributes a new facility gets from its own keys or the scenario engine.
 _AUTO = {"id", "name", "provenance", "source", "township_code", "village_code", "scenario"}
 _DRAFT = "sc_draft"
+_SAVED = "sc_saved_path"  # a save to confirm after the rerun
 
 
 def _draft(ctx: Ctx) -> Any:
@@ -420,13 +421,17 @@ def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
     stem = st.text_input(ctx.t("sc_file"), value=_safe_stem(draft.name), key="sc_file_stem")
     path = sc_dir / f"{stem}.yaml"
     c1, c2 = st.columns(2)
+    saved = st.session_state.pop(_SAVED, None)
+    if saved:  # said after the rerun that puts the new file in the sidebar's list too
+        st.success(ctx.t("sc_saved", path=saved))
     if c1.button(ctx.t("sc_save"), key="sc_save_btn"):
         if path.exists():
             st.session_state["sc_confirm_overwrite"] = str(path)
         else:
             try:
                 save_scenario(draft, path)
-                st.success(ctx.t("sc_saved", path=str(path)))
+                st.session_state[_SAVED] = str(path)
+                st.rerun()
             except Exception as exc:
                 st.error(ctx.t("sc_error", error=str(exc)))
     if st.session_state.get("sc_confirm_overwrite") == str(path):
@@ -435,7 +440,8 @@ def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
             try:
                 save_scenario(draft, path, overwrite=True)
                 st.session_state.pop("sc_confirm_overwrite", None)
-                st.success(ctx.t("sc_saved", path=str(path)))
+                st.session_state[_SAVED] = str(path)
+                st.rerun()
             except Exception as exc:
                 st.error(ctx.t("sc_error", error=str(exc)))
     c2.download_button(
