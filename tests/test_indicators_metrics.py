@@ -543,3 +543,20 @@ def test_access_over_a_walking_network(tiny: Dataset) -> None:
     assert r.district()["method"] == "network"
     assert r.district()["numerator"] == 0.0  # 二村 and 三村 are beyond the snap limit
     assert "一村社区" in r.district()["failing_units"]
+
+
+def test_shortfall_says_when_fewer_units_than_listed_must_change(tiny: Dataset) -> None:
+    """At 50 % of 3 townships one more is enough: the two without one are a choice."""
+    from qjgeo.indicators import evaluate, load_targets, parse_targets
+
+    raw = load_targets().get("science_venue_town_coverage").model_dump(mode="json")
+    raw["target"]["value"] = 50.0
+    out = evaluate(tiny, targets=parse_targets({"indicators": [raw]}))
+    row = out.loc[out["scope"] == "district"].iloc[0]
+    assert row["shortfall_n"] == 1
+    assert row["shortfall_en"] == (
+        "1 more township needs a children's science venue (any 1 of these 2: 乙镇, 丙镇)"
+    )
+    assert row["shortfall_zh"] == (
+        "还需1个镇（街道）建设少儿科普活动场所（可从以下2个中任选1个：乙镇、丙镇）"
+    )

@@ -114,15 +114,24 @@ def shortfall_amount(
     return float(math.ceil(abs(numerator - needed) - eps))
 
 
-def _units_text(units: list[str] | None, lang: str) -> str:
+def _units_text(units: list[str] | None, lang: str, choose: int | None = None) -> str:
+    """The failing units after a shortfall text.
+
+    ``choose``: when the shortfall counts units and fewer than all of the listed ones must
+    change, say so ("any 1 of these 2: …") instead of implying every one must.
+    """
     if not units:
         return ""
     shown = units[:UNITS_SHOWN]
     more = len(units) - len(shown)
     if lang == "zh":
         tail = f"等{len(units)}个" if more else ""
+        if choose is not None:
+            return f"（可从以下{len(units)}个中任选{choose}个：" + "、".join(shown) + tail + "）"
         return "：" + "、".join(shown) + tail
     tail = f", … (+{more} more)" if more else ""
+    if choose is not None:
+        return f" (any {choose} of these {len(units)}: " + ", ".join(shown) + tail + ")"
     return ": " + ", ".join(shown) + tail
 
 
@@ -141,7 +150,13 @@ def _shortfall_texts(
         return "", ""
     n = f"{int(amount):,}" if math.isfinite(amount) else "?"
     units = row["failing_units"] if isinstance(row["failing_units"], list) else None
-    zh_units, en_units = _units_text(units, "zh"), _units_text(units, "en")
+    # unit coverage counts the units themselves: "1 more township" may leave a choice
+    choose = (
+        int(amount)
+        if ind.kind == "unit_coverage" and units and math.isfinite(amount) and amount < len(units)
+        else None
+    )
+    zh_units, en_units = _units_text(units, "zh", choose), _units_text(units, "en", choose)
     if ind.shortfall is not None:
         zh = ind.shortfall.zh.format(n=n, units=zh_units)
         en = ind.shortfall.english(amount).format(n=n, units=en_units)
