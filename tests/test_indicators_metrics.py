@@ -369,7 +369,7 @@ def test_proximity_violations_threshold_inclusive(tiny: Dataset) -> None:
     )
     r = proximity_violations(tiny, params=params, per_township=True)
     assert r.district()["value"] == 1.0
-    assert r.district()["failing_units"] == ["网吧一 (200 m to 小学一)"]
+    assert r.district()["failing_units"] == ["网吧一 → 小学一 200 m"]
     assert r.township(T2)["value"] == 1.0 and r.township(T1)["value"] == 0.0
     r = proximity_violations(tiny, params=params.model_copy(update={"distance_m": 199.0}))
     assert r.district()["value"] == 0.0

@@ -969,7 +969,8 @@ def proximity_violations(
     Returns
     -------
     MetricResult
-        value = numerator = violating features; failing units = "name (d m to school)".
+        value = numerator = violating features; failing units = "name → school d m" (reads
+        the same in Chinese and English).
     """
     del graph, cache
     feats = _selected(dataset, params.features, metric=True)
@@ -995,7 +996,7 @@ def proximity_violations(
         violating = _within(nearest_d, limit)
         labels = np.array(
             [
-                f"{n} ({d:.0f} m to {near_names[j]})"
+                f"{n} → {near_names[j]} {d:.0f} m"
                 for n, d, j in zip(labels, nearest_d, nearest_j, strict=True)
             ],
             dtype=object,
