@@ -445,6 +445,34 @@ def test_cli_json_keys_and_township(result: pd.DataFrame) -> None:
     assert res.exit_code == 0 and "childcare_places_per_1000" in res.stdout
 
 
+def test_cli_says_when_rows_rest_on_sample_or_estimated_data(
+    dataset: Dataset, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["indicators"])
+    assert res.exit_code == 0
+    header = res.stdout.splitlines()[0]
+    assert "data_status" in header and " sample " in res.stdout
+    assert "非官方统计" in res.stderr and "not official statistics" in res.stderr
+    assert "childcare" in res.stderr and "village" in res.stderr
+    # every layer official: no notice (the note is about the data, not always printed)
+    official = dataset
+    for lid in dataset.frames:
+        frame = dataset.layer(lid).assign(provenance="official")
+        spec = dataset.specs[lid].model_copy(update={"provenance": "official"})
+        official = dataclasses.replace(
+            official,
+            frames={**official.frames, lid: frame},
+            specs={**official.specs, lid: spec},
+            _metric_cache={},
+        )
+    from qjgeo.commands.indicators import weak_data_note
+    from qjgeo.indicators import evaluate as evaluate_all
+
+    assert weak_data_note(evaluate_all(official)) == ""
+    assert "非官方统计" in weak_data_note(evaluate_all(dataset))
+
+
 def test_xlsx_export_is_safe(result: pd.DataFrame, tmp_path: Path) -> None:
     assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert safe_cell("-3") == "'-3" and safe_cell("@x") == "'@x" and safe_cell("+1") == "'+1"

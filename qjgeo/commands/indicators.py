@@ -51,7 +51,9 @@ HEADERS_ZH: dict[str, str] = {
     "scenario": "情景",
 }
 
-TABLE_COLUMNS = ["id", "scope_name", "value", "unit", "op", "target", "met", "shortfall_zh"]
+TABLE_COLUMNS = [
+    "id", "scope_name", "value", "unit", "op", "target", "met", "data_status", "shortfall_zh"
+]  # fmt: skip
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -106,6 +108,20 @@ def write_xlsx(frame: pd.DataFrame, path: Path) -> None:
     wb.save(path)
 
 
+def weak_data_note(frame: pd.DataFrame) -> str:
+    """A notice naming the layers of sample / estimated data the rows rest on ('' if none)."""
+    weak_rows = frame["data_status"].isin(["sample", "estimated"])
+    if not weak_rows.any():
+        return ""
+    layers = sorted({lid for ids in frame.loc[weak_rows, "weak_layers"] for lid in ids})
+    statuses = "/".join(sorted(set(frame.loc[weak_rows, "data_status"]), reverse=True))
+    return (
+        f"注意：{int(weak_rows.sum())}/{len(frame)} 行基于样例或估算数据（图层：{'、'.join(layers)}），"
+        f"非官方统计。\nNOTE: {int(weak_rows.sum())} of {len(frame)} rows rest on {statuses} "
+        f"data (layers: {', '.join(layers)}): not official statistics."
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``indicators`` command."""
 
@@ -156,6 +172,9 @@ def register(app: typer.Typer) -> None:
             if township not in codes:
                 fail(f"--township {township!r}: no such township (known: {', '.join(codes)})")
             frame = frame.loc[frame["scope"] == township].reset_index(drop=True)
+        note = weak_data_note(frame)
+        if note:
+            typer.echo(note, err=True)
         if fmt is IndicatorFormat.xlsx:
             if out is None:
                 fail("--format xlsx needs --out FILE.xlsx")
