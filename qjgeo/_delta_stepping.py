@@ -109,3 +109,97 @@ def delta_stepping(  # pragma: no cover - compiled
                         pending += 1
         current += 1
     return dist, label, True
+
+
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+def bounded_searches(  # pragma: no cover - compiled
+    indptr: NDArray[Any],
+    indices: NDArray[Any],
+    weights: NDArray[np.float64],
+    sources: NDArray[np.int64],
+    is_target: NDArray[np.bool_],
+    limit: float,
+    first: int,
+    capacity: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], int, int]:
+    """One Dijkstra per source, each stopped at ``limit``; the target nodes it reaches.
+
+    Searches ``sources[first:]`` in turn (binary heap; a node's distance is reset only
+    where the previous search touched it, so a search costs what it reaches, not the
+    graph's size). Returns ``(source position, node, distance)`` triples for every target
+    node within ``limit`` of a source, how many triples were written, and the position of
+    the first source not searched: ``len(sources)`` when done, else the output ran out
+    of room (``capacity``) and the caller continues from there with a new buffer.
+    """
+    n = indptr.size - 1
+    out_src = np.empty(capacity, np.int64)
+    out_node = np.empty(capacity, np.int64)
+    out_dist = np.empty(capacity, np.float64)
+    used = 0
+    dist = np.full(n, np.inf)
+    touched = np.empty(n, np.int64)
+    heap_key = np.empty(max(indices.size, 1) + 1, np.float64)
+    heap_node = np.empty(max(indices.size, 1) + 1, np.int64)
+    for s in range(first, sources.size):
+        start = used
+        n_touched = 0
+        v0 = sources[s]
+        dist[v0] = 0.0
+        touched[0] = v0
+        n_touched = 1
+        heap_key[0] = 0.0
+        heap_node[0] = v0
+        size = 1
+        while size > 0:
+            d = heap_key[0]
+            v = heap_node[0]
+            size -= 1
+            last_k = heap_key[size]
+            last_v = heap_node[size]
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= size:
+                    break
+                if c + 1 < size and heap_key[c + 1] < heap_key[c]:
+                    c += 1
+                if heap_key[c] >= last_k:
+                    break
+                heap_key[i] = heap_key[c]
+                heap_node[i] = heap_node[c]
+                i = c
+            heap_key[i] = last_k
+            heap_node[i] = last_v
+            if d > dist[v]:
+                continue  # stale entry
+            if is_target[v]:
+                if used == capacity:  # no room: redo this source with the next buffer
+                    for t in range(n_touched):
+                        dist[touched[t]] = np.inf
+                    return out_src, out_node, out_dist, start, s
+                out_src[used] = s
+                out_node[used] = v
+                out_dist[used] = d
+                used += 1
+            for q in range(indptr[v], indptr[v + 1]):
+                u = indices[q]
+                nd = d + weights[q]
+                if nd < dist[u] and nd <= limit:
+                    if dist[u] == np.inf:
+                        touched[n_touched] = u
+                        n_touched += 1
+                    dist[u] = nd
+                    i = size
+                    size += 1
+                    while i > 0:
+                        p = (i - 1) >> 1
+                        if heap_key[p] <= nd:
+                            break
+                        heap_key[i] = heap_key[p]
+                        heap_node[i] = heap_node[p]
+                        i = p
+                    heap_key[i] = nd
+                    heap_node[i] = u
+        for t in range(n_touched):
+            dist[touched[t]] = np.inf
+    return out_src, out_node, out_dist, used, sources.size

@@ -78,11 +78,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_array
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from qjgeo.crs import METRIC_CRS
-from qjgeo.dijkstra import nearest_source
+from qjgeo.dijkstra import nearest_source, pairs_within
 from qjgeo.params import DEFAULT_DETOUR_FACTOR, DEFAULT_SNAP_LIMIT_M
 
 if TYPE_CHECKING:
@@ -118,7 +117,6 @@ UNREACHABLE_NO_FACILITIES = "unreachable: no facilities"
 UNREACHABLE_MISSING_GEOMETRY = "unreachable: missing geometry"
 
 _RTOL = 1e-9  # inclusive thresholds tolerate float round-off in sums of edge lengths
-_DENSE_BUDGET_BYTES = 1 << 27  # distance_matrix_within: 128 MB per Dijkstra block
 
 
 @dataclass(frozen=True, eq=False)
@@ -646,8 +644,8 @@ def distance_matrix_within(
 
     Notes
     -----
-    On the network, Dijkstra runs from the distinct candidate nodes with
-    ``limit=max_distance_m``, in blocks sized to keep the dense block below 128 MB.
+    On the network, one search per distinct candidate node, stopped at
+    ``max_distance_m`` (:func:`qjgeo.dijkstra.pairs_within`).
     """
     limit = _check_options(max_distance_m, detour_factor, snap_limit_m)
     crs = graph.crs if graph is not None else METRIC_CRS
@@ -679,27 +677,18 @@ def distance_matrix_within(
         return empty
     o_nodes, o_members, o_ptr = _group(o_node[o_ok])
     c_nodes, c_members, c_ptr = _group(c_node[c_ok])
-    block = max(1, _DENSE_BUDGET_BYTES // (8 * max(graph.n_nodes, 1)))
     dlimit = limit * (1.0 + _RTOL) + 1e-9
-    rows_l, cols_l, vals_l = [], [], []
-    for start in range(0, c_nodes.size, block):
-        chunk = c_nodes[start : start + block]
-        d = dijkstra(graph.csgraph, directed=True, indices=chunk, limit=dlimit)
-        d = d[:, o_nodes]  # (chunk, distinct origin nodes)
-        ci, oi = np.nonzero(np.isfinite(d))
-        net = d[ci, oi]
-        # distinct node pair -> every origin on that node -> every candidate on that node
-        e1, origin_pos = _expand(oi, o_members, o_ptr)
-        e2, cand_pos = _expand(ci[e1] + start, c_members, c_ptr)
-        origin_pos = origin_pos[e2]
-        origin_idx = o_ok[origin_pos]
-        cand_idx = c_ok[cand_pos]
-        total = net[e1][e2] + o_snap[origin_idx] + c_snap[cand_idx]
-        keep = _within(total, limit)
-        rows_l.append(origin_idx[keep])
-        cols_l.append(cand_idx[keep])
-        vals_l.append(total[keep])
-    return csr_array(
-        (np.concatenate(vals_l), (np.concatenate(rows_l), np.concatenate(cols_l))),
-        shape=(n, m),
+    ci, reached, net = pairs_within(
+        graph.indptr, graph.indices, graph.weights, c_nodes, o_nodes, dlimit
     )
+    position = np.full(graph.n_nodes, -1, dtype=np.intp)
+    position[o_nodes] = np.arange(o_nodes.size)
+    oi = position[reached]
+    # distinct node pair -> every origin on that node -> every candidate on that node
+    e1, origin_pos = _expand(oi, o_members, o_ptr)
+    e2, cand_pos = _expand(ci[e1], c_members, c_ptr)
+    origin_idx = o_ok[origin_pos[e2]]
+    cand_idx = c_ok[cand_pos]
+    total = net[e1][e2] + o_snap[origin_idx] + c_snap[cand_idx]
+    keep = _within(total, limit)
+    return csr_array((total[keep], (origin_idx[keep], cand_idx[keep])), shape=(n, m))

@@ -1,9 +1,15 @@
-"""Nearest source of every node: one multi-source shortest-path search on a CSR graph.
+"""Shortest walking distances on a CSR graph: the engine under :mod:`qjgeo.access`.
 
-:func:`nearest_source` answers, for every node of a graph with non-negative edge weights,
-"how far is the nearest source, and which source is it?", where each source sits on a
-node with a starting distance (a facility's snap leg). It is the engine under
-:mod:`qjgeo.access`.
+- :func:`nearest_source` answers, for every node of a graph with non-negative edge
+  weights, "how far is the nearest source, and which source is it?", where each source
+  sits on a node with a starting distance (a facility's snap leg): one multi-source search.
+- :func:`pairs_within` lists every (source, target) pair within a distance limit (which
+  candidate sites serve which villages, for siting and 2SFCA): one search per source,
+  stopped at the limit. Compiled, each search costs what it reaches (not the graph's
+  size) and the sources are shared among threads; the scipy backend computes full rows
+  of ``csgraph.dijkstra(..., limit=...)`` in blocks.
+
+The rest of this note is about :func:`nearest_source`.
 
 Two interchangeable backends compute the same answer:
 
@@ -38,7 +44,10 @@ source may be named (both are nearest).
 from __future__ import annotations
 
 import functools
+import itertools
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import numpy as np
@@ -46,12 +55,15 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-__all__ = ["Backend", "available_backends", "nearest_source"]
+__all__ = ["Backend", "available_backends", "nearest_source", "pairs_within"]
 
 Backend = Literal["auto", "delta", "scipy"]
 
 _DELTA_SAMPLE = 10_000  # edges sampled to choose the bucket width
 _MAX_BUCKETS = 1 << 22  # ring size cap (memory: 8 bytes per bucket)
+_MAX_THREADS = 4  # pairs_within: threads for the independent bounded searches
+_SOURCES_PER_THREAD = 32  # below this many sources per thread, one thread
+_DENSE_BUDGET_BYTES = 1 << 27  # scipy backend of pairs_within: 128 MB per block of rows
 
 
 def nearest_source(
@@ -115,6 +127,132 @@ def nearest_source(
         if complete:
             return dist, label
         capacity *= 2  # edges lighter than delta re-expanded many nodes: rare
+
+
+def pairs_within(
+    indptr: NDArray[np.integer[Any]],
+    indices: NDArray[np.integer[Any]],
+    weights: NDArray[np.float64],
+    sources: NDArray[np.integer[Any]],
+    targets: NDArray[np.integer[Any]],
+    limit: float,
+    *,
+    backend: Backend = "auto",
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Every (source, target) node pair within ``limit`` of each other, with its distance.
+
+    One search per source, stopped at ``limit`` (what siting and 2SFCA need: which
+    candidates are within reach of which demand points).
+
+    Parameters
+    ----------
+    indptr, indices, weights
+        The directed graph in CSR form, as for :func:`nearest_source`.
+    sources, targets
+        Node positions; the distances from each source to each target are wanted.
+    limit
+        Largest distance kept (inclusive), finite.
+    backend
+        ``"delta"`` (the compiled searches: each one costs what it reaches), ``"scipy"``
+        (``csgraph.dijkstra(..., limit=limit)`` in blocks of rows, each row as long as the
+        graph) or ``"auto"``.
+
+    Returns
+    -------
+    source_pos, target_node, distance : numpy.ndarray
+        One entry per pair: the position in ``sources``, the target node and the distance.
+        Sorted by source position.
+    """
+    n = int(indptr.shape[0]) - 1
+    src = np.asarray(sources, dtype=np.int64)
+    tgt = np.asarray(targets, dtype=np.int64)
+    for name, arr in (("sources", src), ("targets", tgt)):
+        if arr.ndim != 1 or (arr.size and (arr.min() < 0 or arr.max() >= n)):
+            raise ValueError(f"{name} must be a 1-d array of nodes in [0, {n})")
+    if not (np.isfinite(limit) and limit >= 0.0):
+        raise ValueError(f"limit must be finite and ≥ 0, got {limit}")
+    if src.size == 0 or tgt.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+    is_target = np.zeros(n, dtype=bool)
+    is_target[tgt] = True
+    if _resolve(backend) == "scipy":
+        return _scipy_pairs(indptr, indices, weights, src, is_target, float(limit))
+    # the searches are independent: split the sources over the cores (the kernel
+    # releases the GIL), each share in its own thread with its own work arrays
+    workers = min(os.cpu_count() or 1, _MAX_THREADS, max(1, src.size // _SOURCES_PER_THREAD))
+    bounds = np.linspace(0, src.size, workers + 1).astype(np.int64)
+    args = (indptr, indices, weights, is_target, float(limit))
+    if workers == 1:
+        parts = [_bounded(*args, src, 0)]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            jobs = [
+                pool.submit(_bounded, *args, src[a:b], int(a))
+                for a, b in itertools.pairwise(bounds)
+            ]
+            parts = [job.result() for job in jobs]
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
+
+
+def _bounded(
+    indptr: NDArray[np.integer[Any]],
+    indices: NDArray[np.integer[Any]],
+    weights: NDArray[np.float64],
+    is_target: NDArray[np.bool_],
+    limit: float,
+    src: NDArray[np.int64],
+    offset: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """The compiled bounded searches from ``src`` (positions reported + ``offset``)."""
+    from qjgeo._delta_stepping import bounded_searches
+
+    parts = []
+    first, capacity = 0, _initial_pairs_capacity(src.size)
+    while first < src.size:
+        s_pos, node, dist, used, first = bounded_searches(
+            indptr, indices, weights, src, is_target, limit, first, capacity
+        )
+        parts.append((s_pos[:used] + offset, node[:used], dist[:used]))
+        capacity *= 4  # ran out of room: the next buffer is larger
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
+
+
+def _scipy_pairs(
+    indptr: NDArray[np.integer[Any]],
+    indices: NDArray[np.integer[Any]],
+    weights: NDArray[np.float64],
+    src: NDArray[np.int64],
+    is_target: NDArray[np.bool_],
+    limit: float,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    n = int(indptr.shape[0]) - 1
+    graph = csr_array((weights, indices, indptr), shape=(n, n))
+    target_nodes = np.flatnonzero(is_target)
+    block = max(1, _DENSE_BUDGET_BYTES // (8 * max(n, 1)))
+    parts = []
+    for start in range(0, src.size, block):
+        d = dijkstra(graph, directed=True, indices=src[start : start + block], limit=limit)
+        d = d[:, target_nodes]
+        si, ti = np.nonzero(np.isfinite(d))
+        parts.append((si + start, target_nodes[ti], d[si, ti]))
+    return (
+        np.concatenate([p[0] for p in parts]).astype(np.int64),
+        np.concatenate([p[1] for p in parts]).astype(np.int64),
+        np.concatenate([p[2] for p in parts]).astype(np.float64),
+    )
+
+
+def _initial_pairs_capacity(n_sources: int) -> int:
+    """Room for pairs to start with (grown when a search runs out of it)."""
+    return max(1024, 16 * int(n_sources))
 
 
 def _initial_capacity(n_edges: int, n_sources: int) -> int:

@@ -368,7 +368,11 @@ def test_nodes_sharing_a_location_are_snapped_by_the_kdtree() -> None:
 # Sparse distance matrix
 
 
-def test_distance_matrix_within_on_grid_and_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("backend", ["delta", "scipy"])
+def test_distance_matrix_within_on_grid_and_blocks(
+    monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    monkeypatch.setattr(qjgeo.dijkstra, "_numba_available", lambda: backend == "delta")
     g = grid_graph()
     origins = np.array([(0.0, 0.0), (200.0, 200.0), (100.0, 0.0), (0.0, 900.0)])
     cands = np.array([(0.0, 0.0), (200.0, 0.0), (100.0, 100.0)])
@@ -382,7 +386,9 @@ def test_distance_matrix_within_on_grid_and_blocks(monkeypatch: pytest.MonkeyPat
     got[coo.row, coo.col] = coo.data
     np.testing.assert_array_equal(got, expected)
     assert m.nnz == 8  # the explicit zero (origin on the candidate) is stored
-    monkeypatch.setattr(access_mod, "_DENSE_BUDGET_BYTES", 8)  # one candidate per block
+    # scipy: one candidate per block of rows; compiled: room for one pair, grown as needed
+    monkeypatch.setattr(qjgeo.dijkstra, "_DENSE_BUDGET_BYTES", 8)
+    monkeypatch.setattr(qjgeo.dijkstra, "_initial_pairs_capacity", lambda n_sources: 1)
     again = distance_matrix_within(g, origins, cands, max_distance_m=200.0)
     assert (again != m).nnz == 0 and again.nnz == m.nnz
 

@@ -212,3 +212,72 @@ def test_auto_falls_back_to_scipy_without_numba(monkeypatch: pytest.MonkeyPatch)
     dist, label = nearest_source(indptr, indices, weights, np.array([2]), np.array([0.5]))
     np.testing.assert_array_equal(dist, [3.5, 2.5, 0.5])
     np.testing.assert_array_equal(label, [0, 0, 0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=200, deadline=None)
+@given(case=instances(), n_targets=st.integers(0, 8), small_room=st.booleans())
+def test_pairs_within_equal_dense_dijkstra(  # type: ignore[no-untyped-def]
+    backend: str, case, n_targets: int, small_room: bool
+) -> None:
+    n, u, v, w, src, _off, limit = case
+    if not np.isfinite(limit):
+        limit = 1e9
+    indptr, indices, weights = _csr(n, u, v, w)
+    sources = np.unique(src)
+    targets = np.arange(min(n_targets, n))
+    with pytest.MonkeyPatch.context() as mp:
+        if small_room:  # the compiled searches resume after running out of room
+            mp.setattr(qd, "_initial_pairs_capacity", lambda n_sources: 1)
+        s_pos, node, dist = qd.pairs_within(
+            indptr, indices, weights, sources, targets, limit, backend=backend
+        )
+    got = np.full((sources.size, n), np.inf)
+    got[s_pos, node] = dist
+    assert np.all(np.diff(s_pos) >= 0)  # sorted by source
+    assert len(set(zip(s_pos.tolist(), node.tolist(), strict=True))) == s_pos.size  # no repeats
+    expected = np.full((sources.size, n), np.inf)
+    if sources.size:
+        graph = csr_array((weights, indices, indptr), shape=(n, n))
+        full = dijkstra(graph, directed=True, indices=sources)
+        full[full > limit] = np.inf
+        expected[:, targets] = full[:, targets]
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-9)
+
+
+def test_pairs_within_bad_arguments() -> None:
+    indptr, indices, weights = _csr(3, [0], [1], [1.0])
+    with pytest.raises(ValueError, match="sources must be"):
+        qd.pairs_within(indptr, indices, weights, np.array([3]), np.array([0]), 1.0)
+    with pytest.raises(ValueError, match="targets must be"):
+        qd.pairs_within(indptr, indices, weights, np.array([0]), np.array([-1]), 1.0)
+    with pytest.raises(ValueError, match="limit must be finite"):
+        qd.pairs_within(indptr, indices, weights, np.array([0]), np.array([0]), np.inf)
+
+
+def test_pairs_within_split_over_threads_equals_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if "delta" not in BACKENDS:
+        pytest.skip("numba missing")
+    rng = np.random.default_rng(5)
+    n = 600
+    u = rng.integers(0, n, 2400).tolist()
+    v = rng.integers(0, n, 2400).tolist()
+    w = rng.uniform(0, 50, 2400).tolist()
+    indptr, indices, weights = _csr(n, u, v, w)
+    sources = rng.choice(n, 200, replace=False)
+    targets = rng.choice(n, 300, replace=False)
+    monkeypatch.setattr(qd.os, "cpu_count", lambda: 4)  # 4 threads of 50 sources
+    threaded = qd.pairs_within(indptr, indices, weights, sources, targets, 60.0, backend="delta")
+    monkeypatch.setattr(qd.os, "cpu_count", lambda: 1)
+    single = qd.pairs_within(indptr, indices, weights, sources, targets, 60.0, backend="delta")
+    reference = qd.pairs_within(indptr, indices, weights, sources, targets, 60.0, backend="scipy")
+    assert threaded[0].size > 1000
+    for got in (threaded, single):
+        np.testing.assert_array_equal(got[0], single[0])
+        order_got = np.lexsort((got[1], got[0]))
+        order_ref = np.lexsort((reference[1], reference[0]))
+        np.testing.assert_array_equal(got[0][order_got], reference[0][order_ref])
+        np.testing.assert_array_equal(got[1][order_got], reference[1][order_ref])
+        np.testing.assert_allclose(got[2][order_got], reference[2][order_ref], rtol=1e-12)
