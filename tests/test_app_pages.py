@@ -452,3 +452,45 @@ def test_import_starts_with_the_facility_type_in_focus(app_env) -> None:
     assert (
         by_key(open_page("import", layer="childcare").selectbox, "imp_layer").value == "childcare"
     )
+
+
+def _district_grid_network(data: Path, spacing_m: float = 600.0) -> None:
+    """A coarse walking grid over the district, stored as the dataset's network.npz."""
+    import numpy as np
+
+    from qjgeo import load_dataset
+    from qjgeo.crs import METRIC_CRS
+    from qjgeo.network import graph_from_arrays, save_walk_graph
+
+    minx, miny, maxx, maxy = load_dataset(data).metric("district").total_bounds
+    gx, gy = np.meshgrid(
+        np.arange(minx, maxx + spacing_m, spacing_m), np.arange(miny, maxy + spacing_m, spacing_m)
+    )
+    ids = np.arange(gx.size).reshape(gx.shape)
+    u = np.concatenate([ids[:, :-1].ravel(), ids[:-1, :].ravel()])
+    v = np.concatenate([ids[:, 1:].ravel(), ids[1:, :].ravel()])
+    x, y = gx.ravel(), gy.ravel()
+    length = np.hypot(x[u] - x[v], y[u] - y[v]) * 1.25
+    graph = graph_from_arrays(ids.ravel(), x, y, u, v, length, crs=METRIC_CRS)
+    save_walk_graph(graph, data / "network.npz")
+
+
+def test_dataset_network_is_used_by_the_app(own_data_env) -> None:
+    """A dataset with network.npz (as osm-import writes) gets walking distances in the app."""
+    data, _ = own_data_env
+    straight = open_page("gaps", layer="kindergarten")
+    assert any("绕行系数" in c.value for c in straight.caption)
+    before = _metric_values(straight)
+    _district_grid_network(data)
+    at = open_page("gaps", layer="kindergarten")
+    assert any("步行路网" in c.value for c in at.caption)
+    assert not any("绕行系数" in c.value for c in at.caption)
+    assert _metric_values(at) != before  # grid walks are longer than straight × 1.3 here
+    # the indicators use it too (their method column says network)
+    ind = open_page("indicators")
+    assert not ind.exception
+    # an unreadable network file is said, and the app falls back to straight lines
+    (data / "network.npz").write_bytes(b"not a network")
+    broken = open_page("gaps", layer="kindergarten")
+    assert any("无法读取" in w.value for w in broken.warning)
+    assert any("绕行系数" in c.value for c in broken.caption)

@@ -68,6 +68,35 @@ def dataset(directory: Path) -> Dataset:
     return _load(str(directory), fingerprint(directory))
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _graph(path: str, key: tuple[tuple[str, int, int], ...]) -> tuple[Any, str | None]:
+    del key  # part of the cache key only
+    from qjgeo.network import NetworkError, load_walk_graph
+    from qjgeo.osm_import import NETWORK_FILE
+
+    file = Path(path) / NETWORK_FILE
+    if not file.is_file():
+        return None, None
+    try:
+        return load_walk_graph(file), None
+    except NetworkError as exc:
+        return None, str(exc)
+
+
+def graph(directory: Path) -> Any:
+    """The dataset's walking network (``network.npz``, as ``qjgeo osm-import`` writes it).
+
+    ``None`` without one (or when it cannot be read, see :func:`graph_error`): distances
+    are then straight line × detour factor. Shared, read-only.
+    """
+    return _graph(str(directory), fingerprint(directory))[0]
+
+
+def graph_error(directory: Path) -> str | None:
+    """Why the dataset's ``network.npz`` could not be read (``None`` when fine or absent)."""
+    return _graph(str(directory), fingerprint(directory))[1]
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _scenario_dataset(
     path: str, key: tuple[tuple[str, int, int], ...], yaml_text: str, sc_dir: str
@@ -100,7 +129,8 @@ def indicator_titles() -> list[tuple[str, str, str, str]]:
 def _indicators(path: str, key: Any, yaml_text: str | None, sc_dir: str) -> pd.DataFrame:
     from qjgeo.indicators import evaluate
 
-    return evaluate(scenario_dataset(Path(path), yaml_text, Path(sc_dir)))
+    ds = scenario_dataset(Path(path), yaml_text, Path(sc_dir))
+    return evaluate(ds, graph=graph(Path(path)))
 
 
 def indicators(directory: Path, yaml_text: str | None, sc_dir: Path) -> pd.DataFrame:
@@ -122,7 +152,11 @@ def _gaps(
 
     ds = scenario_dataset(Path(path), yaml_text, Path(sc_dir))
     return compute_gaps(
-        ds, facility_type, threshold_m=threshold_m, age_bands=list(age_bands) if age_bands else None
+        ds,
+        facility_type,
+        graph=graph(Path(path)),
+        threshold_m=threshold_m,
+        age_bands=list(age_bands) if age_bands else None,
     )
 
 
@@ -153,7 +187,7 @@ def _surface(
     from qjgeo.gaps import gap_surface
 
     ds = scenario_dataset(Path(path), yaml_text, Path(sc_dir))
-    return gap_surface(ds, facility_type, threshold_m=threshold_m)
+    return gap_surface(ds, facility_type, graph=graph(Path(path)), threshold_m=threshold_m)
 
 
 def surface(
@@ -174,7 +208,7 @@ def _baseline_snapshot(path: str, key: tuple[tuple[str, int, int], ...]) -> Any:
     """Indicators and coverage of the baseline, computed once per data version (read-only)."""
     from qjgeo.scenario import snapshot
 
-    return snapshot(_load(path, key))
+    return snapshot(_load(path, key), graph=graph(Path(path)))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -182,7 +216,8 @@ def _compare(path: str, key: Any, yaml_text: str, sc_dir: str) -> Any:
     from qjgeo.scenario import compare
 
     base = _baseline_snapshot(path, key)
-    return compare(base, scenario_dataset(Path(path), yaml_text, Path(sc_dir)))
+    ds = scenario_dataset(Path(path), yaml_text, Path(sc_dir))
+    return compare(base, ds, graph=graph(Path(path)))
 
 
 def compare(directory: Path, yaml_text: str, sc_dir: Path) -> Any:

@@ -88,6 +88,7 @@ ZH: Final[Mapping[str, str]] = {
     "gap_metric_share": "覆盖率",
     "gap_metric_villages": "未覆盖村（社区）",
     "gap_method_network": "距离按步行路网计算。",
+    "network_error": "数据集的步行路网文件无法读取，距离改按直线 × 绕行系数估算：{error}",
     "gap_method_straight": "无路网：距离 = 直线距离 × 绕行系数 {detour}。",
     "gap_method_none": "该类型没有设施，全部视为未覆盖。",
     "gap_surface": "缺口面（六边形）",
@@ -324,6 +325,8 @@ EN: Final[Mapping[str, str]] = {
     "gap_metric_share": "Covered share",
     "gap_metric_villages": "Uncovered villages",
     "gap_method_network": "Distances measured on the walking network.",
+    "network_error": "The dataset's walking network file cannot be read; distances fall back to "
+    "straight line × detour factor: {error}",
     "gap_method_straight": "No network: distance = straight line × detour factor {detour}.",
     "gap_method_none": "There are no facilities of this type: everyone is uncovered.",
     "gap_surface": "Gap surface (hexagons)",

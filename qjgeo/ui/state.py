@@ -109,6 +109,10 @@ class Ctx:
     scenario_name: str
     scenario_yaml: str | None
     scenario_error: str | None = None
+    #: the dataset's walking network (``network.npz``); ``None``: straight line × detour
+    graph: Any = None
+    #: why the dataset's network file could not be read, if it could not
+    graph_error: str | None = None
 
     def t(self, key: str, **fmt: Any) -> str:
         """Text of ``key`` in the session's language."""
@@ -144,7 +148,18 @@ def build_ctx() -> Ctx:
                 error = t("scenario_error", lang, name=name, error=str(exc))
                 yaml_text = None
                 ds = base
-    return Ctx(lang, directory, sc_dir, base, ds, name if yaml_text else "", yaml_text, error)
+    return Ctx(
+        lang,
+        directory,
+        sc_dir,
+        base,
+        ds,
+        name if yaml_text else "",
+        yaml_text,
+        error,
+        graph=cache.graph(directory),
+        graph_error=cache.graph_error(directory),
+    )
 
 
 def _scenario_file(sc_dir: Path, name: str) -> Path | None:

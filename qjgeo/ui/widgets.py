@@ -68,6 +68,8 @@ def data_notice(ctx: state.Ctx, layer_ids: Iterable[str]) -> None:
     """A visible warning naming the shown layers that rest on estimated or sample data."""
     if ctx.scenario_error:
         st.error(ctx.scenario_error)
+    if ctx.graph_error:  # the dataset has a network file, but it cannot be used
+        st.warning(ctx.t("network_error", error=ctx.graph_error), icon="⚠️")
     weak = ctx.dataset.weak_layers(list(layer_ids))
     if not weak:
         return

@@ -32,7 +32,9 @@ def render(ctx: Ctx) -> None:
     suffix = f"-{ctx.scenario_name}" if ctx.scenario_name else ""
 
     def make(what: str, ext: str, **kw: Any) -> Callable[[], bytes]:
-        return lambda: export_bytes(what, ds, ext, facility_type=ftype, base=base, **kw)
+        return lambda: export_bytes(
+            what, ds, ext, facility_type=ftype, base=base, graph=ctx.graph, **kw
+        )
 
     st.subheader(ctx.t("exp_maps"))
     prepared_download(

@@ -197,11 +197,11 @@ def _map_downloads(
     suffix = f"-{ctx.scenario_name}" if ctx.scenario_name else ""
     prepared_download(
         ctx, "gap_png", ctx.t("exp_map_png"),
-        lambda: export_bytes("map", ds, ".png", facility_type=facility),
+        lambda: export_bytes("map", ds, ".png", facility_type=facility, graph=ctx.graph),
         f"gap-map-{facility}{suffix}.png", "image/png",
     )  # fmt: skip
     prepared_download(
         ctx, "gap_gpkg", ctx.t("exp_gis"),
-        lambda: export_bytes("data", ds, ".gpkg", facility_type=facility),
+        lambda: export_bytes("data", ds, ".gpkg", facility_type=facility, graph=ctx.graph),
         f"qjgeo-{facility}{suffix}.gpkg", "application/geopackage+sqlite3",
     )  # fmt: skip

@@ -154,7 +154,7 @@ def _excel_button(ctx: Ctx) -> None:
         ctx,
         "ind_excel",
         ctx.t("exp_excel"),
-        lambda: export_bytes("report", ctx.dataset, ".xlsx", base=base),
+        lambda: export_bytes("report", ctx.dataset, ".xlsx", base=base, graph=ctx.graph),
         "qjgeo-report.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -402,7 +402,7 @@ def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     stem = _safe_stem(draft.name)
     prepared_download(
         ctx, "sc_report", ctx.t("sc_report"),
-        lambda: export_bytes("report", scenario_ds, ".xlsx", base=ctx.base),
+        lambda: export_bytes("report", scenario_ds, ".xlsx", base=ctx.base, graph=ctx.graph),
         f"qjgeo-report-{stem}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )  # fmt: skip
@@ -527,7 +527,9 @@ def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
     )
     if st.button(ctx.t("sc_rec_run"), key="sc_rec_btn"):
         try:
-            rec = recommend_sites(applied, ftype, k=int(k), method=cast(Any, method))
+            rec = recommend_sites(
+                applied, ftype, k=int(k), method=cast(Any, method), graph=ctx.graph
+            )
             st.session_state["sc_rec"] = (ftype, rec)
         except Exception as exc:
             st.error(ctx.t("sc_error", error=str(exc)))
