@@ -55,7 +55,7 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-__all__ = ["Backend", "available_backends", "nearest_source", "pairs_within"]
+__all__ = ["Backend", "available_backends", "nearest_source", "pairs_within", "warm_up"]
 
 Backend = Literal["auto", "delta", "scipy"]
 
@@ -258,6 +258,20 @@ def _initial_pairs_capacity(n_sources: int) -> int:
 def _initial_capacity(n_edges: int, n_sources: int) -> int:
     """Bucket entries to start with: enough unless light edges force re-expansions."""
     return int(n_edges) + int(n_sources) + 1
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) the kernels now, e.g. in a background thread.
+
+    An app that has just loaded a walking network calls this so that the planner's first
+    click does not wait for numba (≈ 2 s to compile, ≈ 1 s to load from its cache).
+    """
+    if not _numba_available():
+        return
+    indptr, indices = np.array([0, 1, 2]), np.array([1, 0])
+    weights, one = np.array([1.0, 1.0]), np.array([0])
+    nearest_source(indptr, indices, weights, one, np.zeros(1), backend="delta")
+    pairs_within(indptr, indices, weights, one, one, 1.0, backend="delta")
 
 
 def available_backends() -> tuple[str, ...]:

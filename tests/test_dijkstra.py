@@ -281,3 +281,10 @@ def test_pairs_within_split_over_threads_equals_one_thread(
         np.testing.assert_array_equal(got[0][order_got], reference[0][order_ref])
         np.testing.assert_array_equal(got[1][order_got], reference[1][order_ref])
         np.testing.assert_allclose(got[2][order_got], reference[2][order_ref], rtol=1e-12)
+
+
+def test_warm_up_compiles_both_kernels() -> None:
+    qd.warm_up()  # must not raise; afterwards the kernels answer at once
+    indptr, indices, weights = _csr(2, [0], [1], [2.0])
+    dist, _ = nearest_source(indptr, indices, weights, np.array([0]), np.array([0.0]))
+    np.testing.assert_array_equal(dist, [0.0, 2.0])

@@ -9,6 +9,7 @@ mutate); everything else goes through ``st.cache_data``, which hands each sessio
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +79,14 @@ def _graph(path: str, key: tuple[tuple[str, int, int], ...]) -> tuple[Any, str |
     if not file.is_file():
         return None, None
     try:
-        return load_walk_graph(file), None
+        loaded = load_walk_graph(file)
     except NetworkError as exc:
         return None, str(exc)
+    from qjgeo.dijkstra import warm_up
+
+    # compile the search kernels while the planner looks at the page
+    threading.Thread(target=warm_up, name="qjgeo-warm-up", daemon=True).start()
+    return loaded, None
 
 
 def graph(directory: Path) -> Any:
