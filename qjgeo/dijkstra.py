@@ -58,6 +58,8 @@ from scipy.sparse.csgraph import dijkstra
 __all__ = ["Backend", "available_backends", "nearest_source", "pairs_within", "warm_up"]
 
 Backend = Literal["auto", "delta", "scipy"]
+#: (source position, target node, distance) arrays, one entry per pair
+Pairs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]
 
 _DELTA_SAMPLE = 10_000  # edges sampled to choose the bucket width
 _MAX_BUCKETS = 1 << 22  # ring size cap (memory: 8 bytes per bucket)
@@ -138,7 +140,7 @@ def pairs_within(
     limit: float,
     *,
     backend: Backend = "auto",
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+) -> Pairs:
     """Every (source, target) node pair within ``limit`` of each other, with its distance.
 
     One search per source, stopped at ``limit`` (what siting and 2SFCA need: which
@@ -191,11 +193,7 @@ def pairs_within(
                 for a, b in itertools.pairwise(bounds)
             ]
             parts = [job.result() for job in jobs]
-    return (
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
-    )
+    return _join(parts)
 
 
 def _bounded(
@@ -206,11 +204,11 @@ def _bounded(
     limit: float,
     src: NDArray[np.int64],
     offset: int,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+) -> Pairs:
     """The compiled bounded searches from ``src`` (positions reported + ``offset``)."""
     from qjgeo._delta_stepping import bounded_searches
 
-    parts = []
+    parts: list[Pairs] = []
     first, capacity = 0, _initial_pairs_capacity(src.size)
     while first < src.size:
         s_pos, node, dist, used, first = bounded_searches(
@@ -218,10 +216,15 @@ def _bounded(
         )
         parts.append((s_pos[:used] + offset, node[:used], dist[:used]))
         capacity *= 4  # ran out of room: the next buffer is larger
+    return _join(parts)
+
+
+def _join(parts: list[Pairs]) -> Pairs:
+    """(source position, node, distance) arrays of several parts, end to end."""
     return (
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
+        np.concatenate([p[0] for p in parts]).astype(np.int64, copy=False),
+        np.concatenate([p[1] for p in parts]).astype(np.int64, copy=False),
+        np.concatenate([p[2] for p in parts]).astype(np.float64, copy=False),
     )
 
 
@@ -232,22 +235,18 @@ def _scipy_pairs(
     src: NDArray[np.int64],
     is_target: NDArray[np.bool_],
     limit: float,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+) -> Pairs:
     n = int(indptr.shape[0]) - 1
     graph = csr_array((weights, indices, indptr), shape=(n, n))
     target_nodes = np.flatnonzero(is_target)
     block = max(1, _DENSE_BUDGET_BYTES // (8 * max(n, 1)))
-    parts = []
+    parts: list[Pairs] = []
     for start in range(0, src.size, block):
         d = dijkstra(graph, directed=True, indices=src[start : start + block], limit=limit)
         d = d[:, target_nodes]
         si, ti = np.nonzero(np.isfinite(d))
         parts.append((si + start, target_nodes[ti], d[si, ti]))
-    return (
-        np.concatenate([p[0] for p in parts]).astype(np.int64),
-        np.concatenate([p[1] for p in parts]).astype(np.int64),
-        np.concatenate([p[2] for p in parts]).astype(np.float64),
-    )
+    return _join(parts)
 
 
 def _initial_pairs_capacity(n_sources: int) -> int:
