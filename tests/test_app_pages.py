@@ -494,3 +494,23 @@ def test_dataset_network_is_used_by_the_app(own_data_env) -> None:
     broken = open_page("gaps", layer="kindergarten")
     assert any("无法读取" in w.value for w in broken.warning)
     assert any("绕行系数" in c.value for c in broken.caption)
+
+
+@pytest.fixture(scope="module")
+def osm_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import OSM_DIR
+
+    from qjgeo.osm_import import import_osm
+
+    return import_osm(OSM_DIR / "West-Oakland.osm.bz2", tmp_path_factory.mktemp("osm") / "ds")
+
+
+@pytest.mark.parametrize("page", ["map", "indicators", "gaps", "scenarios", "import", "export"])
+def test_every_page_runs_on_an_osm_dataset(
+    osm_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
+) -> None:
+    """An osm-import dataset (no townships or villages, several empty facility layers,
+    a walking network) shows every page, credits OpenStreetMap and crashes nowhere."""
+    _env(osm_data, tmp_path, monkeypatch)
+    at = open_page(page, lang="en")
+    assert any("© OpenStreetMap contributors" in c.value for c in at.caption)

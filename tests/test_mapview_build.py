@@ -64,6 +64,21 @@ def test_missing_layer_is_skipped_not_a_crash(dataset: Dataset) -> None:
     assert len(groups) == 1
 
 
+@pytest.mark.parametrize("empty", ["kindergarten", "park", "village", "township"])
+def test_empty_layer_is_said_in_the_legend_not_a_crash(dataset: Dataset, empty: str) -> None:
+    """A layer with no features (an OSM extract without kindergartens, a scenario removing
+    every one) renders: folium's tooltip would refuse an empty FeatureCollection."""
+    layers = ["township", "village", "park", "kindergarten"]
+    ds = dataset.with_layer(empty, dataset.layer(empty).iloc[0:0])
+    for lang, word in (("en", "(no features)"), ("zh", "（无要素）")):
+        m = build_map(ds, layers=layers, lang=lang)
+        m.get_root().render()
+        groups = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+        title = ds.spec(empty).title_en if lang == "en" else ds.spec(empty).title_zh
+        assert title not in groups and len(groups) == len(layers) - 1
+        assert f"{title} {word}" in m._children["qjgeo_legend"].body
+
+
 def test_popups_escape_html_and_carry_provenance(dataset: Dataset) -> None:
     villages = dataset.layer("village").copy()
     villages.loc[villages.index[0], "name"] = "<script>alert(1)</script>"

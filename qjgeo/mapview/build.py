@@ -101,6 +101,7 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "as_of": "数据日期",
         "legend": "图例",
         "no_data": "无数据",
+        "empty": "（无要素）",
         "layer_provenance": "图层来源类型",
     },
     "en": {
@@ -110,6 +111,7 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "as_of": "As of",
         "legend": "Legend",
         "no_data": "no data",
+        "empty": "(no features)",
         "layer_provenance": "Layer provenance",
     },
 }
@@ -467,6 +469,13 @@ def build_map(
         frame = frames[lid]
         style = LAYER_STYLES.get(lid, _FALLBACK_STYLE)
         title = _layer_title(dataset, lid, lang)
+        if not len(frame):  # an empty layer (nothing imported yet, all removed): said, not drawn
+            shape = "dot" if lid == "village" else ("swatch" if lid in _AREA_LAYERS else "icon")
+            icon = style.icon if shape == "icon" else None
+            legend_rows.append(
+                _legend_row(style.color, icon, f"{title} {labels['empty']}", shape=shape)
+            )
+            continue
         group = folium.FeatureGroup(name=title, show=True)
         note = _spec_note(dataset, lid)
         names = _name_column(frame, lang)

@@ -88,6 +88,8 @@ ZH: Final[Mapping[str, str]] = {
     "gap_metric_share": "覆盖率",
     "gap_metric_villages": "未覆盖村（社区）",
     "gap_method_network": "距离按步行路网计算。",
+    "osm_attribution": "部分数据来自 OpenStreetMap：© OpenStreetMap 贡献者，ODbL 1.0 许可"
+    "（openstreetmap.org/copyright）；非官方统计。",
     "network_error": "数据集的步行路网文件无法读取，距离改按直线 × 绕行系数估算：{error}",
     "gap_method_straight": "无路网：距离 = 直线距离 × 绕行系数 {detour}。",
     "gap_method_none": "该类型没有设施，全部视为未覆盖。",
@@ -325,6 +327,8 @@ EN: Final[Mapping[str, str]] = {
     "gap_metric_share": "Covered share",
     "gap_metric_villages": "Uncovered villages",
     "gap_method_network": "Distances measured on the walking network.",
+    "osm_attribution": "Some data from OpenStreetMap: © OpenStreetMap contributors, ODbL 1.0 "
+    "(openstreetmap.org/copyright); not official statistics.",
     "network_error": "The dataset's walking network file cannot be read; distances fall back to "
     "straight line × detour factor: {error}",
     "gap_method_straight": "No network: distance = straight line × detour factor {detour}.",

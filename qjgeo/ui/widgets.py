@@ -70,7 +70,10 @@ def data_notice(ctx: state.Ctx, layer_ids: Iterable[str]) -> None:
         st.error(ctx.scenario_error)
     if ctx.graph_error:  # the dataset has a network file, but it cannot be used
         st.warning(ctx.t("network_error", error=ctx.graph_error), icon="⚠️")
-    weak = ctx.dataset.weak_layers(list(layer_ids))
+    shown = list(layer_ids)
+    if any("osm" in ctx.dataset.provenance_of(lid) for lid in shown if ctx.dataset.has(lid)):
+        st.caption(ctx.t("osm_attribution"))  # ODbL: OSM-derived data is credited where shown
+    weak = ctx.dataset.weak_layers(shown)
     if not weak:
         return
     parts = [
