@@ -188,12 +188,24 @@ def gaps(
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _surface(
-    path: str, key: Any, yaml_text: str | None, sc_dir: str, facility_type: str, threshold_m: Any
+    path: str,
+    key: Any,
+    yaml_text: str | None,
+    sc_dir: str,
+    facility_type: str,
+    threshold_m: Any,
+    cell_size_m: float | None,
 ) -> Any:
-    from qjgeo.gaps import gap_surface
+    from qjgeo.gaps import DEFAULT_CELL_SIZE_M, gap_surface
 
     ds = scenario_dataset(Path(path), yaml_text, Path(sc_dir))
-    return gap_surface(ds, facility_type, graph=graph(Path(path)), threshold_m=threshold_m)
+    return gap_surface(
+        ds,
+        facility_type,
+        graph=graph(Path(path)),
+        threshold_m=threshold_m,
+        cell_size_m=cell_size_m or DEFAULT_CELL_SIZE_M,
+    )
 
 
 def surface(
@@ -202,10 +214,17 @@ def surface(
     sc_dir: Path,
     facility_type: str,
     threshold_m: float | None = None,
+    cell_size_m: float | None = None,
 ) -> Any:
-    """``qjgeo.gaps.gap_surface`` hexagons for one facility type."""
+    """``qjgeo.gaps.gap_surface`` hexagons for one facility type (default cell size)."""
     return _surface(
-        str(directory), fingerprint(directory), yaml_text, str(sc_dir), facility_type, threshold_m
+        str(directory),
+        fingerprint(directory),
+        yaml_text,
+        str(sc_dir),
+        facility_type,
+        threshold_m,
+        cell_size_m,
     )
 
 

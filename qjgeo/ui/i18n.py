@@ -98,6 +98,11 @@ ZH: Final[Mapping[str, str]] = {
     "gap_by_township": "各镇未覆盖儿童",
     "gap_worst": "最差的村（社区）",
     "gap_show_surface": "显示缺口面",
+    "gap_no_villages": "该数据集没有村（社区）图层，无法统计儿童；下图显示区域内各处到最近设施的距离"
+    "（六边形缺口面）。导入村（社区）台账后可计算未覆盖儿童。",
+    "gap_metric_cells": "六边形格网数",
+    "threshold_plain": "服务半径（米）",
+    "gap_metric_cells_beyond": "超出 {m} 米的格网",
     "col_village": "村（社区）",
     "col_township": "镇（街道）",
     "col_distance_m": "距离（米）",
@@ -338,6 +343,12 @@ EN: Final[Mapping[str, str]] = {
     "gap_by_township": "Uncovered children by township",
     "gap_worst": "Worst-served villages",
     "gap_show_surface": "Show gap surface",
+    "gap_no_villages": "This dataset has no village layer, so children cannot be counted; the map "
+    "shows how far each part of the area is from the nearest facility (hexagonal gap surface). "
+    "Import a village ledger to count uncovered children.",
+    "gap_metric_cells": "Hexagon cells",
+    "threshold_plain": "Service distance (m)",
+    "gap_metric_cells_beyond": "Cells beyond {m} m",
     "col_village": "Village",
     "col_township": "Township",
     "col_distance_m": "Distance (m)",

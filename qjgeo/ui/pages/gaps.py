@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from qjgeo import Dataset
 from qjgeo.export import export_bytes
 from qjgeo.export.gis import table_csv
 from qjgeo.mapview.build import Overlay, build_map
@@ -38,9 +39,12 @@ def render(ctx: Ctx) -> None:
     st.title(ctx.t("gap_title"))
     st.caption(ctx.t("gap_intro"))
     types = facility_types(ctx)
-    if not types or not ctx.dataset.has("village"):
+    if not types:
         data_notice(ctx, ctx.dataset.layer_ids)
-        st.info(ctx.t("layer_missing", layer="village" if types else "facility"))
+        st.info(ctx.t("layer_missing", layer="facility"))
+        return
+    if not ctx.dataset.has("village"):
+        _surface_only(ctx, types)
         return
     c1, c2, c3 = st.columns(3)
     with c1:
@@ -180,6 +184,78 @@ def render(ctx: Ctx) -> None:
         key="gap_csv",
     )
     _map_downloads(ctx, facility, float(threshold) or None, tuple(bands) or None)
+
+
+def surface_cell_size(dataset: Dataset) -> float:
+    """Hexagon size for an area without villages: about 1,000 cells over the outline,
+    between 50 m and the usual 500 m (a small OSM extract still gets a readable surface)."""
+    from qjgeo.gaps import DEFAULT_CELL_SIZE_M
+
+    if not dataset.has("district") or not len(dataset.layer("district")):
+        return DEFAULT_CELL_SIZE_M
+    area = float(dataset.metric("district").area.sum())
+    # a hexagon of circumradius r covers 2.6 r²
+    return float(min(DEFAULT_CELL_SIZE_M, max(50.0, (area / 1000 / 2.598) ** 0.5)))
+
+
+def _surface_only(ctx: Ctx, types: list[str]) -> None:
+    """No village layer (e.g. an OSM import): how far every part of the area is from the
+    nearest facility, as the hexagonal surface; no children are counted."""
+    st.info(ctx.t("gap_no_villages"))
+    c1, c2 = st.columns(2)
+    with c1:
+        facility = state.bound(
+            st.selectbox, ctx.t("facility_type"), "layer", types, format_func=ctx.title
+        )
+    access = ctx.dataset.params.facility(facility)
+    with c2:
+        threshold = st.number_input(
+            ctx.t("threshold_plain"),
+            min_value=100,
+            max_value=20000,
+            value=int(access.urban_threshold_m),
+            step=100,
+            key=f"gap_thr_surface_{facility}",
+        )
+    data_notice(ctx, ["district", facility])
+    try:
+        surf = cache.surface(
+            ctx.data_dir,
+            ctx.scenario_yaml,
+            ctx.scenarios_dir,
+            facility,
+            float(threshold),
+            surface_cell_size(ctx.dataset),
+        )
+    except Exception as exc:
+        st.error(ctx.t("gap_unavailable", error=str(exc)))
+        return
+    method = str(surf["method"].iloc[0]) if len(surf) else ""
+    if method == "network":
+        st.caption(ctx.t("gap_method_network"))
+    elif method.startswith("straight"):
+        st.caption(ctx.t("gap_method_straight", detour=ctx.dataset.params.detour_factor))
+    cells = len(surf)
+    beyond = int((~surf["covered"].astype("boolean").fillna(False)).sum()) if cells else 0
+    m1, m2 = st.columns(2)
+    m1.metric(ctx.t("gap_metric_cells"), f"{cells:,}")
+    m2.metric(ctx.t("gap_metric_cells_beyond", m=f"{threshold:,}"), f"{beyond:,}")
+    overlay = Overlay(
+        "gap_surface",
+        ctx.t("gap_surface"),
+        surf[["distance_band", "distance_m", "geometry"]],
+        "distance_band",
+        band_colours(surf),
+    )
+    m = build_map(
+        ctx.dataset,
+        layers=["district", facility],
+        basemap=state.get("basemap"),
+        lang=ctx.lang,
+        overlays=[overlay],
+        tianditu_key=cache.tianditu_key(),
+    )
+    show_map(m, key="gap_map", returned_objects=[])
 
 
 def _map_downloads(
