@@ -96,6 +96,9 @@ def _header_lines(result: GapResult, graph_note: str, dataset: Dataset) -> list[
     )
     if "osm" in given:
         lines.append(
+            "注意：使用 OpenStreetMap 数据（© OpenStreetMap 贡献者，ODbL 1.0），非官方统计。"
+        )
+        lines.append(
             "NOTE: uses OpenStreetMap data (© OpenStreetMap contributors, ODbL 1.0): "
             "not official statistics"
         )
@@ -103,6 +106,8 @@ def _header_lines(result: GapResult, graph_note: str, dataset: Dataset) -> list[
         lines.append("NOTE: includes user-entered features (scenario or upload)")
     if result.data_status in ("sample", "estimated"):
         weak = "; ".join(f"{k}: {', '.join(sorted(v))}" for k, v in result.weak_layers.items())
+        status_zh = {"sample": "样例", "estimated": "估算"}[result.data_status]
+        lines.append(f"注意：结果基于{status_zh}数据（{weak}），非官方统计，不能作为事实引用。")
         lines.append(
             f"NOTE: data status {result.data_status.upper()} ({weak}): not official statistics"
         )
