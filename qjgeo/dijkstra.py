@@ -292,7 +292,7 @@ def _resolve(backend: str) -> str:
 def _numba_available() -> bool:
     try:
         import numba  # noqa: F401
-    except ImportError:
+    except (ImportError, OSError):  # not installed, or its LLVM library cannot be loaded
         return False
     return True
 
