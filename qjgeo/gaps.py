@@ -674,6 +674,21 @@ def hex_grid(
     return centres, np.asarray(polygons, dtype=object)
 
 
+def outline_cell_size(dataset: Dataset, *, target_cells: int = 1000) -> float:
+    """Hexagon size giving about ``target_cells`` cells over the dataset's outline.
+
+    For a surface without villages (an OSM extract), which covers the whole outline: between
+    50 m and :data:`DEFAULT_CELL_SIZE_M`, so a small extract still gets a readable surface
+    and a large one no more cells than the default. Without an outline: the default.
+    """
+    if not dataset.has("district") or not len(dataset.layer("district")):
+        return DEFAULT_CELL_SIZE_M
+    area = float(dataset.metric("district").area.sum())
+    # a hexagon of circumradius r covers (3√3 / 2) r² ≈ 2.598 r²
+    size = math.sqrt(area / target_cells / (1.5 * math.sqrt(3.0)))
+    return float(min(DEFAULT_CELL_SIZE_M, max(50.0, size)))
+
+
 def gap_surface(
     dataset: Dataset,
     facility_type: str,

@@ -568,3 +568,40 @@ def test_gap_surface_keeps_every_village_cell(tiny: Dataset) -> None:
     assert surface["children"].sum() == pytest.approx(200)
     cover = shapely.union_all(surface.to_crs("EPSG:4547").geometry.to_numpy())
     assert shapely.contains(cover, tiny.metric("village").geometry.to_numpy()).all()
+
+
+@pytest.mark.parametrize(("side_km", "expected_m"), [(1.0, 50.0), (10.0, 196.2), (100.0, 500.0)])
+def test_outline_cell_size_aims_at_a_thousand_cells(side_km: float, expected_m: float) -> None:
+    from qjgeo.crs import METRIC_CRS
+    from qjgeo.gaps import outline_cell_size
+
+    ds = load_dataset(TINY)
+    x0, y0 = 460_000.0, 2_730_000.0
+    square = shapely.box(x0, y0, x0 + side_km * 1000, y0 + side_km * 1000)
+    district = gpd.GeoDataFrame(
+        {"name": ["d"], "provenance": ["sample"]}, geometry=[square], crs=METRIC_CRS
+    ).to_crs(ds.layer("district").crs if ds.has("district") else "EPSG:4326")
+    ds = ds.with_layer("district", district) if ds.has("district") else ds
+    assert ds.has("district")
+    assert outline_cell_size(ds) == pytest.approx(expected_m, rel=2e-3)
+    # about 1,000 hexagons of that size cover the square (when not clamped)
+    if 50.0 < expected_m < 500.0:
+        assert (side_km * 1000) ** 2 / (2.598 * expected_m**2) == pytest.approx(1000, rel=0.01)
+
+
+def test_cli_surface_without_villages_sizes_cells_to_the_outline(tmp_path: Path) -> None:
+    from conftest import OSM_DIR
+
+    from qjgeo.osm_import import import_osm
+
+    data = import_osm(OSM_DIR / "West-Oakland.osm.bz2", tmp_path / "ds")
+    out = tmp_path / "surface.gpkg"
+    result = _cli("gaps", "--type", "park", "--data", str(data), "--surface", str(out))
+    assert result.exit_code == 0, result.output
+    cells = gpd.read_file(out)
+    assert len(cells) >= 10  # 500 m hexagons would give 3 over this small extract
+    assert set(cells["method"]) <= {"network", "unreachable: network", "unreachable: snap"}
+    too_coarse = _cli(
+        "gaps", "--type", "park", "--data", str(data), "--surface", str(out), "--cell-size-m", "500"
+    )
+    assert too_coarse.exit_code == 0 and len(gpd.read_file(out)) < len(cells)

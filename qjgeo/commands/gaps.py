@@ -235,8 +235,13 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         cell_size_m: Annotated[
-            float, typer.Option("--cell-size-m", help="Hexagon size (circumradius, m).")
-        ] = 500.0,
+            float | None,
+            typer.Option(
+                "--cell-size-m",
+                help="Hexagon size (circumradius, m); default 500, or about 1,000 cells over "
+                "the outline (50–500 m) for a dataset without villages.",
+            ),
+        ] = None,
         supply_demand: Annotated[
             SupplyDemand | None,
             typer.Option(
@@ -248,11 +253,17 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Children beyond walking distance of a facility type: villages (most uncovered first) and townships."""
-        from qjgeo.gaps import GapsUnavailable, compute_gaps, gap_types
+        from qjgeo.gaps import (
+            DEFAULT_CELL_SIZE_M,
+            GapsUnavailable,
+            compute_gaps,
+            gap_types,
+            outline_cell_size,
+        )
 
         if threshold_m is not None and not (threshold_m > 0 and math.isfinite(threshold_m)):
             fail(f"--threshold-m must be a positive distance in metres, got {threshold_m}")
-        if cell_size_m <= 0:
+        if cell_size_m is not None and not cell_size_m > 0:
             fail(f"--cell-size-m must be positive, got {cell_size_m}")
         for option, path, allowed in (
             ("--out", out, _OUT_SUFFIXES),
@@ -270,6 +281,10 @@ def register(app: typer.Typer) -> None:
         if supply_demand is not None and facility_type != "childcare":
             fail("--supply-demand applies to --type childcare only")
         graph, graph_note = resolve_graph(dataset, network)
+        if cell_size_m is None:
+            cell_size_m = (
+                DEFAULT_CELL_SIZE_M if dataset.has("village") else outline_cell_size(dataset)
+            )
         if not dataset.has("village") and surface is not None:
             # no demand layer (e.g. an OSM import): the distance surface is all there is
             _write_surface(dataset, facility_type, surface, cell_size_m, graph, threshold_m)

@@ -753,7 +753,11 @@ def check_facility_type(dataset: Dataset, facility_type: str) -> None:
     except KeyError as exc:
         raise ExportError(str(exc.args[0])) from None
     if not dataset.has("village"):
-        raise ExportError(f"dataset {dataset.info.id!r} has no village layer: gaps not available")
+        raise ExportError(
+            f"dataset {dataset.info.id!r} has no village layer: children beyond reach cannot be "
+            f"counted, so there is no gap map or report to export; the distance surface alone is "
+            f"on the app's Gaps page, or `qjgeo gaps --type {facility_type} --surface FILE.gpkg`"
+        )
 
 
 def prepare_gap_results(

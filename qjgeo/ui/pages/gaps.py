@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from qjgeo import Dataset
 from qjgeo.export import export_bytes
 from qjgeo.export.gis import table_csv
+from qjgeo.gaps import outline_cell_size
 from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.params import merge_params
 from qjgeo.schema import AGE_BANDS
@@ -186,18 +186,6 @@ def render(ctx: Ctx) -> None:
     _map_downloads(ctx, facility, float(threshold) or None, tuple(bands) or None)
 
 
-def surface_cell_size(dataset: Dataset) -> float:
-    """Hexagon size for an area without villages: about 1,000 cells over the outline,
-    between 50 m and the usual 500 m (a small OSM extract still gets a readable surface)."""
-    from qjgeo.gaps import DEFAULT_CELL_SIZE_M
-
-    if not dataset.has("district") or not len(dataset.layer("district")):
-        return DEFAULT_CELL_SIZE_M
-    area = float(dataset.metric("district").area.sum())
-    # a hexagon of circumradius r covers 2.6 r²
-    return float(min(DEFAULT_CELL_SIZE_M, max(50.0, (area / 1000 / 2.598) ** 0.5)))
-
-
 def _surface_only(ctx: Ctx, types: list[str]) -> None:
     """No village layer (e.g. an OSM import): how far every part of the area is from the
     nearest facility, as the hexagonal surface; no children are counted."""
@@ -225,7 +213,7 @@ def _surface_only(ctx: Ctx, types: list[str]) -> None:
             ctx.scenarios_dir,
             facility,
             float(threshold),
-            surface_cell_size(ctx.dataset),
+            outline_cell_size(ctx.dataset),
         )
     except Exception as exc:
         st.error(ctx.t("gap_unavailable", error=str(exc)))
