@@ -114,6 +114,7 @@ def nearest_source(
         raise ValueError("source_offset must be finite and non-negative")
     if not limit >= 0.0:
         raise ValueError(f"limit must be ≥ 0, got {limit}")
+    _check_weights(weights)
     if n <= 0 or src.size == 0:
         return np.full(max(n, 0), np.inf), np.full(max(n, 0), -1, dtype=np.int64)
     chosen = _resolve(backend)
@@ -173,6 +174,7 @@ def pairs_within(
             raise ValueError(f"{name} must be a 1-d array of nodes in [0, {n})")
     if not (np.isfinite(limit) and limit >= 0.0):
         raise ValueError(f"limit must be finite and ≥ 0, got {limit}")
+    _check_weights(weights)
     if src.size == 0 or tgt.size == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
     is_target = np.zeros(n, dtype=bool)
@@ -247,6 +249,12 @@ def _scipy_pairs(
         si, ti = np.nonzero(np.isfinite(d))
         parts.append((si + start, target_nodes[ti], d[si, ti]))
     return _join(parts)
+
+
+def _check_weights(weights: NDArray[np.float64]) -> None:
+    """Edge weights must be finite and non-negative (shortest paths are wrong otherwise)."""
+    if weights.size and not (np.isfinite(weights).all() and weights.min() >= 0.0):
+        raise ValueError("edge weights must be finite and non-negative (metres)")
 
 
 def _initial_pairs_capacity(n_sources: int) -> int:

@@ -193,11 +193,14 @@ def test_bucket_width_is_a_positive_median() -> None:
         ({"source_node": np.array([0, 1]), "source_offset": np.array([0.0])}, r"equal length"),
         ({"limit": -1.0}, r"limit must be ≥ 0"),
         ({"backend": "fibonacci"}, r"backend must be"),
+        ({"weights": np.array([-1.0, -1.0])}, r"edge weights must be finite and non-neg"),
+        ({"weights": np.array([np.nan, 1.0])}, r"edge weights must be finite and non-neg"),
     ],
 )
 def test_bad_arguments_are_named(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
     indptr, indices, weights = _csr(3, [0], [1], [1.0])
     args = {"source_node": np.array([0]), "source_offset": np.array([0.0])} | kwargs
+    weights = args.pop("weights", weights)
     with pytest.raises(ValueError, match=message):
         nearest_source(indptr, indices, weights, **args)
 
@@ -253,6 +256,8 @@ def test_pairs_within_bad_arguments() -> None:
         qd.pairs_within(indptr, indices, weights, np.array([0]), np.array([-1]), 1.0)
     with pytest.raises(ValueError, match="limit must be finite"):
         qd.pairs_within(indptr, indices, weights, np.array([0]), np.array([0]), np.inf)
+    with pytest.raises(ValueError, match="edge weights"):
+        qd.pairs_within(indptr, indices, -weights, np.array([0]), np.array([0]), 1.0)
 
 
 def test_pairs_within_split_over_threads_equals_one_thread(
