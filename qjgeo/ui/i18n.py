@@ -98,8 +98,8 @@ ZH: Final[Mapping[str, str]] = {
     "gap_by_township": "各镇未覆盖儿童",
     "gap_worst": "最差的村（社区）",
     "gap_show_surface": "显示缺口面",
-    "gap_no_villages": "该数据集没有村（社区）图层，无法统计儿童；下图显示区域内各处到最近设施的距离"
-    "（六边形缺口面）。导入村（社区）台账后可计算未覆盖儿童。",
+    "gap_no_villages": "该数据集没有村（社区）图层（含分年龄段儿童数），无法统计儿童；下图显示区域内"
+    "各处到最近设施的距离（六边形缺口面）。OpenStreetMap 不提供人口，目前也不能从台账导入村（社区）图层。",
     "gap_metric_cells": "六边形格网数",
     "threshold_plain": "服务半径（米）",
     "gap_metric_cells_beyond": "超出 {m} 米的格网",
@@ -343,9 +343,10 @@ EN: Final[Mapping[str, str]] = {
     "gap_by_township": "Uncovered children by township",
     "gap_worst": "Worst-served villages",
     "gap_show_surface": "Show gap surface",
-    "gap_no_villages": "This dataset has no village layer, so children cannot be counted; the map "
-    "shows how far each part of the area is from the nearest facility (hexagonal gap surface). "
-    "Import a village ledger to count uncovered children.",
+    "gap_no_villages": "This dataset has no village layer (with children by age), so children "
+    "cannot be counted; the map shows how far each part of the area is from the nearest facility "
+    "(hexagonal gap surface). OpenStreetMap has no population, and a village layer cannot be "
+    "imported from a ledger yet.",
     "gap_metric_cells": "Hexagon cells",
     "threshold_plain": "Service distance (m)",
     "gap_metric_cells_beyond": "Cells beyond {m} m",
