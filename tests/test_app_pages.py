@@ -214,6 +214,35 @@ def test_import_page_upload_check_commit(own_data_env) -> None:
     assert "阳光托育园" not in (DEFAULT_DATA_DIR / "childcare.geojson").read_text(encoding="utf-8")
 
 
+def test_import_page_updates_village_points_and_populations(own_data_env) -> None:
+    data, _ = own_data_env
+    at = open_page("import")
+    by_key(at.selectbox, "imp_layer").set_value("village").run()
+    village = load_village_row(data)
+    ledger = (
+        "村代码,村（社区）,经度,纬度,常住人口,0-2岁,3-5岁,6-11岁,12-14岁\n"
+        f"{village['code12']},{village['short_name']},113.60,24.68,3210,80,90,180,85\n"
+        ",查无此村,113.6,24.7,100,1,1,1,1\n"
+    ).encode()
+    at.file_uploader[0].set_value(("村台账.csv", ledger, "text/csv")).run()
+    assert not at.exception
+    assert any("逐村更新" in c.value for c in at.caption)
+    report = [m.value for m in at.markdown if "读取" in m.value]
+    assert report == ["读取 2 行，接受 1 行，拒绝 1 行。"]
+    at.button(key="imp_commit").click().run()
+    assert not at.exception
+    got = load_village_row(data, village["code12"])
+    assert got["population"] == 3210 and got["provenance"] == "user"
+
+
+def load_village_row(data: Path, code: str | None = None) -> dict:
+    from qjgeo import load_dataset
+
+    villages = load_dataset(data).layer("village")
+    row = villages.iloc[0] if code is None else villages.set_index("code12").loc[code]
+    return {"code12": code or row["code12"], **row.to_dict()}
+
+
 @pytest.mark.parametrize(
     ("lang", "reason", "kind", "message"),
     [

@@ -112,6 +112,12 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "warning_signs": ("warning_signs", "警示牌", "警示标志", "是否有警示牌"),
     "rescue_equipment": ("rescue_equipment", "救生设备", "救生器材", "救援设备"),
     "note": ("note", "notes", "备注", "说明", "remark", "remarks"),
+    "population": ("population", "人口", "常住人口", "总人口", "人口数", "户籍人口", "pop"),
+    "pop_0_2": ("pop_0_2", "0-2岁", "0~2岁", "0至2岁", "0-2岁儿童", "婴幼儿", "0-3岁"),
+    "pop_3_5": ("pop_3_5", "3-5岁", "3~5岁", "3至5岁", "3-5岁儿童", "学龄前儿童"),
+    "pop_6_11": ("pop_6_11", "6-11岁", "6~11岁", "6至11岁", "6-11岁儿童"),
+    "pop_12_14": ("pop_12_14", "12-14岁", "12~14岁", "12至14岁", "12-14岁儿童"),
+    "pop_0_14": ("pop_0_14", "0-14岁", "0~14岁", "0至14岁", "儿童数", "儿童人数", "0-14岁儿童"),
 }
 
 #: Fields every layer may take from a ledger (beside its own required attributes).
@@ -199,6 +205,10 @@ def layer_fields(layer_id: str) -> tuple[str, ...]:
     tuple of str
         Common fields (name, coordinates, township, village…) plus the layer's own attributes.
     """
+    if layer_id == "village":  # a village ledger updates points and populations
+        from qjgeo.ingest.villages import VILLAGE_FIELDS
+
+        return VILLAGE_FIELDS
     own = tuple(
         c
         for c in REQUIRED_COLUMNS.get(layer_id, ())

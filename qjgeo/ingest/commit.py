@@ -124,6 +124,8 @@ def merge_layer(
     """
     if mode not in _MODES:
         raise IngestError(f"mode must be 'append' or 'replace', got {mode!r}")
+    if layer_id == "village":
+        mode = "replace"  # a village import is the whole updated layer (villages.py)
     new = result.features.copy()
     renamed: dict[str, str] = {}
     if mode == "replace" or not dataset.has(layer_id):
@@ -261,6 +263,8 @@ def commit(
         load (the previous version is then put back).
     """
     data_dir = Path(dataset_dir) if dataset_dir is not None else DEFAULT_DATA_DIR
+    if layer_id == "village":
+        mode = "replace"  # the result holds the whole updated village layer
     if result.layer_id != layer_id:
         raise IngestError(f"the import was checked for {result.layer_id!r}, not {layer_id!r}")
     if result.report.accepted == 0:

@@ -107,7 +107,8 @@ class ImportReport:
         ``{"row": n or None, "kind": "…", "message": "…", "message_zh": "…"}``; kinds:
         ``outside_district``, ``duplicate``, ``implausible_value``, ``unreadable_value``,
         ``missing_value``, ``coordinate_system``, ``markup_in_text``, ``unknown_township``,
-        ``geometry``, ``unused_columns``, ``reader``.
+        ``geometry``, ``unused_columns``, ``reader``; a village ledger also
+        ``outside_township``, ``scaled_age_bands``, ``still_estimated``.
     proposed_matches
         Near-miss village names, *not applied*: ``{"row", "given", "proposal",
         "village_code", "score"}``.
@@ -274,7 +275,9 @@ def validate(
         The dataset imported into (villages and townships for placement, the district for
         the outside check, the existing layer for duplicates).
     layer_id
-        The facility or hazard layer to fill (e.g. ``"childcare"``).
+        The facility or hazard layer to fill (e.g. ``"childcare"``), or ``"village"``: then
+        the ledger updates the points and populations of the existing villages
+        (:func:`qjgeo.ingest.villages.validate_villages`; ``mode`` does not apply).
     mapping
         Which column feeds which field; :func:`~qjgeo.ingest.columns.suggest_mapping` when
         ``None``.
@@ -297,8 +300,12 @@ def validate(
         When the input as a whole is unusable: unknown layer or system, no name column, no
         column giving a position.
     """
+    if layer_id == "village":  # points and populations of existing villages
+        from qjgeo.ingest.villages import validate_villages
+
+        return validate_villages(raw, dataset, mapping=mapping, crs=crs)
     if layer_id not in REQUIRED_COLUMNS or layer_id in ADMIN_LAYERS:
-        importable = [k for k in REQUIRED_COLUMNS if k not in ADMIN_LAYERS]
+        importable = [k for k in REQUIRED_COLUMNS if k not in ADMIN_LAYERS] + ["village"]
         raise IngestError(
             f"{raw.filename}: layer {layer_id!r} cannot be imported from a ledger; "
             f"expected one of {', '.join(importable)}"

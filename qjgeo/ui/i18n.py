@@ -99,8 +99,9 @@ ZH: Final[Mapping[str, str]] = {
     "gap_worst": "最差的村（社区）",
     "gap_show_surface": "显示缺口面",
     "gap_no_villages": "该数据集没有村（社区）图层（含分年龄段儿童数），无法统计儿童；下图显示区域内"
-    "各处到最近设施的距离（六边形缺口面）。OpenStreetMap 不提供人口，目前也不能从台账导入村（社区）图层。",
+    "各处到最近设施的距离（六边形缺口面）。OpenStreetMap 不提供人口；导入页只能更新已有的村（社区），不能新建村（社区）图层。",
     "gap_metric_cells": "六边形格网数",
+    "imp_village_update": "按村代码或名称逐村更新位置和人口；台账未提及的村保持原样，不增删村。",
     "threshold_plain": "服务半径（米）",
     "gap_metric_cells_beyond": "超出 {m} 米的格网",
     "col_village": "村（社区）",
@@ -207,6 +208,9 @@ ZH: Final[Mapping[str, str]] = {
     "imp_kind_geometry": "几何",
     "imp_kind_unused_columns": "未导入的列",
     "imp_kind_reader": "读取",
+    "imp_kind_outside_township": "不在所属镇内",
+    "imp_kind_scaled_age_bands": "年龄段按比例调整",
+    "imp_kind_still_estimated": "仍有估算",
     # import
     "imp_title": "导入",
     "imp_intro": "上传表格或 GIS 文件，替换或补充某个图层：对应字段、选择坐标系、检查报告，确认后写入数据集。",
@@ -345,9 +349,11 @@ EN: Final[Mapping[str, str]] = {
     "gap_show_surface": "Show gap surface",
     "gap_no_villages": "This dataset has no village layer (with children by age), so children "
     "cannot be counted; the map shows how far each part of the area is from the nearest facility "
-    "(hexagonal gap surface). OpenStreetMap has no population, and a village layer cannot be "
-    "imported from a ledger yet.",
+    "(hexagonal gap surface). OpenStreetMap has no population, and the Import page updates the "
+    "villages a dataset has but cannot create a village layer.",
     "gap_metric_cells": "Hexagon cells",
+    "imp_village_update": "Updates points and populations village by village (by code or name); "
+    "villages the ledger does not mention keep theirs; none are added or removed.",
     "threshold_plain": "Service distance (m)",
     "gap_metric_cells_beyond": "Cells beyond {m} m",
     "col_village": "Village",
@@ -453,6 +459,9 @@ EN: Final[Mapping[str, str]] = {
     "imp_kind_geometry": "Geometry",
     "imp_kind_unused_columns": "Columns not imported",
     "imp_kind_reader": "Reading the file",
+    "imp_kind_outside_township": "Outside its township",
+    "imp_kind_scaled_age_bands": "Age bands scaled",
+    "imp_kind_still_estimated": "Still estimated",
     "imp_title": "Import",
     "imp_intro": "Upload a table or GIS file to replace or extend a layer: map the columns, choose the coordinate system, check the report, then commit it to the dataset.",
     "imp_layer": "Target layer",

@@ -64,6 +64,8 @@ def render(ctx: Ctx) -> None:
     base = ctx.base  # imports go into the data as loaded, not into a scenario
     st.caption(ctx.t("imp_target_dir", dir=str(ctx.data_dir)))
     layers = [lid for lid in base.layer_ids if base.spec(lid).kind in ("facility", "hazard")]
+    if base.has("village") and len(base.layer("village")):
+        layers.append("village")  # a ledger updates the villages' points and populations
     focus = state.get("layer")  # the facility type in focus elsewhere in the app
     layer = st.selectbox(
         ctx.t("imp_layer"),
@@ -122,16 +124,11 @@ def render(ctx: Ctx) -> None:
     )
     found = base.provenance_of(layer)
     sample_only = bool(found) and found <= WEAK_PROVENANCES  # a real ledger replaces samples
-    mode = c2.radio(
-        ctx.t("imp_mode"),
-        ["append", "replace"],
-        index=1 if sample_only else 0,
-        format_func=lambda m: ctx.t(f"imp_mode_{m}"),
-        horizontal=True,
-        key="imp_mode",
-    )
-    if sample_only:
-        c2.caption(ctx.t("imp_sample_only"))
+    if layer == "village":  # matched village by village: nothing is appended or dropped
+        c2.caption(ctx.t("imp_village_update"))
+        mode = "replace"
+    else:
+        mode = _mode(ctx, c2, sample_only)
     try:
         result = validate(raw, base, layer, mapping=mapping, crs=crs, mode=mode)
     except Exception as exc:
@@ -179,6 +176,21 @@ def render(ctx: Ctx) -> None:
     if c2.button(ctx.t("imp_cancel"), key="imp_cancel"):
         st.session_state["imp_nonce"] = nonce + 1
         st.rerun()
+
+
+def _mode(ctx: Ctx, where: Any, sample_only: bool) -> str:
+    """Append to the layer or replace it (replace first when the layer holds only samples)."""
+    mode = where.radio(
+        ctx.t("imp_mode"),
+        ["append", "replace"],
+        index=1 if sample_only else 0,
+        format_func=lambda m: ctx.t(f"imp_mode_{m}"),
+        horizontal=True,
+        key="imp_mode",
+    )
+    if sample_only:
+        where.caption(ctx.t("imp_sample_only"))
+    return str(mode)
 
 
 def _undo(ctx: Ctx, layer: str) -> None:

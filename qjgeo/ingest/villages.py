@@ -1,0 +1,329 @@
+"""Update the village / community layer from a ledger: real points and populations.
+
+The bundled villages carry official names, codes and urban–rural classes, but their points
+and populations are estimates. A planner's ledger (村委会 / 居委会 locations, often from Amap
+in GCJ-02; population by age from the civil-affairs or health ledgers) replaces those
+estimates village by village:
+
+- each row is matched to one existing village by its 12-digit code, else by its name
+  (within its township when one is given), as :func:`~qjgeo.ingest.locate.place_by_village`
+  does for facilities; near misses are proposed, never applied;
+- a row may give a point (longitude/latitude in the stated system, converted to WGS84), a
+  population, children by age band, or any of these; what it gives replaces the estimate,
+  the rest is kept;
+- a village whose point *and* population both come from the ledger becomes provenance
+  ``user``; one with only part of it replaced stays ``estimated`` (and the report says so),
+  so the app's "estimated data" notice disappears only when nothing estimated is left;
+- the village list itself does not change: codes, names and classes stay official; villages
+  the ledger does not mention keep their estimates.
+
+The result is an :class:`~qjgeo.ingest.report.ImportResult` whose ``features`` are the whole
+updated layer, written with :func:`~qjgeo.ingest.commit.commit` in ``replace`` mode (the
+previous version goes to ``.history/`` as for any import, and ``qjgeo import-undo`` restores
+it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from qjgeo.catalog import Dataset
+from qjgeo.crs import WGS84_CRS
+from qjgeo.ingest.columns import ColumnMapping, suggest_mapping
+from qjgeo.ingest.locate import (
+    district_area,
+    parse_coordinates,
+    parse_numbers,
+    place_by_village,
+    resolve_township,
+    split_lonlat,
+    to_wgs84,
+)
+from qjgeo.ingest.readers import RawTable
+from qjgeo.ingest.report import ImportReport, ImportResult, normalise_crs_name
+from qjgeo.ingest.safety import IngestError
+from qjgeo.schema import AGE_BANDS
+
+__all__ = ["VILLAGE_FIELDS", "validate_villages"]
+
+#: Fields a village ledger may give.
+VILLAGE_FIELDS: Final[tuple[str, ...]] = (
+    "village", "name", "village_code", "township", "lon", "lat", "lonlat",
+    "population", *AGE_BANDS, "note",
+)  # fmt: skip
+
+_BANDS: Final[tuple[str, ...]] = ("pop_0_2", "pop_3_5", "pop_6_11", "pop_12_14")
+
+
+def _text(raw: RawTable, mapping: ColumnMapping, field: str) -> pd.Series:
+    col = mapping.source(field)
+    if col is None:
+        return pd.Series([""] * len(raw), index=raw.rows.index, dtype=object)
+    return raw.rows[col].fillna("").astype(str).str.strip()
+
+
+def validate_villages(
+    raw: RawTable,
+    dataset: Dataset,
+    *,
+    mapping: ColumnMapping | None = None,
+    crs: str = "wgs84",
+) -> ImportResult:
+    """Check a village ledger and build the updated village layer (nothing is written).
+
+    Parameters
+    ----------
+    raw
+        The table read by :func:`~qjgeo.ingest.readers.read_table`.
+    dataset
+        The dataset whose ``village`` layer is updated.
+    mapping
+        Which column feeds which field (:data:`VILLAGE_FIELDS`); suggested when ``None``.
+    crs
+        The system of the ledger's coordinates (wgs84, cgcs2000, gcj02, bd09).
+
+    Returns
+    -------
+    ImportResult
+        ``features``: the whole village layer with the ledger's points and populations in
+        place (WGS84); ``report``: rows read = accepted + rejected, with reasons in English
+        and Chinese, warnings and proposed matches.
+
+    Raises
+    ------
+    IngestError
+        When the dataset has no village layer, or the ledger has no column naming the village
+        or nothing to update (no coordinates, no population).
+    """
+    if not dataset.has("village") or not len(dataset.layer("village")):
+        raise IngestError(
+            f"{raw.filename}: the dataset has no village layer to update; a village layer "
+            "with official codes cannot be created from a ledger"
+        )
+    crs_n = normalise_crs_name(crs)
+    mapping = mapping if mapping is not None else suggest_mapping(raw, "village")
+    name_field = "village" if mapping.source("village") else "name"
+    if not (mapping.source(name_field) or mapping.source("village_code")):
+        raise IngestError(
+            f"{raw.filename}: no column naming the village (村/社区, 村代码) among "
+            f"{', '.join(raw.columns) or 'no columns'}"
+        )
+    updatable = ("lon", "lat", "lonlat", "population", *AGE_BANDS)
+    if not any(mapping.source(f) for f in updatable):
+        raise IngestError(
+            f"{raw.filename}: nothing to update: no coordinates (经度/纬度) and no population "
+            f"columns (人口, 0-2岁…) among {', '.join(raw.columns)}"
+        )
+
+    n = len(raw)
+    rows = np.asarray(raw.row_numbers, dtype=np.int64)
+    reason = np.full(n, "", dtype=object)
+    reason_zh = np.full(n, "", dtype=object)
+    warnings: list[dict[str, Any]] = [
+        {"row": None, "kind": "reader", "message": m, "message_zh": z}
+        for m, z in zip(raw.notes, raw.notes_zh, strict=True)
+    ]
+
+    def reject(mask: np.ndarray, text: str, text_zh: str) -> None:
+        m = np.asarray(mask, dtype=bool) & (reason == "")
+        reason[m] = text
+        reason_zh[m] = text_zh
+
+    def warn(row: int | None, kind: str, text: str, text_zh: str) -> None:
+        warnings.append({"row": row, "kind": kind, "message": text, "message_zh": text_zh})
+
+    # --- which village --------------------------------------------------------------
+    town_codes, _town_problem = resolve_township(dataset, _text(raw, mapping, "township"))
+    placed = place_by_village(
+        dataset, _text(raw, mapping, "village_code"), _text(raw, mapping, name_field), town_codes
+    )
+    code = placed.village_code.to_numpy(dtype=object)
+    unnamed = (
+        (_text(raw, mapping, name_field) == "") & (_text(raw, mapping, "village_code") == "")
+    ).to_numpy()
+    reject(unnamed, "no village name or code", "缺少村（社区）名称或代码")
+    problem = placed.problem.to_numpy(dtype=object)
+    no_match = (code == "") & ~unnamed
+    for i in np.flatnonzero(no_match):
+        if reason[i] == "":
+            reason[i] = problem[i] or "no such village"
+            reason_zh[i] = placed.problem_zh.iloc[i] or "找不到该村（社区）"
+    proposals = [
+        {
+            "row": int(rows[i]),
+            "given": str(_text(raw, mapping, name_field).iloc[i]),
+            "proposal": str(placed.proposal.iloc[i]),
+            "village_code": str(placed.proposal_code.iloc[i]),
+            "score": float(placed.score[i]),
+        }
+        for i in np.flatnonzero(no_match & (placed.proposal.to_numpy(dtype=object) != ""))
+    ]
+    # one row per village: a later row for the same village is refused
+    first_row: dict[str, int] = {}
+    for r in range(n):
+        if reason[r] == "" and code[r]:
+            if code[r] in first_row:
+                reason[r] = f"village {code[r]} already updated by row {first_row[code[r]]}"
+                reason_zh[r] = f"该村（社区）{code[r]} 已由第 {first_row[code[r]]} 行更新"
+            else:
+                first_row[code[r]] = int(rows[r])
+
+    # --- what it gives --------------------------------------------------------------
+    lon_text = _text(raw, mapping, "lon")
+    lat_text = _text(raw, mapping, "lat")
+    if mapping.source("lonlat") and not (mapping.source("lon") or mapping.source("lat")):
+        lon_text, lat_text = split_lonlat(_text(raw, mapping, "lonlat"))
+    lon, lon_junk = parse_coordinates(lon_text)
+    lat, lat_junk = parse_coordinates(lat_text)
+    if raw.geometry is not None:  # a GIS file: its points stand for lon/lat
+        geoms = np.asarray(raw.geometry.array, dtype=object)
+        has = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+        reps = shapely.point_on_surface(geoms[has])
+        lon[has], lat[has] = shapely.get_x(reps), shapely.get_y(reps)
+        lon_junk &= ~has
+        lat_junk &= ~has
+    reject(lon_junk | lat_junk, "coordinate is not a number", "坐标不是数字")
+    one_only = np.isfinite(lon) ^ np.isfinite(lat)
+    reject(one_only, "longitude or latitude is missing", "缺少经度或纬度")
+    bad_range = np.isfinite(lon) & np.isfinite(lat) & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    reject(bad_range, "coordinates out of range", "坐标超出范围")
+    has_point = np.isfinite(lon) & np.isfinite(lat) & ~bad_range
+    wlon, wlat = to_wgs84(np.where(has_point, lon, np.nan), np.where(has_point, lat, np.nan), crs_n)
+    area = district_area(dataset)
+    if area is not None and has_point.any():
+        outside = has_point & ~shapely.contains_xy(area, np.nan_to_num(wlon), np.nan_to_num(wlat))
+        reject(
+            outside,
+            f"point outside the district (coordinates stated as {crs_n})",
+            f"位置在区界之外（坐标按 {crs_n} 解读）",
+        )
+
+    numbers: dict[str, np.ndarray] = {}
+    for fld in ("population", *AGE_BANDS):
+        if mapping.source(fld):
+            values, junk = parse_numbers(_text(raw, mapping, fld))
+            reject(junk, f"{fld} is not a number", f"{fld} 不是数字")
+            reject(values < 0, f"{fld} is negative", f"{fld} 为负数")
+            numbers[fld] = values
+    gives_pop = np.zeros(n, dtype=bool)
+    for values in numbers.values():
+        gives_pop |= np.isfinite(values)
+    reject(
+        ~has_point & ~gives_pop,
+        "nothing to update (no point, no population)",
+        "没有可更新的位置或人口",
+    )
+
+    # --- apply ----------------------------------------------------------------------
+    villages = dataset.layer("village").to_crs(WGS84_CRS).copy()
+    position = {str(c): k for k, c in enumerate(villages["code12"].astype(str))}
+    ok = reason == ""
+    geoms_out = np.asarray(villages.geometry.array, dtype=object).copy()
+    prov = villages["provenance"].astype(str).to_numpy(dtype=object).copy()
+
+    def _sources(column: str) -> np.ndarray:
+        if column in villages.columns:
+            return villages[column].fillna("").astype(str).to_numpy(dtype=object).copy()
+        return np.full(len(villages), "", dtype=object)
+
+    loc_src, pop_src = _sources("location_source"), _sources("population_source")
+    pops = {
+        c: pd.to_numeric(villages[c], errors="coerce").to_numpy(copy=True)
+        for c in ("population", *AGE_BANDS)
+    }
+    towns = villages["township_code"].astype(str).to_numpy()
+    township_geoms = (
+        dict(zip(dataset.layer("township")["code9"].astype(str),
+                 dataset.layer("township").to_crs(WGS84_CRS).geometry, strict=True))
+        if dataset.has("township") else {}
+    )  # fmt: skip
+    for i in np.flatnonzero(ok):
+        k = position[str(code[i])]
+        row = int(rows[i])
+        what: list[str] = []
+        if has_point[i]:
+            geoms_out[k] = shapely.Point(wlon[i], wlat[i])
+            what.append("point")
+            poly = township_geoms.get(str(towns[k]))
+            if poly is not None and not poly.contains(geoms_out[k]):
+                warn(row, "outside_township",
+                     f"point lies outside its township's (estimated) boundary: {villages['name'].iloc[k]}",
+                     f"位置不在所属镇（街道）的估算边界内：{villages['name'].iloc[k]}")  # fmt: skip
+        given = {f: v[i] for f, v in numbers.items() if np.isfinite(v[i])}
+        if given:
+            old_pop = pops["population"][k]
+            if "population" in given:
+                pops["population"][k] = given["population"]
+            bands_given = [b for b in _BANDS if b in given]
+            for b in bands_given:
+                pops[b][k] = given[b]
+            if "population" in given and not bands_given and "pop_0_14" not in given:
+                scale = given["population"] / old_pop if old_pop and old_pop > 0 else np.nan
+                if np.isfinite(scale):
+                    for b in _BANDS:
+                        pops[b][k] = round(pops[b][k] * scale)
+                    warn(row, "scaled_age_bands",
+                         "no children by age given: the estimated age bands were scaled to the new population",
+                         "未提供分年龄段儿童数：按新人口比例调整了估算的年龄段人数")  # fmt: skip
+            if bands_given or "pop_0_14" not in given:
+                pops["pop_0_14"][k] = sum(pops[b][k] for b in _BANDS)
+            else:
+                pops["pop_0_14"][k] = given["pop_0_14"]
+            if pops["pop_0_14"][k] > pops["population"][k]:
+                warn(row, "implausible_value",
+                     "more children aged 0–14 than residents",
+                     "0–14 岁儿童多于常住人口")  # fmt: skip
+            what.append("population")
+        ledger = f"ledger {raw.filename}"
+        if "point" in what:
+            loc_src[k] = f"{ledger} ({crs_n})"
+        if "population" in what:
+            pop_src[k] = ledger
+        located, counted = loc_src[k].startswith("ledger"), pop_src[k].startswith("ledger")
+        if located and counted:
+            prov[k] = "user"
+        elif prov[k] != "user":
+            missing = "point" if not located else "population"
+            warn(row, "still_estimated",
+                 f"{villages['name'].iloc[k]}: {missing} still estimated, so the village stays 'estimated'",
+                 f"{villages['name'].iloc[k]}：{'人口' if missing == 'population' else '位置'}仍为估算，该村保持“估算”")  # fmt: skip
+
+    out = villages.copy()
+    out["provenance"] = prov
+    out["location_source"] = loc_src
+    out["population_source"] = np.where(pop_src == "", "estimated", pop_src)
+    for c, values in pops.items():
+        out[c] = values
+    out = gpd.GeoDataFrame(out, geometry=list(geoms_out), crs=WGS84_CRS)
+    rejected = [
+        {"row": int(rows[i]), "reason": str(reason[i]), "reason_zh": str(reason_zh[i])}
+        for i in np.flatnonzero(~ok)
+    ]
+    report = ImportReport(
+        filename=raw.filename,
+        format=raw.format,
+        encoding=raw.encoding,
+        layer_id="village",
+        crs=crs_n,
+        rows_read=n,
+        accepted=int(ok.sum()),
+        rejected=rejected,
+        warnings=warnings,
+        proposed_matches=proposals,
+        empty_rows=raw.empty_rows,
+        mapping=dict(mapping.columns),
+        located_by={
+            "village_code": int(
+                (ok & (placed.located_by.to_numpy(dtype=object) == "village_code")).sum()
+            ),
+            "village_name": int(
+                (ok & (placed.located_by.to_numpy(dtype=object) == "village_name")).sum()
+            ),
+        },
+    )
+    return ImportResult(layer_id="village", features=out, report=report, source_name=raw.filename)
