@@ -161,3 +161,29 @@ def test_cli_imports_a_village_ledger(data_dir: Path, tmp_path: Path) -> None:
     res = runner.invoke(app, ["import-undo", "--layer", "village", "--data", str(data_dir)])
     assert res.exit_code == 0
     assert (load_dataset(data_dir).layer("village")["provenance"] == "estimated").all()
+
+
+def test_children_not_given_by_age_are_scaled_and_stay_estimated(data_dir: Path) -> None:
+    villages, lon, lat = _truth(2)
+    before = villages.set_index("code12")
+    a, b = villages["code12"]
+    text = (
+        "村代码,经度,纬度,常住人口,0-14岁\n"
+        f"{a},{lon[0]},{lat[0]},4000,\n"  # total only: bands scaled by 4000 / old population
+        f"{b},{lon[1]},{lat[1]},,900\n"  # children 0-14 only: bands scaled to sum to 900
+    )
+    result = validate(read_table(text.encode(), "t.csv"), load_dataset(data_dir), "village")
+    assert result.report.accepted == 2
+    out = result.features.set_index("code12")
+    bands = ["pop_0_2", "pop_3_5", "pop_6_11", "pop_12_14"]
+    ratio = 4000 / before.loc[a, "population"]
+    np.testing.assert_allclose(
+        out.loc[a, bands].astype(float), before.loc[a, bands] * ratio, atol=0.5
+    )
+    assert out.loc[b, bands].sum() == pytest.approx(900, abs=2)
+    assert out.loc[b, "pop_0_14"] == out.loc[b, bands].sum()
+    # point from the ledger but children by age estimated: still 'estimated', and said so
+    assert (out.loc[[a, b], "provenance"] == "estimated").all()
+    still = [w for w in result.report.warnings if w["kind"] == "still_estimated"]
+    assert len(still) == 2 and all("children by age" in w["message"] for w in still)
+    assert sum(w["kind"] == "scaled_age_bands" for w in result.report.warnings) == 2

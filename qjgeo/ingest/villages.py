@@ -262,18 +262,23 @@ def validate_villages(
             bands_given = [b for b in _BANDS if b in given]
             for b in bands_given:
                 pops[b][k] = given[b]
-            if "population" in given and not bands_given and "pop_0_14" not in given:
-                scale = given["population"] / old_pop if old_pop and old_pop > 0 else np.nan
+            if bands_given:
+                pops["pop_0_14"][k] = given.get("pop_0_14", sum(pops[b][k] for b in _BANDS))
+            else:  # no children by age: scale the estimated bands to what was given
+                old_children = sum(pops[b][k] for b in _BANDS)
+                if "pop_0_14" in given:
+                    scale = given["pop_0_14"] / old_children if old_children > 0 else np.nan
+                elif "population" in given:
+                    scale = given["population"] / old_pop if old_pop and old_pop > 0 else np.nan
+                else:
+                    scale = np.nan
                 if np.isfinite(scale):
                     for b in _BANDS:
                         pops[b][k] = round(pops[b][k] * scale)
                     warn(row, "scaled_age_bands",
-                         "no children by age given: the estimated age bands were scaled to the new population",
-                         "未提供分年龄段儿童数：按新人口比例调整了估算的年龄段人数")  # fmt: skip
-            if bands_given or "pop_0_14" not in given:
+                         "no children by age given: the estimated age bands were scaled to match",
+                         "未提供分年龄段儿童数：已按比例调整估算的年龄段人数")  # fmt: skip
                 pops["pop_0_14"][k] = sum(pops[b][k] for b in _BANDS)
-            else:
-                pops["pop_0_14"][k] = given["pop_0_14"]
             if pops["pop_0_14"][k] > pops["population"][k]:
                 warn(row, "implausible_value",
                      "more children aged 0–14 than residents",
@@ -283,15 +288,20 @@ def validate_villages(
         if "point" in what:
             loc_src[k] = f"{ledger} ({crs_n})"
         if "population" in what:
-            pop_src[k] = ledger
-        located, counted = loc_src[k].startswith("ledger"), pop_src[k].startswith("ledger")
+            by_age = any(b in given for b in _BANDS)
+            pop_src[k] = ledger if by_age else f"{ledger} (age bands scaled)"
+        located = loc_src[k].startswith("ledger")
+        counted = pop_src[k].startswith("ledger") and not pop_src[k].endswith("scaled)")
         if located and counted:
             prov[k] = "user"
-        elif prov[k] != "user":
-            missing = "point" if not located else "population"
+        else:
+            prov[k] = "estimated"  # whatever it was, part of this village is now an estimate
+            missing, missing_zh = (
+                ("point", "位置") if not located else ("children by age", "分年龄段儿童数")
+            )
             warn(row, "still_estimated",
                  f"{villages['name'].iloc[k]}: {missing} still estimated, so the village stays 'estimated'",
-                 f"{villages['name'].iloc[k]}：{'人口' if missing == 'population' else '位置'}仍为估算，该村保持“估算”")  # fmt: skip
+                 f"{villages['name'].iloc[k]}：{missing_zh}仍为估算，该村保持“估算”")  # fmt: skip
 
     out = villages.copy()
     out["provenance"] = prov
