@@ -11,7 +11,7 @@ estimates village by village:
 - a row may give a point (longitude/latitude in the stated system, converted to WGS84), a
   population, children by age band, or any of these; what it gives replaces the estimate,
   the rest is kept;
-- a village whose point *and* population both come from the ledger becomes provenance
+- a village whose point *and* children by age both come from the ledger becomes provenance
   ``user``; one with only part of it replaced stays ``estimated`` (and the report says so),
   so the app's "estimated data" notice disappears only when nothing estimated is left;
 - the village list itself does not change: codes, names and classes stay official; villages
