@@ -235,6 +235,31 @@ def test_import_page_updates_village_points_and_populations(own_data_env) -> Non
     assert got["population"] == 3210 and got["provenance"] == "user"
 
 
+def test_import_page_replaces_township_boundaries(own_data_env) -> None:
+    from qjgeo import load_dataset
+
+    data, _ = own_data_env
+    towns = load_dataset(data).layer("township")
+    official = towns[["code12", "name", "geometry"]].rename(
+        columns={"code12": "乡镇代码", "name": "名称"}
+    )
+    official["geometry"] = official.geometry.simplify(0.0005)
+    at = open_page("import")
+    by_key(at.selectbox, "imp_layer").set_value("township").run()
+    upload = official.to_json(ensure_ascii=False).encode("utf-8")
+    at.file_uploader[0].set_value(("镇界.geojson", upload, "application/geo+json")).run()
+    assert not at.exception
+    assert any("边界" in c.value for c in at.caption)
+    assert [m.value for m in at.markdown if "读取" in m.value] == [
+        "读取 10 行，接受 10 行，拒绝 0 行。"
+    ]
+    at.button(key="imp_commit").click().run()
+    assert not at.exception
+    after = load_dataset(data).layer("township")
+    assert after["boundary_source"].str.startswith("file 镇界.geojson").all()
+    assert not after.geometry.geom_equals(towns.geometry).all()
+
+
 def load_village_row(data: Path, code: str | None = None) -> dict:
     from qjgeo import load_dataset
 

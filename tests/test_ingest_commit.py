@@ -191,7 +191,7 @@ def test_cli_commits_with_mapping_and_undoes(data_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [(["nope.csv", "--layer", "childcare"], "nope.csv"),
-     (["{fix}", "--layer", "township"], "cannot be imported"),
+     (["{fix}", "--layer", "district"], "cannot be imported"),
      (["{fix}", "--layer", "childcare", "--map", "places"], "FIELD=COLUMN"),
      (["{bad}", "--layer", "childcare"], "every row was rejected")],
 )  # fmt: skip

@@ -231,7 +231,7 @@ def test_column_mapping_override_and_errors(dataset: Dataset) -> None:
 
 @pytest.mark.parametrize(
     ("layer", "crs", "match"),
-    [("township", "wgs84", "cannot be imported"), ("nope", "wgs84", "cannot be imported"),
+    [("district", "wgs84", "cannot be imported"), ("nope", "wgs84", "cannot be imported"),
      ("childcare", "utm", "unknown coordinate system")],
 )  # fmt: skip
 def test_unusable_requests_raise_ingest_error(

@@ -209,6 +209,10 @@ def layer_fields(layer_id: str) -> tuple[str, ...]:
         from qjgeo.ingest.villages import VILLAGE_FIELDS
 
         return VILLAGE_FIELDS
+    if layer_id == "township":  # a boundary file updates polygons and populations
+        from qjgeo.ingest.townships import TOWNSHIP_FIELDS
+
+        return TOWNSHIP_FIELDS
     own = tuple(
         c
         for c in REQUIRED_COLUMNS.get(layer_id, ())

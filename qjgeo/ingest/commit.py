@@ -43,6 +43,8 @@ from qjgeo.ingest.report import ImportResult
 from qjgeo.ingest.safety import IngestError
 
 HISTORY_DIR: Final[str] = ".history"
+#: Layers an import updates unit by unit: the result is always the whole layer.
+UPDATED_LAYERS: Final[tuple[str, ...]] = ("village", "township")
 _MODES: Final[frozenset[str]] = frozenset({"append", "replace"})
 
 
@@ -124,8 +126,8 @@ def merge_layer(
     """
     if mode not in _MODES:
         raise IngestError(f"mode must be 'append' or 'replace', got {mode!r}")
-    if layer_id == "village":
-        mode = "replace"  # a village import is the whole updated layer (villages.py)
+    if layer_id in UPDATED_LAYERS:
+        mode = "replace"  # the result is the whole updated layer (villages.py, townships.py)
     new = result.features.copy()
     renamed: dict[str, str] = {}
     if mode == "replace" or not dataset.has(layer_id):
@@ -263,8 +265,8 @@ def commit(
         load (the previous version is then put back).
     """
     data_dir = Path(dataset_dir) if dataset_dir is not None else DEFAULT_DATA_DIR
-    if layer_id == "village":
-        mode = "replace"  # the result holds the whole updated village layer
+    if layer_id in UPDATED_LAYERS:
+        mode = "replace"  # the result holds the whole updated layer
     if result.layer_id != layer_id:
         raise IngestError(f"the import was checked for {result.layer_id!r}, not {layer_id!r}")
     if result.report.accepted == 0:

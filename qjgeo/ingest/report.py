@@ -108,7 +108,8 @@ class ImportReport:
         ``outside_district``, ``duplicate``, ``implausible_value``, ``unreadable_value``,
         ``missing_value``, ``coordinate_system``, ``markup_in_text``, ``unknown_township``,
         ``geometry``, ``unused_columns``, ``reader``; a village ledger also
-        ``outside_township``, ``scaled_age_bands``, ``still_estimated``.
+        ``outside_township``, ``scaled_age_bands``, ``still_estimated``; a township file
+        also ``villages_outside``.
     proposed_matches
         Near-miss village names, *not applied*: ``{"row", "given", "proposal",
         "village_code", "score"}``.
@@ -304,8 +305,13 @@ def validate(
         from qjgeo.ingest.villages import validate_villages
 
         return validate_villages(raw, dataset, mapping=mapping, crs=crs)
+    if layer_id == "township":  # boundaries and populations of existing townships
+        from qjgeo.ingest.townships import validate_townships
+
+        return validate_townships(raw, dataset, mapping=mapping, crs=crs)
     if layer_id not in REQUIRED_COLUMNS or layer_id in ADMIN_LAYERS:
-        importable = [k for k in REQUIRED_COLUMNS if k not in ADMIN_LAYERS] + ["village"]
+        importable = [k for k in REQUIRED_COLUMNS if k not in ADMIN_LAYERS]
+        importable += ["village", "township"]
         raise IngestError(
             f"{raw.filename}: layer {layer_id!r} cannot be imported from a ledger; "
             f"expected one of {', '.join(importable)}"

@@ -25,6 +25,7 @@ it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import geopandas as gpd
@@ -49,7 +50,7 @@ from qjgeo.ingest.report import ImportReport, ImportResult, normalise_crs_name
 from qjgeo.ingest.safety import IngestError
 from qjgeo.schema import AGE_BANDS
 
-__all__ = ["VILLAGE_FIELDS", "validate_villages"]
+__all__ = ["VILLAGE_FIELDS", "apply_population", "validate_villages"]
 
 #: Fields a village ledger may give.
 VILLAGE_FIELDS: Final[tuple[str, ...]] = (
@@ -60,11 +61,133 @@ VILLAGE_FIELDS: Final[tuple[str, ...]] = (
 _BANDS: Final[tuple[str, ...]] = ("pop_0_2", "pop_3_5", "pop_6_11", "pop_12_14")
 
 
+SCALED_TEXT: Final = "no children by age given: the estimated age bands were scaled to match"
+SCALED_TEXT_ZH: Final = "未提供分年龄段儿童数：已按比例调整估算的年龄段人数"
+IMPLAUSIBLE_TEXT: Final = "more children aged 0–14 than residents"
+IMPLAUSIBLE_TEXT_ZH: Final = "0–14 岁儿童多于常住人口"
+
+
+def apply_population(
+    pops: dict[str, np.ndarray], k: int, given: dict[str, float]
+) -> tuple[bool, bool]:
+    """Put a ledger's population figures into unit ``k`` of ``pops`` (column → values).
+
+    Children given by age band replace the bands (``pop_0_14`` is their sum unless given);
+    without them, the estimated bands are scaled to the given ``pop_0_14``, else to the
+    given population. Returns ``(scaled, implausible)``: whether bands were scaled, and
+    whether more children than residents result.
+    """
+    old_pop = pops["population"][k]
+    if "population" in given:
+        pops["population"][k] = given["population"]
+    bands_given = [b for b in _BANDS if b in given]
+    for b in bands_given:
+        pops[b][k] = given[b]
+    scaled = False
+    if bands_given:
+        pops["pop_0_14"][k] = given.get("pop_0_14", sum(pops[b][k] for b in _BANDS))
+    else:
+        old_children = sum(pops[b][k] for b in _BANDS)
+        if "pop_0_14" in given:
+            scale = given["pop_0_14"] / old_children if old_children > 0 else np.nan
+        elif "population" in given:
+            scale = given["population"] / old_pop if old_pop and old_pop > 0 else np.nan
+        else:
+            scale = np.nan
+        if np.isfinite(scale):
+            for b in _BANDS:
+                pops[b][k] = round(pops[b][k] * scale)
+            scaled = True
+        pops["pop_0_14"][k] = sum(pops[b][k] for b in _BANDS)
+    return scaled, bool(pops["pop_0_14"][k] > pops["population"][k])
+
+
+def read_population(
+    raw: RawTable, mapping: ColumnMapping, reject: Callable[[np.ndarray, str, str], None]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The population columns a ledger maps (NaN where blank), rejecting junk and negatives;
+    and per row whether it gives any population figure."""
+    numbers: dict[str, np.ndarray] = {}
+    for fld in ("population", *AGE_BANDS):
+        if mapping.source(fld):
+            values, junk = parse_numbers(_text(raw, mapping, fld))
+            reject(junk, f"{fld} is not a number", f"{fld} 不是数字")
+            reject(values < 0, f"{fld} is negative", f"{fld} 为负数")
+            numbers[fld] = values
+    gives = np.zeros(len(raw), dtype=bool)
+    for values in numbers.values():
+        gives |= np.isfinite(values)
+    return numbers, gives
+
+
 def _text(raw: RawTable, mapping: ColumnMapping, field: str) -> pd.Series:
+    """The cells of the column mapped to ``field`` as stripped text ("" when unmapped)."""
     col = mapping.source(field)
     if col is None:
         return pd.Series([""] * len(raw), index=raw.rows.index, dtype=object)
     return raw.rows[col].fillna("").astype(str).str.strip()
+
+
+field_text = _text
+
+
+class RowLog:
+    """Per-row verdicts of an update import: the first reason a row is refused, warnings."""
+
+    def __init__(self, raw: RawTable) -> None:
+        self.rows = np.asarray(raw.row_numbers, dtype=np.int64)
+        n = len(self.rows)
+        self.reason = np.full(n, "", dtype=object)
+        self.reason_zh = np.full(n, "", dtype=object)
+        self.warnings: list[dict[str, Any]] = [
+            {"row": None, "kind": "reader", "message": m, "message_zh": z}
+            for m, z in zip(raw.notes, raw.notes_zh, strict=True)
+        ]
+
+    def reject(self, mask: np.ndarray, text: str, text_zh: str) -> None:
+        """Refuse the rows of ``mask`` not refused yet, saying why (English, Chinese)."""
+        m = np.asarray(mask, dtype=bool) & (self.reason == "")
+        self.reason[m] = text
+        self.reason_zh[m] = text_zh
+
+    def warn(self, row: int | None, kind: str, text: str, text_zh: str) -> None:
+        """Note something about a row (or the file, ``row=None``)."""
+        self.warnings.append({"row": row, "kind": kind, "message": text, "message_zh": text_zh})
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Rows not refused."""
+        return np.asarray(self.reason == "", dtype=bool)
+
+    def report(
+        self, raw: RawTable, layer_id: str, crs: str, mapping: ColumnMapping, **extra: Any
+    ) -> ImportReport:
+        """The :class:`~qjgeo.ingest.report.ImportReport` of these verdicts."""
+        return ImportReport(
+            filename=raw.filename,
+            format=raw.format,
+            encoding=raw.encoding,
+            layer_id=layer_id,
+            crs=crs,
+            rows_read=len(self.rows),
+            accepted=int(self.ok.sum()),
+            rejected=self.rejected(),
+            warnings=self.warnings,
+            empty_rows=raw.empty_rows,
+            mapping=dict(mapping.columns),
+            **extra,
+        )
+
+    def rejected(self) -> list[dict[str, Any]]:
+        """The refused rows as the report lists them."""
+        return [
+            {
+                "row": int(self.rows[i]),
+                "reason": str(self.reason[i]),
+                "reason_zh": str(self.reason_zh[i]),
+            }
+            for i in np.flatnonzero(~self.ok)
+        ]
 
 
 def validate_villages(
@@ -121,21 +244,9 @@ def validate_villages(
         )
 
     n = len(raw)
-    rows = np.asarray(raw.row_numbers, dtype=np.int64)
-    reason = np.full(n, "", dtype=object)
-    reason_zh = np.full(n, "", dtype=object)
-    warnings: list[dict[str, Any]] = [
-        {"row": None, "kind": "reader", "message": m, "message_zh": z}
-        for m, z in zip(raw.notes, raw.notes_zh, strict=True)
-    ]
-
-    def reject(mask: np.ndarray, text: str, text_zh: str) -> None:
-        m = np.asarray(mask, dtype=bool) & (reason == "")
-        reason[m] = text
-        reason_zh[m] = text_zh
-
-    def warn(row: int | None, kind: str, text: str, text_zh: str) -> None:
-        warnings.append({"row": row, "kind": kind, "message": text, "message_zh": text_zh})
+    log = RowLog(raw)
+    rows, reason, reason_zh = log.rows, log.reason, log.reason_zh
+    reject, warn = log.reject, log.warn
 
     # --- which village --------------------------------------------------------------
     town_codes, _town_problem = resolve_township(dataset, _text(raw, mapping, "township"))
@@ -203,16 +314,7 @@ def validate_villages(
             f"位置在区界之外（坐标按 {crs_n} 解读）",
         )
 
-    numbers: dict[str, np.ndarray] = {}
-    for fld in ("population", *AGE_BANDS):
-        if mapping.source(fld):
-            values, junk = parse_numbers(_text(raw, mapping, fld))
-            reject(junk, f"{fld} is not a number", f"{fld} 不是数字")
-            reject(values < 0, f"{fld} is negative", f"{fld} 为负数")
-            numbers[fld] = values
-    gives_pop = np.zeros(n, dtype=bool)
-    for values in numbers.values():
-        gives_pop |= np.isfinite(values)
+    numbers, gives_pop = read_population(raw, mapping, reject)
     reject(
         ~has_point & ~gives_pop,
         "nothing to update (no point, no population)",
@@ -256,33 +358,11 @@ def validate_villages(
                      f"位置不在所属镇（街道）的估算边界内：{villages['name'].iloc[k]}")  # fmt: skip
         given = {f: v[i] for f, v in numbers.items() if np.isfinite(v[i])}
         if given:
-            old_pop = pops["population"][k]
-            if "population" in given:
-                pops["population"][k] = given["population"]
-            bands_given = [b for b in _BANDS if b in given]
-            for b in bands_given:
-                pops[b][k] = given[b]
-            if bands_given:
-                pops["pop_0_14"][k] = given.get("pop_0_14", sum(pops[b][k] for b in _BANDS))
-            else:  # no children by age: scale the estimated bands to what was given
-                old_children = sum(pops[b][k] for b in _BANDS)
-                if "pop_0_14" in given:
-                    scale = given["pop_0_14"] / old_children if old_children > 0 else np.nan
-                elif "population" in given:
-                    scale = given["population"] / old_pop if old_pop and old_pop > 0 else np.nan
-                else:
-                    scale = np.nan
-                if np.isfinite(scale):
-                    for b in _BANDS:
-                        pops[b][k] = round(pops[b][k] * scale)
-                    warn(row, "scaled_age_bands",
-                         "no children by age given: the estimated age bands were scaled to match",
-                         "未提供分年龄段儿童数：已按比例调整估算的年龄段人数")  # fmt: skip
-                pops["pop_0_14"][k] = sum(pops[b][k] for b in _BANDS)
-            if pops["pop_0_14"][k] > pops["population"][k]:
-                warn(row, "implausible_value",
-                     "more children aged 0–14 than residents",
-                     "0–14 岁儿童多于常住人口")  # fmt: skip
+            scaled, implausible = apply_population(pops, k, given)
+            if scaled:
+                warn(row, "scaled_age_bands", SCALED_TEXT, SCALED_TEXT_ZH)
+            if implausible:
+                warn(row, "implausible_value", IMPLAUSIBLE_TEXT, IMPLAUSIBLE_TEXT_ZH)
             what.append("population")
         ledger = f"ledger {raw.filename}"
         if "point" in what:
@@ -310,23 +390,12 @@ def validate_villages(
     for c, values in pops.items():
         out[c] = values
     out = gpd.GeoDataFrame(out, geometry=list(geoms_out), crs=WGS84_CRS)
-    rejected = [
-        {"row": int(rows[i]), "reason": str(reason[i]), "reason_zh": str(reason_zh[i])}
-        for i in np.flatnonzero(~ok)
-    ]
-    report = ImportReport(
-        filename=raw.filename,
-        format=raw.format,
-        encoding=raw.encoding,
-        layer_id="village",
-        crs=crs_n,
-        rows_read=n,
-        accepted=int(ok.sum()),
-        rejected=rejected,
-        warnings=warnings,
+    report = log.report(
+        raw,
+        "village",
+        crs_n,
+        mapping,
         proposed_matches=proposals,
-        empty_rows=raw.empty_rows,
-        mapping=dict(mapping.columns),
         located_by={
             "village_code": int(
                 (ok & (placed.located_by.to_numpy(dtype=object) == "village_code")).sum()

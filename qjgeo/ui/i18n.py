@@ -102,6 +102,9 @@ ZH: Final[Mapping[str, str]] = {
     "各处到最近设施的距离（六边形缺口面）。OpenStreetMap 不提供人口；导入页只能更新已有的村（社区），不能新建村（社区）图层。",
     "gap_metric_cells": "六边形格网数",
     "imp_village_update": "按村代码或名称逐村更新位置和人口；台账未提及的村保持原样，不增删村。",
+    "imp_township_update": "按镇（街道）代码或名称逐个更新边界（需含面要素的 GIS 文件）和人口；"
+    "文件未提及的镇（街道）保持原样。",
+    "imp_kind_villages_outside": "村点位在边界外",
     "threshold_plain": "服务半径（米）",
     "gap_metric_cells_beyond": "超出 {m} 米的格网",
     "col_village": "村（社区）",
@@ -354,6 +357,9 @@ EN: Final[Mapping[str, str]] = {
     "gap_metric_cells": "Hexagon cells",
     "imp_village_update": "Updates points and populations village by village (by code or name); "
     "villages the ledger does not mention keep theirs; none are added or removed.",
+    "imp_township_update": "Updates boundaries (a GIS file with polygons) and populations township "
+    "by township (by code or name); townships the file does not mention keep theirs.",
+    "imp_kind_villages_outside": "Villages outside the boundary",
     "threshold_plain": "Service distance (m)",
     "gap_metric_cells_beyond": "Cells beyond {m} m",
     "col_village": "Village",

@@ -64,8 +64,8 @@ def render(ctx: Ctx) -> None:
     base = ctx.base  # imports go into the data as loaded, not into a scenario
     st.caption(ctx.t("imp_target_dir", dir=str(ctx.data_dir)))
     layers = [lid for lid in base.layer_ids if base.spec(lid).kind in ("facility", "hazard")]
-    if base.has("village") and len(base.layer("village")):
-        layers.append("village")  # a ledger updates the villages' points and populations
+    # a ledger updates the villages' points and populations; a GIS file the townships' boundaries
+    layers += [lid for lid in ("village", "township") if base.has(lid) and len(base.layer(lid))]
     focus = state.get("layer")  # the facility type in focus elsewhere in the app
     layer = st.selectbox(
         ctx.t("imp_layer"),
@@ -124,8 +124,8 @@ def render(ctx: Ctx) -> None:
     )
     found = base.provenance_of(layer)
     sample_only = bool(found) and found <= WEAK_PROVENANCES  # a real ledger replaces samples
-    if layer == "village":  # matched village by village: nothing is appended or dropped
-        c2.caption(ctx.t("imp_village_update"))
+    if layer in ("village", "township"):  # matched unit by unit: nothing appended or dropped
+        c2.caption(ctx.t(f"imp_{layer}_update"))
         mode = "replace"
     else:
         mode = _mode(ctx, c2, sample_only)
