@@ -187,3 +187,12 @@ def test_children_not_given_by_age_are_scaled_and_stay_estimated(data_dir: Path)
     still = [w for w in result.report.warnings if w["kind"] == "still_estimated"]
     assert len(still) == 2 and all("children by age" in w["message"] for w in still)
     assert sum(w["kind"] == "scaled_age_bands" for w in result.report.warnings) == 2
+
+
+def test_swapped_longitude_and_latitude_are_refused_and_explained(data_dir: Path) -> None:
+    villages, lon, lat = _truth(4)
+    swapped = _ledger(villages, lat, lon, "wgs84")  # the ledger's lon column holds latitudes
+    rep = validate(read_table(swapped, "s.csv"), load_dataset(data_dir), "village").report
+    assert rep.accepted == 0 and len(rep.rejected) == 4
+    warned = [w for w in rep.warnings if w["kind"] == "coordinate_system"]
+    assert warned and "swapped" in warned[0]["message"] and "填反" in warned[0]["message_zh"]

@@ -38,6 +38,7 @@ from qjgeo.crs import WGS84_CRS
 from qjgeo.ingest.columns import ColumnMapping, suggest_mapping
 from qjgeo.ingest.locate import (
     district_area,
+    guess_coordinate_system,
     parse_coordinates,
     parse_numbers,
     place_by_village,
@@ -298,6 +299,13 @@ def validate_villages(
         lon[has], lat[has] = shapely.get_x(reps), shapely.get_y(reps)
         lon_junk &= ~has
         lat_junk &= ~has
+    area = district_area(dataset)
+    finite = np.isfinite(lon) & np.isfinite(lat)
+    guess = guess_coordinate_system(
+        area, np.where(finite, lon, np.nan), np.where(finite, lat, np.nan), crs_n
+    )
+    if guess.message:  # swapped columns, or another system than the one stated
+        warn(None, "coordinate_system", guess.message, guess.message_zh)
     reject(lon_junk | lat_junk, "coordinate is not a number", "坐标不是数字")
     one_only = np.isfinite(lon) ^ np.isfinite(lat)
     reject(one_only, "longitude or latitude is missing", "缺少经度或纬度")
@@ -305,7 +313,6 @@ def validate_villages(
     reject(bad_range, "coordinates out of range", "坐标超出范围")
     has_point = np.isfinite(lon) & np.isfinite(lat) & ~bad_range
     wlon, wlat = to_wgs84(np.where(has_point, lon, np.nan), np.where(has_point, lat, np.nan), crs_n)
-    area = district_area(dataset)
     if area is not None and has_point.any():
         outside = has_point & ~shapely.contains_xy(area, np.nan_to_num(wlon), np.nan_to_num(wlat))
         reject(
