@@ -58,7 +58,14 @@ def register(app: typer.Typer) -> None:
                 help="Ledger: CSV, XLSX, GeoJSON, KML/KMZ, zipped shapefile, GeoPackage or OSM XML."
             ),
         ],
-        layer: Annotated[str, typer.Option("--layer", help="Layer to fill, e.g. childcare.")],
+        layer: Annotated[
+            str,
+            typer.Option(
+                "--layer",
+                help="Layer to fill, e.g. childcare; or village / township to update their "
+                "points, boundaries and populations unit by unit (--mode does not apply).",
+            ),
+        ],
         data: DataOption = None,
         crs: Annotated[
             CoordinateSystem, typer.Option("--crs", help="Coordinate system of the ledger.")
