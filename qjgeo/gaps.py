@@ -73,6 +73,8 @@ __all__ = [
     "gap_surface",
     "gap_types",
     "hex_grid",
+    "outline_cell_size",
+    "surface_only_result",
     "work_crs",
 ]
 
@@ -136,6 +138,83 @@ class GapResult:
     data_status: str
     weak_layers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     params_used: Mapping[str, Any] = field(default_factory=dict)
+    #: False for :func:`surface_only_result`: no village layer, so no children are counted
+    has_demand: bool = True
+
+
+_VILLAGE_COLUMNS: tuple[str, ...] = (
+    "code12", "name", "township_code", "township_name", "urban", "children", "threshold_m",
+    "distance_m", "facility_id", "covered", "children_uncovered", "distance_band", "band_order",
+    "method", "provenance",
+)  # fmt: skip
+_TOWNSHIP_COLUMNS: tuple[str, ...] = (
+    "code9", "name", "villages", "villages_covered", "children", "children_covered",
+    "children_uncovered", "share_covered",
+)  # fmt: skip
+
+
+def surface_only_result(
+    dataset: Dataset,
+    facility_type: str,
+    surface: gpd.GeoDataFrame,
+    *,
+    params: PlanningParams | None = None,
+) -> GapResult:
+    """The :class:`GapResult` of a dataset without villages: no children, only distances.
+
+    For exports of an OSM import and the like: the village and township tables are empty,
+    the district totals are ``NaN`` (not zero: nothing was counted), the method is the
+    surface's, and ``has_demand`` is False so a map or report says children were not counted.
+
+    Parameters
+    ----------
+    dataset
+        The dataset (without a village layer).
+    facility_type
+        The facility layer id.
+    surface
+        Its :func:`gap_surface` hexagons.
+    params
+        Planning parameters (default: the dataset's).
+    """
+    params = params if params is not None else dataset.params
+    access = _access_for(params, facility_type, None)
+    methods = set(surface["method"].astype(str)) if len(surface) else set()
+    n_fac = len(dataset.layer(facility_type)) if dataset.has(facility_type) else 0
+    if n_fac == 0:
+        method = "no facilities"
+    elif METHOD_NETWORK in methods:
+        method = METHOD_NETWORK
+    else:
+        method = METHOD_STRAIGHT_LINE
+    layers = [x for x in ("district", facility_type) if dataset.has(x)]
+    nan = math.nan
+    return GapResult(
+        facility_type=facility_type,
+        villages=gpd.GeoDataFrame(
+            {c: pd.Series([], dtype=object) for c in _VILLAGE_COLUMNS},
+            geometry=gpd.GeoSeries([], crs=WGS84_CRS),
+            crs=WGS84_CRS,
+        ),
+        townships=pd.DataFrame({c: pd.Series([], dtype=object) for c in _TOWNSHIP_COLUMNS}),
+        district={
+            **dict.fromkeys(("villages", "villages_covered", "villages_unreachable"), 0),
+            **dict.fromkeys(
+                ("children", "children_covered", "children_uncovered", "share_covered"), nan
+            ),
+            "facilities": n_fac,
+            "method": method,
+        },
+        method=method,
+        age_label=access.label,
+        data_status=dataset.data_status(layers),
+        weak_layers=dataset.weak_layers(layers),
+        params_used={
+            "detour_factor": params.detour_factor,
+            "cell_size_m": surface.attrs.get("cell_size_m"),
+        },
+        has_demand=False,
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -573,3 +573,7 @@ def test_every_page_runs_on_an_osm_dataset(
         cells = {m.label: m.value for m in at.metric}
         assert int(cells["Hexagon cells"].replace(",", "")) >= 10
         assert any("walking network" in c.value for c in at.caption)
+        prepare = by_key(at.button, "exp_prep_gap_png")  # the map can be exported
+        prepare.click().run()
+        assert not at.exception and not at.error
+        assert at.session_state["exp_data_gap_png"][1][:4] == b"\x89PNG"

@@ -93,3 +93,49 @@ def test_export_bytes_brief_zip_and_png(dataset) -> None:
     assert Image.open(io.BytesIO(png)).size == (int(11.69 * 30), int(8.27 * 30))
     with pytest.raises(ExportError, match="--township"):
         export_bytes("brief", dataset, ".pdf")
+
+
+@pytest.fixture(scope="module")
+def osm_dataset_dir(tmp_path_factory):
+    from conftest import OSM_DIR
+
+    from qjgeo.osm_import import import_osm
+
+    return import_osm(OSM_DIR / "West-Oakland.osm.bz2", tmp_path_factory.mktemp("osm") / "ds")
+
+
+@pytest.mark.parametrize("ext", [".png", ".pdf", ".html", ".gpkg"])
+def test_gap_map_of_a_dataset_without_villages(osm_dataset_dir, tmp_path, ext) -> None:
+    """An OSM import has no villages: the exports show the distance surface, say that
+    children were not counted, and carry the OpenStreetMap status and attribution."""
+    out = tmp_path / f"park{ext}"
+    what = {".gpkg": "data", ".html": "html"}.get(ext, "map")
+    args = ["export", "--data", str(osm_dataset_dir), "--what", what, "--type", "park"]
+    res = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    if ext == ".gpkg":
+        layers = [name for name, _ in pyogrio.list_layers(out)]
+        assert layers == ["gaps_hex"]  # no empty village / township tables
+        hexes = pyogrio.read_dataframe(out, layer="gaps_hex")
+        assert len(hexes) >= 10 and set(hexes["data_status"]) == {"osm"}
+        return
+    if ext == ".html":
+        text = out.read_text(encoding="utf-8")
+        assert "children not counted" in text and "OpenStreetMap data" in text
+        return
+    if ext == ".pdf":
+        import subprocess
+
+        text = subprocess.run(
+            ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert "children not counted" in text and "未统计儿童" in text
+        assert "OpenStreetMap" in text and "Includes estimated data" not in text
+    else:
+        assert out.stat().st_size > 50_000
+
+
+def test_brief_of_a_dataset_without_villages_is_refused(osm_dataset_dir, tmp_path) -> None:
+    args = ["export", "--data", str(osm_dataset_dir), "--what", "brief", "--type", "park"]
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "b.zip")])
+    assert res.exit_code == 2 and "Traceback" not in res.output

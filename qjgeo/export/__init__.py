@@ -154,6 +154,10 @@ def export_bytes(
         from qjgeo.export.brief import township_brief_pdf
         from qjgeo.indicators import evaluate
 
+        if not dataset.has("township") or not len(dataset.layer("township")):
+            raise ExportError(
+                f"a brief is per township, and dataset {dataset.info.id!r} has no township layer"
+            )
         if ext == ".pdf":
             if township is None:
                 raise ExportError("a brief is per township: give --township CODE (or --out *.zip)")

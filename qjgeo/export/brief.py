@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from qjgeo.catalog import Dataset
 from qjgeo.export.fonts import cjk_font_family, pdf_rc
 from qjgeo.export.staticmap import (
+    BADGE_STATUSES,
     ExportError,
     attribution_line,
     check_facility_type,
@@ -162,7 +163,7 @@ def township_brief_figure(
             color="#333333",
         )
         status = gaps[facility_type].data_status if facility_type in gaps else "sample"
-        if status != "official":
+        if status in BADGE_STATUSES:
             draw_badge(fig, 0.94, 0.965, status_badge_lines(status), fontsize=8, family=family)
 
         # Small map of the township for the chosen facility type.

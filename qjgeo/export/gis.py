@@ -216,6 +216,8 @@ def gis_layers(
         hexes["data_status"] = status
         layers["gaps_hex"] = hexes
 
+    if not getattr(gaps, "has_demand", True):  # no villages: the distance surface is all
+        return layers
     villages = flatten_frame(gaps.villages)
     if dataset.has("township") and "township_name" not in villages.columns:
         names = dataset.layer("township").set_index(dataset.layer("township")["code9"].astype(str))[

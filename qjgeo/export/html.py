@@ -22,6 +22,7 @@ import pandas as pd
 from qjgeo.catalog import Dataset
 from qjgeo.export.gis import flatten_frame
 from qjgeo.export.staticmap import (
+    BADGE_STATUSES,
     attribution_line,
     band_colours,
     band_order,
@@ -29,6 +30,7 @@ from qjgeo.export.staticmap import (
     data_status_texts,
     district_name,
     facility_titles,
+    gap_subtitle,
     map_layers,
     method_line,
     prepare_gap_results,
@@ -150,15 +152,16 @@ def gap_map_html(
                 colors=colours,
             )
         )
-    overlays.append(
-        Overlay(
-            id="villages_access",
-            title=f"村（社区）到最近{zh}的距离" if lang == "zh" else f"Villages: walk to {en}",
-            frame=flatten_frame(villages),
-            color_column="distance_band",
-            colors=colours,
+    if len(villages):
+        overlays.append(
+            Overlay(
+                id="villages_access",
+                title=f"村（社区）到最近{zh}的距离" if lang == "zh" else f"Villages: walk to {en}",
+                frame=flatten_frame(villages),
+                color_column="distance_band",
+                colors=colours,
+            )
         )
-    )
     share = pd.Series(
         gaps.townships["share_covered"].to_numpy(dtype=float),
         index=gaps.townships["code9"].astype(str).to_numpy(),
@@ -174,7 +177,7 @@ def gap_map_html(
     )
     dzh, den = district_name(dataset)
     main_title = title or f"{dzh} {zh} 步行可达缺口"
-    subtitle = f"{den}: walking-access gaps to {en.lower()} (children aged {gaps.age_label})"
+    subtitle = gap_subtitle(den, en, gaps)
     d = gaps.district
     share_d = d.get("share_covered")
     figures = (
@@ -184,6 +187,8 @@ def gap_map_html(
         if share_d is not None and pd.notna(share_d)
         else "无儿童数据 / no children in this age band"
     )
+    if not gaps.has_demand:
+        figures = "无村（社区）图层，未统计儿童 / no village layer: children not counted"
     layers = map_layers(facility_type)
     lines = [
         figures,
@@ -198,7 +203,7 @@ def gap_map_html(
     note = _data_status_note(
         status,
         status_zh if lang == "zh" else status_en,
-        None if status == "official" else (badge_zh if lang == "zh" else badge_en),
+        (badge_zh if lang == "zh" else badge_en) if status in BADGE_STATUSES else None,
     )
     import folium
 

@@ -22,7 +22,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import geopandas as gpd
 import matplotlib
@@ -118,7 +118,13 @@ def data_status_texts(dataset: Dataset, layer_ids: Sequence[str]) -> tuple[str, 
     for layer_id, found in weak.items():
         level = "sample" if "sample" in found else "estimated"
         groups[level].append(layer_id)
+    osm = [i for i in layer_ids if dataset.has(i) and "osm" in dataset.provenance_of(i)]
     if not any(groups.values()):
+        if osm:
+            return (
+                "数据状态：含 OpenStreetMap 数据（非官方统计）",
+                "Data status: includes OpenStreetMap data (not official statistics)",
+            )
         return (
             "数据状态：所用图层均为官方或用户提供数据",
             "Data status: all layers official or user-supplied",
@@ -257,7 +263,7 @@ def method_line(dataset: Dataset, facility_type: str, gaps: Any) -> str:
     else:
         how_zh = f"直线距离×绕行系数{detour:g}（未载入路网）"
         how_en = f"straight line × {detour:g} detour (no network)"
-    age = getattr(gaps, "age_label", "")
+    age = getattr(gaps, "age_label", "") if getattr(gaps, "has_demand", True) else ""
     zh_age = f"儿童 {age} 岁；" if age else ""
     en_age = f"children aged {age}; " if age else ""
     return (
@@ -529,9 +535,18 @@ def draw_gap_axes(
     if surface is not None and len(surface):
         hexes = _metric(surface)
         fill = hexes["distance_band"].astype(str).map(colours).fillna(UNREACHABLE_COLOUR)
-        ax.add_collection(_polygons(hexes, fill.to_list(), alpha=0.22, linewidth=0, zorder=2))
-        handles.append(Patch(facecolor="#fc8d59", alpha=0.22, edgecolor="none"))
-        labels.append("缺口面（六边形）Gap surface (hexagons)")
+        alpha = 0.22 if len(villages) else 0.55  # alone, the surface is the map's message
+        ax.add_collection(_polygons(hexes, fill.to_list(), alpha=alpha, linewidth=0, zorder=2))
+        if len(villages):
+            handles.append(Patch(facecolor="#fc8d59", alpha=alpha, edgecolor="none"))
+            labels.append("缺口面（六边形）Gap surface (hexagons)")
+        else:  # no villages: the hexagons carry the distance bands
+            fzh, _ = facility_titles(dataset, facility_type)
+            handles.append(Line2D([], [], ls="", marker=""))
+            labels.append(f"到最近{fzh}的距离 / distance to nearest")
+            for band in bands:
+                handles.append(Patch(facecolor=colours[band], alpha=alpha, edgecolor="none"))
+                labels.append(f"    {band}")
     if dataset.has("township"):
         townships = _metric(dataset.layer("township"))
         ax.add_collection(
@@ -741,8 +756,11 @@ def _set_extent(ax: Axes, bounds: Sequence[float], margin: float = 0.04) -> None
     ax.set_aspect("equal", adjustable="box")
 
 
-def check_facility_type(dataset: Dataset, facility_type: str) -> None:
-    """Refuse a facility type the dataset lacks or has no walking distance for."""
+def check_facility_type(
+    dataset: Dataset, facility_type: str, *, need_villages: bool = True
+) -> None:
+    """Refuse a facility type the dataset lacks or has no walking distance for (and a
+    dataset without villages when ``need_villages``)."""
     if not dataset.has(facility_type):
         raise ExportError(
             f"dataset {dataset.info.id!r} has no layer {facility_type!r}: not available "
@@ -752,7 +770,7 @@ def check_facility_type(dataset: Dataset, facility_type: str) -> None:
         dataset.params.facility(facility_type)
     except KeyError as exc:
         raise ExportError(str(exc.args[0])) from None
-    if not dataset.has("village"):
+    if need_villages and not dataset.has("village"):
         raise ExportError(
             f"dataset {dataset.info.id!r} has no village layer: children beyond reach cannot be "
             f"counted, so there is no gap map or report to export; the distance surface alone is "
@@ -792,16 +810,29 @@ def prepare_gap_results(
     Raises
     ------
     ExportError
-        If the facility or village layer is missing (:func:`check_facility_type`).
+        If the facility layer is missing (:func:`check_facility_type`). A dataset without
+        villages gets the surface alone (always computed) and
+        :func:`qjgeo.gaps.surface_only_result`.
     """
-    check_facility_type(dataset, facility_type)
+    check_facility_type(dataset, facility_type, need_villages=False)
+    from qjgeo.gaps import gap_surface
+
+    if not dataset.has("village"):
+        # no demand (an OSM import): the distance surface over the outline, no children
+        from qjgeo.gaps import outline_cell_size, surface_only_result
+
+        if surface is None or surface is False:
+            surface = gap_surface(
+                dataset, facility_type, graph=graph, cell_size_m=outline_cell_size(dataset)
+            )
+        if gaps is None:
+            gaps = surface_only_result(dataset, facility_type, surface)
+        return gaps, surface
     if gaps is None:
         from qjgeo.gaps import compute_gaps
 
         gaps = compute_gaps(dataset, facility_type, graph=graph)
     if surface is None:
-        from qjgeo.gaps import gap_surface
-
         surface = gap_surface(dataset, facility_type, graph=graph)
     return gaps, (None if surface is False else surface)
 
@@ -927,10 +958,34 @@ def draw_badge(
     )  # fmt: skip
 
 
+#: What a gap map without villages says where the township table would be.
+NO_DEMAND_LINES: Final[tuple[str, ...]] = (
+    "无村（社区）图层：未统计儿童，",
+    "只显示到最近设施的步行距离。",
+    "No village layer: children are not counted;",
+    "the map shows walking distance only.",
+)
+
+#: Data statuses that put a warning badge on a map or brief (user data needs none).
+BADGE_STATUSES: Final[tuple[str, ...]] = ("sample", "estimated", "osm")
+
+
+def gap_subtitle(district_en: str, facility_en: str, gaps: Any) -> str:
+    """The English subtitle of a gap map (saying when children could not be counted)."""
+    if not getattr(gaps, "has_demand", True):
+        return (
+            f"{district_en}: walking distance to the nearest {facility_en.lower()} "
+            "(no village layer: children not counted)"
+        )
+    return f"{district_en}: walking-access gaps to {facility_en.lower()} (children aged {gaps.age_label})"
+
+
 def status_badge_lines(status: str) -> list[str]:
-    """The warning printed on outputs resting on sample or estimated data."""
+    """The warning printed on outputs resting on sample, estimated or OpenStreetMap data."""
     if status == "sample":
         return ["示例/估算数据 — 非正式成果", "Sample/estimated data — not an official result"]
+    if status == "osm":
+        return ["OpenStreetMap 数据 — 非官方统计", "OpenStreetMap data — not official statistics"]
     return ["含估算数据", "Includes estimated data"]
 
 
@@ -1031,7 +1086,7 @@ def gap_map_figure(
         zh, en = facility_titles(dataset, facility_type)
         dzh, den = district_name(dataset)
         main_title = title or f"{dzh} {zh} 步行可达缺口"
-        subtitle = f"{den}: walking-access gaps to {en.lower()} (children aged {gaps.age_label})"
+        subtitle = gap_subtitle(den, en, gaps)
         fig.text(
             0.025,
             0.955,
@@ -1045,7 +1100,7 @@ def gap_map_figure(
             0.025, 0.905, subtitle, fontsize=10.5 * fs, va="top", color="#333333", fontfamily=family
         )
         status = str(getattr(gaps, "data_status", dataset.data_status(map_layers(facility_type))))
-        if status != "official":
+        if status in BADGE_STATUSES:
             draw_badge(fig, 0.975, 0.955, status_badge_lines(status), fontsize=8.5 * fs,
                        family=family)  # fmt: skip
 
@@ -1113,6 +1168,11 @@ def _draw_side_panel(
     table_h = table_top - y
     t_ax = fig.add_axes((tx, y, tw, table_h))
     t_ax.axis("off")
+    if not getattr(gaps, "has_demand", True):
+        for k, line in enumerate(NO_DEMAND_LINES):
+            t_ax.text(0, 1 - k * 0.05, line, fontsize=7.4 * fs, va="top", color="#333333",
+                      fontfamily=family, transform=t_ax.transAxes)  # fmt: skip
+        return
     rows = _summary_rows(gaps)
     district = getattr(gaps, "district", {}) or {}
     head = "镇街儿童覆盖 Children covered by township"

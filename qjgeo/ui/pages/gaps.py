@@ -244,6 +244,7 @@ def _surface_only(ctx: Ctx, types: list[str]) -> None:
         tianditu_key=cache.tianditu_key(),
     )
     show_map(m, key="gap_map", returned_objects=[])
+    _map_downloads(ctx, facility, float(threshold), None)
 
 
 def _map_downloads(
