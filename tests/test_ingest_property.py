@@ -5,7 +5,8 @@ missing and extra columns, junk values, blank cells and wholly empty rows. The o
 allowed is :class:`~qjgeo.ingest.safety.IngestError` for input unusable as a whole (no name
 column, no position column); otherwise ``rows_read == accepted + len(rejected)`` and
 ``rows_read + empty_rows`` equals the data rows written. A second test writes the same kind of
-tables as Excel workbooks (150 examples).
+tables as Excel workbooks (150 examples); a third sends 300 village / township update tables
+(populations, codes, junk), which must keep every unit of the layer.
 """
 
 from __future__ import annotations
@@ -220,3 +221,80 @@ def test_generated_workbooks_account_for_every_row(workbook: tuple[bytes, int], 
     assert all(CJK.search(r["reason_zh"]) for r in report.rejected)
     assert all(CJK.search(w["message_zh"]) for w in report.warnings)
     assert set(raw.row_numbers.tolist()) <= set(range(2, n_rows + 2))  # sheet rows below the header
+
+
+# --- village ledgers and township tables: updates, not new features ----------------------
+
+UNIT_HEADERS = {
+    "village": ["村（社区）", "village", "村居"],
+    "village_code": ["村代码"],
+    "township": ["镇街", "township", "所属乡镇"],
+    "lon": ["经度", "lon"],
+    "lat": ["纬度", "lat"],
+    "population": ["常住人口", "population"],
+    "pop_0_2": ["0-2岁"],
+    "pop_6_11": ["6-11岁"],
+    "pop_0_14": ["儿童数"],
+}
+_COUNT = st.one_of(st.integers(-10, 200_000).map(str), JUNK, st.just(""))
+UNIT_CELLS = {
+    **{k: CELLS[k] for k in ("village", "village_code", "township", "lon", "lat")},
+    **dict.fromkeys(("population", "pop_0_2", "pop_6_11", "pop_0_14"), _COUNT),
+}
+
+
+@st.composite
+def unit_ledgers(draw: Any) -> tuple[bytes, int]:
+    """A CSV of village / township updates (UTF-8) and its number of data rows."""
+    fields = draw(
+        st.lists(st.sampled_from(sorted(UNIT_HEADERS)), min_size=2, max_size=6, unique=True)
+    )
+    header = [draw(st.sampled_from(UNIT_HEADERS[f])) for f in fields]
+    n_rows = draw(st.integers(0, 5))
+    rows = [
+        [""] * len(header)
+        if draw(st.integers(0, 5)) == 0
+        else [draw(UNIT_CELLS[f]) for f in fields]
+        for _ in range(n_rows)
+    ]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue().encode("utf-8"), n_rows
+
+
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    ledger=unit_ledgers(),
+    layer=st.sampled_from(["village", "township"]),
+    crs=st.sampled_from(["wgs84", "gcj02"]),
+)
+def test_generated_unit_updates_never_crash_and_keep_every_unit(
+    ledger: tuple[bytes, int], layer: str, crs: str
+) -> None:
+    data, n_rows = ledger
+    dataset = small_dataset()
+    try:
+        raw = read_table(data, "units.csv")
+        result = validate(raw, dataset, layer, crs=crs)
+    except IngestError as exc:
+        assert str(exc) and "Traceback" not in str(exc)
+        return
+    report = result.report
+    assert report.rows_read == report.accepted + len(report.rejected)
+    assert report.rows_read + report.empty_rows == n_rows
+    assert all(CJK.search(r["reason_zh"]) for r in report.rejected)
+    assert all(CJK.search(w["message_zh"]) for w in report.warnings)
+    # the layer keeps exactly its units (codes, names); nothing added or dropped
+    key = "code12" if layer == "village" else "code9"
+    before, after = dataset.layer(layer), result.features
+    assert sorted(after[key].astype(str)) == sorted(before[key].astype(str))
+    assert (after["name"].to_numpy() == before["name"].to_numpy()).all()
+    assert set(after["provenance"]) <= {"estimated", "user"}
+    geoms = np.asarray(after.geometry.array)
+    assert not shapely.is_empty(geoms).any() and shapely.is_valid(geoms).all()
+    for col in ("population", "pop_0_2", "pop_0_14"):
+        assert (after[col].astype(float).dropna() >= 0).all()
