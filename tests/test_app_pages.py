@@ -49,6 +49,7 @@ def _env(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[P
     scenarios.mkdir()
     monkeypatch.setenv("QJGEO_DATA", str(data))
     monkeypatch.setenv("QJGEO_SCENARIOS", str(scenarios))
+    monkeypatch.setenv("QJGEO_MONITORING", str(tmp_path / "monitoring"))
     monkeypatch.delenv("QJGEO_TIANDITU_KEY", raising=False)
     return data, scenarios
 
@@ -258,6 +259,33 @@ def test_import_page_replaces_township_boundaries(own_data_env) -> None:
     after = load_dataset(data).layer("township")
     assert after["boundary_source"].str.startswith("file 镇界.geojson").all()
     assert not after.geometry.geom_equals(towns.geometry).all()
+
+
+def test_indicators_page_records_a_year_and_warns(app_env, tmp_path: Path) -> None:
+    from qjgeo import load_dataset
+    from qjgeo.monitoring import record_year
+
+    monitoring = tmp_path / "monitoring"
+    at = open_page("indicators")
+    assert any("年度监测" in h.value for h in at.subheader)
+    at.number_input(key="mon_y").set_value(2024).run()
+    at.button(key="mon_rec").click().run()
+    assert not at.exception
+    assert (monitoring / "indicators-2024.csv").is_file()
+    assert any("2024" in s.value for s in at.success)
+    # the year is recorded: recording it again needs the overwrite box
+    assert by_key(at.button, "mon_rec").disabled
+    # a second year (same data: flat values) makes unmet indicators "at risk"
+    record_year(load_dataset(), 2025, monitoring)
+    at = open_page("indicators")
+    assert any("预警" in m.value for m in at.markdown)
+    table = at.dataframe[-1].value
+    assert table["状态"].str.contains("预计难以达标").any()
+    assert any("样例或估算" in w.value for w in at.warning)  # warnings on sample data say so
+    # with a scenario selected, nothing can be recorded
+    (app_env[1] / "s.yaml").write_text("name: s\n", encoding="utf-8")
+    at = open_page("indicators", scenario="s")
+    assert not any(b.key == "mon_rec" for b in at.button)
 
 
 def load_village_row(data: Path, code: str | None = None) -> dict:

@@ -21,6 +21,7 @@ from qjgeo.catalog import DEFAULT_DATA_DIR
 
 #: Environment variable naming the dataset directory the app uses (default: bundled layers/).
 DATA_ENV = "QJGEO_DATA"
+MONITORING_ENV = "QJGEO_MONITORING"
 #: Environment variable naming the scenario directory (default: the repo's scenarios/).
 SCENARIOS_ENV = "QJGEO_SCENARIOS"
 #: Environment variable holding a Tianditu key (the Tianditu basemap is offered only with it).
@@ -39,6 +40,12 @@ def scenarios_dir() -> Path:
     """The scenario directory: ``$QJGEO_SCENARIOS`` or the repository's ``scenarios/``."""
     env = os.environ.get(SCENARIOS_ENV)
     return Path(env).resolve() if env else REPO_DIR / "scenarios"
+
+
+def monitoring_dir() -> Path:
+    """The monitoring directory: ``$QJGEO_MONITORING`` or the repository's ``monitoring/``."""
+    env = os.environ.get(MONITORING_ENV)
+    return Path(env).resolve() if env else REPO_DIR / "monitoring"
 
 
 def tianditu_key() -> str | None:

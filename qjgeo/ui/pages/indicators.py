@@ -143,6 +143,82 @@ def render(ctx: Ctx) -> None:
         key="ind_csv",
     )
     _excel_button(ctx)
+    _monitoring(ctx)
+
+
+def _monitoring(ctx: Ctx) -> None:
+    """Annual monitoring (plan 五): keep this year's values, see trends and early warnings."""
+    import datetime as dt
+
+    from qjgeo.monitoring import (
+        FINAL_YEAR,
+        MonitoringError,
+        early_warnings,
+        load_series,
+        record_year,
+        recorded_years,
+    )
+
+    st.subheader(ctx.t("mon_title"))
+    st.caption(ctx.t("mon_intro", final=FINAL_YEAR))
+    directory = cache.monitoring_dir()
+    years = recorded_years(directory)
+    st.caption(ctx.t("mon_dir", dir=str(directory), years=", ".join(map(str, years)) or "—"))
+    c1, c2 = st.columns([1, 2])
+    year = int(c1.number_input(ctx.t("mon_year"), 2000, 2100, dt.date.today().year, key="mon_y"))
+    again = year in years
+    sure = c2.checkbox(ctx.t("mon_overwrite", year=year), key=f"mon_over_{year}") if again else True
+    if ctx.scenario_name:  # a what-if is not a monitoring value
+        c2.caption(ctx.t("mon_scenario"))
+    elif c2.button(ctx.t("mon_record", year=year), key="mon_rec", disabled=not sure):
+        try:
+            record_year(ctx.base, year, directory, graph=ctx.graph, overwrite=again)
+        except MonitoringError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["mon_done"] = year
+            st.rerun()  # the new year shows in the list, and recording it again asks first
+    done = st.session_state.pop("mon_done", None)
+    if done is not None:
+        st.success(ctx.t("mon_recorded", year=done))
+    if not years:
+        return
+    try:
+        series = load_series(directory)
+    except MonitoringError as exc:
+        st.error(str(exc))
+        return
+    table = early_warnings(series)
+    n_warn = int(table["warning"].sum())
+    st.markdown(ctx.t("mon_summary", warn=n_warn, n=len(table), final=FINAL_YEAR))
+    if table["weak_data"].any():
+        st.warning(ctx.t("mon_weak"), icon="⚠️")
+    status = table["status_zh"] if ctx.lang == "zh" else table["status"]
+    shown = pd.DataFrame(
+        {
+            ctx.t("col_indicator"): table["title_zh"] if ctx.lang == "zh" else table["title_en"],
+            ctx.t("mon_years"): table["years"],
+            ctx.t("mon_latest"): table["latest"].round(2),
+            ctx.t("col_target"): table["op"].astype(str)
+            + " "
+            + table["target"].round(2).astype(str),
+            ctx.t("mon_projected", final=FINAL_YEAR): table["projected"].round(2),
+            ctx.t("mon_status"): [
+                "⚠ " + s if w else s for s, w in zip(status, table["warning"], strict=True)
+            ],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch")
+    pick = st.selectbox(
+        ctx.t("mon_trend"),
+        list(table["id"]),
+        format_func=lambda i: str(
+            table.set_index("id").loc[i, "title_zh" if ctx.lang == "zh" else "title_en"]
+        ),
+        key="mon_pick",
+    )
+    trend = series[(series["id"] == pick) & (series["scope"] == "district")]
+    st.line_chart(trend.set_index("year")[["value", "target"]])
 
 
 def _excel_button(ctx: Ctx) -> None:
