@@ -218,7 +218,15 @@ def _monitoring(ctx: Ctx) -> None:
         key="mon_pick",
     )
     trend = series[(series["id"] == pick) & (series["scope"] == "district")]
-    st.line_chart(trend.set_index("year")[["value", "target"]])
+    value, target = ctx.t("mon_value"), ctx.t("col_target")
+    chart = pd.DataFrame(
+        {
+            ctx.t("mon_year"): trend["year"].astype(int).astype(str),  # no "2,024"
+            value: trend["value"].to_numpy(),
+            target: trend["target"].to_numpy(),
+        }
+    )
+    st.line_chart(chart, x=ctx.t("mon_year"), y=[value, target])
 
 
 def _excel_button(ctx: Ctx) -> None:
