@@ -282,6 +282,7 @@ def test_indicators_page_records_a_year_and_warns(app_env, tmp_path: Path) -> No
     table = at.dataframe[-1].value
     assert table["状态"].str.contains("预计难以达标").any()
     assert any("样例或估算" in w.value for w in at.warning)  # warnings on sample data say so
+    assert any(d.key == "mon_csv" for d in at.get("download_button"))
     # with a scenario selected, nothing can be recorded
     (app_env[1] / "s.yaml").write_text("name: s\n", encoding="utf-8")
     at = open_page("indicators", scenario="s")

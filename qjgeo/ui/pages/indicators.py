@@ -209,6 +209,13 @@ def _monitoring(ctx: Ctx) -> None:
         }
     )
     st.dataframe(shown, hide_index=True, width="stretch")
+    st.download_button(
+        ctx.t("download_csv"),
+        table_csv(table),
+        file_name=f"monitoring-warnings-{FINAL_YEAR}.csv",
+        mime="text/csv",
+        key="mon_csv",
+    )
     pick = st.selectbox(
         ctx.t("mon_trend"),
         list(table["id"]),
