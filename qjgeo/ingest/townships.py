@@ -37,6 +37,7 @@ from qjgeo.ingest.readers import RawTable
 from qjgeo.ingest.report import ImportResult, normalise_crs_name
 from qjgeo.ingest.safety import IngestError
 from qjgeo.ingest.villages import (
+    BANDS,
     IMPLAUSIBLE_TEXT,
     IMPLAUSIBLE_TEXT_ZH,
     SCALED_TEXT,
@@ -55,7 +56,6 @@ TOWNSHIP_FIELDS: Final[tuple[str, ...]] = (
     "township", "township_code", "name", "population", *AGE_BANDS, "note",
 )  # fmt: skip
 
-_BANDS: Final[tuple[str, ...]] = ("pop_0_2", "pop_3_5", "pop_6_11", "pop_12_14")
 _SHOWN: Final = 5  # villages named per warning
 
 
@@ -209,7 +209,7 @@ def validate_townships(
                 warn(row, "scaled_age_bands", SCALED_TEXT, SCALED_TEXT_ZH)
             if implausible:
                 warn(row, "implausible_value", IMPLAUSIBLE_TEXT, IMPLAUSIBLE_TEXT_ZH)
-            by_age = any(b in given for b in _BANDS)
+            by_age = any(b in given for b in BANDS)
             pop_src[k] = ledger if by_age else f"{ledger} (age bands scaled)"
         bounded = bnd_src[k].startswith("file")
         counted = pop_src[k].startswith("file") and not pop_src[k].endswith("scaled)")

@@ -51,7 +51,7 @@ from qjgeo.ingest.report import ImportReport, ImportResult, normalise_crs_name
 from qjgeo.ingest.safety import IngestError
 from qjgeo.schema import AGE_BANDS
 
-__all__ = ["VILLAGE_FIELDS", "apply_population", "validate_villages"]
+__all__ = ["BANDS", "VILLAGE_FIELDS", "apply_population", "validate_villages"]
 
 #: Fields a village ledger may give.
 VILLAGE_FIELDS: Final[tuple[str, ...]] = (
@@ -59,7 +59,9 @@ VILLAGE_FIELDS: Final[tuple[str, ...]] = (
     "population", *AGE_BANDS, "note",
 )  # fmt: skip
 
-_BANDS: Final[tuple[str, ...]] = ("pop_0_2", "pop_3_5", "pop_6_11", "pop_12_14")
+#: The age bands that add up to the children aged 0–14.
+BANDS: Final[tuple[str, ...]] = ("pop_0_2", "pop_3_5", "pop_6_11", "pop_12_14")
+_BANDS = BANDS
 
 
 SCALED_TEXT: Final = "no children by age given: the estimated age bands were scaled to match"
