@@ -203,9 +203,14 @@ def _check_options(
     return float(max_distance_m)
 
 
+def _loosened(limit: float) -> float:
+    """``limit`` widened by the float tolerance of inclusive thresholds (``inf`` stays)."""
+    return limit * (1.0 + _RTOL) + 1e-9
+
+
 def _within(distance: NDArray[np.float64], limit: float) -> NDArray[np.bool_]:
     """Inclusive ``distance <= limit`` with a relative float tolerance."""
-    return np.asarray(distance <= limit * (1.0 + _RTOL) + 1e-9, dtype=bool)
+    return np.asarray(distance <= _loosened(limit), dtype=bool)
 
 
 def _labels(*labels: str) -> NDArray[np.object_]:
@@ -282,7 +287,7 @@ def _multi_source(
         graph.weights,
         fac_node,
         fac_offset,
-        limit=limit * (1.0 + _RTOL) + 1e-9 if np.isfinite(limit) else np.inf,
+        limit=_loosened(limit),
     )
 
 
@@ -661,9 +666,7 @@ def distance_matrix_within(
     if graph is None:
         radius = limit / detour_factor
         tree_o, tree_c = cKDTree(oxy[o_ok]), cKDTree(cxy[c_ok])
-        pairs = tree_o.sparse_distance_matrix(
-            tree_c, radius * (1.0 + _RTOL) + 1e-9, output_type="ndarray"
-        )
+        pairs = tree_o.sparse_distance_matrix(tree_c, _loosened(radius), output_type="ndarray")
         d = pairs["v"] * detour_factor
         keep = _within(d, limit)
         rows, cols, vals = o_ok[pairs["i"][keep]], c_ok[pairs["j"][keep]], d[keep]
@@ -677,9 +680,8 @@ def distance_matrix_within(
         return empty
     o_nodes, o_members, o_ptr = _group(o_node[o_ok])
     c_nodes, c_members, c_ptr = _group(c_node[c_ok])
-    dlimit = limit * (1.0 + _RTOL) + 1e-9
     ci, reached, net = pairs_within(
-        graph.indptr, graph.indices, graph.weights, c_nodes, o_nodes, dlimit
+        graph.indptr, graph.indices, graph.weights, c_nodes, o_nodes, _loosened(limit)
     )
     position = np.full(graph.n_nodes, -1, dtype=np.intp)
     position[o_nodes] = np.arange(o_nodes.size)
