@@ -21,6 +21,7 @@ from qjgeo.catalog import DEFAULT_DATA_DIR
 
 #: Environment variable naming the dataset directory the app uses (default: bundled layers/).
 DATA_ENV = "QJGEO_DATA"
+#: Environment variable naming the monitoring directory (default: the repo's monitoring/).
 MONITORING_ENV = "QJGEO_MONITORING"
 #: Environment variable naming the scenario directory (default: the repo's scenarios/).
 SCENARIOS_ENV = "QJGEO_SCENARIOS"
@@ -30,22 +31,24 @@ TIANDITU_ENV = "QJGEO_TIANDITU_KEY"
 REPO_DIR = Path(__file__).resolve().parents[2]
 
 
+def _env_dir(variable: str, default: Path) -> Path:
+    env = os.environ.get(variable)
+    return Path(env).resolve() if env else default
+
+
 def data_dir() -> Path:
     """The dataset directory: ``$QJGEO_DATA`` or the bundled ``layers/``."""
-    env = os.environ.get(DATA_ENV)
-    return Path(env).resolve() if env else DEFAULT_DATA_DIR
+    return _env_dir(DATA_ENV, DEFAULT_DATA_DIR)
 
 
 def scenarios_dir() -> Path:
     """The scenario directory: ``$QJGEO_SCENARIOS`` or the repository's ``scenarios/``."""
-    env = os.environ.get(SCENARIOS_ENV)
-    return Path(env).resolve() if env else REPO_DIR / "scenarios"
+    return _env_dir(SCENARIOS_ENV, REPO_DIR / "scenarios")
 
 
 def monitoring_dir() -> Path:
     """The monitoring directory: ``$QJGEO_MONITORING`` or the repository's ``monitoring/``."""
-    env = os.environ.get(MONITORING_ENV)
-    return Path(env).resolve() if env else REPO_DIR / "monitoring"
+    return _env_dir(MONITORING_ENV, REPO_DIR / "monitoring")
 
 
 def tianditu_key() -> str | None:
@@ -96,18 +99,14 @@ def _graph(path: str, key: tuple[tuple[str, int, int], ...]) -> tuple[Any, str |
     return loaded, None
 
 
-def graph(directory: Path) -> Any:
-    """The dataset's walking network (``network.npz``, as ``qjgeo osm-import`` writes it).
+def network(directory: Path) -> tuple[Any, str | None]:
+    """The dataset's walking network (``network.npz``, as ``qjgeo osm-import`` writes it), and
+    why it could not be read.
 
-    ``None`` without one (or when it cannot be read, see :func:`graph_error`): distances
-    are then straight line × detour factor. Shared, read-only.
+    ``(None, None)`` without one, ``(None, reason)`` when it cannot be read: distances are then
+    straight line × detour factor. Shared, read-only.
     """
-    return _graph(str(directory), fingerprint(directory))[0]
-
-
-def graph_error(directory: Path) -> str | None:
-    """Why the dataset's ``network.npz`` could not be read (``None`` when fine or absent)."""
-    return _graph(str(directory), fingerprint(directory))[1]
+    return _graph(str(directory), fingerprint(directory))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -120,11 +119,16 @@ def _scenario_dataset(
     return apply(base, scenario_from_yaml(yaml_text, source="<app>"), scenarios_dir=sc_dir)
 
 
+def _applied(path: str, key: Any, yaml_text: str | None, sc_dir: str) -> Dataset:
+    """The cached dataset of ``key`` with the scenario applied (``None`` → the baseline)."""
+    if not yaml_text:
+        return _load(path, key)
+    return _scenario_dataset(path, key, yaml_text, sc_dir)
+
+
 def scenario_dataset(directory: Path, yaml_text: str | None, sc_dir: Path) -> Dataset:
     """The dataset with a scenario applied (``None`` → the baseline). Shared, read-only."""
-    if not yaml_text:
-        return dataset(directory)
-    return _scenario_dataset(str(directory), fingerprint(directory), yaml_text, str(sc_dir))
+    return _applied(str(directory), fingerprint(directory), yaml_text, str(sc_dir))
 
 
 @st.cache_data(show_spinner=False)
@@ -142,8 +146,8 @@ def indicator_titles() -> list[tuple[str, str, str, str]]:
 def _indicators(path: str, key: Any, yaml_text: str | None, sc_dir: str) -> pd.DataFrame:
     from qjgeo.indicators import evaluate
 
-    ds = scenario_dataset(Path(path), yaml_text, Path(sc_dir))
-    return evaluate(ds, graph=graph(Path(path)))
+    ds = _applied(path, key, yaml_text, sc_dir)
+    return evaluate(ds, graph=_graph(path, key)[0])
 
 
 def indicators(directory: Path, yaml_text: str | None, sc_dir: Path) -> pd.DataFrame:
@@ -163,11 +167,11 @@ def _gaps(
 ) -> Any:
     from qjgeo.gaps import compute_gaps
 
-    ds = scenario_dataset(Path(path), yaml_text, Path(sc_dir))
+    ds = _applied(path, key, yaml_text, sc_dir)
     return compute_gaps(
         ds,
         facility_type,
-        graph=graph(Path(path)),
+        graph=_graph(path, key)[0],
         threshold_m=threshold_m,
         age_bands=list(age_bands) if age_bands else None,
     )
@@ -205,11 +209,11 @@ def _surface(
 ) -> Any:
     from qjgeo.gaps import DEFAULT_CELL_SIZE_M, gap_surface
 
-    ds = scenario_dataset(Path(path), yaml_text, Path(sc_dir))
+    ds = _applied(path, key, yaml_text, sc_dir)
     return gap_surface(
         ds,
         facility_type,
-        graph=graph(Path(path)),
+        graph=_graph(path, key)[0],
         threshold_m=threshold_m,
         cell_size_m=cell_size_m or DEFAULT_CELL_SIZE_M,
     )
@@ -240,7 +244,7 @@ def _baseline_snapshot(path: str, key: tuple[tuple[str, int, int], ...]) -> Any:
     """Indicators and coverage of the baseline, computed once per data version (read-only)."""
     from qjgeo.scenario import snapshot
 
-    return snapshot(_load(path, key), graph=graph(Path(path)))
+    return snapshot(_load(path, key), graph=_graph(path, key)[0])
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -248,8 +252,8 @@ def _compare(path: str, key: Any, yaml_text: str, sc_dir: str) -> Any:
     from qjgeo.scenario import compare
 
     base = _baseline_snapshot(path, key)
-    ds = scenario_dataset(Path(path), yaml_text, Path(sc_dir))
-    return compare(base, ds, graph=graph(Path(path)))
+    ds = _applied(path, key, yaml_text, sc_dir)
+    return compare(base, ds, graph=_graph(path, key)[0])
 
 
 def compare(directory: Path, yaml_text: str, sc_dir: Path) -> Any:

@@ -148,6 +148,7 @@ def build_ctx() -> Ctx:
                 error = t("scenario_error", lang, name=name, error=str(exc))
                 yaml_text = None
                 ds = base
+    graph, graph_error = cache.network(directory)
     return Ctx(
         lang,
         directory,
@@ -157,8 +158,8 @@ def build_ctx() -> Ctx:
         name if yaml_text else "",
         yaml_text,
         error,
-        graph=cache.graph(directory),
-        graph_error=cache.graph_error(directory),
+        graph=graph,
+        graph_error=graph_error,
     )
 
 
