@@ -201,6 +201,81 @@ class ImportResult:
     source_name: str
 
 
+class RowLog:
+    """Per-row verdicts of an import: the first reason a row is refused, and warnings.
+
+    Used by the unit-by-unit updates (:mod:`qjgeo.ingest.villages`,
+    :mod:`qjgeo.ingest.townships`), which then build their report with :meth:`report`.
+    """
+
+    def __init__(self, raw: RawTable) -> None:
+        self.rows = np.asarray(raw.row_numbers, dtype=np.int64)
+        n = len(self.rows)
+        self.reason = np.full(n, "", dtype=object)
+        self.reason_zh = np.full(n, "", dtype=object)
+        self.warnings: list[dict[str, Any]] = [
+            {"row": None, "kind": "reader", "message": m, "message_zh": z}
+            for m, z in zip(raw.notes, raw.notes_zh, strict=True)
+        ]
+
+    def reject(self, mask: np.ndarray, text: str, text_zh: str) -> None:
+        """Refuse the rows of ``mask`` not refused yet, saying why (English, Chinese)."""
+        m = np.asarray(mask, dtype=bool) & (self.reason == "")
+        self.reason[m] = text
+        self.reason_zh[m] = text_zh
+
+    def refuse_repeats(self, keys: np.ndarray, unit: str, unit_zh: str) -> None:
+        """Refuse a row whose key ("" for none) an earlier open row already has."""
+        first: dict[str, int] = {}
+        for r, key in enumerate(keys):
+            if self.reason[r] or not key:
+                continue
+            if key in first:
+                self.reason[r] = f"{unit} {key} already updated by row {first[key]}"
+                self.reason_zh[r] = f"该{unit_zh}{key} 已由第 {first[key]} 行更新"
+            else:
+                first[key] = int(self.rows[r])
+
+    def warn(self, row: int | None, kind: str, text: str, text_zh: str) -> None:
+        """Note something about a row (or the file, ``row=None``)."""
+        self.warnings.append({"row": row, "kind": kind, "message": text, "message_zh": text_zh})
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Rows not refused."""
+        return np.asarray(self.reason == "", dtype=bool)
+
+    def rejected(self) -> list[dict[str, Any]]:
+        """The refused rows as the report lists them."""
+        return [
+            {
+                "row": int(self.rows[i]),
+                "reason": str(self.reason[i]),
+                "reason_zh": str(self.reason_zh[i]),
+            }
+            for i in np.flatnonzero(~self.ok)
+        ]
+
+    def report(
+        self, raw: RawTable, layer_id: str, crs: str, mapping: ColumnMapping, **extra: Any
+    ) -> ImportReport:
+        """The :class:`ImportReport` of these verdicts."""
+        return ImportReport(
+            filename=raw.filename,
+            format=raw.format,
+            encoding=raw.encoding,
+            layer_id=layer_id,
+            crs=crs,
+            rows_read=len(self.rows),
+            accepted=int(self.ok.sum()),
+            rejected=self.rejected(),
+            warnings=self.warnings,
+            empty_rows=raw.empty_rows,
+            mapping=dict(mapping.columns),
+            **extra,
+        )
+
+
 def normalise_crs_name(crs: str) -> str:
     """``"GCJ-02"``, ``"gcj02"``, ``"Amap"`` → ``"gcj02"`` etc.
 
@@ -218,7 +293,7 @@ def normalise_crs_name(crs: str) -> str:
     return key
 
 
-def _text(raw: RawTable, mapping: ColumnMapping, canonical: str) -> np.ndarray:
+def field_text(raw: RawTable, mapping: ColumnMapping, canonical: str) -> np.ndarray:
     """The cells feeding a field as an object array of clean text (``""`` when unmapped)."""
     column = mapping.source(canonical)
     out = np.empty(len(raw.rows), dtype=object)
@@ -356,14 +431,14 @@ def validate(
     for note, note_zh in zip(raw.notes, raw.notes_zh, strict=True):
         warn("reader", note, note_zh)
 
-    name = _text(raw, mapping, "name")
+    name = field_text(raw, mapping, "name")
     reject(name == "", "name is empty", "名称为空")
 
     # --- coordinates ---------------------------------------------------------------------
-    lon_text = _text(raw, mapping, "lon")
-    lat_text = _text(raw, mapping, "lat")
+    lon_text = field_text(raw, mapping, "lon")
+    lat_text = field_text(raw, mapping, "lat")
     if mapping.source("lonlat") and not (mapping.source("lon") or mapping.source("lat")):
-        lon_s, lat_s = split_lonlat(pd.Series(_text(raw, mapping, "lonlat"), dtype=object))
+        lon_s, lat_s = split_lonlat(pd.Series(field_text(raw, mapping, "lonlat"), dtype=object))
         lon_text = np.asarray(lon_s.tolist(), dtype=object)
         lat_text = np.asarray(lat_s.tolist(), dtype=object)
     lon_raw, lon_junk = parse_coordinates(lon_text)
@@ -463,8 +538,8 @@ def validate(
     located_by[usable] = "coordinates"
 
     # --- township and village ---------------------------------------------------------------
-    town_given = _text(raw, mapping, "township")
-    town_code_text = _text(raw, mapping, "township_code")
+    town_given = field_text(raw, mapping, "township")
+    town_code_text = field_text(raw, mapping, "township_code")
     town_input = np.where(town_code_text != "", town_code_text, town_given)
     town_series, unknown_town = resolve_township(dataset, pd.Series(town_input, dtype=object))
     town_codes = np.asarray(town_series.tolist(), dtype=object)
@@ -476,8 +551,8 @@ def validate(
             int(row),
         )
 
-    village_text = _text(raw, mapping, "village")
-    village_code_text = _text(raw, mapping, "village_code")
+    village_text = field_text(raw, mapping, "village")
+    village_code_text = field_text(raw, mapping, "village_code")
     need_place = ~usable & open_rows() & ~(one_only | out_of_range)
     no_position = need_place & (village_text == "") & (village_code_text == "")
     reject(
@@ -525,7 +600,7 @@ def validate(
         proposals = []
 
     # --- ids ----------------------------------------------------------------------------
-    ids = _text(raw, mapping, "id")
+    ids = field_text(raw, mapping, "id")
     first_seen: dict[str, int] = {}
     dup_reason = np.empty(n, dtype=object)
     dup_reason[:] = ""
@@ -568,7 +643,7 @@ def validate(
         if field_name in {"id", "name", "lon", "lat", "lonlat", "township", "township_code",
                           "village", "village_code"}:  # fmt: skip
             continue
-        values = _text(raw, mapping, field_name)[acc_idx]
+        values = field_text(raw, mapping, field_name)[acc_idx]
         title_zh = field_name_zh(field_name)
         mapped = mapping.source(field_name) is not None
         required = field_name in REQUIRED_COLUMNS[layer_id]

@@ -34,7 +34,7 @@ from qjgeo.crs import WGS84_CRS, convert_gdf
 from qjgeo.ingest.columns import ColumnMapping, suggest_mapping
 from qjgeo.ingest.locate import district_area, resolve_township
 from qjgeo.ingest.readers import RawTable
-from qjgeo.ingest.report import ImportResult, normalise_crs_name
+from qjgeo.ingest.report import ImportResult, RowLog, field_text, normalise_crs_name
 from qjgeo.ingest.safety import IngestError
 from qjgeo.ingest.villages import (
     BANDS,
@@ -42,9 +42,7 @@ from qjgeo.ingest.villages import (
     IMPLAUSIBLE_TEXT_ZH,
     SCALED_TEXT,
     SCALED_TEXT_ZH,
-    RowLog,
     apply_population,
-    field_text,
     read_population,
 )
 from qjgeo.schema import AGE_BANDS
@@ -100,8 +98,7 @@ def validate_townships(
         )
     crs_n = normalise_crs_name(crs)
     mapping = mapping if mapping is not None else suggest_mapping(raw, "township")
-    label = next((f for f in ("township_code", "township", "name") if mapping.source(f)), None)
-    if label is None:
+    if not any(mapping.source(f) for f in ("township_code", "township", "name")):
         raise IngestError(
             f"{raw.filename}: no column naming the township (镇街, 乡镇代码, 名称) among "
             f"{', '.join(raw.columns) or 'no columns'}"
@@ -115,7 +112,7 @@ def validate_townships(
 
     n = len(raw)
     log = RowLog(raw)
-    rows, reason, reason_zh = log.rows, log.reason, log.reason_zh
+    rows = log.rows
     reject, warn = log.reject, log.warn
 
     # --- which township -------------------------------------------------------------
@@ -138,11 +135,7 @@ def validate_townships(
         "no such township in the dataset",
         "数据中没有该镇（街道）",
     )
-    for r in range(n):
-        if reason[r] == "" and code[r] and code[r] in code[:r][reason[:r] == ""]:
-            first = int(rows[:r][(code[:r] == code[r]) & (reason[:r] == "")][0])
-            reason[r] = f"township {code[r]} already updated by row {first}"
-            reason_zh[r] = f"该镇（街道）{code[r]} 已由第 {first} 行更新"
+    log.refuse_repeats(code, "township", "镇（街道）")
 
     # --- polygons -------------------------------------------------------------------
     polygons = np.full(n, None, dtype=object)
@@ -181,7 +174,7 @@ def validate_townships(
     # --- apply ----------------------------------------------------------------------
     towns = dataset.layer("township").to_crs(WGS84_CRS).copy()
     position = {str(c): k for k, c in enumerate(towns["code9"].astype(str))}
-    ok = reason == ""
+    ok = log.ok
     geoms_out = np.asarray(towns.geometry.array, dtype=object).copy()
     prov = towns["provenance"].astype(str).to_numpy(dtype=object).copy()
     pops = {

@@ -26,7 +26,7 @@ it).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 import geopandas as gpd
 import numpy as np
@@ -35,7 +35,7 @@ import shapely
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import WGS84_CRS
-from qjgeo.ingest.columns import ColumnMapping, suggest_mapping
+from qjgeo.ingest.columns import ColumnMapping, field_name_zh, suggest_mapping
 from qjgeo.ingest.locate import (
     district_area,
     guess_coordinate_system,
@@ -47,11 +47,11 @@ from qjgeo.ingest.locate import (
     to_wgs84,
 )
 from qjgeo.ingest.readers import RawTable
-from qjgeo.ingest.report import ImportReport, ImportResult, normalise_crs_name
+from qjgeo.ingest.report import ImportResult, RowLog, field_text, normalise_crs_name
 from qjgeo.ingest.safety import IngestError
 from qjgeo.schema import AGE_BANDS
 
-__all__ = ["BANDS", "VILLAGE_FIELDS", "apply_population", "validate_villages"]
+__all__ = ["BANDS", "VILLAGE_FIELDS", "apply_population", "read_population", "validate_villages"]
 
 #: Fields a village ledger may give.
 VILLAGE_FIELDS: Final[tuple[str, ...]] = (
@@ -61,7 +61,6 @@ VILLAGE_FIELDS: Final[tuple[str, ...]] = (
 
 #: The age bands that add up to the children aged 0–14.
 BANDS: Final[tuple[str, ...]] = ("pop_0_2", "pop_3_5", "pop_6_11", "pop_12_14")
-_BANDS = BANDS
 
 
 SCALED_TEXT: Final = "no children by age given: the estimated age bands were scaled to match"
@@ -83,14 +82,14 @@ def apply_population(
     old_pop = pops["population"][k]
     if "population" in given:
         pops["population"][k] = given["population"]
-    bands_given = [b for b in _BANDS if b in given]
+    bands_given = [b for b in BANDS if b in given]
     for b in bands_given:
         pops[b][k] = given[b]
     scaled = False
     if bands_given:
-        pops["pop_0_14"][k] = given.get("pop_0_14", sum(pops[b][k] for b in _BANDS))
+        pops["pop_0_14"][k] = given.get("pop_0_14", sum(pops[b][k] for b in BANDS))
     else:
-        old_children = sum(pops[b][k] for b in _BANDS)
+        old_children = sum(pops[b][k] for b in BANDS)
         if "pop_0_14" in given:
             scale = given["pop_0_14"] / old_children if old_children > 0 else np.nan
         elif "population" in given:
@@ -98,10 +97,10 @@ def apply_population(
         else:
             scale = np.nan
         if np.isfinite(scale):
-            for b in _BANDS:
+            for b in BANDS:
                 pops[b][k] = round(pops[b][k] * scale)
             scaled = True
-        pops["pop_0_14"][k] = sum(pops[b][k] for b in _BANDS)
+        pops["pop_0_14"][k] = sum(pops[b][k] for b in BANDS)
     return scaled, bool(pops["pop_0_14"][k] > pops["population"][k])
 
 
@@ -113,9 +112,10 @@ def read_population(
     numbers: dict[str, np.ndarray] = {}
     for fld in ("population", *AGE_BANDS):
         if mapping.source(fld):
-            values, junk = parse_numbers(_text(raw, mapping, fld))
-            reject(junk, f"{fld} is not a number", f"{fld} 不是数字")
-            reject(values < 0, f"{fld} is negative", f"{fld} 为负数")
+            values, junk = parse_numbers(_cells(raw, mapping, fld))
+            zh = field_name_zh(fld)
+            reject(junk, f"{fld} is not a number", f"{zh}不是数字")
+            reject(values < 0, f"{fld} is negative", f"{zh}为负数")
             numbers[fld] = values
     gives = np.zeros(len(raw), dtype=bool)
     for values in numbers.values():
@@ -123,74 +123,9 @@ def read_population(
     return numbers, gives
 
 
-def _text(raw: RawTable, mapping: ColumnMapping, field: str) -> pd.Series:
-    """The cells of the column mapped to ``field`` as stripped text ("" when unmapped)."""
-    col = mapping.source(field)
-    if col is None:
-        return pd.Series([""] * len(raw), index=raw.rows.index, dtype=object)
-    return raw.rows[col].fillna("").astype(str).str.strip()
-
-
-field_text = _text
-
-
-class RowLog:
-    """Per-row verdicts of an update import: the first reason a row is refused, warnings."""
-
-    def __init__(self, raw: RawTable) -> None:
-        self.rows = np.asarray(raw.row_numbers, dtype=np.int64)
-        n = len(self.rows)
-        self.reason = np.full(n, "", dtype=object)
-        self.reason_zh = np.full(n, "", dtype=object)
-        self.warnings: list[dict[str, Any]] = [
-            {"row": None, "kind": "reader", "message": m, "message_zh": z}
-            for m, z in zip(raw.notes, raw.notes_zh, strict=True)
-        ]
-
-    def reject(self, mask: np.ndarray, text: str, text_zh: str) -> None:
-        """Refuse the rows of ``mask`` not refused yet, saying why (English, Chinese)."""
-        m = np.asarray(mask, dtype=bool) & (self.reason == "")
-        self.reason[m] = text
-        self.reason_zh[m] = text_zh
-
-    def warn(self, row: int | None, kind: str, text: str, text_zh: str) -> None:
-        """Note something about a row (or the file, ``row=None``)."""
-        self.warnings.append({"row": row, "kind": kind, "message": text, "message_zh": text_zh})
-
-    @property
-    def ok(self) -> np.ndarray:
-        """Rows not refused."""
-        return np.asarray(self.reason == "", dtype=bool)
-
-    def report(
-        self, raw: RawTable, layer_id: str, crs: str, mapping: ColumnMapping, **extra: Any
-    ) -> ImportReport:
-        """The :class:`~qjgeo.ingest.report.ImportReport` of these verdicts."""
-        return ImportReport(
-            filename=raw.filename,
-            format=raw.format,
-            encoding=raw.encoding,
-            layer_id=layer_id,
-            crs=crs,
-            rows_read=len(self.rows),
-            accepted=int(self.ok.sum()),
-            rejected=self.rejected(),
-            warnings=self.warnings,
-            empty_rows=raw.empty_rows,
-            mapping=dict(mapping.columns),
-            **extra,
-        )
-
-    def rejected(self) -> list[dict[str, Any]]:
-        """The refused rows as the report lists them."""
-        return [
-            {
-                "row": int(self.rows[i]),
-                "reason": str(self.reason[i]),
-                "reason_zh": str(self.reason_zh[i]),
-            }
-            for i in np.flatnonzero(~self.ok)
-        ]
+def _cells(raw: RawTable, mapping: ColumnMapping, field: str) -> pd.Series:
+    """:func:`~qjgeo.ingest.report.field_text` as a Series on the table's index."""
+    return pd.Series(field_text(raw, mapping, field), index=raw.rows.index, dtype=object)
 
 
 def validate_villages(
@@ -246,19 +181,18 @@ def validate_villages(
             f"columns (人口, 0-2岁…) among {', '.join(raw.columns)}"
         )
 
-    n = len(raw)
     log = RowLog(raw)
     rows, reason, reason_zh = log.rows, log.reason, log.reason_zh
     reject, warn = log.reject, log.warn
 
     # --- which village --------------------------------------------------------------
-    town_codes, _town_problem = resolve_township(dataset, _text(raw, mapping, "township"))
+    town_codes, _town_problem = resolve_township(dataset, _cells(raw, mapping, "township"))
     placed = place_by_village(
-        dataset, _text(raw, mapping, "village_code"), _text(raw, mapping, name_field), town_codes
+        dataset, _cells(raw, mapping, "village_code"), _cells(raw, mapping, name_field), town_codes
     )
     code = placed.village_code.to_numpy(dtype=object)
     unnamed = (
-        (_text(raw, mapping, name_field) == "") & (_text(raw, mapping, "village_code") == "")
+        (_cells(raw, mapping, name_field) == "") & (_cells(raw, mapping, "village_code") == "")
     ).to_numpy()
     reject(unnamed, "no village name or code", "缺少村（社区）名称或代码")
     problem = placed.problem.to_numpy(dtype=object)
@@ -270,7 +204,7 @@ def validate_villages(
     proposals = [
         {
             "row": int(rows[i]),
-            "given": str(_text(raw, mapping, name_field).iloc[i]),
+            "given": str(_cells(raw, mapping, name_field).iloc[i]),
             "proposal": str(placed.proposal.iloc[i]),
             "village_code": str(placed.proposal_code.iloc[i]),
             "score": float(placed.score[i]),
@@ -278,20 +212,13 @@ def validate_villages(
         for i in np.flatnonzero(no_match & (placed.proposal.to_numpy(dtype=object) != ""))
     ]
     # one row per village: a later row for the same village is refused
-    first_row: dict[str, int] = {}
-    for r in range(n):
-        if reason[r] == "" and code[r]:
-            if code[r] in first_row:
-                reason[r] = f"village {code[r]} already updated by row {first_row[code[r]]}"
-                reason_zh[r] = f"该村（社区）{code[r]} 已由第 {first_row[code[r]]} 行更新"
-            else:
-                first_row[code[r]] = int(rows[r])
+    log.refuse_repeats(code, "village", "村（社区）")
 
     # --- what it gives --------------------------------------------------------------
-    lon_text = _text(raw, mapping, "lon")
-    lat_text = _text(raw, mapping, "lat")
+    lon_text = _cells(raw, mapping, "lon")
+    lat_text = _cells(raw, mapping, "lat")
     if mapping.source("lonlat") and not (mapping.source("lon") or mapping.source("lat")):
-        lon_text, lat_text = split_lonlat(_text(raw, mapping, "lonlat"))
+        lon_text, lat_text = split_lonlat(_cells(raw, mapping, "lonlat"))
     lon, lon_junk = parse_coordinates(lon_text)
     lat, lat_junk = parse_coordinates(lat_text)
     if raw.geometry is not None:  # a GIS file: its points stand for lon/lat
@@ -333,7 +260,7 @@ def validate_villages(
     # --- apply ----------------------------------------------------------------------
     villages = dataset.layer("village").to_crs(WGS84_CRS).copy()
     position = {str(c): k for k, c in enumerate(villages["code12"].astype(str))}
-    ok = reason == ""
+    ok = log.ok
     geoms_out = np.asarray(villages.geometry.array, dtype=object).copy()
     prov = villages["provenance"].astype(str).to_numpy(dtype=object).copy()
 
@@ -377,7 +304,7 @@ def validate_villages(
         if "point" in what:
             loc_src[k] = f"{ledger} ({crs_n})"
         if "population" in what:
-            by_age = any(b in given for b in _BANDS)
+            by_age = any(b in given for b in BANDS)
             pop_src[k] = ledger if by_age else f"{ledger} (age bands scaled)"
         located = loc_src[k].startswith("ledger")
         counted = pop_src[k].startswith("ledger") and not pop_src[k].endswith("scaled)")
