@@ -22,11 +22,12 @@ def delta_stepping(  # pragma: no cover - compiled
     off: NDArray[np.float64],
     limit: float,
     delta: float,
+    wmax: float,
     capacity: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], bool]:
     """Distance to and label of the nearest source for every node (see qjgeo.dijkstra).
 
-    ``capacity`` bounds the bucket entries (one per successful relaxation); when they run
+    ``wmax`` is the heaviest edge weight. ``capacity`` bounds the bucket entries (one per successful relaxation); when they run
     out the search stops and returns ``False`` as its third value, and the caller runs it
     again with more room. Each node is expanded once when ``delta`` is at most the
     lightest edge, so ``len(indices) + len(src)`` entries always suffice then.
@@ -36,10 +37,8 @@ def delta_stepping(  # pragma: no cover - compiled
     label = np.full(n, -1, np.int64)
     expanded = np.zeros(n, np.bool_)
     # every pending distance lies within one turn of the bucket ring from the bucket being
-    # expanded: at most the heaviest edge (or the spread of the starting offsets) beyond it
-    wmax = 0.0
-    for q in range(weights.size):
-        wmax = max(wmax, weights[q])
+    # expanded: at most the heaviest edge ``wmax`` (or the spread of the starting offsets)
+    # beyond it
     omin = np.inf
     omax = 0.0
     for s in range(src.size):

@@ -114,18 +114,18 @@ def nearest_source(
         raise ValueError("source_offset must be finite and non-negative")
     if not limit >= 0.0:
         raise ValueError(f"limit must be ≥ 0, got {limit}")
-    _check_weights(weights)
+    wmax = _check_weights(weights)
     if n <= 0 or src.size == 0:
         return np.full(max(n, 0), np.inf), np.full(max(n, 0), -1, dtype=np.int64)
     chosen = _resolve(backend)
     if chosen == "scipy":
         return _scipy(indptr, indices, weights, src, off, float(limit))
     kernel = _delta_kernel()
-    delta = _bucket_width(weights)
+    delta = _bucket_width(weights, wmax)
     capacity = _initial_capacity(indices.shape[0], src.size)
     while True:
         dist, label, complete = kernel(
-            indptr, indices, weights, src, off, float(limit), delta, capacity
+            indptr, indices, weights, src, off, float(limit), delta, wmax, capacity
         )
         if complete:
             return dist, label
@@ -251,10 +251,16 @@ def _scipy_pairs(
     return _join(parts)
 
 
-def _check_weights(weights: NDArray[np.float64]) -> None:
-    """Edge weights must be finite and non-negative (shortest paths are wrong otherwise)."""
-    if weights.size and not (np.isfinite(weights).all() and weights.min() >= 0.0):
+def _check_weights(weights: NDArray[np.float64]) -> float:
+    """The heaviest edge (0 without edges); weights must be finite and non-negative
+    (shortest paths are wrong otherwise). NaN makes ``min``/``max`` NaN, so two passes
+    catch negative, infinite and missing weights."""
+    if not weights.size:
+        return 0.0
+    lightest, heaviest = float(weights.min()), float(weights.max())
+    if not (lightest >= 0.0 and heaviest < np.inf):
         raise ValueError("edge weights must be finite and non-negative (metres)")
+    return heaviest
 
 
 def _initial_pairs_capacity(n_sources: int) -> int:
@@ -305,13 +311,13 @@ def _numba_available() -> bool:
     return True
 
 
-def _bucket_width(weights: NDArray[np.float64]) -> float:
-    """Δ: the median positive edge weight of a sample, kept so the ring stays bounded."""
+def _bucket_width(weights: NDArray[np.float64], wmax: float) -> float:
+    """Δ: the median positive edge weight of a sample, kept large enough that the ring of
+    ``wmax / Δ`` buckets (``wmax``: the heaviest edge) stays bounded."""
     step = max(1, weights.shape[0] // _DELTA_SAMPLE)
     sample = weights[::step]
     positive = sample[sample > 0.0]
     delta = float(np.median(positive)) if positive.size else 1.0
-    wmax = float(weights.max()) if weights.size else 0.0
     return max(delta, wmax / _MAX_BUCKETS, 1e-9)
 
 

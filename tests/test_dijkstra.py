@@ -173,12 +173,15 @@ def test_light_edges_force_more_room_and_the_answer_is_unchanged(
 
 
 def test_bucket_width_is_a_positive_median() -> None:
-    assert qd._bucket_width(np.array([0.0, 0.0, 2.0, 4.0, 6.0])) == 4.0
-    assert qd._bucket_width(np.zeros(5)) == 1.0
-    assert qd._bucket_width(np.array([], dtype=np.float64)) == 1.0
+    def width(w: np.ndarray) -> float:
+        return qd._bucket_width(w, qd._check_weights(w))  # as nearest_source calls it
+
+    assert width(np.array([0.0, 0.0, 2.0, 4.0, 6.0])) == 4.0
+    assert width(np.zeros(5)) == 1.0
+    assert width(np.array([], dtype=np.float64)) == 1.0
     # one very long edge keeps the ring of buckets bounded
     w = np.r_[np.full(100, 1e-3), 1e9]
-    assert qd._bucket_width(w) >= 1e9 / qd._MAX_BUCKETS
+    assert width(w) >= 1e9 / qd._MAX_BUCKETS
 
 
 @pytest.mark.parametrize(
