@@ -194,9 +194,10 @@ def _monitoring(ctx: Ctx) -> None:
     if table["weak_data"].any():
         st.warning(ctx.t("mon_weak"), icon="⚠️")
     status = table["status_zh"] if ctx.lang == "zh" else table["status"]
+    titles = table["title_zh"] if ctx.lang == "zh" else table["title_en"]
     shown = pd.DataFrame(
         {
-            ctx.t("col_indicator"): table["title_zh"] if ctx.lang == "zh" else table["title_en"],
+            ctx.t("col_indicator"): titles,
             ctx.t("mon_years"): table["years"],
             ctx.t("mon_latest"): table["latest"].round(2),
             ctx.t("col_target"): table["op"].astype(str)
@@ -219,9 +220,7 @@ def _monitoring(ctx: Ctx) -> None:
     pick = st.selectbox(
         ctx.t("mon_trend"),
         list(table["id"]),
-        format_func=lambda i: str(
-            table.set_index("id").loc[i, "title_zh" if ctx.lang == "zh" else "title_en"]
-        ),
+        format_func=dict(zip(table["id"], titles.astype(str), strict=True)).__getitem__,
         key="mon_pick",
     )
     trend = series[(series["id"] == pick) & (series["scope"] == "district")]
