@@ -209,10 +209,7 @@ def surface_only_result(
         age_label=access.label,
         data_status=dataset.data_status(layers),
         weak_layers=dataset.weak_layers(layers),
-        params_used={
-            "detour_factor": params.detour_factor,
-            "cell_size_m": surface.attrs.get("cell_size_m"),
-        },
+        params_used={"detour_factor": params.detour_factor},
         has_demand=False,
     )
 
