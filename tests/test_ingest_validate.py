@@ -151,14 +151,23 @@ def test_parse_numbers_is_lenient_but_flags_junk() -> None:
     assert junk[5] and junk[6] and values[7] == -3
 
 
-def test_implausible_and_junk_values_warn_and_default(dataset: Dataset) -> None:
-    ledger = "名称,经度,纬度,托位,普惠\n甲,113.61,24.68,-5,也许\n乙,113.62,24.69,99999,是\n丙,113.63,24.70,,否\n"
+def test_out_of_range_values_reject_and_junk_values_warn_and_default(dataset: Dataset) -> None:
+    ledger = (
+        "名称,经度,纬度,托位,普惠\n甲,113.61,24.68,-5,是\n乙,113.62,24.69,99999,是\n"
+        "丙,113.63,24.70,,否\n丁,113.64,24.70,很多,也许\n"
+    )
     result = validate(read_table(ledger.encode(), "a.csv"), dataset, "childcare")
-    assert result.features["places"].tolist() == [0, 99999, 0]
-    assert result.features["puhui"].tolist() == [False, True, False]
+    reasons = {r["row"]: (r["reason"], r["reason_zh"]) for r in result.report.rejected}
+    assert reasons[2] == (
+        "places -5 is outside its plausible range 0–5,000",
+        "托位为 -5，超出合理范围（0–5,000）",
+    )
+    assert reasons[3][0] == "places 99,999 is outside its plausible range 0–5,000"
+    assert result.report.rows_read == 4 and result.report.accepted == 2
+    assert result.features["places"].tolist() == [0, 0]
+    assert result.features["puhui"].tolist() == [False, False]
     kinds = {(w["row"], w["kind"]) for w in result.report.warnings}
-    assert (2, "implausible_value") in kinds and (3, "implausible_value") in kinds
-    assert (2, "unreadable_value") in kinds
+    assert (5, "unreadable_value") in kinds
     assert (None, "missing_value") in kinds
 
 
@@ -171,8 +180,16 @@ def test_outside_district_and_duplicates_warn(dataset: Dataset) -> None:
     )
     raw = read_table(ledger.encode(), "a.csv")
     report = validate(raw, dataset, "childcare").report
+    # Guangzhou is ~190 km away: refused by default, with the distance
+    (far,) = [r for r in report.rejected if r["row"] == 3]
+    assert re.fullmatch(r"lies 1\d\d\.\d km outside the district .*", far["reason"])
+    assert "公里" in far["reason_zh"]
     kinds = {(w["row"], w["kind"]) for w in report.warnings}
     assert (2, "duplicate") in kinds  # same name as an existing facility ~50 m away
+    assert (3, "outside_district") not in kinds
+    allowed = validate(raw, dataset, "childcare", allow_outside=True).report
+    kinds = {(w["row"], w["kind"]) for w in allowed.warnings}
+    assert allowed.accepted == 4
     assert (3, "outside_district") in kinds
     assert (5, "duplicate") in kinds  # same name as row 4, ~15 m away
     assert (2, "outside_district") not in kinds
@@ -321,8 +338,8 @@ def _junk_reports(dataset: Dataset) -> list[ImportReport]:
     ledger = (
         "曲江区托育机构台账\n"  # a title above the header
         "编号,名称,经度,纬度,所属镇,所属村,村代码,托位,普惠,备注\n"
-        "A1,甲,113.61,24.68,不存在镇,,,-5,也许,x\n"  # unknown township, negative, not yes/no
-        "A2,乙,113.62,24.69,,,,99999,是,\n"  # implausibly large
+        "A1,甲,113.61,24.68,不存在镇,,,很多,也许,x\n"  # unknown township, junk, not yes/no
+        "A2,乙,113.62,24.69,,,,99999,是,\n"  # out of range
         "A1,丙,113.63,24.70,,,,,否,\n"  # id repeats row 3
         ",,113.6,24.7,,,,,,\n"  # no name
         ",丁,abc,24.7,,,,,,\n"
@@ -389,7 +406,8 @@ def test_every_rejection_and_warning_has_chinese_text(dataset: Dataset) -> None:
         "geometry type not allowed",
     ]:  # fmt: skip
         assert reason in reasons, reason
-    assert {w["kind"] for w in warned} == WARNING_KINDS
+    # a facility ledger refuses out-of-range numbers: only village updates warn implausible
+    assert {w["kind"] for w in warned} == WARNING_KINDS - {"implausible_value"}
     assert {w["message"].split()[-1] for w in warned if w["kind"] == "geometry"} >= {
         "repaired", "them",
     }  # fmt: skip

@@ -86,6 +86,14 @@ def register(app: typer.Typer) -> None:
         sheet: Annotated[
             str | None, typer.Option("--sheet", help="Sheet or layer to read, if several.")
         ] = None,
+        allow_outside: Annotated[
+            bool,
+            typer.Option(
+                "--allow-outside",
+                help="Keep points more than 2 km outside the district (warned); "
+                "by default such rows are refused.",
+            ),
+        ] = False,
     ) -> None:
         """Check a ledger, print the report and (unless --dry-run) write it into the layer.
 
@@ -99,7 +107,15 @@ def register(app: typer.Typer) -> None:
             columns = suggest_mapping(raw, layer)
             if mapping:
                 columns = columns.with_overrides(parse_map_options(mapping, raw.filename), raw)
-            result = validate(raw, dataset, layer, mapping=columns, crs=crs.value, mode=mode.value)
+            result = validate(
+                raw,
+                dataset,
+                layer,
+                mapping=columns,
+                crs=crs.value,
+                mode=mode.value,
+                allow_outside=allow_outside,
+            )
         except IngestError as exc:
             fail(str(exc) if str(file.name) in str(exc) else f"{file}: {exc}")
         report = result.report

@@ -41,7 +41,7 @@ from qjgeo.catalog import (
 )
 from qjgeo.crs import WGS84_CRS
 from qjgeo.fileio import write_atomic
-from qjgeo.ingest.report import ImportResult
+from qjgeo.ingest.rowlog import ImportResult
 from qjgeo.ingest.safety import IngestError
 from qjgeo.locking import DEFAULT_WAIT_S, FolderBusyError, folder_lock
 from qjgeo.transaction import Transaction, recover
@@ -170,6 +170,9 @@ def _merge_updates(dataset: Dataset, layer_id: str, result: ImportResult) -> gpd
     keys = [k for k in updated.index if k in out.index]
     columns = [c for c in updated.columns if c in out.columns]
     merged = pd.DataFrame(out).copy()
+    by_key = new.set_index(new[key].astype(str))
+    for column in by_key.columns.difference(merged.columns):  # e.g. a first boundary_source
+        merged[column] = by_key[column].reindex(merged.index).to_numpy()
     for column in columns:  # column by column, so each keeps its dtype
         merged[column] = merged[column].astype(object)
         merged.loc[keys, column] = updated.loc[keys, column].to_numpy(dtype=object)

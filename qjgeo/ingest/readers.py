@@ -46,6 +46,7 @@ import pandas as pd
 import shapely
 
 from qjgeo.crs import WGS84_CRS
+from qjgeo.ingest.fields import header_matches
 from qjgeo.ingest.safety import (
     MAX_UPLOAD_BYTES,
     IngestError,
@@ -341,7 +342,6 @@ def _table_from_records(
 ) -> RawTable:
     """Find the header among the first rows and build the rows (numbers kept)."""
     cleaned = [[cell.strip() for cell in rec] for rec in records]
-    from qjgeo.ingest.columns import header_matches  # late: columns imports this module
 
     header_at = None
     first_nonempty = None

@@ -32,9 +32,10 @@ import shapely
 from qjgeo.catalog import Dataset
 from qjgeo.crs import WGS84_CRS, convert_gdf
 from qjgeo.ingest.columns import ColumnMapping, suggest_mapping
+from qjgeo.ingest.fields import TOWNSHIP_FIELDS as TOWNSHIP_FIELDS
 from qjgeo.ingest.locate import district_area, resolve_township
 from qjgeo.ingest.readers import RawTable
-from qjgeo.ingest.report import ImportResult, RowLog, field_text, normalise_crs_name
+from qjgeo.ingest.rowlog import ImportResult, RowLog, field_text, normalise_crs_name
 from qjgeo.ingest.safety import IngestError
 from qjgeo.ingest.villages import (
     BANDS,
@@ -49,10 +50,6 @@ from qjgeo.schema import AGE_BANDS
 
 __all__ = ["TOWNSHIP_FIELDS", "validate_townships"]
 
-#: Fields a township file may give (its polygons come from the file's geometry).
-TOWNSHIP_FIELDS: Final[tuple[str, ...]] = (
-    "township", "township_code", "name", "population", *AGE_BANDS, "note",
-)  # fmt: skip
 
 _SHOWN: Final = 5  # villages named per warning
 
@@ -166,7 +163,7 @@ def validate_townships(
             reject(far, f"polygon outside the district (coordinates stated as {crs_n})",
                    f"多边形在区界之外（坐标按 {crs_n} 解读）")  # fmt: skip
         polygons[usable] = geoms[usable]
-    numbers, gives_pop = read_population(raw, mapping, reject)
+    numbers, gives_pop = read_population(raw, mapping, log)
     has_polygon = np.array([g is not None for g in polygons], dtype=bool)
     reject(~has_polygon & ~gives_pop, "nothing to update (no polygon, no population)",
            "没有可更新的边界或人口")  # fmt: skip

@@ -25,7 +25,6 @@ it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
 import geopandas as gpd
@@ -35,7 +34,9 @@ import shapely
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import WGS84_CRS
-from qjgeo.ingest.columns import ColumnMapping, field_name_zh, suggest_mapping
+from qjgeo.ingest.columns import ColumnMapping, suggest_mapping
+from qjgeo.ingest.fields import VILLAGE_FIELDS as VILLAGE_FIELDS
+from qjgeo.ingest.fields import field_name_zh
 from qjgeo.ingest.locate import (
     district_area,
     guess_coordinate_system,
@@ -47,17 +48,12 @@ from qjgeo.ingest.locate import (
     to_wgs84,
 )
 from qjgeo.ingest.readers import RawTable
-from qjgeo.ingest.report import ImportResult, RowLog, field_text, normalise_crs_name
+from qjgeo.ingest.rowlog import ImportResult, RowLog, field_text, normalise_crs_name
 from qjgeo.ingest.safety import IngestError
 from qjgeo.schema import AGE_BANDS
 
 __all__ = ["BANDS", "VILLAGE_FIELDS", "apply_population", "read_population", "validate_villages"]
 
-#: Fields a village ledger may give.
-VILLAGE_FIELDS: Final[tuple[str, ...]] = (
-    "village", "name", "village_code", "township", "lon", "lat", "lonlat",
-    "population", *AGE_BANDS, "note",
-)  # fmt: skip
 
 #: The age bands that add up to the children aged 0–14.
 BANDS: Final[tuple[str, ...]] = ("pop_0_2", "pop_3_5", "pop_6_11", "pop_12_14")
@@ -105,17 +101,18 @@ def apply_population(
 
 
 def read_population(
-    raw: RawTable, mapping: ColumnMapping, reject: Callable[[np.ndarray, str, str], None]
+    raw: RawTable, mapping: ColumnMapping, log: RowLog
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The population columns a ledger maps (NaN where blank), rejecting junk and negatives;
-    and per row whether it gives any population figure."""
+    """The population columns a ledger maps (NaN where blank), rejecting junk and values
+    outside their plausible range; and per row whether it gives any population figure."""
     numbers: dict[str, np.ndarray] = {}
     for fld in ("population", *AGE_BANDS):
         if mapping.source(fld):
             values, junk = parse_numbers(_cells(raw, mapping, fld))
             zh = field_name_zh(fld)
-            reject(junk, f"{fld} is not a number", f"{zh}不是数字")
-            reject(values < 0, f"{fld} is negative", f"{zh}为负数")
+            log.reject(junk, f"{fld} is not a number", f"{zh}不是数字")
+            log.reject_out_of_range(fld, values)
+            values = np.where(values == 0, 0.0, values)  # -0 is 0
             numbers[fld] = values
     gives = np.zeros(len(raw), dtype=bool)
     for values in numbers.values():
@@ -250,7 +247,7 @@ def validate_villages(
             f"位置在区界之外（坐标按 {crs_n} 解读）",
         )
 
-    numbers, gives_pop = read_population(raw, mapping, reject)
+    numbers, gives_pop = read_population(raw, mapping, log)
     reject(
         ~has_point & ~gives_pop,
         "nothing to update (no point, no population)",

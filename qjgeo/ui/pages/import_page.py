@@ -7,6 +7,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from qjgeo.ingest.columns import ColumnMapping, layer_fields, suggest_mapping
+from qjgeo.ingest.commit import commit, history, preview_dataset, undo_last
+from qjgeo.ingest.fields import field_name_zh
+from qjgeo.ingest.readers import read_table
+from qjgeo.ingest.report import validate
+from qjgeo.ingest.safety import MAX_UPLOAD_BYTES
 from qjgeo.mapview.build import build_map
 from qjgeo.schema import WEAK_PROVENANCES
 from qjgeo.ui import cache, state
@@ -18,8 +24,6 @@ CRS_CHOICES = ("wgs84", "cgcs2000", "gcj02", "bd09")
 
 def field_label(field: str, lang: str) -> str:
     """A ledger field as the planner knows it: ``托位（places）`` in Chinese, ``places`` else."""
-    from qjgeo.ingest.columns import field_name_zh
-
     zh = field_name_zh(field) if lang == "zh" else field
     return f"{zh}（{field}）" if zh != field else field
 
@@ -50,19 +54,33 @@ def report_table(items: list[dict[str, Any]], text: str, ctx: Ctx) -> pd.DataFra
 
 
 def render(ctx: Ctx) -> None:
-    """Draw the Import page."""
+    """Draw the Import page: target layer, upload, column mapping, options, report, commit."""
     st.title(ctx.t("imp_title"))
     st.caption(ctx.t("imp_intro"))
-    try:
-        from qjgeo.ingest.columns import ColumnMapping, layer_fields, suggest_mapping
-        from qjgeo.ingest.readers import read_table
-        from qjgeo.ingest.report import validate
-        from qjgeo.ingest.safety import MAX_UPLOAD_BYTES
-    except ImportError as exc:
-        st.info(ctx.t("not_available", what=str(exc)))
-        return
     base = ctx.base  # imports go into the data as loaded, not into a scenario
     st.caption(ctx.t("imp_target_dir", dir=str(ctx.data_dir)))
+    layer = _layer_section(ctx, base)
+    nonce = st.session_state.get("imp_nonce", 0)
+    raw = _upload_section(ctx, layer, nonce)
+    if raw is None:
+        return
+    mapping = _mapping_section(ctx, raw, layer, nonce)
+    crs, mode, allow_outside = _options_section(ctx, base, layer)
+    try:
+        result = validate(
+            raw, base, layer, mapping=mapping, crs=crs, mode=mode, allow_outside=allow_outside
+        )
+    except Exception as exc:
+        st.error(ctx.t("imp_error", error=str(exc)))
+        return
+    _report_section(ctx, result.report)
+    if len(result.features):
+        _preview_section(ctx, base, layer, result, mode)
+    _commit_section(ctx, layer, result, mode, nonce)
+
+
+def _layer_section(ctx: Ctx, base: Any) -> str:
+    """The layer to fill: facility and hazard layers, then the village / township updates."""
     layers = [lid for lid in base.layer_ids if base.spec(lid).kind in ("facility", "hazard")]
     # a ledger updates the villages' points and populations; a GIS file the townships' boundaries
     layers += [lid for lid in ("village", "township") if base.has(lid) and len(base.layer(lid))]
@@ -75,8 +93,12 @@ def render(ctx: Ctx) -> None:
         key="imp_layer",
     )
     data_notice(ctx, [layer])
+    return str(layer)
+
+
+def _upload_section(ctx: Ctx, layer: str, nonce: int) -> Any:
+    """The uploaded ledger read as a table (``None`` when there is none or it is unusable)."""
     limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
-    nonce = st.session_state.get("imp_nonce", 0)
     upload = st.file_uploader(
         ctx.t("imp_upload"),
         type=["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "kml", "kmz", "osm"],
@@ -85,17 +107,20 @@ def render(ctx: Ctx) -> None:
     st.caption(ctx.t("imp_limit", mb=limit_mb))
     _undo(ctx, layer)
     if upload is None:
-        return
+        return None
     data = upload.getvalue()
     if len(data) > MAX_UPLOAD_BYTES:
         st.error(ctx.t("imp_too_big", mb=len(data) / 2**20, limit=limit_mb))
-        return
+        return None
     try:
-        raw = read_table(data, upload.name, layer_id=layer)
+        return read_table(data, upload.name, layer_id=layer)
     except Exception as exc:
         st.error(ctx.t("imp_error", error=str(exc)))
-        return
+        return None
 
+
+def _mapping_section(ctx: Ctx, raw: Any, layer: str, nonce: int) -> ColumnMapping:
+    """Which file column feeds each field: suggested, changeable per field."""
     st.subheader(ctx.t("imp_mapping"))
     suggested = suggest_mapping(raw, layer)
     columns = [""] + [str(c) for c in raw.rows.columns]
@@ -113,7 +138,11 @@ def render(ctx: Ctx) -> None:
         if pick:
             chosen[fld] = pick
     used = set(chosen.values())
-    mapping = ColumnMapping(columns=chosen, unmapped=tuple(c for c in columns[1:] if c not in used))
+    return ColumnMapping(columns=chosen, unmapped=tuple(c for c in columns[1:] if c not in used))
+
+
+def _options_section(ctx: Ctx, base: Any, layer: str) -> tuple[str, str, bool]:
+    """Coordinate system, append/replace, and whether points far outside the district stay."""
     c1, c2 = st.columns(2)
     crs = c1.selectbox(
         ctx.t("imp_crs"),
@@ -126,15 +155,16 @@ def render(ctx: Ctx) -> None:
     sample_only = bool(found) and found <= WEAK_PROVENANCES  # a real ledger replaces samples
     if layer in ("village", "township"):  # matched unit by unit: nothing appended or dropped
         c2.caption(ctx.t(f"imp_{layer}_update"))
-        mode = "replace"
-    else:
-        mode = _mode(ctx, c2, sample_only)
-    try:
-        result = validate(raw, base, layer, mapping=mapping, crs=crs, mode=mode)
-    except Exception as exc:
-        st.error(ctx.t("imp_error", error=str(exc)))
-        return
-    rep = result.report
+        return str(crs), "replace", False
+    mode = _mode(ctx, c2, sample_only)
+    allow = c1.checkbox(
+        ctx.t("imp_allow_outside"), key="imp_allow_outside", help=ctx.t("imp_allow_outside_help")
+    )
+    return str(crs), mode, bool(allow)
+
+
+def _report_section(ctx: Ctx, rep: Any) -> None:
+    """Rows read, accepted and rejected, with reasons and warnings."""
     st.subheader(ctx.t("imp_report"))
     st.markdown(
         ctx.t("imp_rows", read=rep.rows_read, accepted=rep.accepted, rejected=len(rep.rejected))
@@ -144,28 +174,30 @@ def render(ctx: Ctx) -> None:
     if rep.warnings:
         st.dataframe(report_table(rep.warnings, "message", ctx), hide_index=True, width="stretch")
 
-    if len(result.features):
-        st.subheader(ctx.t("imp_preview"))
-        try:
-            from qjgeo.ingest.commit import preview_dataset
 
-            preview = preview_dataset(base, result, mode=mode)
-        except Exception:
-            preview = base.with_layer(layer, result.features)
-        m = build_map(
-            preview,
-            layers=["township", layer],
-            basemap=state.get("basemap"),
-            lang=ctx.lang,
-            tianditu_key=cache.tianditu_key(),
-        )
-        show_map(m, key="imp_map", returned_objects=[], height=380)
+def _preview_section(ctx: Ctx, base: Any, layer: str, result: Any, mode: str) -> None:
+    """The layer as it would be after the import, on a map."""
+    st.subheader(ctx.t("imp_preview"))
+    try:
+        preview = preview_dataset(base, result, mode=mode)
+    except Exception:
+        preview = base.with_layer(layer, result.features)
+    m = build_map(
+        preview,
+        layers=["township", layer],
+        basemap=state.get("basemap"),
+        lang=ctx.lang,
+        tianditu_key=cache.tianditu_key(),
+    )
+    show_map(m, key="imp_map", returned_objects=[], height=380)
 
+
+def _commit_section(ctx: Ctx, layer: str, result: Any, mode: str, nonce: int) -> None:
+    """Write the import (or cancel it)."""
     c1, c2 = st.columns(2)
-    if c1.button(ctx.t("imp_commit"), key="imp_commit", disabled=rep.accepted == 0, type="primary"):
+    accepted = result.report.accepted
+    if c1.button(ctx.t("imp_commit"), key="imp_commit", disabled=accepted == 0, type="primary"):
         try:
-            from qjgeo.ingest.commit import commit
-
             commit(ctx.data_dir, layer, result, mode=mode)
         except Exception as exc:
             st.error(ctx.t("imp_error", error=str(exc)))
@@ -197,10 +229,6 @@ def _undo(ctx: Ctx, layer: str) -> None:
     done = st.session_state.pop("imp_done", None)
     if done:
         st.success(done)
-    try:
-        from qjgeo.ingest.commit import history, undo_last
-    except ImportError:
-        return
     try:
         past = history(ctx.data_dir, layer)
     except Exception:
