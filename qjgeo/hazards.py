@@ -23,12 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from qjgeo.indicators.metrics import (
-    DISTANCE_ATOL_M,
-    DISTANCE_RTOL,
-    NotAvailableError,
-    unit_names,
-)
+from qjgeo.measure import DISTANCE_ATOL_M, DISTANCE_RTOL, NotAvailableError, unit_names
 
 if TYPE_CHECKING:
     from qjgeo.catalog import Dataset

@@ -162,7 +162,11 @@ def register(app: typer.Typer) -> None:
         graph, graph_note = resolve_graph(dataset, network)
         typer.echo(graph_note, err=True)
         try:
-            frame = evaluate(dataset, targets=targets, scenario=scn, graph=graph)
+            if scn is not None:
+                from qjgeo.scenario import apply
+
+                dataset = apply(dataset, scn)
+            frame = evaluate(dataset, targets=targets, graph=graph)
         except TargetsError as exc:
             fail(str(exc))
         except ValueError as exc:  # ScenarioError and other bad input, named by the message

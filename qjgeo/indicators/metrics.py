@@ -52,14 +52,11 @@ from qjgeo.indicators.targets import (
     UnitCoverageParams,
     UnprotectedHazardsParams,
 )
+from qjgeo.measure import DISTANCE_ATOL_M, DISTANCE_RTOL, NotAvailableError, unit_names
 
 if TYPE_CHECKING:
     from qjgeo.catalog import Dataset
     from qjgeo.network import WalkGraph
-
-#: Relative and absolute tolerance of "within distance" tests (threshold inclusive).
-DISTANCE_RTOL = 1e-9
-DISTANCE_ATOL_M = 1e-6
 
 #: Name of the district scope when the dataset has no district layer.
 DEFAULT_DISTRICT_NAME = "曲江区"
@@ -75,10 +72,6 @@ ROW_COLUMNS: tuple[str, ...] = (
     "method",
     "note",
 )
-
-
-class NotAvailableError(LookupError):
-    """The dataset lacks a layer or column an indicator needs (the message says which)."""
 
 
 @dataclass(frozen=True)
@@ -210,17 +203,6 @@ def _codes(series: pd.Series) -> pd.Series:
         values = series.to_numpy(dtype=object, na_value="")
         values = np.array([str(v).strip() for v in values], dtype=object)
     return pd.Series(values, index=series.index, dtype=object)
-
-
-#: Committee suffixes dropped from village names (群星村村民委员会 → 群星村).
-_COMMITTEE_SUFFIX = r"(村民委员会|居民委员会|居委会|村委会)$"
-
-
-def unit_names(frame: pd.DataFrame) -> pd.Series:
-    """Short display names of features (village committee suffixes dropped)."""
-    names = frame["name"].astype("string").fillna("")
-    short = names.str.replace(_COMMITTEE_SUFFIX, "", regex=True)
-    return short.where(short.str.len() > 0, names).astype(object)
 
 
 def district_name(dataset: Dataset) -> str:

@@ -37,7 +37,14 @@ township may differ from the township total by a few people of rounding.
 """
 
 from qjgeo.scenario.apply import apply
-from qjgeo.scenario.compare import Comparison, Snapshot, compare, evaluate_indicators, snapshot
+from qjgeo.scenario.compare import (
+    Comparison,
+    Snapshot,
+    compare,
+    evaluate,
+    evaluate_indicators,
+    snapshot,
+)
 from qjgeo.scenario.files import (
     ScenarioInfo,
     delete_scenario,
@@ -84,6 +91,7 @@ __all__ = [
     "apply",
     "compare",
     "delete_scenario",
+    "evaluate",
     "evaluate_indicators",
     "list_scenarios",
     "load_scenario",

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from qjgeo.catalog import Dataset
-from qjgeo.scenario.model import BASELINE
+from qjgeo.scenario.apply import apply
+from qjgeo.scenario.model import BASELINE, Scenario, load_scenario
 
 if TYPE_CHECKING:
+    from qjgeo.indicators.targets import TargetsFile
     from qjgeo.network import WalkGraph
 
 
@@ -83,6 +86,54 @@ def evaluate_indicators(dataset: Dataset, graph: WalkGraph | None = None) -> pd.
     from qjgeo.indicators import evaluate
 
     return evaluate(dataset, graph=graph)
+
+
+def evaluate(
+    dataset: Dataset,
+    targets: TargetsFile | str | Path | None = None,
+    scenario: Scenario | str | Path | None = None,
+    *,
+    graph: WalkGraph | None = None,
+    indicators: list[str] | None = None,
+) -> pd.DataFrame:
+    """The plan indicators of a dataset with a scenario applied first.
+
+    :func:`qjgeo.indicators.evaluate` takes a dataset only; this applies the scenario
+    (:func:`~qjgeo.scenario.apply`) and then evaluates the result.
+
+    Parameters
+    ----------
+    dataset
+        The baseline data.
+    targets
+        Targets file (object or path); ``None`` = the bundled ``targets.yaml``.
+    scenario
+        A :class:`~qjgeo.scenario.Scenario` or a path to a scenario file; ``None`` evaluates
+        the dataset as it is.
+    graph
+        Walking network; ``None`` = straight line × the detour factor.
+    indicators
+        Only these indicator ids (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`qjgeo.indicators.evaluate`.
+
+    Raises
+    ------
+    ScenarioError
+        If the scenario file or the scenario is unusable.
+    TargetsError
+        If the targets file or an override is invalid.
+    """
+    from qjgeo.indicators.evaluate import evaluate as evaluate_dataset
+
+    if scenario is not None:
+        if isinstance(scenario, str | Path):
+            scenario = load_scenario(scenario)
+        dataset = apply(dataset, scenario)
+    return evaluate_dataset(dataset, targets, graph=graph, indicators=indicators)
 
 
 def _indicator_deltas(fa: pd.DataFrame, fb: pd.DataFrame) -> pd.DataFrame:
