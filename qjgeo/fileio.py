@@ -8,8 +8,11 @@ partial file behind.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
+
+#: Mode asked for new files; the user's umask takes its bits off (0644 under the usual 022).
+FILE_MODE = 0o666
 
 
 def write_atomic(path: str | Path, data: bytes | str, *, overwrite: bool = True) -> Path:
@@ -41,16 +44,59 @@ def write_atomic(path: str | Path, data: bytes | str, *, overwrite: bool = True)
     if not overwrite and target.exists():
         raise FileExistsError(f"{target}: already exists")
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = write_new(temporary_path(target), payload)
+    try:
+        if not overwrite and target.exists():  # appeared while we were writing
+            raise FileExistsError(f"{target}: already exists")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(target.parent)
+    return target
+
+
+def temporary_path(target: Path, tag: str = "tmp") -> Path:
+    """A fresh hidden name beside ``target`` (``.<name>.<random>.<tag>``) for writing it."""
+    return target.with_name(f".{target.name}.{secrets.token_hex(6)}.{tag}")
+
+
+def write_new(path: Path, payload: bytes) -> Path:
+    """Create ``path`` (it must not exist) with ``payload``, flushed to disk.
+
+    The file gets :data:`FILE_MODE` less the user's umask, like any file the user creates
+    (``tempfile.mkstemp`` would make it private, 0600). A failure removes the partial file.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        if not overwrite and target.exists():  # appeared while we were writing
-            raise FileExistsError(f"{target}: already exists")
-        os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         raise
-    return target
+    return path
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a file written by another library (GDAL, openpyxl …) to disk."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename) to disk; a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows: folders cannot be opened; NTFS journals renames itself
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,9 +1,11 @@
 """Write an accepted import into a dataset directory, keeping the previous version for undo.
 
-:func:`commit` appends the imported features to a layer or replaces it, writing the layer's
-GeoJSON file atomically (a temporary file renamed over the old one). Before writing, the old
-file and the layer's manifest entry are copied to ``<dataset>/.history/`` with a time stamp;
-:func:`undo_last` puts the newest copy back. When the layer becomes wholly user data the
+:func:`commit` appends the imported features to a layer or replaces it. It holds the dataset
+folder's write lock (a second import waits, then merges into what the first one wrote) and
+changes the layer file, the manifest and the history record in one crash-safe transaction
+(:mod:`qjgeo.transaction`): a kill at any instant leaves the old or the new state, and the
+history names only imports that landed. The old file and the manifest are kept under
+``<dataset>/.history/`` with a time stamp; :func:`undo_last` puts the newest copy back. When the layer becomes wholly user data the
 manifest entry's provenance becomes ``user`` (with source and date), so the "sample data"
 notice for that layer disappears everywhere.
 
@@ -15,9 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -41,10 +43,13 @@ from qjgeo.crs import WGS84_CRS
 from qjgeo.fileio import write_atomic
 from qjgeo.ingest.report import ImportResult
 from qjgeo.ingest.safety import IngestError
+from qjgeo.locking import DEFAULT_WAIT_S, FolderBusyError, folder_lock
+from qjgeo.transaction import Transaction, recover
 
 HISTORY_DIR: Final[str] = ".history"
-#: Layers an import updates unit by unit: the result is always the whole layer.
-UPDATED_LAYERS: Final[tuple[str, ...]] = ("village", "township")
+#: Layers an import updates unit by unit (the result is always the whole layer), and the key
+#: column naming a unit.
+UPDATED_LAYERS: Final[dict[str, str]] = {"village": "code12", "township": "code9"}
 _MODES: Final[frozenset[str]] = frozenset({"append", "replace"})
 
 
@@ -127,7 +132,7 @@ def merge_layer(
     if mode not in _MODES:
         raise IngestError(f"mode must be 'append' or 'replace', got {mode!r}")
     if layer_id in UPDATED_LAYERS:
-        mode = "replace"  # the result is the whole updated layer (villages.py, townships.py)
+        return _merge_updates(dataset, layer_id, result), {}
     new = result.features.copy()
     renamed: dict[str, str] = {}
     if mode == "replace" or not dataset.has(layer_id):
@@ -147,6 +152,30 @@ def merge_layer(
         new["id"] = ids
     merged = pd.concat([old.to_crs(WGS84_CRS), new], ignore_index=True)
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=WGS84_CRS), renamed
+
+
+def _merge_updates(dataset: Dataset, layer_id: str, result: ImportResult) -> gpd.GeoDataFrame:
+    """The current admin layer with the units the import updated replaced by their new rows.
+
+    The result holds the whole layer as it was when the ledger was checked; taking only the
+    updated units keeps what another import changed in the meantime.
+    """
+    new = gpd.GeoDataFrame(result.features, geometry="geometry", crs=WGS84_CRS)
+    key = UPDATED_LAYERS[layer_id]
+    if not dataset.has(layer_id) or key not in new.columns:
+        return new
+    current = dataset.layer(layer_id).to_crs(WGS84_CRS)
+    updated = new[new[key].astype(str).isin(set(result.updated_keys))].set_index(key)
+    out = current.set_index(current[key].astype(str), drop=False)
+    keys = [k for k in updated.index if k in out.index]
+    columns = [c for c in updated.columns if c in out.columns]
+    merged = pd.DataFrame(out).copy()
+    for column in columns:  # column by column, so each keeps its dtype
+        merged[column] = merged[column].astype(object)
+        merged.loc[keys, column] = updated.loc[keys, column].to_numpy(dtype=object)
+        merged[column] = merged[column].infer_objects()
+    merged = merged.reset_index(drop=True)
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=WGS84_CRS)
 
 
 def _updated_spec(spec: LayerSpec, frame: gpd.GeoDataFrame, result: ImportResult) -> LayerSpec:
@@ -198,30 +227,32 @@ def preview_dataset(dataset: Dataset, result: ImportResult, *, mode: str = "appe
     return dataset.with_layer(result.layer_id, frame, _updated_spec(spec, frame, result))
 
 
-def _atomic_write_layer(path: Path, frame: gpd.GeoDataFrame) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp.geojson")
-    tmp.unlink(missing_ok=True)
+def _layer_writer(frame: gpd.GeoDataFrame) -> Callable[[Path], None]:
+    """A function writing ``frame`` as GeoJSON to the path it is given."""
     out = frame.copy()
     for col in out.columns:
         if col != "geometry" and out[col].dtype == object:
             out[col] = out[col].where(out[col].notna(), None)
-    try:
+
+    def write(path: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            pyogrio.write_dataframe(out, tmp, driver="GeoJSON")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+            pyogrio.write_dataframe(out, path, driver="GeoJSON")
+
+    return write
 
 
-def write_manifest(data_dir: Path, manifest: Manifest) -> None:
-    """Write ``manifest.yaml`` atomically with a safe YAML dump (Chinese kept readable)."""
+def manifest_text(manifest: Manifest) -> str:
+    """``manifest.yaml`` as qjgeo writes it: a safe YAML dump, Chinese kept readable."""
     body = yaml.safe_dump(
         manifest.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=100
     )
-    header = "# Edited by qjgeo import (see .history/ for earlier versions).\n"
-    write_atomic(Path(data_dir) / MANIFEST_NAME, header + body)
+    return "# Edited by qjgeo import (see .history/ for earlier versions).\n" + body
+
+
+def write_manifest(data_dir: Path, manifest: Manifest) -> None:
+    """Write ``manifest.yaml`` atomically (for a change of the manifest alone)."""
+    write_atomic(Path(data_dir) / MANIFEST_NAME, manifest_text(manifest))
 
 
 def _with_spec(manifest: Manifest, spec: LayerSpec | None, layer_id: str) -> Manifest:
@@ -239,8 +270,14 @@ def commit(
     result: ImportResult,
     *,
     mode: str = "append",
+    timeout_s: float = DEFAULT_WAIT_S,
 ) -> CommitInfo:
     """Write an import into a dataset directory (append or replace), keeping the old version.
+
+    The dataset folder is locked for the write (:func:`qjgeo.locking.folder_lock`): an
+    import started while another one is being written waits for it and then merges into the
+    layer as *that* import left it, so both land. The layer file, the manifest and the
+    history record change in one crash-safe :class:`~qjgeo.transaction.Transaction`.
 
     Parameters
     ----------
@@ -252,6 +289,8 @@ def commit(
         From :func:`~qjgeo.ingest.report.validate`; its rejected rows are not written.
     mode
         ``"append"`` or ``"replace"``.
+    timeout_s
+        Longest wait for another writer of the same dataset (seconds).
 
     Returns
     -------
@@ -261,8 +300,9 @@ def commit(
     Raises
     ------
     IngestError
-        If nothing was accepted, the layer does not match, or the written dataset would not
-        load (the previous version is then put back).
+        If nothing was accepted, the layer does not match, another writer held the dataset
+        too long, or the written dataset would not load (the previous version is then put
+        back).
     """
     data_dir = Path(dataset_dir) if dataset_dir is not None else DEFAULT_DATA_DIR
     if layer_id in UPDATED_LAYERS:
@@ -271,59 +311,94 @@ def commit(
         raise IngestError(f"the import was checked for {result.layer_id!r}, not {layer_id!r}")
     if result.report.accepted == 0:
         raise IngestError(f"{result.source_name}: every row was rejected; nothing written")
-    try:
-        dataset = load_dataset(data_dir)
-        manifest = read_manifest(data_dir)
-    except DatasetError as exc:
-        raise IngestError(f"cannot import into {data_dir}: {exc}") from exc
-    frame, renamed = merge_layer(dataset, layer_id, result, mode=mode)
-    old_spec = dataset.specs.get(layer_id)
-    spec = _updated_spec(old_spec or _template_spec(layer_id), frame, result)
-    target = data_dir / spec.file
-    old_path = data_dir / old_spec.file if old_spec is not None else None
-
-    history = data_dir / HISTORY_DIR
-    history.mkdir(exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    backup: Path | None = None
-    if old_path is not None and old_path.is_file():
-        backup = history / f"{layer_id}-{stamp}{old_path.suffix}"
-        shutil.copy2(old_path, backup)
-    manifest_copy = history / f"{layer_id}-{stamp}.manifest.yaml"
-    shutil.copy2(data_dir / MANIFEST_NAME, manifest_copy)
-    record: dict[str, Any] = {
-        "layer": layer_id,
-        "stamp": stamp,
-        "mode": mode,
-        "file": old_spec.file if old_spec is not None else None,
-        "written": spec.file,
-        "backup": backup.name if backup else None,
-        "manifest": manifest_copy.name,
-        "source": result.source_name,
-    }
-    (history / f"{layer_id}-{stamp}.json").write_text(
-        json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-
-    _atomic_write_layer(target, frame)
-    write_manifest(data_dir, _with_spec(manifest, spec, layer_id))
-    try:
-        load_dataset(data_dir)
-    except DatasetError as exc:
-        undo_last(data_dir, layer_id)
-        raise IngestError(f"the imported layer would not load ({exc}); nothing changed") from exc
-    if old_path is not None and old_path != target and old_path.is_file():
-        old_path.unlink()
+    with _locked(data_dir, timeout_s):
+        dataset, manifest = _load(data_dir)
+        frame, renamed = merge_layer(dataset, layer_id, result, mode=mode)
+        old_spec = dataset.specs.get(layer_id)
+        spec = _updated_spec(old_spec or _template_spec(layer_id), frame, result)
+        backup = _write_commit(data_dir, manifest, old_spec, spec, frame, result, mode)
+        try:
+            load_dataset(data_dir)
+        except DatasetError as exc:
+            _undo_locked(data_dir, layer_id)
+            raise IngestError(
+                f"the imported layer would not load ({exc}); nothing changed"
+            ) from exc
     return CommitInfo(
         layer_id=layer_id,
         mode=mode,
-        path=target,
+        path=data_dir / spec.file,
         backup=backup,
         features_before=len(dataset.layer(layer_id)) if dataset.has(layer_id) else 0,
         features_after=len(frame),
         renamed_ids=renamed,
         provenance=spec.provenance,
     )
+
+
+@contextmanager
+def _locked(data_dir: Path, timeout_s: float) -> Iterator[None]:
+    """Hold the dataset's write lock and finish or clear what a killed writer left."""
+    try:
+        with folder_lock(data_dir, timeout_s=timeout_s):
+            recover(data_dir)
+            yield
+    except FolderBusyError as exc:
+        raise IngestError(f"{exc}\n{exc.message_zh}") from exc
+
+
+def _load(data_dir: Path) -> tuple[Dataset, Manifest]:
+    try:
+        return load_dataset(data_dir), read_manifest(data_dir)
+    except DatasetError as exc:
+        raise IngestError(f"cannot import into {data_dir}: {exc}") from exc
+
+
+def _write_commit(
+    data_dir: Path,
+    manifest: Manifest,
+    old_spec: LayerSpec | None,
+    spec: LayerSpec,
+    frame: gpd.GeoDataFrame,
+    result: ImportResult,
+    mode: str,
+) -> Path | None:
+    """Stage the layer, the manifest, the backups and the history record; commit them."""
+    layer_id = spec.id
+    history = data_dir / HISTORY_DIR
+    history.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    old_path = data_dir / old_spec.file if old_spec is not None else None
+    target = data_dir / spec.file
+    tx = Transaction(data_dir)
+    try:
+        backup: Path | None = None
+        if old_path is not None and old_path.is_file():
+            backup = history / f"{layer_id}-{stamp}{old_path.suffix}"
+            tx.copy(old_path, backup)
+        manifest_copy = history / f"{layer_id}-{stamp}.manifest.yaml"
+        tx.copy(data_dir / MANIFEST_NAME, manifest_copy)
+        tx.write_with(target, _layer_writer(frame))
+        tx.write_bytes(MANIFEST_NAME, manifest_text(_with_spec(manifest, spec, layer_id)).encode())
+        if old_path is not None and old_path != target and old_path.is_file():
+            tx.delete(old_path)
+        record: dict[str, Any] = {
+            "layer": layer_id,
+            "stamp": stamp,
+            "mode": mode,
+            "file": old_spec.file if old_spec is not None else None,
+            "written": spec.file,
+            "backup": backup.name if backup else None,
+            "manifest": manifest_copy.name,
+            "source": result.source_name,
+        }
+        record_text = json.dumps(record, ensure_ascii=False, indent=1)
+        tx.write_bytes(history / f"{layer_id}-{stamp}.json", record_text.encode("utf-8"))
+    except BaseException:
+        tx.abort()
+        raise
+    tx.commit()
+    return backup
 
 
 def history(dataset_dir: str | Path, layer_id: str) -> list[dict[str, Any]]:
@@ -340,7 +415,9 @@ def history(dataset_dir: str | Path, layer_id: str) -> list[dict[str, Any]]:
     return records
 
 
-def undo_last(dataset_dir: str | Path, layer_id: str) -> dict[str, Any]:
+def undo_last(
+    dataset_dir: str | Path, layer_id: str, *, timeout_s: float = DEFAULT_WAIT_S
+) -> dict[str, Any]:
     """Put back the version of a layer from before its last import.
 
     Parameters
@@ -349,6 +426,8 @@ def undo_last(dataset_dir: str | Path, layer_id: str) -> dict[str, Any]:
         The dataset directory.
     layer_id
         The layer.
+    timeout_s
+        Longest wait for another writer of the same dataset (seconds).
 
     Returns
     -------
@@ -358,9 +437,16 @@ def undo_last(dataset_dir: str | Path, layer_id: str) -> dict[str, Any]:
     Raises
     ------
     IngestError
-        If there is nothing to undo for the layer.
+        If there is nothing to undo for the layer, or another writer held the dataset too
+        long.
     """
     data_dir = Path(dataset_dir)
+    with _locked(data_dir, timeout_s):
+        return _undo_locked(data_dir, layer_id)
+
+
+def _undo_locked(data_dir: Path, layer_id: str) -> dict[str, Any]:
+    """:func:`undo_last` for a caller holding the dataset's lock."""
     records = history(data_dir, layer_id)
     if not records:
         raise IngestError(f"no earlier version of layer {layer_id!r} in {data_dir / HISTORY_DIR}")
@@ -375,19 +461,20 @@ def undo_last(dataset_dir: str | Path, layer_id: str) -> dict[str, Any]:
         raise IngestError(f"cannot undo the import of {layer_id!r}: {exc}") from exc
     old_spec = next((s for s in old_manifest.layers if s.id == layer_id), None)
     written = data_dir / str(record["written"])
-    if record.get("backup"):
-        restored = data_dir / str(record["file"])
-        tmp = restored.with_name(f".{restored.name}.undo")
-        shutil.copy2(folder / record["backup"], tmp)
-        os.replace(tmp, restored)
-        if written != restored:
-            written.unlink(missing_ok=True)
-    else:
-        written.unlink(missing_ok=True)
-    write_manifest(data_dir, _with_spec(current, old_spec, layer_id))
-    undone = folder / "undone"
-    undone.mkdir(exist_ok=True)
-    stem = f"{layer_id}-{record['stamp']}"
-    for path in folder.glob(f"{stem}*"):
-        os.replace(path, undone / path.name)
+    tx = Transaction(data_dir)
+    try:
+        restored = data_dir / str(record["file"]) if record.get("backup") else None
+        if restored is not None:
+            tx.copy(folder / record["backup"], restored)
+        if restored != written:
+            tx.delete(written)
+        manifest = _with_spec(current, old_spec, layer_id)
+        tx.write_bytes(MANIFEST_NAME, manifest_text(manifest).encode("utf-8"))
+        stem = f"{layer_id}-{record['stamp']}"
+        for path in sorted(folder.glob(f"{stem}*")):
+            tx.move(path, folder / "undone" / path.name)
+    except BaseException:
+        tx.abort()
+        raise
+    tx.commit()
     return record

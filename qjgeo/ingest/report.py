@@ -199,6 +199,8 @@ class ImportResult:
     features: gpd.GeoDataFrame
     report: ImportReport
     source_name: str
+    #: For a village / township update: the codes of the units the ledger changed.
+    updated_keys: tuple[str, ...] = ()
 
 
 class RowLog:

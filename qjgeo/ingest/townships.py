@@ -246,5 +246,9 @@ def validate_townships(
     result_frame = gpd.GeoDataFrame(result_frame, geometry=list(geoms_out), crs=WGS84_CRS)
     report = log.report(raw, "township", crs_n, mapping)
     return ImportResult(
-        layer_id="township", features=result_frame, report=report, source_name=raw.filename
+        layer_id="township",
+        features=result_frame,
+        report=report,
+        source_name=raw.filename,
+        updated_keys=tuple(str(c) for c in code[ok]),
     )

@@ -341,4 +341,10 @@ def validate_villages(
             ),
         },
     )
-    return ImportResult(layer_id="village", features=out, report=report, source_name=raw.filename)
+    return ImportResult(
+        layer_id="village",
+        features=out,
+        report=report,
+        source_name=raw.filename,
+        updated_keys=tuple(str(c) for c in code[ok]),
+    )
