@@ -1,20 +1,46 @@
-"""Scenario files of a directory: saving, listing, renaming, deleting, resolving bases."""
+"""Scenario files of a directory: saving, listing, renaming, deleting, resolving bases.
+
+Renaming and deleting (and saving with ``lock=True``) hold the directory's write lock
+(:func:`qjgeo.locking.folder_lock`), so two sessions editing the same scenarios take turns.
+A base named by its scenario ``name`` rather than its file stem is found by reading only
+the top-level ``name:`` line of each file's first :data:`NAME_SCAN_BYTES` bytes; only a
+file whose line matches is parsed.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from qjgeo.fileio import write_atomic
+from qjgeo.locking import FolderBusyError, folder_lock
 from qjgeo.scenario.model import (
     _NAME_RE,
+    MAX_SCENARIO_BYTES,
     SCENARIO_SUFFIXES,
     Scenario,
     ScenarioError,
     load_scenario,
     scenario_to_yaml,
 )
+
+#: How much of each file the lookup of a base by ``name`` reads for its ``name:`` line.
+NAME_SCAN_BYTES = 8192
+_NAME_LINE = re.compile(r"^name:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold the folder's write lock; a writer that holds it too long is a :class:`ScenarioError`."""
+    try:
+        with folder_lock(folder):
+            yield
+    except FolderBusyError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def _atomic_write(path: Path, text: str, *, overwrite: bool) -> None:
@@ -25,7 +51,9 @@ def _atomic_write(path: Path, text: str, *, overwrite: bool) -> None:
         raise ScenarioError(f"{path}: already exists; refusing to overwrite it") from None
 
 
-def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = False) -> Path:
+def save_scenario(
+    scenario: Scenario, path: str | Path, *, overwrite: bool = False, lock: bool = False
+) -> Path:
     """Write a scenario file atomically (temporary file in the same directory, then rename).
 
     Parameters
@@ -36,6 +64,10 @@ def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = Fal
         Target ``.yaml`` file.
     overwrite
         Replace an existing file; refused otherwise.
+    lock
+        Hold the folder's write lock (:func:`qjgeo.locking.folder_lock`) while writing. It
+        leaves a hidden ``.qjgeo.lock`` file in the folder, hence opt-in; renaming and
+        deleting always lock.
 
     Returns
     -------
@@ -45,13 +77,20 @@ def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = Fal
     Raises
     ------
     ScenarioError
-        If the file exists and ``overwrite`` is false. On any failure the previous file is
-        left intact and no temporary file remains.
+        If the file exists and ``overwrite`` is false, or another writer holds the folder
+        for too long. On any failure the previous file is left intact and no temporary
+        file remains.
     """
     file = Path(path)
     if file.suffix not in SCENARIO_SUFFIXES:
         raise ScenarioError(f"{file}: scenario files end in .yaml")
-    _atomic_write(file, scenario_to_yaml(scenario), overwrite=overwrite)
+    text = scenario_to_yaml(scenario)
+    if not lock:
+        _atomic_write(file, text, overwrite=overwrite)
+        return file
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(file.parent):
+        _atomic_write(file, text, overwrite=overwrite)
     return file
 
 
@@ -101,6 +140,51 @@ def _find_file(directory: Path, name: str) -> Path | None:
     return None
 
 
+def _scanned_name(path: Path) -> str | None:
+    """The top-level ``name:`` of a scenario file, from its first bytes, without parsing YAML.
+
+    ``None`` when the file is unreadable, over :data:`MAX_SCENARIO_BYTES` or has no plain
+    ``name:`` line in its first :data:`NAME_SCAN_BYTES` bytes.
+    """
+    try:
+        if path.stat().st_size > MAX_SCENARIO_BYTES:
+            return None
+        with path.open("rb") as handle:
+            head = handle.read(NAME_SCAN_BYTES)
+    except OSError:
+        return None
+    match = _NAME_LINE.search(head.decode("utf-8", errors="replace").removeprefix("\ufeff"))
+    if match is None:
+        return None
+    raw = match.group(1)
+    quote = raw[:1]
+    if quote in ("'", '"') and raw.rfind(quote) > 0:
+        inner = raw[1 : raw.rfind(quote)]
+        if quote == "'":
+            return inner.replace("''", "'")
+        try:
+            return str(json.loads(f'"{inner}"'))
+        except ValueError:
+            return inner
+    return raw.split(" #", 1)[0].rstrip()
+
+
+def _find_by_name(directory: Path, name: str) -> Path | None:
+    """The first scenario file (by file name) whose ``name`` is ``name``.
+
+    Only files whose ``name:`` line matches (:func:`_scanned_name`) are parsed, to confirm.
+    """
+    for path in _scenario_files(directory):
+        if _scanned_name(path) != name:
+            continue
+        try:
+            if load_scenario(path).name == name:
+                return path
+        except ScenarioError:
+            continue
+    return None
+
+
 def _dependents(directory: Path, stem: str, name: str | None) -> list[str]:
     keys = {stem} | ({name} if name else set())
     return [
@@ -128,6 +212,14 @@ def rename_scenario(directory: str | Path, old: str, new: str) -> Path:
         The new file.
     """
     folder = Path(directory)
+    if _find_file(folder, old) is None:
+        raise ScenarioError(f"{folder}: no scenario file {old}.yaml")
+    with _locked(folder):
+        return _rename(folder, old, new)
+
+
+def _rename(folder: Path, old: str, new: str) -> Path:
+    """:func:`rename_scenario` under the folder's lock."""
     src = _find_file(folder, old)
     if src is None:
         raise ScenarioError(f"{folder}: no scenario file {old}.yaml")
@@ -149,6 +241,14 @@ def rename_scenario(directory: str | Path, old: str, new: str) -> Path:
 def delete_scenario(directory: str | Path, name: str) -> None:
     """Delete a scenario file; refused while another scenario uses it as its base."""
     folder = Path(directory)
+    if _find_file(folder, name) is None:
+        raise ScenarioError(f"{folder}: no scenario file {name}.yaml")
+    with _locked(folder):
+        _delete(folder, name)
+
+
+def _delete(folder: Path, name: str) -> None:
+    """:func:`delete_scenario` under the folder's lock."""
     path = _find_file(folder, name)
     if path is None:
         raise ScenarioError(f"{folder}: no scenario file {name}.yaml")
@@ -184,8 +284,9 @@ def resolve_chain(scenario: Scenario, scenarios_dir: str | Path | None = None) -
     scenario
         The scenario whose ``base`` chain to follow.
     scenarios_dir
-        Where bases are looked up (by file stem, then by ``name``); defaults to the
-        directory the scenario was read from.
+        Where bases are looked up (by file stem, then by ``name``: only files whose
+        top-level ``name:`` line matches are parsed); defaults to the directory the
+        scenario was read from.
 
     Raises
     ------
@@ -206,10 +307,7 @@ def resolve_chain(scenario: Scenario, scenarios_dir: str | Path | None = None) -
             raise ScenarioError(
                 f"{where}: base: {current.base!r} cannot be found (no scenarios directory given)"
             )
-        path = _find_file(folder, current.base)
-        if path is None:
-            matches = [i.path for i in list_scenarios(folder) if i.name == current.base]
-            path = matches[0] if matches else None
+        path = _find_file(folder, current.base) or _find_by_name(folder, current.base)
         if path is None:
             raise ScenarioError(
                 f"{where}: base: no scenario {current.base!r} in {folder} "

@@ -19,6 +19,7 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from qjgeo.crs import KNOWN_SYSTEMS
@@ -33,6 +34,13 @@ SCENARIO_SUFFIXES = (".yaml", ".yml")
 #: Name of the baseline (no scenario) when used as ``base`` or ``--compare``.
 BASELINE = "baseline"
 SCHEMA_FILE = "scenario.schema.json"
+#: Largest scenario file (or uploaded text) read, in bytes: checked before parsing. A
+#: scenario holds only what differs from its base, so real ones are a few KB.
+MAX_SCENARIO_BYTES = 1_000_000
+#: Most edits (``add`` + ``remove`` + ``modify`` + ``move`` items) one scenario may hold.
+MAX_SCENARIO_EDITS = 5_000
+#: The keys whose items count as edits.
+EDIT_KEYS: tuple[str, ...] = ("add", "remove", "modify", "move")
 
 #: Columns a scenario may never set through ``attributes``.
 _RESERVED = frozenset({"id", "name", "geometry", "provenance", "scenario"})
@@ -180,6 +188,27 @@ class Scenario(_Strict):
     _source: Path | None = PrivateAttr(default=None)
     _origin: str | None = PrivateAttr(default=None)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, data: Any) -> Any:
+        """Refuse more than :data:`MAX_SCENARIO_EDITS` edits before validating any of them."""
+        if isinstance(data, dict):
+            counts = {
+                key: len(data[key])
+                for key in EDIT_KEYS
+                if isinstance(data.get(key), list | tuple) and data[key]
+            }
+            total = sum(counts.values())
+            if total > MAX_SCENARIO_EDITS:
+                parts = " + ".join(f"{key} {n:,}" for key, n in counts.items())
+                if len(counts) > 1:
+                    parts += f" = {total:,}"
+                raise ValueError(
+                    f"too many edits: {parts}, more than the {MAX_SCENARIO_EDITS:,} a scenario "
+                    "may hold (split it into scenarios based on one another)"
+                )
+        return data
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
@@ -306,6 +335,27 @@ def _format_errors(exc: ValidationError, source: str) -> str:
     return f"{source}: " + "; ".join(problems)
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a scenario's name (``None`` if it can).
+
+    The rules and the message are those of :class:`Scenario`'s ``name`` field (1 to 120
+    characters, no leading space, none of ``/ \\ : * ? " < > |``), checked by the model
+    itself so a command can refuse a bad name before doing any work.
+    """
+    try:
+        Scenario.model_validate({"name": name})
+    except ValidationError as exc:
+        return _format_errors(exc, "scenario").removeprefix("scenario: ")
+    return None
+
+
+def _too_big(size: int, source: str) -> ScenarioError:
+    return ScenarioError(
+        f"{source}: {size:,} bytes, more than the {MAX_SCENARIO_BYTES:,} bytes a scenario "
+        "file may have (a scenario holds only what differs from its base)"
+    )
+
+
 def scenario_from_yaml(text: str, source: str = "<upload>") -> Scenario:
     """Parse and validate a scenario from YAML text.
 
@@ -324,8 +374,13 @@ def scenario_from_yaml(text: str, source: str = "<upload>") -> Scenario:
     Raises
     ------
     ScenarioError
-        Naming ``source``, the key path and the bad value.
+        Naming ``source``, the key path and the bad value; also for a text over
+        :data:`MAX_SCENARIO_BYTES` (checked before parsing).
     """
+    if len(text) > MAX_SCENARIO_BYTES // 4:  # could be over the limit: count the bytes
+        size = len(text.encode("utf-8", errors="surrogatepass"))
+        if size > MAX_SCENARIO_BYTES:
+            raise _too_big(size, source)
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -362,12 +417,16 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises
     ------
     ScenarioError
-        If the file is missing, not UTF-8 YAML or does not fit the format (the message
-        names the file, the key path and the value).
+        If the file is missing, larger than :data:`MAX_SCENARIO_BYTES` (checked before
+        reading it), not UTF-8 YAML or does not fit the format (the message names the file,
+        the key path and the value).
     """
     file = Path(path)
     if not file.is_file():
         raise ScenarioError(f"{file}: scenario file not found")
+    size = file.stat().st_size
+    if size > MAX_SCENARIO_BYTES:
+        raise _too_big(size, str(file))
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
