@@ -169,19 +169,24 @@ def _scanned_name(path: Path) -> str | None:
     return raw.split(" #", 1)[0].rstrip()
 
 
-def _find_by_name(directory: Path, name: str) -> Path | None:
-    """The first scenario file (by file name) whose ``name`` is ``name``.
+def _find_base(directory: Path, name: str) -> tuple[Path, Scenario] | None:
+    """The base scenario ``name``: the file with that stem, else the first whose ``name`` is it.
 
-    Only files whose ``name:`` line matches (:func:`_scanned_name`) are parsed, to confirm.
+    Looking by ``name``, only files whose ``name:`` line matches (:func:`_scanned_name`) are
+    parsed, to confirm; an unreadable one is passed over.
     """
+    path = _find_file(directory, name)
+    if path is not None:
+        return path, load_scenario(path)
     for path in _scenario_files(directory):
         if _scanned_name(path) != name:
             continue
         try:
-            if load_scenario(path).name == name:
-                return path
+            scenario = load_scenario(path)
         except ScenarioError:
             continue
+        if scenario.name == name:
+            return path, scenario
     return None
 
 
@@ -307,13 +312,13 @@ def resolve_chain(scenario: Scenario, scenarios_dir: str | Path | None = None) -
             raise ScenarioError(
                 f"{where}: base: {current.base!r} cannot be found (no scenarios directory given)"
             )
-        path = _find_file(folder, current.base) or _find_by_name(folder, current.base)
-        if path is None:
+        found = _find_base(folder, current.base)
+        if found is None:
             raise ScenarioError(
                 f"{where}: base: no scenario {current.base!r} in {folder} "
                 f"(use 'baseline' or a file stem)"
             )
-        parent = load_scenario(path)
+        path, parent = found
         if parent.name in seen or path.stem in seen:
             loop = " → ".join([*seen, parent.name])
             raise ScenarioError(f"{where}: base: scenarios form a cycle: {loop}")
