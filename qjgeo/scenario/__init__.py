@@ -30,6 +30,15 @@ Example file::
         name: 罗坑镇社区托育点
         attributes: {places: 40, puhui: true}
 
+Limits: a file (or uploaded text) over :data:`MAX_SCENARIO_BYTES` is refused before it is
+parsed, a scenario with more than :data:`MAX_SCENARIO_EDITS` add/remove/modify/move items by
+the model. :func:`evaluate` applies a scenario and evaluates the plan indicators
+(:func:`qjgeo.indicators.evaluate` itself takes a dataset only).
+
+The package: :mod:`~qjgeo.scenario.model` (the format, YAML), :mod:`~qjgeo.scenario.files`
+(saving, listing, renaming, deleting, base chains), :mod:`~qjgeo.scenario.apply` and
+:mod:`~qjgeo.scenario.compare`.
+
 Population changes multiply ``population`` and every age-band column of the township and
 village layers (and the district totals by the same amount). Each unit's new count is
 ``round(count × factor)`` (round half to even, as :func:`numpy.rint`), so the villages of a
@@ -57,6 +66,8 @@ from qjgeo.scenario.files import (
 from qjgeo.scenario.model import (
     BASELINE,
     DEFAULT_NEW_ATTRIBUTES,
+    MAX_SCENARIO_BYTES,
+    MAX_SCENARIO_EDITS,
     REQUIRED_NEW_ATTRIBUTES,
     SCENARIO_SUFFIXES,
     SCHEMA_FILE,
@@ -68,6 +79,7 @@ from qjgeo.scenario.model import (
     Scenario,
     ScenarioError,
     load_scenario,
+    name_problem,
     scenario_from_yaml,
     scenario_to_yaml,
 )
@@ -75,6 +87,8 @@ from qjgeo.scenario.model import (
 __all__ = [
     "BASELINE",
     "DEFAULT_NEW_ATTRIBUTES",
+    "MAX_SCENARIO_BYTES",
+    "MAX_SCENARIO_EDITS",
     "REQUIRED_NEW_ATTRIBUTES",
     "SCENARIO_SUFFIXES",
     "SCHEMA_FILE",
@@ -95,6 +109,7 @@ __all__ = [
     "evaluate_indicators",
     "list_scenarios",
     "load_scenario",
+    "name_problem",
     "rename_scenario",
     "resolve_chain",
     "save_scenario",
