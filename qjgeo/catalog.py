@@ -35,6 +35,7 @@ from qjgeo.schema import (
     WEAK_PROVENANCES,
     Provenance,
 )
+from qjgeo.transaction import recover_if_idle
 
 MANIFEST_NAME = "manifest.yaml"
 #: The bundled Qujiang dataset (the repository's ``layers/`` directory).
@@ -389,8 +390,14 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     ------
     DatasetError
         Naming the layer, file and column of the first problem found.
+
+    Notes
+    -----
+    When no writer is at work, an import a killed process committed is finished and its
+    temporary files are removed first (:func:`qjgeo.transaction.recover_if_idle`).
     """
     data_dir = Path(path) if path is not None else DEFAULT_DATA_DIR
+    recover_if_idle(data_dir)  # finish or clear what a killed writer left
     manifest = read_manifest(data_dir)
     frames = {spec.id: _read_layer(data_dir, spec) for spec in manifest.layers}
     return Dataset(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from qjgeo.fileio import fsync_dir, fsync_file, temporary_path, write_atomic, write_new
+from qjgeo.fileio import fsync_dir, fsync_file, temporary_path, write_atomic
 from qjgeo.locking import try_folder_lock
 
 __all__ = ["INTENT_NAME", "Transaction", "leftovers", "recover", "recover_if_idle"]
@@ -53,7 +53,7 @@ class Transaction:
 
     def write_bytes(self, target: str | Path, payload: bytes) -> None:
         """Stage ``payload`` as the new content of ``target``."""
-        self.write_with(target, lambda path: write_new(path, payload))
+        self.write_with(target, lambda path: path.write_bytes(payload))
 
     def write_with(self, target: str | Path, writer: Callable[[Path], object]) -> None:
         """Stage a file that ``writer(path)`` writes (e.g. a GeoJSON through GDAL)."""

@@ -53,6 +53,7 @@ from qjgeo.ingest.safety import (
     check_upload_name,
     check_zip,
     open_zip,
+    parse_xml,
     read_member,
     refuse_xml_entities,
     safe_extract_zip,
@@ -188,13 +189,62 @@ def read_table(
             raise IngestError(f"{path}: cannot read the file ({exc.strerror})") from exc
     check_size(data, name, max_bytes)
     fmt = _EXT_FORMAT[Path(name).suffix.lower()]
-    if fmt == "csv":
-        return _read_csv(data, name)
-    if fmt == "xlsx":
-        return _read_xlsx(data, name, sheet)
-    if fmt == "osm":
-        return _read_osm(data, name, layer_id)
-    return _read_geo(data, name, fmt, sheet)
+    check_content_kind(data, name, fmt)
+    try:
+        if fmt == "csv":
+            return _read_csv(data, name)
+        if fmt == "xlsx":
+            return _read_xlsx(data, name, sheet)
+        if fmt == "osm":
+            return _read_osm(data, name, layer_id)
+        return _read_geo(data, name, fmt, sheet)
+    except IngestError:
+        raise
+    except Exception as exc:  # a reader library failing in a way not foreseen: name the file
+        raise IngestError(
+            f"{name}: cannot be read as {fmt} ({type(exc).__name__}: {exc}); 文件无法读取"
+        ) from exc
+
+
+#: Leading bytes of binary formats, and what to call them in a message.
+_MAGIC: Final[tuple[tuple[bytes, str], ...]] = (
+    (b"PK\x03\x04", "a ZIP archive (Excel .xlsx, KMZ or zipped shapefile)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls / Office 97 file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"SQLite format 3", "a SQLite database or GeoPackage"),
+)
+#: Formats that are ZIP archives, and formats that are text.
+_ZIP_FORMATS: Final[frozenset[str]] = frozenset({"xlsx", "kmz", "shapefile"})
+_TEXT_FORMATS: Final[frozenset[str]] = frozenset({"csv", "geojson", "kml", "osm"})
+
+
+def check_content_kind(data: bytes, filename: str, fmt: str) -> None:
+    """Refuse a file whose content is plainly not what its extension says.
+
+    Raises
+    ------
+    IngestError
+        E.g. an Excel workbook renamed ``.csv``, or a text file named ``.xlsx``.
+    """
+    found = next((what for magic, what in _MAGIC if data.startswith(magic)), None)
+    if fmt in _TEXT_FORMATS and found is not None:
+        raise IngestError(
+            f"{filename}: the extension says {fmt}, but the file is {found}; "
+            f"save or rename it with the right extension（文件扩展名与内容不符）"
+        )
+    if fmt in _ZIP_FORMATS and not data.startswith(b"PK"):
+        what = found or "not a ZIP archive"
+        raise IngestError(
+            f"{filename}: the extension says {fmt}, but the file is {what}; "
+            "it may be truncated or renamed（文件扩展名与内容不符或文件已损坏）"
+        )
+    if fmt == "gpkg" and not data.startswith(b"SQLite format 3"):
+        raise IngestError(
+            f"{filename}: not a GeoPackage (no SQLite header); it may be truncated or renamed"
+            "（不是有效的 GeoPackage 文件）"
+        )
 
 
 # --- text tables -----------------------------------------------------------------------------
@@ -398,8 +448,7 @@ def cell_text(value: Any) -> str:
 def _read_xlsx(data: bytes, filename: str, sheet: str | None) -> RawTable:
     import openpyxl
 
-    with open_zip(data, filename) as archive:
-        check_zip(archive, filename)
+    _check_workbook_parts(data, filename)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -407,39 +456,58 @@ def _read_xlsx(data: bytes, filename: str, sheet: str | None) -> RawTable:
     except Exception as exc:  # openpyxl raises many types for broken workbooks
         raise IngestError(f"{filename}: not a readable Excel workbook ({exc})") from exc
     try:
-        names = list(book.sheetnames)
-        if sheet is not None and sheet not in names:
-            raise IngestError(
-                f"{filename}: no sheet {sheet!r} (sheets: {', '.join(names) or 'none'})"
-            )
-        candidates = [sheet] if sheet is not None else names
-        for sheet_name in candidates:
-            ws = book[sheet_name]
-            records: list[list[str]] = []
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for values in ws.iter_rows(min_row=1, values_only=True):
-                    records.append([cell_text(v) for v in values])
-            if not any(any(r) for r in records):
-                continue
-            numbers = list(range(1, len(records) + 1))
-            table = _table_from_records(records, numbers, filename, "xlsx", "sheet row")
-            notes, notes_zh = table.notes, table.notes_zh
-            if len(names) > 1:
-                notes = (f"sheet {sheet_name!r} read (of {', '.join(names)})", *notes)
-                notes_zh = (f"读取工作表“{sheet_name}”（共有：{'、'.join(names)}）", *notes_zh)
-            return RawTable(
-                filename=filename,
-                format="xlsx",
-                rows=table.rows,
-                row_numbers=table.row_numbers,
-                empty_rows=table.empty_rows,
-                sheet=sheet_name,
-                notes=notes,
-                notes_zh=notes_zh,
-            )
+        return _read_sheets(book, filename, sheet)
+    except IngestError:
+        raise
+    except Exception as exc:  # a sheet is parsed only now (read-only mode): broken XML, zlib …
+        raise IngestError(
+            f"{filename}: not a readable Excel workbook ({type(exc).__name__}: {exc}); "
+            "Excel 文件已损坏或格式不正确"
+        ) from exc
     finally:
         book.close()
+
+
+def _check_workbook_parts(data: bytes, filename: str) -> None:
+    """Check the archive and every XML part of a workbook (no DTD or entities) before openpyxl."""
+    with open_zip(data, filename) as archive:
+        for info in check_zip(archive, filename):
+            if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                part = read_member(archive, info, filename)
+                refuse_xml_entities(part, f"{filename} ({info.filename})")
+
+
+def _read_sheets(book: Any, filename: str, sheet: str | None) -> RawTable:
+    """The first sheet with data (or the sheet asked for) as a table."""
+    names = list(book.sheetnames)
+    if sheet is not None and sheet not in names:
+        raise IngestError(f"{filename}: no sheet {sheet!r} (sheets: {', '.join(names) or 'none'})")
+    candidates = [sheet] if sheet is not None else names
+    for sheet_name in candidates:
+        ws = book[sheet_name]
+        records: list[list[str]] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for values in ws.iter_rows(min_row=1, values_only=True):
+                records.append([cell_text(v) for v in values])
+        if not any(any(r) for r in records):
+            continue
+        numbers = list(range(1, len(records) + 1))
+        table = _table_from_records(records, numbers, filename, "xlsx", "sheet row")
+        notes, notes_zh = table.notes, table.notes_zh
+        if len(names) > 1:
+            notes = (f"sheet {sheet_name!r} read (of {', '.join(names)})", *notes)
+            notes_zh = (f"读取工作表“{sheet_name}”（共有：{'、'.join(names)}）", *notes_zh)
+        return RawTable(
+            filename=filename,
+            format="xlsx",
+            rows=table.rows,
+            row_numbers=table.row_numbers,
+            empty_rows=table.empty_rows,
+            sheet=sheet_name,
+            notes=notes,
+            notes_zh=notes_zh,
+        )
     raise IngestError(f"{filename}: the workbook holds no data")
 
 
@@ -632,11 +700,7 @@ def parse_kml(data: bytes, filename: str) -> gpd.GeoDataFrame:
     IngestError
         If the document is not XML or holds no placemark.
     """
-    refuse_xml_entities(data, filename)
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise IngestError(f"{filename}: not readable as KML ({exc})") from exc
+    root = parse_xml(data, filename)
     records: list[dict[str, str]] = []
     geoms: list[shapely.Geometry | None] = []
 
