@@ -22,13 +22,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 
-from qjgeo.indicators.metrics import (
-    DISTANCE_ATOL_M,
-    DISTANCE_RTOL,
-    NotAvailableError,
-    unit_names,
-)
+from qjgeo.measure import DISTANCE_ATOL_M, DISTANCE_RTOL, NotAvailableError, unit_names
 
 if TYPE_CHECKING:
     from qjgeo.catalog import Dataset
@@ -57,6 +53,114 @@ def _lists(n: int, hazard_idx: np.ndarray, labels: np.ndarray) -> list[list[str]
     """Group ``labels`` by hazard position into one list per hazard (``n`` lists)."""
     grouped = pd.Series(labels, dtype=object).groupby(hazard_idx).agg(list)
     return [list(grouped.get(i, [])) for i in range(n)]
+
+
+def _checked_hazards(
+    dataset: Dataset, distance_m: float, protections: Sequence[str]
+) -> gpd.GeoDataFrame:
+    """The ``water_hazard`` layer (metric CRS) after checking the arguments against it."""
+    if distance_m <= 0:
+        raise ValueError(f"distance_m must be positive, got {distance_m}")
+    unknown = [p for p in protections if p not in PROTECTIONS]
+    if unknown:
+        raise ValueError(f"unknown protection(s) {unknown}; use {', '.join(PROTECTIONS)}")
+    if not dataset.has("water_hazard"):
+        raise NotAvailableError(
+            f"not available: dataset {dataset.info.id!r} has no layer water_hazard"
+        )
+    hazards = dataset.metric("water_hazard")
+    missing_cols = [p for p in protections if p not in hazards.columns]
+    if missing_cols:
+        raise NotAvailableError(
+            f"not available: layer 'water_hazard' has no column {missing_cols[0]!r}"
+        )
+    return hazards
+
+
+def _identity(hazards: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``id``, ``name``, ``kind`` and ``township_code`` of each hazard ("" when unknown)."""
+    n = len(hazards)
+    return pd.DataFrame(
+        {
+            "id": hazards["id"].to_numpy(dtype=object) if "id" in hazards.columns else np.arange(n),
+            "name": hazards["name"].astype(str).to_numpy(dtype=object),
+            "kind": hazards["kind"].to_numpy(dtype=object)
+            if "kind" in hazards.columns
+            else np.full(n, "", dtype=object),
+            "township_code": hazards["township_code"].astype(str).to_numpy(dtype=object)
+            if "township_code" in hazards.columns
+            else np.full(n, "", dtype=object),
+        }
+    )
+
+
+def _nearby(
+    out: pd.DataFrame,
+    dataset: Dataset,
+    hazards: gpd.GeoDataFrame,
+    near_layers: Sequence[str],
+    limit: float,
+) -> tuple[list[str], NDArray[np.float64], NDArray[np.bool_]]:
+    """Add the ``*_nearby`` name lists to ``out``; children near each hazard and which are near.
+
+    Returns the layers used (``water_hazard`` and the near layers the dataset has), the
+    children (Σ ``pop_0_14`` of the villages near) and whether anything is near, per hazard.
+    """
+    n = len(hazards)
+    geoms = hazards.geometry.to_numpy()
+    children = np.zeros(n)
+    near_any = np.zeros(n, dtype=bool)
+    used = ["water_hazard"]
+    for layer_id in near_layers:
+        column = _NEAR_COLUMNS.get(layer_id, f"{layer_id}_nearby")
+        if not dataset.has(layer_id) or n == 0:
+            out[column] = [[] for _ in range(n)]
+            continue
+        used.append(layer_id)
+        near = dataset.metric(layer_id)
+        tree = shapely.STRtree(near.geometry.to_numpy())
+        h_idx, f_idx = tree.query(geoms, predicate="dwithin", distance=limit)
+        near_any[h_idx] = True
+        out[column] = _lists(n, h_idx, unit_names(near).to_numpy(dtype=object)[f_idx])
+        if layer_id == "village" and "pop_0_14" in near.columns:
+            pop = pd.to_numeric(near["pop_0_14"], errors="coerce").fillna(0).to_numpy(float)
+            children += np.bincount(h_idx, weights=pop[f_idx], minlength=n)
+    return used, children, near_any
+
+
+def _lacking(hazards: gpd.GeoDataFrame, protections: Sequence[str]) -> NDArray[np.bool_]:
+    """Which protection each hazard lacks (one column per protection; missing = lacking)."""
+    lacking = np.zeros((len(hazards), len(protections)), dtype=bool)
+    for k, col in enumerate(protections):
+        lacking[:, k] = ~hazards[col].fillna(False).astype(bool).to_numpy(dtype=bool)
+    return lacking
+
+
+def _missing_texts(
+    lacking: NDArray[np.bool_], protections: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The protections each hazard lacks, as English and Chinese text."""
+    en = np.array([PROTECTIONS[p][0] for p in protections], dtype=object)
+    zh = np.array([PROTECTIONS[p][1] for p in protections], dtype=object)
+    return [", ".join(en[row]) for row in lacking], ["、".join(zh[row]) for row in lacking]
+
+
+def _ranked(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Most children nearby first, then most schools / kindergartens, then id; with ``rank``."""
+    school_cols = [c for c in ("schools_nearby", "kindergartens_nearby") if c in frame.columns]
+    schools = (
+        frame[school_cols].map(len).sum(axis=1) if school_cols else pd.Series(0, index=frame.index)
+    )
+    order = np.lexsort(
+        (
+            frame["id"].astype(str).to_numpy(),
+            -schools.to_numpy(),
+            -frame["children_nearby"].to_numpy(),
+        )
+    )
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    return frame
 
 
 def rank_hazards(
@@ -101,62 +205,13 @@ def rank_hazards(
     NotAvailableError
         If the dataset has no ``water_hazard`` layer or it lacks a protection column.
     """
-    if distance_m <= 0:
-        raise ValueError(f"distance_m must be positive, got {distance_m}")
-    unknown = [p for p in protections if p not in PROTECTIONS]
-    if unknown:
-        raise ValueError(f"unknown protection(s) {unknown}; use {', '.join(PROTECTIONS)}")
-    if not dataset.has("water_hazard"):
-        raise NotAvailableError(
-            f"not available: dataset {dataset.info.id!r} has no layer water_hazard"
-        )
-    hazards = dataset.metric("water_hazard")
-    missing_cols = [p for p in protections if p not in hazards.columns]
-    if missing_cols:
-        raise NotAvailableError(
-            f"not available: layer 'water_hazard' has no column {missing_cols[0]!r}"
-        )
-    n = len(hazards)
-    geoms = hazards.geometry.to_numpy()
+    hazards = _checked_hazards(dataset, distance_m, protections)
     limit = distance_m * (1 + DISTANCE_RTOL) + DISTANCE_ATOL_M
-
-    out = pd.DataFrame(
-        {
-            "id": hazards["id"].to_numpy(dtype=object) if "id" in hazards.columns else np.arange(n),
-            "name": hazards["name"].astype(str).to_numpy(dtype=object),
-            "kind": hazards["kind"].to_numpy(dtype=object)
-            if "kind" in hazards.columns
-            else np.full(n, "", dtype=object),
-            "township_code": hazards["township_code"].astype(str).to_numpy(dtype=object)
-            if "township_code" in hazards.columns
-            else np.full(n, "", dtype=object),
-        }
-    )
-    children = np.zeros(n)
-    near_any = np.zeros(n, dtype=bool)
-    used = ["water_hazard"]
-    for layer_id in near_layers:
-        column = _NEAR_COLUMNS.get(layer_id, f"{layer_id}_nearby")
-        if not dataset.has(layer_id) or n == 0:
-            out[column] = [[] for _ in range(n)]
-            continue
-        used.append(layer_id)
-        near = dataset.metric(layer_id)
-        tree = shapely.STRtree(near.geometry.to_numpy())
-        h_idx, f_idx = tree.query(geoms, predicate="dwithin", distance=limit)
-        near_any[h_idx] = True
-        out[column] = _lists(n, h_idx, unit_names(near).to_numpy(dtype=object)[f_idx])
-        if layer_id == "village" and "pop_0_14" in near.columns:
-            pop = pd.to_numeric(near["pop_0_14"], errors="coerce").fillna(0).to_numpy(float)
-            children += np.bincount(h_idx, weights=pop[f_idx], minlength=n)
-    lacking = np.zeros((n, len(protections)), dtype=bool)
-    for k, col in enumerate(protections):
-        lacking[:, k] = ~hazards[col].fillna(False).astype(bool).to_numpy(dtype=bool)
-    en = np.array([PROTECTIONS[p][0] for p in protections], dtype=object)
-    zh = np.array([PROTECTIONS[p][1] for p in protections], dtype=object)
+    out = _identity(hazards)
+    used, children, near_any = _nearby(out, dataset, hazards, near_layers, limit)
+    lacking = _lacking(hazards, protections)
     out["children_nearby"] = children.round().astype(int)
-    out["missing"] = [", ".join(en[row]) for row in lacking]
-    out["missing_zh"] = ["、".join(zh[row]) for row in lacking]
+    out["missing"], out["missing_zh"] = _missing_texts(lacking, protections)
     out["near_children"] = near_any
     out["unprotected"] = pd.Series(lacking.any(axis=1), dtype=bool)
     out["provenance"] = hazards["provenance"].to_numpy(dtype=object)
@@ -165,17 +220,4 @@ def rank_hazards(
     frame = frame.set_crs(dataset.layer("water_hazard").crs)
     if not include_all:
         frame = frame.loc[frame["near_children"] & frame["unprotected"]]
-    school_cols = [c for c in ("schools_nearby", "kindergartens_nearby") if c in frame.columns]
-    schools = (
-        frame[school_cols].map(len).sum(axis=1) if school_cols else pd.Series(0, index=frame.index)
-    )
-    order = np.lexsort(
-        (
-            frame["id"].astype(str).to_numpy(),
-            -schools.to_numpy(),
-            -frame["children_nearby"].to_numpy(),
-        )
-    )
-    frame = frame.iloc[order].reset_index(drop=True)
-    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
-    return frame
+    return _ranked(frame)

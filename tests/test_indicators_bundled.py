@@ -364,7 +364,7 @@ def test_missing_layer_gives_not_available_rows(dataset: Dataset) -> None:
 
 
 def test_scenario_object_and_file(dataset: Dataset, tmp_path: Path) -> None:
-    from qjgeo.scenario import FacilityAdd, Scenario
+    from qjgeo.scenario import FacilityAdd, Scenario, evaluate
 
     luokeng = dataset.layer("township").set_index("code9").loc["440205109"]
     spot = shapely.point_on_surface(luokeng.geometry)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
+from qjgeo.commands._checks import check_output_path
 from qjgeo.commands._common import (
     DataOption,
     NetworkOption,
@@ -122,71 +123,101 @@ def weak_data_note(frame: pd.DataFrame) -> str:
     )
 
 
+ScenarioOption = Annotated[
+    Path | None, typer.Option("--scenario", help="Scenario YAML applied first.")
+]
+TownshipOption = Annotated[
+    str | None,
+    typer.Option("--township", help="Only the rows of this township (9-digit code)."),
+]
+TargetsOption = Annotated[
+    Path | None,
+    typer.Option("--targets", help="Targets YAML (default: the bundled plan targets)."),
+]
+IndicatorFormatOption = Annotated[
+    IndicatorFormat, typer.Option("--format", help="table, csv, json or xlsx")
+]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Write to this file instead of stdout.")
+]
+
+
+def _evaluate(
+    data: Path | None, scenario: Path | None, targets: Path | None, network: Path | None
+) -> pd.DataFrame:
+    """Load the dataset, apply ``--scenario`` and evaluate every indicator."""
+    from qjgeo.indicators import TargetsError, evaluate
+
+    dataset = open_dataset(data)
+    scn = None
+    if scenario is not None:
+        from qjgeo.scenario import ScenarioError, load_scenario
+
+        try:
+            scn = load_scenario(scenario)
+        except ScenarioError as exc:
+            fail(str(exc))
+    graph, graph_note = resolve_graph(dataset, network)
+    typer.echo(graph_note, err=True)
+    try:
+        if scn is not None:
+            from qjgeo.scenario import apply
+
+            dataset = apply(dataset, scn)
+        return evaluate(dataset, targets=targets, graph=graph)
+    except TargetsError as exc:
+        fail(str(exc))
+    except ValueError as exc:  # ScenarioError and other bad input, named by the message
+        fail(str(exc))
+
+
+def _render_indicators(
+    frame: pd.DataFrame, township: str | None, fmt: IndicatorFormat, out: Path | None
+) -> None:
+    """Print or write the indicator table (only one township's rows with ``--township``)."""
+    if township is not None:
+        codes = [s for s in dict.fromkeys(frame["scope"]) if s != "district"]
+        if township not in codes:
+            fail(f"--township {township!r}: no such township (known: {', '.join(codes)})")
+        frame = frame.loc[frame["scope"] == township].reset_index(drop=True)
+    note = weak_data_note(frame)
+    if note:
+        typer.echo(note, err=True)
+    if fmt is IndicatorFormat.xlsx:
+        if out is None:
+            fail("--format xlsx needs --out FILE.xlsx")
+        write_xlsx(frame, out)
+        typer.echo(f"wrote {out}")
+        return
+    if fmt is IndicatorFormat.json:
+        emit_frame(frame, "json", out)
+    elif fmt is IndicatorFormat.csv:
+        emit_frame(_flat(frame), "csv", out)
+    else:
+        table = frame[TABLE_COLUMNS].copy()
+        table["value"] = table["value"].round(2)
+        table["met"] = table["met"].map({True: "✔", False: "✘"}).fillna("–")
+        emit_frame(table, "table", out)
+
+
+def indicators_command(
+    data: DataOption = None,
+    scenario: ScenarioOption = None,
+    township: TownshipOption = None,
+    targets: TargetsOption = None,
+    network: NetworkOption = None,
+    fmt: IndicatorFormatOption = IndicatorFormat.table,
+    out: OutOption = None,
+) -> None:
+    """Each plan target: value, target, met, shortfall, per district and township."""
+    if out is not None:  # an existing file is replaced, as always
+        check_output_path(out, overwrite=True)
+    if fmt is IndicatorFormat.xlsx and out is None:
+        fail("--format xlsx needs --out FILE.xlsx")
+    frame = _evaluate(data, scenario, targets, network)
+    _render_indicators(frame, township, fmt, out)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``indicators`` command."""
-
-    @app.command("indicators")
-    def indicators_command(
-        data: DataOption = None,
-        scenario: Annotated[
-            Path | None, typer.Option("--scenario", help="Scenario YAML applied first.")
-        ] = None,
-        township: Annotated[
-            str | None,
-            typer.Option("--township", help="Only the rows of this township (9-digit code)."),
-        ] = None,
-        targets: Annotated[
-            Path | None,
-            typer.Option("--targets", help="Targets YAML (default: the bundled plan targets)."),
-        ] = None,
-        network: NetworkOption = None,
-        fmt: Annotated[
-            IndicatorFormat, typer.Option("--format", help="table, csv, json or xlsx")
-        ] = IndicatorFormat.table,
-        out: Annotated[
-            Path | None, typer.Option("--out", help="Write to this file instead of stdout.")
-        ] = None,
-    ) -> None:
-        """Each plan target: value, target, met, shortfall, per district and township."""
-        from qjgeo.indicators import TargetsError, evaluate
-
-        dataset = open_dataset(data)
-        scn = None
-        if scenario is not None:
-            from qjgeo.scenario import ScenarioError, load_scenario
-
-            try:
-                scn = load_scenario(scenario)
-            except ScenarioError as exc:
-                fail(str(exc))
-        graph, graph_note = resolve_graph(dataset, network)
-        typer.echo(graph_note, err=True)
-        try:
-            frame = evaluate(dataset, targets=targets, scenario=scn, graph=graph)
-        except TargetsError as exc:
-            fail(str(exc))
-        except ValueError as exc:  # ScenarioError and other bad input, named by the message
-            fail(str(exc))
-        if township is not None:
-            codes = [s for s in dict.fromkeys(frame["scope"]) if s != "district"]
-            if township not in codes:
-                fail(f"--township {township!r}: no such township (known: {', '.join(codes)})")
-            frame = frame.loc[frame["scope"] == township].reset_index(drop=True)
-        note = weak_data_note(frame)
-        if note:
-            typer.echo(note, err=True)
-        if fmt is IndicatorFormat.xlsx:
-            if out is None:
-                fail("--format xlsx needs --out FILE.xlsx")
-            write_xlsx(frame, out)
-            typer.echo(f"wrote {out}")
-            return
-        if fmt is IndicatorFormat.json:
-            emit_frame(frame, "json", out)
-        elif fmt is IndicatorFormat.csv:
-            emit_frame(_flat(frame), "csv", out)
-        else:
-            table = frame[TABLE_COLUMNS].copy()
-            table["value"] = table["value"].round(2)
-            table["met"] = table["met"].map({True: "✔", False: "✘"}).fillna("–")
-            emit_frame(table, "table", out)
+    app.command("indicators")(indicators_command)

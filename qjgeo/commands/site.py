@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import geopandas as gpd
 import pandas as pd
 import typer
 
+from qjgeo.commands._checks import check_output_path, check_scenario_name
 from qjgeo.commands._common import (
     DataOption,
     NetworkOption,
@@ -21,6 +22,9 @@ from qjgeo.commands._common import (
     open_dataset,
     resolve_graph,
 )
+
+if TYPE_CHECKING:
+    from qjgeo.siting import Recommendation
 
 
 class SiteMethod(StrEnum):
@@ -69,115 +73,153 @@ def read_candidates(spec: str) -> str | gpd.GeoDataFrame:
         fail(f"{path}: cannot read candidate sites: {exc}")
 
 
+FacilityTypeOption = Annotated[
+    str, typer.Option("--type", help="Facility layer id, e.g. childcare, science_venue.")
+]
+KOption = Annotated[int | None, typer.Option("--k", min=1, help="Number of new sites.")]
+TargetShareOption = Annotated[
+    float | None,
+    typer.Option("--target-share", help="Fewest sites reaching this covered share (0–1)."),
+]
+MethodOption = Annotated[SiteMethod, typer.Option("--method", help="greedy or exact (MILP)")]
+CandidatesOption = Annotated[
+    str,
+    typer.Option("--candidates", help="villages, seats, hex, or a point file (GeoJSON/GPKG/CSV)."),
+]
+DemandOption = Annotated[
+    Demand,
+    typer.Option(
+        "--demand",
+        help="children (villages within walking distance) or townships "
+        "(a township with ≥ 1 facility counts).",
+    ),
+]
+TimeLimitOption = Annotated[
+    float, typer.Option("--time-limit", min=0.1, help="Exact solver limit, seconds.")
+]
+HexSpacingOption = Annotated[
+    float, typer.Option("--hex-spacing", min=50, help="Hex candidate spacing, metres.")
+]
+FormatOption = Annotated[TableFormat, typer.Option("--format", help="table, json or csv")]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="Also write the sites as a scenario YAML file."),
+]
+NameOption = Annotated[
+    str | None, typer.Option("--name", help="Scenario name (default: the file stem).")
+]
+OverwriteOption = Annotated[
+    bool, typer.Option("--overwrite", help="Replace an existing --out file.")
+]
+
+
+def _check_arguments(
+    k: int | None,
+    target_share: float | None,
+    out: Path | None,
+    name: str | None,
+    overwrite: bool,
+) -> None:
+    """Refuse bad arguments before loading data or solving anything."""
+    from qjgeo.scenario import SCENARIO_SUFFIXES
+
+    if name is not None:
+        check_scenario_name(name)
+    if out is not None:
+        check_output_path(out, suffixes=SCENARIO_SUFFIXES, overwrite=overwrite)
+        if name is None:
+            check_scenario_name(out.stem, "--out (the scenario is named after the file)")
+    if (k is None) == (target_share is None):
+        fail("give either --k N or --target-share S")
+    if target_share is not None and not 0 < target_share <= 1:
+        fail(f"--target-share must be in (0, 1], got {target_share}")
+
+
+def _render_sites(rec: Recommendation, fmt: TableFormat) -> None:
+    """Print the recommendation: summary and sites (table), the sites (csv) or everything (json)."""
+    sites = pd.DataFrame(rec.sites.drop(columns="geometry"))
+    summary = rec.summary()
+    if fmt is TableFormat.json:
+        payload: dict[str, Any] = {
+            "summary": frame_records(summary)[0],
+            "best_bound": rec.result.best_bound,
+            "notes": list(rec.notes),
+            "notes_zh": list(rec.notes_zh),
+            "sites": frame_records(sites),
+        }
+        typer.echo(
+            json.dumps(frame_records(pd.DataFrame([payload]))[0], ensure_ascii=False, indent=1)
+        )
+    elif fmt is TableFormat.csv:
+        emit_frame(sites, fmt)
+    else:
+        emit_frame(summary.T.reset_index().set_axis(["", "value"], axis=1), fmt)
+        typer.echo("")
+        shown = sites.drop(columns=["marginal_gain"]).round(
+            {"share_after_site": 3, "cumulative_covered": 1}
+        )
+        emit_frame(shown, fmt)
+        for note in rec.notes:
+            typer.echo(f"note: {note}")
+
+
+def _write_scenario(rec: Recommendation, out: Path, name: str | None, overwrite: bool) -> None:
+    """Write the sites as a scenario file (``--out``)."""
+    from qjgeo.scenario import ScenarioError, save_scenario
+    from qjgeo.siting import recommendation_to_scenario
+
+    scenario = recommendation_to_scenario(rec, name or out.stem)
+    try:
+        save_scenario(scenario, out, overwrite=overwrite, lock=True)
+    except ScenarioError as exc:
+        fail(str(exc))
+    typer.echo(f"wrote {out}", err=True)
+
+
+def site_command(
+    facility_type: FacilityTypeOption,
+    k: KOption = None,
+    target_share: TargetShareOption = None,
+    method: MethodOption = SiteMethod.greedy,
+    candidates: CandidatesOption = "villages",
+    demand: DemandOption = Demand.children,
+    time_limit_s: TimeLimitOption = 30.0,
+    hex_spacing_m: HexSpacingOption = 1000.0,
+    fmt: FormatOption = TableFormat.table,
+    out: OutOption = None,
+    name: NameOption = None,
+    overwrite: OverwriteOption = False,
+    data: DataOption = None,
+    network: NetworkOption = None,
+) -> None:
+    """Recommend new sites: k sites covering the most children, or the fewest to a target."""
+    from qjgeo.siting import recommend_sites
+
+    _check_arguments(k, target_share, out, name, overwrite)
+    dataset = open_dataset(data)
+    cands = read_candidates(candidates)
+    graph, graph_note = resolve_graph(dataset, network)
+    typer.echo(graph_note, err=True)
+    try:
+        rec = recommend_sites(
+            dataset,
+            facility_type,
+            k=k,
+            target_share=target_share,
+            method=method.value,  # type: ignore[arg-type]
+            candidates=cands,  # type: ignore[arg-type]
+            demand=demand.value,  # type: ignore[arg-type]
+            time_limit_s=time_limit_s,
+            hex_spacing_m=hex_spacing_m,
+            graph=graph,
+        )
+    except (ValueError, KeyError) as exc:
+        fail(str(exc).strip("\"'"))
+    _render_sites(rec, fmt)
+    if out is not None:
+        _write_scenario(rec, out, name, overwrite)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``site`` command."""
-
-    @app.command("site")
-    def site_command(
-        facility_type: Annotated[
-            str, typer.Option("--type", help="Facility layer id, e.g. childcare, science_venue.")
-        ],
-        k: Annotated[int | None, typer.Option("--k", min=1, help="Number of new sites.")] = None,
-        target_share: Annotated[
-            float | None,
-            typer.Option("--target-share", help="Fewest sites reaching this covered share (0–1)."),
-        ] = None,
-        method: Annotated[
-            SiteMethod, typer.Option("--method", help="greedy or exact (MILP)")
-        ] = SiteMethod.greedy,
-        candidates: Annotated[
-            str,
-            typer.Option(
-                "--candidates", help="villages, seats, hex, or a point file (GeoJSON/GPKG/CSV)."
-            ),
-        ] = "villages",
-        demand: Annotated[
-            Demand,
-            typer.Option(
-                "--demand",
-                help="children (villages within walking distance) or townships "
-                "(a township with ≥ 1 facility counts).",
-            ),
-        ] = Demand.children,
-        time_limit_s: Annotated[
-            float, typer.Option("--time-limit", min=0.1, help="Exact solver limit, seconds.")
-        ] = 30.0,
-        hex_spacing_m: Annotated[
-            float, typer.Option("--hex-spacing", min=50, help="Hex candidate spacing, metres.")
-        ] = 1000.0,
-        fmt: Annotated[
-            TableFormat, typer.Option("--format", help="table, json or csv")
-        ] = TableFormat.table,
-        out: Annotated[
-            Path | None,
-            typer.Option("--out", help="Also write the sites as a scenario YAML file."),
-        ] = None,
-        name: Annotated[
-            str | None, typer.Option("--name", help="Scenario name (default: the file stem).")
-        ] = None,
-        overwrite: Annotated[
-            bool, typer.Option("--overwrite", help="Replace an existing --out file.")
-        ] = False,
-        data: DataOption = None,
-        network: NetworkOption = None,
-    ) -> None:
-        """Recommend new sites: k sites covering the most children, or the fewest to a target."""
-        from qjgeo.scenario import ScenarioError, save_scenario
-        from qjgeo.siting import recommend_sites, recommendation_to_scenario
-
-        if (k is None) == (target_share is None):
-            fail("give either --k N or --target-share S")
-        if target_share is not None and not 0 < target_share <= 1:
-            fail(f"--target-share must be in (0, 1], got {target_share}")
-        if out is not None and out.exists() and not overwrite:
-            fail(f"{out}: already exists; add --overwrite to replace it")
-        dataset = open_dataset(data)
-        cands = read_candidates(candidates)
-        graph, graph_note = resolve_graph(dataset, network)
-        typer.echo(graph_note, err=True)
-        try:
-            rec = recommend_sites(
-                dataset,
-                facility_type,
-                k=k,
-                target_share=target_share,
-                method=method.value,  # type: ignore[arg-type]
-                candidates=cands,  # type: ignore[arg-type]
-                demand=demand.value,  # type: ignore[arg-type]
-                time_limit_s=time_limit_s,
-                hex_spacing_m=hex_spacing_m,
-                graph=graph,
-            )
-        except (ValueError, KeyError) as exc:
-            fail(str(exc).strip("\"'"))
-        sites = pd.DataFrame(rec.sites.drop(columns="geometry"))
-        summary = rec.summary()
-        if fmt is TableFormat.json:
-            payload: dict[str, Any] = {
-                "summary": frame_records(summary)[0],
-                "best_bound": rec.result.best_bound,
-                "notes": list(rec.notes),
-                "notes_zh": list(rec.notes_zh),
-                "sites": frame_records(sites),
-            }
-            typer.echo(
-                json.dumps(frame_records(pd.DataFrame([payload]))[0], ensure_ascii=False, indent=1)
-            )
-        elif fmt is TableFormat.csv:
-            emit_frame(sites, fmt)
-        else:
-            emit_frame(summary.T.reset_index().set_axis(["", "value"], axis=1), fmt)
-            typer.echo("")
-            shown = sites.drop(columns=["marginal_gain"]).round(
-                {"share_after_site": 3, "cumulative_covered": 1}
-            )
-            emit_frame(shown, fmt)
-            for note in rec.notes:
-                typer.echo(f"note: {note}")
-        if out is not None:
-            scenario = recommendation_to_scenario(rec, name or out.stem)
-            try:
-                save_scenario(scenario, out, overwrite=overwrite)
-            except ScenarioError as exc:
-                fail(str(exc))
-            typer.echo(f"wrote {out}", err=True)
+    app.command("site")(site_command)

@@ -257,7 +257,6 @@ def resolve_targets(dataset: Dataset, targets: TargetsFile | str | Path | None) 
 def evaluate(
     dataset: Dataset,
     targets: TargetsFile | str | Path | None = None,
-    scenario: Any = None,
     *,
     graph: WalkGraph | None = None,
     indicators: list[str] | None = None,
@@ -267,13 +266,11 @@ def evaluate(
     Parameters
     ----------
     dataset
-        The dataset (bundled, imported, or already scenario-applied).
+        The dataset (bundled, imported, or already scenario-applied: apply a scenario
+        first with ``qjgeo.scenario.apply``, or use ``qjgeo.scenario.evaluate``).
     targets
         Targets file (object or path); ``None`` = the bundled ``targets.yaml``. The
         dataset's ``params.target_overrides`` are applied over it.
-    scenario
-        A :class:`qjgeo.scenario.Scenario` or a path to a scenario file, applied to the
-        dataset first (``qjgeo.scenario.apply``).
     graph
         Walking network for the access-based indicators; ``None`` = straight line × the
         detour factor (the ``method`` column says which).
@@ -295,12 +292,6 @@ def evaluate(
     KeyError
         If ``indicators`` names an unknown id.
     """
-    if scenario is not None:
-        from qjgeo.scenario import apply, load_scenario
-
-        if isinstance(scenario, str | Path):
-            scenario = load_scenario(scenario)
-        dataset = apply(dataset, scenario)
     resolved = resolve_targets(dataset, targets)
     chosen = (
         resolved.indicators if indicators is None else tuple(resolved.get(i) for i in indicators)
