@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from qjgeo.fileio import write_atomic
+from qjgeo.locking import FolderBusyError, folder_lock
 
 if TYPE_CHECKING:
     from qjgeo.catalog import Dataset
@@ -149,7 +150,15 @@ def record_year(
         }
     )[list(COLUMNS)]
     d.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, out.to_csv(index=False).encode("utf-8-sig"))
+    try:
+        with folder_lock(d):  # two sessions recording the same year: the second is refused
+            if target.exists() and not overwrite:
+                raise MonitoringError(
+                    f"{target}: year {year} is already recorded (overwrite to replace)"
+                )
+            write_atomic(target, out.to_csv(index=False).encode("utf-8-sig"))
+    except FolderBusyError as exc:
+        raise MonitoringError(f"{exc}\n{exc.message_zh}") from exc
     return target
 
 

@@ -23,6 +23,7 @@ from qjgeo import Dataset
 from qjgeo.catalog import DatasetInfo, LayerSpec
 from qjgeo.cli import app
 from qjgeo.crs import convert
+from qjgeo.locking import LOCK_NAME
 from qjgeo.scenario import (
     FacilityAdd,
     Scenario,
@@ -384,7 +385,8 @@ def test_save_refuses_overwrite_and_is_atomic(
         save_scenario(Scenario(name="a", description="new"), path, overwrite=True)
     monkeypatch.undo()
     assert load_scenario(path).description == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml"]  # no temp file left
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != LOCK_NAME)  # the folder's lock
+    assert left == ["a.yaml"]  # no temp file left
     save_scenario(Scenario(name="a", description="new"), path, overwrite=True)
     assert load_scenario(path).description == "new"
 

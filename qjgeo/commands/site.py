@@ -170,7 +170,7 @@ def _write_scenario(rec: Recommendation, out: Path, name: str | None, overwrite:
 
     scenario = recommendation_to_scenario(rec, name or out.stem)
     try:
-        save_scenario(scenario, out, overwrite=overwrite, lock=True)
+        save_scenario(scenario, out, overwrite=overwrite)
     except ScenarioError as exc:
         fail(str(exc))
     typer.echo(f"wrote {out}", err=True)

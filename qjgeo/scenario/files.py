@@ -1,6 +1,6 @@
 """Scenario files of a directory: saving, listing, renaming, deleting, resolving bases.
 
-Renaming and deleting (and saving with ``lock=True``) hold the directory's write lock
+Saving, renaming and deleting hold the directory's write lock
 (:func:`qjgeo.locking.folder_lock`), so two sessions editing the same scenarios take turns.
 A base named by its scenario ``name`` rather than its file stem is found by reading only
 the top-level ``name:`` line of each file's first :data:`NAME_SCAN_BYTES` bytes; only a
@@ -51,10 +51,11 @@ def _atomic_write(path: Path, text: str, *, overwrite: bool) -> None:
         raise ScenarioError(f"{path}: already exists; refusing to overwrite it") from None
 
 
-def save_scenario(
-    scenario: Scenario, path: str | Path, *, overwrite: bool = False, lock: bool = False
-) -> Path:
+def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write a scenario file atomically (temporary file in the same directory, then rename).
+
+    The folder's write lock (:func:`qjgeo.locking.folder_lock`) is held while writing, as for
+    renaming and deleting, so two sessions saving at once cannot lose a file.
 
     Parameters
     ----------
@@ -64,10 +65,6 @@ def save_scenario(
         Target ``.yaml`` file.
     overwrite
         Replace an existing file; refused otherwise.
-    lock
-        Hold the folder's write lock (:func:`qjgeo.locking.folder_lock`) while writing. It
-        leaves a hidden ``.qjgeo.lock`` file in the folder, hence opt-in; renaming and
-        deleting always lock.
 
     Returns
     -------
@@ -85,9 +82,6 @@ def save_scenario(
     if file.suffix not in SCENARIO_SUFFIXES:
         raise ScenarioError(f"{file}: scenario files end in .yaml")
     text = scenario_to_yaml(scenario)
-    if not lock:
-        _atomic_write(file, text, overwrite=overwrite)
-        return file
     file.parent.mkdir(parents=True, exist_ok=True)
     with _locked(file.parent):
         _atomic_write(file, text, overwrite=overwrite)
