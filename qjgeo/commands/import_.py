@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from qjgeo.commands._common import DataOption, fail, open_dataset
-from qjgeo.ingest.columns import parse_map_options, suggest_mapping
-from qjgeo.ingest.commit import commit, undo_last
-from qjgeo.ingest.readers import read_table
-from qjgeo.ingest.report import validate
+from qjgeo.ingest.commit import CommitInfo, undo_last
+from qjgeo.ingest.pipeline import ImportOutcome, import_file
 from qjgeo.ingest.safety import IngestError
 
 
@@ -40,127 +38,105 @@ class ReportFormat(StrEnum):
     json = "json"
 
 
-def _emit(payload: dict[str, Any], text: str, fmt: ReportFormat) -> None:
+def _commit_text(info: CommitInfo, layer: str) -> str:
+    return (
+        f"\nwrote {info.path} ({info.mode}: {info.features_before} → {info.features_after} "
+        "features; previous version kept"
+        + (f" at {info.backup}" if info.backup else "")
+        + f"; undo with: qjgeo import-undo --layer {layer})"
+    )
+
+
+def render_outcome(outcome: ImportOutcome, layer: str, fmt: ReportFormat, dry_run: bool) -> None:
+    """Print the report (and what was written) as a table or JSON."""
     if fmt is ReportFormat.json:
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
-    else:
-        typer.echo(text)
+        typer.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=1))
+        return
+    text = outcome.report.to_text()
+    if dry_run:
+        text += "\n(dry run: nothing written)"
+    elif outcome.committed is not None:
+        text += _commit_text(outcome.committed, layer)
+    typer.echo(text)
+
+
+def import_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Ledger: CSV, XLSX, GeoJSON, KML/KMZ, zipped shapefile, GeoPackage or OSM XML."
+        ),
+    ],
+    layer: Annotated[
+        str,
+        typer.Option(
+            "--layer",
+            help="Layer to fill, e.g. childcare; or village / township to update their "
+            "points, boundaries and populations unit by unit (--mode does not apply).",
+        ),
+    ],
+    data: DataOption = None,
+    crs: Annotated[
+        CoordinateSystem, typer.Option("--crs", help="Coordinate system of the ledger.")
+    ] = CoordinateSystem.wgs84,
+    mode: Annotated[
+        ImportMode, typer.Option("--mode", help="append to the layer or replace it")
+    ] = ImportMode.APPEND,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only check and report; write nothing.")
+    ] = False,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="table or json")
+    ] = ReportFormat.table,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="FIELD=COLUMN, e.g. --map places=核定托位 (repeatable)."),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Sheet or layer to read, if several.")
+    ] = None,
+    allow_outside: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside",
+            help="Keep points more than 2 km outside the district (warned); "
+            "by default such rows are refused.",
+        ),
+    ] = False,
+) -> None:
+    """Check a ledger, print the report and (unless --dry-run) write it into the layer.
+
+    Nothing is written when the file is unusable or every row is rejected.
+
+    The previous version of the layer is kept under DATA/.history/ (qjgeo import-undo).
+    """
+    dataset = open_dataset(data)
+    try:
+        outcome = import_file(
+            file, dataset, layer, crs=crs.value, mode=mode.value, mapping_options=mapping or (),
+            sheet=sheet, allow_outside=allow_outside, dry_run=dry_run,
+        )  # fmt: skip
+    except IngestError as exc:
+        fail(str(exc))
+    render_outcome(outcome, layer, fmt, dry_run)
+    if not dry_run and outcome.committed is None:
+        fail(f"{file}: every row was rejected; nothing written")
+
+
+def import_undo_command(
+    layer: Annotated[str, typer.Option("--layer", help="Layer whose last import to undo.")],
+    data: DataOption = None,
+) -> None:
+    """Put back the version of a layer from before its last import."""
+    dataset = open_dataset(data)
+    try:
+        record = undo_last(dataset.root or Path("."), layer)
+    except IngestError as exc:
+        fail(str(exc))
+    typer.echo(f"restored layer {layer} as before the import of {record.get('source')}")
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``import`` and ``import-undo`` commands."""
-
-    @app.command("import")
-    def import_command(
-        file: Annotated[
-            Path,
-            typer.Argument(
-                help="Ledger: CSV, XLSX, GeoJSON, KML/KMZ, zipped shapefile, GeoPackage or OSM XML."
-            ),
-        ],
-        layer: Annotated[
-            str,
-            typer.Option(
-                "--layer",
-                help="Layer to fill, e.g. childcare; or village / township to update their "
-                "points, boundaries and populations unit by unit (--mode does not apply).",
-            ),
-        ],
-        data: DataOption = None,
-        crs: Annotated[
-            CoordinateSystem, typer.Option("--crs", help="Coordinate system of the ledger.")
-        ] = CoordinateSystem.wgs84,
-        mode: Annotated[
-            ImportMode, typer.Option("--mode", help="append to the layer or replace it")
-        ] = ImportMode.APPEND,
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Only check and report; write nothing.")
-        ] = False,
-        fmt: Annotated[
-            ReportFormat, typer.Option("--format", help="table or json")
-        ] = ReportFormat.table,
-        mapping: Annotated[
-            list[str] | None,
-            typer.Option("--map", help="FIELD=COLUMN, e.g. --map places=核定托位 (repeatable)."),
-        ] = None,
-        sheet: Annotated[
-            str | None, typer.Option("--sheet", help="Sheet or layer to read, if several.")
-        ] = None,
-        allow_outside: Annotated[
-            bool,
-            typer.Option(
-                "--allow-outside",
-                help="Keep points more than 2 km outside the district (warned); "
-                "by default such rows are refused.",
-            ),
-        ] = False,
-    ) -> None:
-        """Check a ledger, print the report and (unless --dry-run) write it into the layer.
-
-        Nothing is written when the file is unusable or every row is rejected.
-
-        The previous version of the layer is kept under DATA/.history/ (qjgeo import-undo).
-        """
-        dataset = open_dataset(data)
-        try:
-            raw = read_table(file, sheet=sheet, layer_id=layer)
-            columns = suggest_mapping(raw, layer)
-            if mapping:
-                columns = columns.with_overrides(parse_map_options(mapping, raw.filename), raw)
-            result = validate(
-                raw,
-                dataset,
-                layer,
-                mapping=columns,
-                crs=crs.value,
-                mode=mode.value,
-                allow_outside=allow_outside,
-            )
-        except IngestError as exc:
-            fail(str(exc) if str(file.name) in str(exc) else f"{file}: {exc}")
-        report = result.report
-        payload = report.to_dict()
-        payload["committed"] = False
-        text = report.to_text()
-        if dry_run:
-            _emit(payload, text + "\n(dry run: nothing written)", fmt)
-            return
-        if not report.ok:
-            _emit(payload, text, fmt)
-            fail(f"{file}: every row was rejected; nothing written")
-        try:
-            info = commit(dataset.root, layer, result, mode=mode.value)
-        except IngestError as exc:
-            _emit(payload, text, fmt)
-            fail(str(exc))
-        payload["committed"] = True
-        payload["commit"] = {
-            "path": str(info.path),
-            "backup": str(info.backup) if info.backup else None,
-            "mode": info.mode,
-            "features_before": info.features_before,
-            "features_after": info.features_after,
-            "renamed_ids": info.renamed_ids,
-            "provenance": info.provenance,
-        }
-        _emit(
-            payload,
-            text + f"\nwrote {info.path} ({info.mode}: {info.features_before} → "
-            f"{info.features_after} features; previous version kept"
-            + (f" at {info.backup}" if info.backup else "")
-            + f"; undo with: qjgeo import-undo --layer {layer})",
-            fmt,
-        )
-
-    @app.command("import-undo")
-    def import_undo_command(
-        layer: Annotated[str, typer.Option("--layer", help="Layer whose last import to undo.")],
-        data: DataOption = None,
-    ) -> None:
-        """Put back the version of a layer from before its last import."""
-        dataset = open_dataset(data)
-        try:
-            record = undo_last(dataset.root or Path("."), layer)
-        except IngestError as exc:
-            fail(str(exc))
-        typer.echo(f"restored layer {layer} as before the import of {record.get('source')}")
+    app.command("import")(import_command)
+    app.command("import-undo")(import_undo_command)
