@@ -140,67 +140,19 @@ def export_bytes(
         For an unknown ``what``, extension, township or a missing layer.
     """
     ext = ext.lower()
-    if what not in EXTENSIONS:
-        raise ExportError(f"--what must be one of {', '.join(EXTENSIONS)}, got {what!r}")
-    if ext not in EXTENSIONS[what]:
-        raise ExportError(
-            f"a {what} export cannot be {ext!r}; use one of {', '.join(EXTENSIONS[what])}"
-        )
+    _check_format(what, ext)
     if what == "report":
         from qjgeo.export.excel import excel_report
 
         return excel_report(dataset, base=base, graph=graph)
     if what == "brief":
-        from qjgeo.export.brief import township_brief_pdf
-        from qjgeo.indicators import evaluate
-
-        if not dataset.has("township") or not len(dataset.layer("township")):
-            raise ExportError(
-                f"a brief is per township, and dataset {dataset.info.id!r} has no township layer"
-            )
-        if ext == ".pdf":
-            if township is None:
-                raise ExportError("a brief is per township: give --township CODE (or --out *.zip)")
-            return township_brief_pdf(
-                dataset, resolve_township(dataset, township), facility_type, graph=graph
-            )
-        indicators = evaluate(dataset)
-        codes = (
-            [resolve_township(dataset, township)]
-            if township is not None
-            else [str(c) for c in dataset.layer("township")["code9"]]
-        )
-        names = dict(
-            zip(
-                dataset.layer("township")["code9"].astype(str),
-                dataset.layer("township")["name"].astype(str),
-                strict=True,
-            )
-        )
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for code in codes:
-                pdf = township_brief_pdf(
-                    dataset, code, facility_type, indicators=indicators, graph=graph
-                )
-                zf.writestr(f"{code}_{names.get(code, code)}.pdf", pdf)
-        return buf.getvalue()
+        return _brief_bytes(dataset, ext, township, facility_type, graph=graph)
 
     from qjgeo.export.staticmap import prepare_gap_results
 
     gaps, surface = prepare_gap_results(dataset, facility_type, graph=graph)
     if what == "map":
-        from qjgeo.export.staticmap import gap_map_pdf, gap_map_png
-
-        if paper not in ("A4", "A3") or orientation not in ("landscape", "portrait"):
-            raise ExportError(
-                f"paper must be A4 or A3 and orientation landscape or portrait, got "
-                f"{paper!r} / {orientation!r}"
-            )
-        kw: dict[str, Any] = {"paper": paper, "orientation": orientation}
-        if ext == ".png":
-            return gap_map_png(dataset, facility_type, dpi=dpi, gaps=gaps, surface=surface, **kw)
-        return gap_map_pdf(dataset, facility_type, gaps=gaps, surface=surface, **kw)
+        return _map_bytes(dataset, facility_type, ext, paper, orientation, dpi, gaps, surface)
     if what == "html":
         from qjgeo.export.html import gap_map_html
 
@@ -216,6 +168,80 @@ def export_bytes(
         gaps=gaps,
         surface=surface,
     )
+
+
+def _check_format(what: str, ext: str) -> None:
+    """Refuse an unknown kind of export, or an extension the kind cannot be written as."""
+    if what not in EXTENSIONS:
+        raise ExportError(f"--what must be one of {', '.join(EXTENSIONS)}, got {what!r}")
+    if ext not in EXTENSIONS[what]:
+        raise ExportError(
+            f"a {what} export cannot be {ext!r}; use one of {', '.join(EXTENSIONS[what])}"
+        )
+
+
+def _brief_bytes(
+    dataset: Dataset, ext: str, township: str | None, facility_type: str, *, graph: Any
+) -> bytes:
+    """One township's brief (.pdf), or a zip of briefs (all townships, or the one given)."""
+    from qjgeo.export.brief import township_brief_pdf
+    from qjgeo.indicators import evaluate
+
+    if not dataset.has("township") or not len(dataset.layer("township")):
+        raise ExportError(
+            f"a brief is per township, and dataset {dataset.info.id!r} has no township layer"
+        )
+    if ext == ".pdf":
+        if township is None:
+            raise ExportError("a brief is per township: give --township CODE (or --out *.zip)")
+        return township_brief_pdf(
+            dataset, resolve_township(dataset, township), facility_type, graph=graph
+        )
+    indicators = evaluate(dataset)
+    codes = (
+        [resolve_township(dataset, township)]
+        if township is not None
+        else [str(c) for c in dataset.layer("township")["code9"]]
+    )
+    names = dict(
+        zip(
+            dataset.layer("township")["code9"].astype(str),
+            dataset.layer("township")["name"].astype(str),
+            strict=True,
+        )
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for code in codes:
+            pdf = township_brief_pdf(
+                dataset, code, facility_type, indicators=indicators, graph=graph
+            )
+            zf.writestr(f"{code}_{names.get(code, code)}.pdf", pdf)
+    return buf.getvalue()
+
+
+def _map_bytes(
+    dataset: Dataset,
+    facility_type: str,
+    ext: str,
+    paper: str,
+    orientation: str,
+    dpi: float,
+    gaps: Any,
+    surface: Any,
+) -> bytes:
+    """The static gap map as PNG or PDF, after checking the paper and orientation."""
+    from qjgeo.export.staticmap import gap_map_pdf, gap_map_png
+
+    if paper not in ("A4", "A3") or orientation not in ("landscape", "portrait"):
+        raise ExportError(
+            f"paper must be A4 or A3 and orientation landscape or portrait, got "
+            f"{paper!r} / {orientation!r}"
+        )
+    kw: dict[str, Any] = {"paper": paper, "orientation": orientation}
+    if ext == ".png":
+        return gap_map_png(dataset, facility_type, dpi=dpi, gaps=gaps, surface=surface, **kw)
+    return gap_map_pdf(dataset, facility_type, gaps=gaps, surface=surface, **kw)
 
 
 def _check_folder(out: str | Path) -> None:

@@ -146,120 +146,165 @@ def township_brief_figure(
 
         indicators = evaluate(dataset)
     mine = indicators[indicators["scope"].astype(str) == str(code9)]
-    name = str(town["name"])
-    dzh, den = district_name(dataset)
-    zh, en = facility_titles(dataset, facility_type)
 
     with matplotlib.rc_context({**pdf_rc(), "font.family": family}):
         fig = Figure(figsize=(8.27, 11.69))
         FigureCanvasAgg(fig)
-        fig.text(0.06, 0.965, f"{name} 儿童友好设施简报", fontsize=20, fontweight="bold", va="top")
-        fig.text(
-            0.06,
-            0.928,
-            f"{dzh} · 镇街代码 {code9} · Township brief: {den}, child-friendly facilities",
-            fontsize=9.5,
-            va="top",
-            color="#333333",
-        )
-        status = gaps[facility_type].data_status if facility_type in gaps else "sample"
-        if status in BADGE_STATUSES:
-            draw_badge(fig, 0.94, 0.965, status_badge_lines(status), fontsize=8, family=family)
-
-        # Small map of the township for the chosen facility type.
-        ax = fig.add_axes((0.06, 0.56, 0.5, 0.325))
-        g = gaps[facility_type]
-        drawn = draw_gap_axes(
-            ax, dataset, facility_type, g, family=family, township=str(code9),
-            label_size=8, marker_scale=1.1,
-        )  # fmt: skip
-        draw_scale_bar(ax, family=family, fontsize=6.5)
-        draw_north_arrow(ax, family=family, size=0.09)
-        ax.set_title(f"{zh}步行可达 / walking access to {en.lower()} (儿童 {g.age_label} 岁)",
-                     fontsize=8.5, loc="left")  # fmt: skip
-        leg = fig.add_axes((0.585, 0.56, 0.36, 0.325))
-        leg.axis("off")
-        leg.legend(drawn["handles"], drawn["labels"], loc="upper left", fontsize=6.8,
-                   frameon=False, title="图例 Legend", title_fontsize=7.5,
-                   prop={"family": family, "size": 6.8})  # fmt: skip
-
-        # Children covered, every facility type.
-        rows = township_gap_rows(str(code9), gaps, dataset)
-        top = 0.53
-        fig.text(0.06, top, "步行距离内的儿童 Children within walking distance", fontsize=10.5,
-                 fontweight="bold", va="top")  # fmt: skip
-        cols = (0.06, 0.30, 0.42, 0.55, 0.68, 0.83)
-        heads = ("设施 Facility", "年龄 Age", "儿童 Children", "覆盖率 Covered",
-                 "未覆盖儿童 Not covered", "未覆盖村 Villages out")  # fmt: skip
-        y = top - 0.027
-        for x, h in zip(cols, heads, strict=True):
-            fig.text(x, y, h, fontsize=7.2, fontweight="bold", va="top")
-        y -= 0.004
-        fig.add_artist(matplotlib.lines.Line2D([0.06, 0.94], [y - 0.012, y - 0.012], lw=0.6,
-                                               color="#444444"))  # fmt: skip
-        y -= 0.016
-        for _, r in rows.iterrows():
-            share = r["share_covered"]
-            colour = _NA if pd.isna(share) else (_MET if share >= 0.999 else "#222222")
-            cells = (
-                str(r["facility"]),
-                str(r["age_label"]),
-                f"{r['children']:,.0f}",
-                "—" if pd.isna(share) else f"{share:.0%}",
-                f"{r['children_uncovered']:,.0f}",
-                f"{r['villages_uncovered']}/{r['villages']}",
-            )
-            for x, c in zip(cols, cells, strict=True):
-                fig.text(x, y, c, fontsize=7.5, va="top", color=colour)
-            y -= 0.0165
-
-        # Plan indicators of the township.
-        y -= 0.012
-        fig.text(0.06, y, "规划指标（本镇街）Plan indicators for this township", fontsize=10.5,
-                 fontweight="bold", va="top")  # fmt: skip
-        y -= 0.027
-        icols = (0.06, 0.55, 0.70, 0.85)
-        for x, h in zip(icols, ("指标 Indicator", "现状 Value", "目标 Target", "达标 Met"),
-                        strict=True):  # fmt: skip
-            fig.text(x, y, h, fontsize=7.2, fontweight="bold", va="top")
-        fig.add_artist(matplotlib.lines.Line2D([0.06, 0.94], [y - 0.016, y - 0.016], lw=0.6,
-                                               color="#444444"))  # fmt: skip
-        y -= 0.02
-        row_h = min(0.0165, max(0.0105, (y - 0.115) / max(len(mine), 1)))
-        if mine.empty:
-            fig.text(0.06, y, "本镇街无可评估的规划指标 / no township-level indicators available",
-                     fontsize=7.5, va="top", color=_NA)  # fmt: skip
-        for _, r in mine.iterrows():
-            met = r.get("met")
-            if met is None or (isinstance(met, float) and pd.isna(met)):
-                label, colour = "无法判断 n/a", _NA
-            elif bool(met):
-                label, colour = "达标 met", _MET
-            else:
-                label, colour = "未达标 not met", _NOT_MET
-            target = f"{r.get('op', '')} {_fmt_value(r.get('target'), r.get('unit'))}"
-            fig.text(icols[0], y, _shorten(str(r["title_zh"]), 30), fontsize=7.2, va="top")
-            fig.text(icols[1], y, _fmt_value(r.get("value"), r.get("unit")), fontsize=7.2,
-                     va="top")  # fmt: skip
-            fig.text(icols[2], y, target.replace(">=", "≥").replace("<=", "≤"), fontsize=7.2,
-                     va="top")  # fmt: skip
-            fig.text(icols[3], y, label, fontsize=7.2, va="top", color=colour, fontweight="bold")
-            y -= row_h
-            if y < 0.115:
-                fig.text(0.06, y, f"…（共 {len(mine)} 项，其余见 Excel 报告 / see the Excel report）",
-                         fontsize=7, va="top", color=_NA)  # fmt: skip
-                break
-
-        layers = ["district", "township", "village", *gaps]
-        footer = [
-            scenario_line(dataset, date),
-            method_line(dataset, facility_type, g),
-            data_status_line(dataset, layers),
-            attribution_line(dataset, ["district", "township", "village", facility_type]),
-        ]
-        text_lines(fig, 0.06, 0.095, footer, fontsize=5.9, linespacing=1.5, max_width=0.88,
-                   color="#222222")  # fmt: skip
+        _draw_heading(fig, dataset, str(town["name"]), code9, gaps, facility_type, family=family)
+        _draw_township_map(fig, dataset, code9, facility_type, gaps, family=family)
+        y = _draw_coverage_table(fig, township_gap_rows(str(code9), gaps, dataset))
+        _draw_indicator_table(fig, mine, y)
+        _draw_footer(fig, dataset, facility_type, gaps, date)
     return fig
+
+
+def _draw_heading(
+    fig: Figure,
+    dataset: Dataset,
+    name: str,
+    code9: str,
+    gaps: dict[str, Any],
+    facility_type: str,
+    *,
+    family: str,
+) -> None:
+    """The township's name as title, the district and code below, and the warning badge."""
+    dzh, den = district_name(dataset)
+    fig.text(0.06, 0.965, f"{name} 儿童友好设施简报", fontsize=20, fontweight="bold", va="top")
+    fig.text(
+        0.06,
+        0.928,
+        f"{dzh} · 镇街代码 {code9} · Township brief: {den}, child-friendly facilities",
+        fontsize=9.5,
+        va="top",
+        color="#333333",
+    )
+    status = gaps[facility_type].data_status if facility_type in gaps else "sample"
+    if status in BADGE_STATUSES:
+        draw_badge(fig, 0.94, 0.965, status_badge_lines(status), fontsize=8, family=family)
+
+
+def _draw_township_map(
+    fig: Figure,
+    dataset: Dataset,
+    code9: str,
+    facility_type: str,
+    gaps: dict[str, Any],
+    *,
+    family: str,
+) -> None:
+    """A small gap map zoomed to the township, for the chosen facility type, and its legend."""
+    zh, en = facility_titles(dataset, facility_type)
+    ax = fig.add_axes((0.06, 0.56, 0.5, 0.325))
+    g = gaps[facility_type]
+    drawn = draw_gap_axes(
+        ax, dataset, facility_type, g, family=family, township=str(code9),
+        label_size=8, marker_scale=1.1,
+    )  # fmt: skip
+    draw_scale_bar(ax, family=family, fontsize=6.5)
+    draw_north_arrow(ax, family=family, size=0.09)
+    ax.set_title(f"{zh}步行可达 / walking access to {en.lower()} (儿童 {g.age_label} 岁)",
+                 fontsize=8.5, loc="left")  # fmt: skip
+    leg = fig.add_axes((0.585, 0.56, 0.36, 0.325))
+    leg.axis("off")
+    leg.legend(drawn["handles"], drawn["labels"], loc="upper left", fontsize=6.8,
+               frameon=False, title="图例 Legend", title_fontsize=7.5,
+               prop={"family": family, "size": 6.8})  # fmt: skip
+
+
+def _draw_coverage_table(fig: Figure, rows: pd.DataFrame) -> float:
+    """Children covered for every facility type (:func:`township_gap_rows`).
+
+    Returns
+    -------
+    float
+        The height (figure fraction) below the table's last row.
+    """
+    top = 0.53
+    fig.text(0.06, top, "步行距离内的儿童 Children within walking distance", fontsize=10.5,
+             fontweight="bold", va="top")  # fmt: skip
+    cols = (0.06, 0.30, 0.42, 0.55, 0.68, 0.83)
+    heads = ("设施 Facility", "年龄 Age", "儿童 Children", "覆盖率 Covered",
+             "未覆盖儿童 Not covered", "未覆盖村 Villages out")  # fmt: skip
+    y = top - 0.027
+    for x, h in zip(cols, heads, strict=True):
+        fig.text(x, y, h, fontsize=7.2, fontweight="bold", va="top")
+    y -= 0.004
+    fig.add_artist(matplotlib.lines.Line2D([0.06, 0.94], [y - 0.012, y - 0.012], lw=0.6,
+                                           color="#444444"))  # fmt: skip
+    y -= 0.016
+    for _, r in rows.iterrows():
+        share = r["share_covered"]
+        colour = _NA if pd.isna(share) else (_MET if share >= 0.999 else "#222222")
+        cells = (
+            str(r["facility"]),
+            str(r["age_label"]),
+            f"{r['children']:,.0f}",
+            "—" if pd.isna(share) else f"{share:.0%}",
+            f"{r['children_uncovered']:,.0f}",
+            f"{r['villages_uncovered']}/{r['villages']}",
+        )
+        for x, c in zip(cols, cells, strict=True):
+            fig.text(x, y, c, fontsize=7.5, va="top", color=colour)
+        y -= 0.0165
+    return y
+
+
+def _draw_indicator_table(fig: Figure, mine: pd.DataFrame, y: float) -> None:
+    """The township's plan indicators (value, target, met), from ``y`` down to the footer."""
+    y -= 0.012
+    fig.text(0.06, y, "规划指标（本镇街）Plan indicators for this township", fontsize=10.5,
+             fontweight="bold", va="top")  # fmt: skip
+    y -= 0.027
+    icols = (0.06, 0.55, 0.70, 0.85)
+    for x, h in zip(icols, ("指标 Indicator", "现状 Value", "目标 Target", "达标 Met"),
+                    strict=True):  # fmt: skip
+        fig.text(x, y, h, fontsize=7.2, fontweight="bold", va="top")
+    fig.add_artist(matplotlib.lines.Line2D([0.06, 0.94], [y - 0.016, y - 0.016], lw=0.6,
+                                           color="#444444"))  # fmt: skip
+    y -= 0.02
+    row_h = min(0.0165, max(0.0105, (y - 0.115) / max(len(mine), 1)))
+    if mine.empty:
+        fig.text(0.06, y, "本镇街无可评估的规划指标 / no township-level indicators available",
+                 fontsize=7.5, va="top", color=_NA)  # fmt: skip
+    for _, r in mine.iterrows():
+        label, colour = _met_label(r.get("met"))
+        target = f"{r.get('op', '')} {_fmt_value(r.get('target'), r.get('unit'))}"
+        fig.text(icols[0], y, _shorten(str(r["title_zh"]), 30), fontsize=7.2, va="top")
+        fig.text(icols[1], y, _fmt_value(r.get("value"), r.get("unit")), fontsize=7.2,
+                 va="top")  # fmt: skip
+        fig.text(icols[2], y, target.replace(">=", "≥").replace("<=", "≤"), fontsize=7.2,
+                 va="top")  # fmt: skip
+        fig.text(icols[3], y, label, fontsize=7.2, va="top", color=colour, fontweight="bold")
+        y -= row_h
+        if y < 0.115:
+            fig.text(0.06, y, f"…（共 {len(mine)} 项，其余见 Excel 报告 / see the Excel report）",
+                     fontsize=7, va="top", color=_NA)  # fmt: skip
+            break
+
+
+def _met_label(met: Any) -> tuple[str, str]:
+    """The met / not met / n/a label of an indicator and its colour."""
+    if met is None or (isinstance(met, float) and pd.isna(met)):
+        return "无法判断 n/a", _NA
+    if bool(met):
+        return "达标 met", _MET
+    return "未达标 not met", _NOT_MET
+
+
+def _draw_footer(
+    fig: Figure, dataset: Dataset, facility_type: str, gaps: dict[str, Any], date: dt.date | None
+) -> None:
+    """The same footer as the maps: scenario and date, method, data status, sources."""
+    layers = ["district", "township", "village", *gaps]
+    footer = [
+        scenario_line(dataset, date),
+        method_line(dataset, facility_type, gaps[facility_type]),
+        data_status_line(dataset, layers),
+        attribution_line(dataset, ["district", "township", "village", facility_type]),
+    ]
+    text_lines(fig, 0.06, 0.095, footer, fontsize=5.9, linespacing=1.5, max_width=0.88,
+               color="#222222")  # fmt: skip
 
 
 def township_brief_pdf(

@@ -484,6 +484,23 @@ def excel_report(
     ws = wb.active
     assert ws is not None
     ws.title = "区汇总"
+    _summary_sheet(ws, dataset, gaps, indicators)
+    _matrix_sheet(wb.create_sheet("镇街×指标"), indicators, dataset)
+    write_table(wb.create_sheet("村缺口"), village_gaps(dataset, gaps))
+    _hazard_sheet(wb.create_sheet("溺水隐患"), hazards)
+    if base is not None:
+        _comparison_sheet(wb, base, dataset, list(gaps), indicators, graph=graph)
+    _about_sheet(wb.create_sheet("数据说明"), dataset, gaps, base, date)
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _summary_sheet(
+    ws: Worksheet, dataset: Dataset, gaps: dict[str, Any], indicators: pd.DataFrame
+) -> None:
+    """``区汇总``: children covered per facility type, then the district's plan indicators."""
     summary = district_summary(dataset, gaps)
     last = write_table(ws, summary)
     _percent_format(ws, summary, "share_covered")
@@ -496,11 +513,9 @@ def excel_report(
     write_table(ws, district_ind, start_row=start)
     ws.freeze_panes = "A3"
 
-    _matrix_sheet(wb.create_sheet("镇街×指标"), indicators, dataset)
 
-    write_table(wb.create_sheet("村缺口"), village_gaps(dataset, gaps))
-
-    hz = wb.create_sheet("溺水隐患")
+def _hazard_sheet(hz: Worksheet, hazards: pd.DataFrame | None) -> None:
+    """``溺水隐患``: the ranked water hazards (points as lon / lat), or a line saying none."""
     if hazards is not None and len(hazards):
         table = pd.DataFrame(hazards).copy()
         if "geometry" in table.columns:
@@ -514,34 +529,48 @@ def excel_report(
             row=1, column=1, value="本数据集无溺水隐患图层 / no water-hazard layer: not available"
         )
 
-    if base is not None:
-        from qjgeo.scenario import compare
 
-        comparison = compare(base, dataset, graph=graph, facility_types=list(gaps))
-        cmp_frame = comparison.indicators.copy()
-        if "title_zh" not in cmp_frame.columns:
-            titles = indicators.drop_duplicates("id").set_index("id")["title_zh"]
-            cmp_frame.insert(1, "title_zh", cmp_frame["id"].map(titles))
-        if "data_status" not in cmp_frame.columns:
-            cmp_frame["data_status"] = comparison.data_status
-        cs = wb.create_sheet("情景对比")
-        last = write_table(cs, cmp_frame)
-        cov = comparison.coverage.copy()
-        if "data_status" not in cov.columns:
-            cov["data_status"] = comparison.data_status
-        if len(cov):
-            cs.cell(
-                row=last + 2, column=1, value="儿童覆盖变化 Children coverage change"
-            ).font = _HEAD_FONT
-            write_table(cs, cov, start_row=last + 3)
-            cs.freeze_panes = "A3"
+def _comparison_sheet(
+    wb: Workbook,
+    base: Dataset,
+    dataset: Dataset,
+    facility_types: list[str],
+    indicators: pd.DataFrame,
+    *,
+    graph: Any,
+) -> None:
+    """``情景对比``: indicators in the base and the scenario, then the change in coverage."""
+    from qjgeo.scenario import compare
 
-    about = wb.create_sheet("数据说明")
+    comparison = compare(base, dataset, graph=graph, facility_types=facility_types)
+    cmp_frame = comparison.indicators.copy()
+    if "title_zh" not in cmp_frame.columns:
+        titles = indicators.drop_duplicates("id").set_index("id")["title_zh"]
+        cmp_frame.insert(1, "title_zh", cmp_frame["id"].map(titles))
+    if "data_status" not in cmp_frame.columns:
+        cmp_frame["data_status"] = comparison.data_status
+    cs = wb.create_sheet("情景对比")
+    last = write_table(cs, cmp_frame)
+    cov = comparison.coverage.copy()
+    if "data_status" not in cov.columns:
+        cov["data_status"] = comparison.data_status
+    if len(cov):
+        cs.cell(
+            row=last + 2, column=1, value="儿童覆盖变化 Children coverage change"
+        ).font = _HEAD_FONT
+        write_table(cs, cov, start_row=last + 3)
+        cs.freeze_panes = "A3"
+
+
+def _about_sheet(
+    about: Worksheet,
+    dataset: Dataset,
+    gaps: dict[str, Any],
+    base: Dataset | None,
+    date: dt.date | None,
+) -> None:
+    """``数据说明``: scenario, date, method and data status, then every layer's source."""
     last = write_table(about, _about_rows(dataset, gaps, base, date))
     about.column_dimensions["B"].width = 120
     write_table(about, _layer_rows(dataset), start_row=last + 3)
     about.freeze_panes = "A3"
-
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

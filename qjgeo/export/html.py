@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -126,21 +127,64 @@ def gap_map_html(
     ExportError
         If the facility or village layer is missing.
     """
-    from qjgeo.mapview.build import Overlay, build_map
+    from qjgeo.mapview.build import build_map
     from qjgeo.mapview.offline import standalone_html
 
     gaps, surface = prepare_gap_results(dataset, facility_type, gaps=gaps, surface=surface)
     zh, en = facility_titles(dataset, facility_type)
-    villages = gaps.villages
-    frames = [villages] + ([surface] if surface is not None else [])
+    colours = _band_colours([gaps.villages] + ([surface] if surface is not None else []))
+    share = pd.Series(
+        gaps.townships["share_covered"].to_numpy(dtype=float),
+        index=gaps.townships["code9"].astype(str).to_numpy(),
+    )
+    m = build_map(
+        dataset,
+        choropleth=share,
+        choropleth_title="儿童覆盖率 share of children covered",
+        layers=("district", "township", facility_type),
+        basemap="none",
+        lang=lang,
+        overlays=_gap_overlays(gaps.villages, surface, colours, (zh, en), lang=lang),
+    )
+    dzh, den = district_name(dataset)
+    main_title = title or f"{dzh} {zh} 步行可达缺口"
+    layers = map_layers(facility_type)
+    lines = [
+        _district_figures(gaps),
+        scenario_line(dataset, date),
+        method_line(dataset, facility_type, gaps),
+        data_status_line(dataset, layers),
+        attribution_line(dataset, layers),
+    ]
+    info = _info_box(lines, main_title, gap_subtitle(den, en, gaps))
+    note = _status_note(dataset, str(gaps.data_status), layers, lang=lang)
+    _add_to_page(m, info, note, main_title)
+    return standalone_html(m)
+
+
+def _band_colours(frames: list[pd.DataFrame]) -> dict[str, str]:
+    """Colours of the distance bands of the villages and hexagons (``unreachable`` grey)."""
     cols = ["distance_band", "band_order", "distance_m", "threshold_m"]
     both = pd.concat(
         [pd.DataFrame(f)[[c for c in cols if c in f.columns]] for f in frames], ignore_index=True
     )
     bands = band_order(both) if len(both) else []
     unreachable = [b for b in bands if b == "unreachable"]
-    colours = band_colours(bands, unreachable)
+    return band_colours(bands, unreachable)
 
+
+def _gap_overlays(
+    villages: gpd.GeoDataFrame,
+    surface: gpd.GeoDataFrame | None,
+    colours: dict[str, str],
+    titles: tuple[str, str],
+    *,
+    lang: str,
+) -> list[Any]:
+    """The gap hexagons and the villages as map overlays coloured by distance band."""
+    from qjgeo.mapview.build import Overlay
+
+    zh, en = titles
     overlays = []
     if surface is not None and len(surface):
         overlays.append(
@@ -162,54 +206,39 @@ def gap_map_html(
                 colors=colours,
             )
         )
-    share = pd.Series(
-        gaps.townships["share_covered"].to_numpy(dtype=float),
-        index=gaps.townships["code9"].astype(str).to_numpy(),
-    )
-    m = build_map(
-        dataset,
-        choropleth=share,
-        choropleth_title="儿童覆盖率 share of children covered",
-        layers=("district", "township", facility_type),
-        basemap="none",
-        lang=lang,
-        overlays=overlays,
-    )
-    dzh, den = district_name(dataset)
-    main_title = title or f"{dzh} {zh} 步行可达缺口"
-    subtitle = gap_subtitle(den, en, gaps)
+    return overlays
+
+
+def _district_figures(gaps: Any) -> str:
+    """The district's share of children covered and children not covered, one line."""
+    if not gaps.has_demand:
+        return "无村（社区）图层，未统计儿童 / no village layer: children not counted"
     d = gaps.district
     share_d = d.get("share_covered")
-    figures = (
+    return (
         f"全区儿童覆盖率 {float(share_d):.0%}，未覆盖 {float(d.get('children_uncovered', 0)):,.0f} 人"
         f" / district share covered {float(share_d):.0%}, "
         f"{float(d.get('children_uncovered', 0)):,.0f} children not covered"
         if share_d is not None and pd.notna(share_d)
         else "无儿童数据 / no children in this age band"
     )
-    if not gaps.has_demand:
-        figures = "无村（社区）图层，未统计儿童 / no village layer: children not counted"
-    layers = map_layers(facility_type)
-    lines = [
-        figures,
-        scenario_line(dataset, date),
-        method_line(dataset, facility_type, gaps),
-        data_status_line(dataset, layers),
-        attribution_line(dataset, layers),
-    ]
-    status = str(gaps.data_status)
+
+
+def _status_note(dataset: Dataset, status: str, layers: Sequence[str], *, lang: str) -> str:
+    """The data-status box in the map's language, with a warning on weak data."""
     status_zh, status_en = data_status_texts(dataset, layers)
     badge_zh, badge_en = status_badge_lines(status)
-    note = _data_status_note(
+    return _data_status_note(
         status,
         status_zh if lang == "zh" else status_en,
         (badge_zh if lang == "zh" else badge_en) if status in BADGE_STATUSES else None,
     )
+
+
+def _add_to_page(m: Any, info: str, note: str, title: str) -> None:
+    """Put the info box and the data-status box on the map page, and title the page."""
     import folium
 
-    m.get_root().html.add_child(folium.Element(_info_box(lines, main_title, subtitle)))  # type: ignore[attr-defined]
-    m.get_root().html.add_child(folium.Element(note))  # type: ignore[attr-defined]
-    m.get_root().header.add_child(  # type: ignore[attr-defined]
-        folium.Element(f"<title>{html.escape(main_title)}</title>")
-    )
-    return standalone_html(m)
+    m.get_root().html.add_child(folium.Element(info))
+    m.get_root().html.add_child(folium.Element(note))
+    m.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))

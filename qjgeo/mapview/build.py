@@ -444,6 +444,39 @@ def build_map(
     labels = _LABELS.get(lang, _LABELS["zh"])
     wanted = [lid for lid in dict.fromkeys(layers) if dataset.has(lid)]
     frames = {lid: display_frame(dataset.layer(lid), basemap) for lid in wanted}
+    m = _empty_map(dataset, frames, basemap=basemap, tianditu_key=tianditu_key, height=height)
+    legend_rows: list[str] = [f"<b>{html.escape(labels['legend'])}</b>"]
+    shapes = _ShapeOptions(choropleth, choropleth_title, highlight_township, simplify_tolerance_deg)
+    colormap = None
+    for lid in wanted:
+        frame = frames[lid]
+        if not len(frame):  # an empty layer (nothing imported yet, all removed): said, not drawn
+            legend_rows.append(_empty_layer_row(dataset, lid, lang, labels))
+            continue
+        layer_colormap = _add_layer(m, dataset, lid, frame, lang, shapes, legend_rows)
+        if layer_colormap is not None:
+            colormap = layer_colormap
+
+    for ov in overlays:
+        _add_overlay(m, ov, system, lang, legend_rows)
+
+    if colormap is not None:
+        colormap.add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    m.add_child(Legend("".join(legend_rows)), name="qjgeo_legend")
+    _fit_bounds(m, frames)
+    return m
+
+
+def _empty_map(
+    dataset: Dataset,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    *,
+    basemap: str,
+    tianditu_key: str | None,
+    height: str | int,
+) -> folium.Map:
+    """A map centred on the layers, with the metric scale, lean assets and the basemap tiles."""
     m = folium.Map(
         location=_center(dataset, frames or {"_": dataset.layer(dataset.layer_ids[0])}),
         zoom_start=10,
@@ -462,119 +495,185 @@ def build_map(
             folium.Element("<style>.leaflet-container{background:#eef2f3;}</style>")
         )
     _add_tiles(m, basemap, tianditu_key)
-    legend_rows: list[str] = [f"<b>{html.escape(labels['legend'])}</b>"]
+    return m
+
+
+def _empty_layer_row(dataset: Dataset, lid: str, lang: str, labels: Mapping[str, str]) -> str:
+    """The legend row of a layer with no features (its symbol, "(empty)" after its title)."""
+    style = LAYER_STYLES.get(lid, _FALLBACK_STYLE)
+    title = _layer_title(dataset, lid, lang)
+    shape = "dot" if lid == "village" else ("swatch" if lid in _AREA_LAYERS else "icon")
+    icon = style.icon if shape == "icon" else None
+    return _legend_row(style.color, icon, f"{title} {labels['empty']}", shape=shape)
+
+
+@dataclass(frozen=True)
+class _ShapeOptions:
+    """How polygons are drawn: the township choropleth, the township outlined, simplification."""
+
+    choropleth: pd.Series | None
+    choropleth_title: str
+    highlight_township: str | None
+    simplify_tolerance_deg: float
+
+
+def _add_layer(
+    m: folium.Map,
+    dataset: Dataset,
+    lid: str,
+    frame: gpd.GeoDataFrame,
+    lang: str,
+    shapes: _ShapeOptions,
+    legend_rows: list[str],
+) -> cm.LinearColormap | None:
+    """Draw one layer in its own group: shapes, markers or both; add its legend row.
+
+    Returns
+    -------
+    branca.colormap.LinearColormap or None
+        The choropleth's colour scale, when this layer is the township choropleth.
+    """
+    style = LAYER_STYLES.get(lid, _FALLBACK_STYLE)
+    title = _layer_title(dataset, lid, lang)
+    group = folium.FeatureGroup(name=title, show=True)
+    names = _name_column(frame, lang)
+    geom_types = set(frame.geom_type.unique())
+    is_point = geom_types <= {"Point", "MultiPoint"}
+    # admin areas are shapes only; a facility / hazard drawn as a shape (a pond, a park
+    # outline) also gets its icon, so a small one stays visible at district scale
+    is_shape = not is_point
+    with_marker = is_point or lid not in _AREA_LAYERS
+    props: dict[str, Sequence[Any]] = {"name": list(names)}
+    popup = _popup(frame, _spec_note(dataset, lid), lang, props)
+    key_col = "code9" if "code9" in frame.columns else ("id" if "id" in frame.columns else None)
+    if key_col is not None:
+        props[key_col] = [str(v) for v in frame[key_col]]
+    props["layer"] = [lid] * len(frame)
     colormap = None
+    if is_shape:
+        colormap = _add_shapes(group, lid, frame, props, popup, (style.color, title), shapes)
+        if not with_marker:
+            legend_rows.append(_legend_row(style.color, None, title, shape="swatch"))
+    if with_marker:
+        legend_rows.append(_add_markers(group, frame, props, popup, style, title, lid))
+    group.add_to(m)
+    return colormap
 
-    for lid in wanted:
-        frame = frames[lid]
-        style = LAYER_STYLES.get(lid, _FALLBACK_STYLE)
-        title = _layer_title(dataset, lid, lang)
-        if not len(frame):  # an empty layer (nothing imported yet, all removed): said, not drawn
-            shape = "dot" if lid == "village" else ("swatch" if lid in _AREA_LAYERS else "icon")
-            icon = style.icon if shape == "icon" else None
-            legend_rows.append(
-                _legend_row(style.color, icon, f"{title} {labels['empty']}", shape=shape)
-            )
-            continue
-        group = folium.FeatureGroup(name=title, show=True)
-        note = _spec_note(dataset, lid)
-        names = _name_column(frame, lang)
-        geom_types = set(frame.geom_type.unique())
-        is_point = geom_types <= {"Point", "MultiPoint"}
-        # admin areas are shapes only; a facility / hazard drawn as a shape (a pond, a park
-        # outline) also gets its icon, so a small one stays visible at district scale
-        is_shape = not is_point
-        with_marker = is_point or lid not in _AREA_LAYERS
-        props: dict[str, Sequence[Any]] = {"name": list(names)}
-        popup = _popup(frame, note, lang, props)
-        key_col = "code9" if "code9" in frame.columns else ("id" if "id" in frame.columns else None)
-        if key_col is not None:
-            props[key_col] = [str(v) for v in frame[key_col]]
-        props["layer"] = [lid] * len(frame)
 
-        if is_shape:
-            shapes = frame.copy()
-            shapes[shapes.geometry.name] = shapes.geometry.simplify(
-                simplify_tolerance_deg, preserve_topology=True
-            )
-            fill: list[str | None] = [None] * len(frame)
-            if lid == "township" and choropleth is not None and "code9" in frame.columns:
-                colormap = _choropleth_colormap(choropleth, choropleth_title)
-                vals = pd.to_numeric(
-                    frame["code9"].astype(str).map(choropleth.rename(index=str)), errors="coerce"
-                )
-                props["value"] = [_fmt(v) for v in vals]
-                fill = [
-                    colormap(float(v)) if colormap is not None and np.isfinite(v) else "#cccccc"
-                    for v in vals
-                ]
-            props["fill"] = fill
-            props["bold"] = (
-                [str(c) == str(highlight_township) for c in frame[key_col]]
-                if key_col == "code9"
-                else [False] * len(frame)
-            )
-            data = _feature_collection(shapes, props)
-            base_color = style.color
+def _add_shapes(
+    group: folium.FeatureGroup,
+    lid: str,
+    frame: gpd.GeoDataFrame,
+    props: dict[str, Sequence[Any]],
+    popup: folium.GeoJsonPopup,
+    look: tuple[str, str],
+    options: _ShapeOptions,
+) -> cm.LinearColormap | None:
+    """Simplified polygons, townships filled by the choropleth value if any, one outlined.
 
-            def _style(feature: dict[str, Any], base_color: str = base_color) -> dict[str, Any]:
-                p = feature["properties"]
-                filled = p.get("fill")
-                return {
-                    "color": "#d62728" if p.get("bold") else base_color,
-                    "weight": 4 if p.get("bold") else 1.5,
-                    "fillColor": filled or base_color,
-                    "fillOpacity": 0.65 if filled else 0.08,
-                }
+    ``look`` is the layer's colour and title.
+    """
+    base_color, title = look
+    key_col = "code9" if "code9" in frame.columns else ("id" if "id" in frame.columns else None)
+    shapes = frame.copy()
+    shapes[shapes.geometry.name] = shapes.geometry.simplify(
+        options.simplify_tolerance_deg, preserve_topology=True
+    )
+    fill: list[str | None] = [None] * len(frame)
+    colormap = None
+    if lid == "township" and options.choropleth is not None and "code9" in frame.columns:
+        colormap, fill = _choropleth_fill(
+            frame, props, options.choropleth, options.choropleth_title
+        )
+    props["fill"] = fill
+    props["bold"] = (
+        [str(c) == str(options.highlight_township) for c in frame[key_col]]
+        if key_col == "code9"
+        else [False] * len(frame)
+    )
+    data = _feature_collection(shapes, props)
 
-            tooltip_fields = ["name", "value"] if "value" in props else ["name"]
-            folium.GeoJson(
-                data,
-                name=title,
-                style_function=_style,
-                highlight_function=lambda _f: {"weight": 3, "color": "#222222"},
-                tooltip=folium.GeoJsonTooltip(fields=tooltip_fields, labels=False, sticky=False),
-                popup=popup,
-                smooth_factor=1.0,
-            ).add_to(group)
-            if not with_marker:
-                legend_rows.append(_legend_row(style.color, None, title, shape="swatch"))
-        if with_marker:
-            points = frame.copy()
-            points[points.geometry.name] = points.geometry.representative_point()
-            data = _feature_collection(points, props)
-            if lid == "village":
-                marker: folium.Marker | folium.CircleMarker = folium.CircleMarker(
-                    radius=4, color="#ffffff", weight=1, fill=True,
-                    fill_color=style.color, fill_opacity=0.9,
-                )  # fmt: skip
-                legend_rows.append(_legend_row(style.color, None, title, shape="dot"))
-            else:
-                marker = folium.Marker(
-                    icon=folium.Icon(color=style.marker_color, icon=style.icon, prefix="fa")
-                )
-                legend_rows.append(_legend_row(style.color, style.icon, title))
-            folium.GeoJson(
-                data,
-                name=title,
-                marker=marker,
-                tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-                popup=popup,
-            ).add_to(group)
-        group.add_to(m)
+    def _style(feature: dict[str, Any], base_color: str = base_color) -> dict[str, Any]:
+        p = feature["properties"]
+        filled = p.get("fill")
+        return {
+            "color": "#d62728" if p.get("bold") else base_color,
+            "weight": 4 if p.get("bold") else 1.5,
+            "fillColor": filled or base_color,
+            "fillOpacity": 0.65 if filled else 0.08,
+        }
 
-    for ov in overlays:
-        _add_overlay(m, ov, system, lang, legend_rows)
+    tooltip_fields = ["name", "value"] if "value" in props else ["name"]
+    folium.GeoJson(
+        data,
+        name=title,
+        style_function=_style,
+        highlight_function=lambda _f: {"weight": 3, "color": "#222222"},
+        tooltip=folium.GeoJsonTooltip(fields=tooltip_fields, labels=False, sticky=False),
+        popup=popup,
+        smooth_factor=1.0,
+    ).add_to(group)
+    return colormap
 
-    if colormap is not None:
-        colormap.add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
-    m.add_child(Legend("".join(legend_rows)), name="qjgeo_legend")
+
+def _choropleth_fill(
+    frame: gpd.GeoDataFrame,
+    props: dict[str, Sequence[Any]],
+    choropleth: pd.Series,
+    caption: str,
+) -> tuple[cm.LinearColormap | None, list[str | None]]:
+    """Each township's value (added to ``props``) and its fill colour (grey when missing)."""
+    colormap = _choropleth_colormap(choropleth, caption)
+    vals = pd.to_numeric(
+        frame["code9"].astype(str).map(choropleth.rename(index=str)), errors="coerce"
+    )
+    props["value"] = [_fmt(v) for v in vals]
+    fill: list[str | None] = [
+        colormap(float(v)) if colormap is not None and np.isfinite(v) else "#cccccc" for v in vals
+    ]
+    return colormap, fill
+
+
+def _add_markers(
+    group: folium.FeatureGroup,
+    frame: gpd.GeoDataFrame,
+    props: dict[str, Sequence[Any]],
+    popup: folium.GeoJsonPopup,
+    style: LayerStyle,
+    title: str,
+    lid: str,
+) -> str:
+    """Villages as dots, other features as icons (at a point inside shapes); the legend row."""
+    points = frame.copy()
+    points[points.geometry.name] = points.geometry.representative_point()
+    data = _feature_collection(points, props)
+    if lid == "village":
+        marker: folium.Marker | folium.CircleMarker = folium.CircleMarker(
+            radius=4, color="#ffffff", weight=1, fill=True,
+            fill_color=style.color, fill_opacity=0.9,
+        )  # fmt: skip
+        row = _legend_row(style.color, None, title, shape="dot")
+    else:
+        marker = folium.Marker(
+            icon=folium.Icon(color=style.marker_color, icon=style.icon, prefix="fa")
+        )
+        row = _legend_row(style.color, style.icon, title)
+    folium.GeoJson(
+        data,
+        name=title,
+        marker=marker,
+        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        popup=popup,
+    ).add_to(group)
+    return row
+
+
+def _fit_bounds(m: folium.Map, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
+    """Zoom to the first layer with features (the bottom one drawn)."""
     bounds_frame = next((f for f in frames.values() if len(f)), None)
     if bounds_frame is not None:
         minx, miny, maxx, maxy = (float(v) for v in bounds_frame.total_bounds)
         m.fit_bounds([[miny, minx], [maxy, maxx]])
-    return m
 
 
 def _add_overlay(

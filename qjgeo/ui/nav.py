@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from qjgeo.ui import state, widgets
+from qjgeo.ui import keys, state, widgets
 from qjgeo.ui.state import Ctx
 
 #: page id (URL path) → (module under qjgeo.ui.pages, title key, icon)
@@ -48,7 +48,7 @@ def _runner(page_id: str, ctx: Ctx) -> Callable[[], None]:
             module.render(ctx)
         finally:  # after the page's widgets have updated the choices (also on st.rerun)
             state.write_query_params(page_id)
-            st.session_state.pop(widgets.MISSING_SCENARIO, None)
+            st.session_state.pop(keys.MISSING_SCENARIO, None)
 
     run.__name__ = f"page_{page_id}"
     return run

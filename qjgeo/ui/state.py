@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from qjgeo import Dataset
-from qjgeo.ui import cache
+from qjgeo.ui import cache, keys
 from qjgeo.ui.i18n import DEFAULT_LANG, LANGS, t
 
 #: Query parameters mirrored from the session state (besides ``page``).
@@ -35,26 +35,26 @@ DEFAULTS: dict[str, str] = {
 def init_state() -> None:
     """Seed the session's choices from the URL the first time this session runs."""
     ss = st.session_state
-    if ss.get("qj_init"):
+    if ss.get(keys.INIT):
         return
     qp = st.query_params
     for key, default in DEFAULTS.items():
         value = qp.get(key, default)
-        ss[f"qj_{key}"] = value if isinstance(value, str) else default
-    if ss["qj_lang"] not in LANGS:
-        ss["qj_lang"] = DEFAULT_LANG
-    ss["qj_init"] = True
+        ss[keys.choice(key)] = value if isinstance(value, str) else default
+    if ss[keys.choice("lang")] not in LANGS:
+        ss[keys.choice("lang")] = DEFAULT_LANG
+    ss[keys.INIT] = True
 
 
 def get(key: str) -> str:
     """A session choice (``lang``, ``township``, ``layer``, ``scenario``, ``basemap``)."""
-    return str(st.session_state.get(f"qj_{key}", DEFAULTS.get(key, "")))
+    return str(st.session_state.get(keys.choice(key), DEFAULTS.get(key, "")))
 
 
 def put(key: str, value: str) -> None:
     """Set a session choice programmatically (e.g. from a map click) for the next run."""
-    st.session_state[f"qj_{key}"] = value
-    st.session_state.pop(f"w_{key}", None)
+    st.session_state[keys.choice(key)] = value
+    st.session_state.pop(keys.widget(key), None)
 
 
 def bound(
@@ -68,7 +68,7 @@ def bound(
 ) -> str:
     """Draw a select-like widget bound to the session choice ``key``; return its value."""
     ss = st.session_state
-    wkey = f"w_{key}"
+    wkey = keys.widget(key)
     options = list(options)
     current = get(key)
     if current not in options:
@@ -76,8 +76,8 @@ def bound(
     if wkey not in ss or ss[wkey] not in options:
         ss[wkey] = current
     value = widget(label, options=options, key=wkey, format_func=format_func, **kwargs)
-    ss[f"qj_{key}"] = value if value is not None else ""
-    return str(ss[f"qj_{key}"])
+    ss[keys.choice(key)] = value if value is not None else ""
+    return str(ss[keys.choice(key)])
 
 
 def write_query_params(page: str) -> None:

@@ -11,12 +11,12 @@ from streamlit_folium import st_folium
 
 from qjgeo.mapview import localize_map
 from qjgeo.mapview.build import BASEMAPS
-from qjgeo.ui import cache, state
+from qjgeo.ui import cache, keys, state
 from qjgeo.ui.i18n import LANGS, status_label, t
 
 LANG_NAMES = {"zh": "中文", "en": "English"}
 #: Session key of a scenario the URL asked for but the scenario directory lacks.
-MISSING_SCENARIO = "qj_missing_scenario"
+MISSING_SCENARIO = keys.MISSING_SCENARIO
 
 
 def sidebar() -> None:
@@ -138,11 +138,11 @@ def prepared_download(
     c1, c2 = st.columns([1, 3])
     if c1.button(ctx.t("exp_prepare", what=label), key=f"exp_prep_{key}"):
         try:
-            st.session_state[f"exp_data_{key}"] = (file_name, make())
+            st.session_state[keys.export_data(key)] = (file_name, make())
         except Exception as exc:  # shown to the planner, who keeps everything else
-            st.session_state.pop(f"exp_data_{key}", None)
+            st.session_state.pop(keys.export_data(key), None)
             c2.error(ctx.t("exp_failed", error=str(exc)))
-    held = st.session_state.get(f"exp_data_{key}")
+    held = st.session_state.get(keys.export_data(key))
     if held and held[0] == file_name:
         c2.download_button(
             ctx.t("exp_download", file=file_name),

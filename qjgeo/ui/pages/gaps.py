@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -46,6 +48,20 @@ def render(ctx: Ctx) -> None:
     if not ctx.dataset.has("village"):
         _surface_only(ctx, types)
         return
+    facility, bands, threshold_m = _view_controls(ctx, types)
+    data_notice(ctx, ["village", "township", facility])
+    res = _gap_results(ctx, facility, threshold_m, bands)
+    if res is None:
+        return
+    _district_figures(ctx, res)
+    _gap_map(ctx, res, facility, threshold_m)
+    _township_chart(ctx, res)
+    _worst_villages(ctx, res, facility)
+    _map_downloads(ctx, facility, threshold_m, bands)
+
+
+def _view_controls(ctx: Ctx, types: list[str]) -> tuple[str, tuple[str, ...] | None, float | None]:
+    """Facility type, age bands and walking distance of the view (``None``: the default)."""
     c1, c2, c3 = st.columns(3)
     with c1:
         facility = state.bound(
@@ -71,20 +87,24 @@ def render(ctx: Ctx) -> None:
                 rural=f"{access.rural_threshold_m:g}",
             )
         )
-    data_notice(ctx, ["village", "township", facility])
+    return facility, tuple(bands) or None, float(threshold) or None
+
+
+def _gap_results(
+    ctx: Ctx, facility: str, threshold_m: float | None, bands: tuple[str, ...] | None
+) -> Any:
+    """The gaps of the view (cached), or ``None`` after saying why they are not available."""
     try:
-        res = cache.gaps(
-            ctx.data_dir,
-            ctx.scenario_yaml,
-            ctx.scenarios_dir,
-            facility,
-            float(threshold) or None,
-            tuple(bands) or None,
+        return cache.gaps(
+            ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, threshold_m, bands
         )
     except Exception as exc:
         st.error(ctx.t("gap_unavailable", error=str(exc)))
-        return
+        return None
 
+
+def _district_figures(ctx: Ctx, res: Any) -> None:
+    """Children, children not covered, share covered, villages beyond reach; the method."""
     d = res.district
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(ctx.t("gap_metric_children", age=res.age_label), f"{d['children']:,.0f}")
@@ -99,17 +119,16 @@ def render(ctx: Ctx) -> None:
     else:
         st.caption(ctx.t("gap_method_straight", detour=res.params_used.get("detour_factor", "")))
 
+
+def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> None:
+    """The map: villages coloured by distance band over the (optional) gap surface."""
     villages = res.villages
     colours = band_colours(villages)
     overlays = []
     if st.checkbox(ctx.t("gap_show_surface"), value=True, key="gap_surface_on"):
         try:
             surf = cache.surface(
-                ctx.data_dir,
-                ctx.scenario_yaml,
-                ctx.scenarios_dir,
-                facility,
-                float(threshold) or None,
+                ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, threshold_m
             )
             surf_cols = band_colours(surf)
             overlays.append(
@@ -138,6 +157,9 @@ def render(ctx: Ctx) -> None:
     )
     show_map(m, key="gap_map", returned_objects=[])
 
+
+def _township_chart(ctx: Ctx, res: Any) -> None:
+    """Children not covered per township, most first."""
     st.subheader(ctx.t("gap_by_township"))
     _codes, names = township_options(ctx)
     labels = res.townships["code9"].astype(str).map(names).fillna(res.townships["name"])
@@ -155,7 +177,12 @@ def render(ctx: Ctx) -> None:
         sort=f"-{label}",
     )
 
+
+def _worst_villages(ctx: Ctx, res: Any, facility: str) -> None:
+    """The 15 villages with most children not covered, and every village as CSV."""
     st.subheader(ctx.t("gap_worst"))
+    villages = res.villages
+    _codes, names = township_options(ctx)
     worst = (
         pd.DataFrame(villages.drop(columns="geometry"))
         .sort_values(["children_uncovered", "distance_m"], ascending=False)
@@ -183,7 +210,6 @@ def render(ctx: Ctx) -> None:
         mime="text/csv",
         key="gap_csv",
     )
-    _map_downloads(ctx, facility, float(threshold) or None, tuple(bands) or None)
 
 
 def _surface_only(ctx: Ctx, types: list[str]) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from qjgeo.export.gis import table_csv
-from qjgeo.ui import cache
+from qjgeo.ui import cache, keys
 from qjgeo.ui.i18n import section_label, status_label, unit_label
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import data_notice, status_badge, township_options
@@ -74,15 +75,31 @@ def render(ctx: Ctx) -> None:
     """Draw the Indicators page."""
     st.title(ctx.t("ind_title"))
     st.caption(ctx.t("ind_intro"))
+    table = _indicator_table(ctx)
+    if table is None:
+        return
+    table = _section_filter(ctx, table)
+    _district_section(ctx, table)
+    _township_matrix(ctx, table)
+    _downloads(ctx, table)
+    _monitoring(ctx)
+
+
+def _indicator_table(ctx: Ctx) -> pd.DataFrame | None:
+    """Every indicator evaluated (cached), with the data notice of the layers they use."""
     try:
         table = cache.indicators(ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir)
     except Exception as exc:
         data_notice(ctx, ctx.dataset.layer_ids)
         st.error(ctx.t("not_available", what=str(exc)))
-        return
+        return None
     used = sorted({lid for layers in table["layers_used"] for lid in (layers or [])})
     data_notice(ctx, used)
+    return table
 
+
+def _section_filter(ctx: Ctx, table: pd.DataFrame) -> pd.DataFrame:
+    """The indicators of the section chosen (all by default)."""
     sections = ["", *list(dict.fromkeys(table["section"].astype(str)))]
     section = st.selectbox(
         ctx.t("ind_filter_section"),
@@ -92,7 +109,11 @@ def render(ctx: Ctx) -> None:
     )
     if section:
         table = table[table["section"].astype(str) == section]
+    return table
 
+
+def _district_section(ctx: Ctx, table: pd.DataFrame) -> None:
+    """The district's indicators: how many are met, and the table (optionally missed only)."""
     district = table[table["scope"] == "district"]
     st.subheader(ctx.t("ind_district"))
     st.markdown(ctx.t("ind_count", **district_counts(table)))
@@ -100,39 +121,46 @@ def render(ctx: Ctx) -> None:
         district = district[district["met"].map(_status) == "not_met"]
     show_status_table(ctx, district)
 
+
+def _township_matrix(ctx: Ctx, table: pd.DataFrame) -> None:
+    """Townships × indicators: met / not met per cell, * where the data are weak."""
     st.subheader(ctx.t("ind_matrix"))
     st.caption(ctx.t("ind_legend"))
     towns = table[table["scope"] != "district"]
-    if not towns.empty:
-        title_col = "title_zh" if ctx.lang == "zh" else "title_en"
-        status = towns.assign(_s=towns["met"].map(_status))
-        _codes, names = township_options(ctx)
-        town_names = towns["scope"].astype(str).map(names).fillna(towns["scope_name"])
-        labels = {
-            "met": "✓ " + ctx.t("ind_met"),
-            "not_met": "✗ " + ctx.t("ind_not_met"),
-            "na": "–",
-        }
-        weak = towns["data_status"].isin(["estimated", "sample"])
-        cell = status["_s"].map(labels) + weak.map({True: " *", False: ""})
-        matrix = (
-            status.assign(_cell=cell, _town=town_names)
-            .pivot_table(index="_town", columns=title_col, values="_cell", aggfunc="first")
-            .fillna("")
-            .rename_axis(index=ctx.t("col_township"), columns=ctx.t("col_indicator"))
-        )
-        inverse = {v: k for k, v in labels.items()}
+    if towns.empty:
+        return
+    title_col = "title_zh" if ctx.lang == "zh" else "title_en"
+    status = towns.assign(_s=towns["met"].map(_status))
+    _codes, names = township_options(ctx)
+    town_names = towns["scope"].astype(str).map(names).fillna(towns["scope_name"])
+    labels = {
+        "met": "✓ " + ctx.t("ind_met"),
+        "not_met": "✗ " + ctx.t("ind_not_met"),
+        "na": "–",
+    }
+    weak = towns["data_status"].isin(["estimated", "sample"])
+    cell = status["_s"].map(labels) + weak.map({True: " *", False: ""})
+    matrix = (
+        status.assign(_cell=cell, _town=town_names)
+        .pivot_table(index="_town", columns=title_col, values="_cell", aggfunc="first")
+        .fillna("")
+        .rename_axis(index=ctx.t("col_township"), columns=ctx.t("col_indicator"))
+    )
+    inverse = {v: k for k, v in labels.items()}
 
-        def colour(v: Any) -> str:
-            key = inverse.get(str(v).removesuffix(" *"), "na")
-            return f"background-color: {_COLOURS[key]}"
+    def colour(v: Any) -> str:
+        key = inverse.get(str(v).removesuffix(" *"), "na")
+        return f"background-color: {_COLOURS[key]}"
 
-        st.dataframe(matrix.style.map(colour), width="stretch")
-        statuses = sorted(set(towns.loc[weak, "data_status"]))
-        if statuses:
-            labels_ = " / ".join(status_label(s, ctx.lang) for s in statuses)
-            st.caption(ctx.t("ind_star", status=labels_))
+    st.dataframe(matrix.style.map(colour), width="stretch")
+    statuses = sorted(set(towns.loc[weak, "data_status"]))
+    if statuses:
+        labels_ = " / ".join(status_label(s, ctx.lang) for s in statuses)
+        st.caption(ctx.t("ind_star", status=labels_))
 
+
+def _downloads(ctx: Ctx, table: pd.DataFrame) -> None:
+    """The indicators shown as CSV, and the Excel report."""
     st.download_button(
         ctx.t("download_csv"),
         table_csv(
@@ -143,19 +171,15 @@ def render(ctx: Ctx) -> None:
         key="ind_csv",
     )
     _excel_button(ctx)
-    _monitoring(ctx)
 
 
 def _monitoring(ctx: Ctx) -> None:
     """Annual monitoring (plan 五): keep this year's values, see trends and early warnings."""
-    import datetime as dt
-
     from qjgeo.monitoring import (
         FINAL_YEAR,
         MonitoringError,
         early_warnings,
         load_series,
-        record_year,
         recorded_years,
     )
 
@@ -164,6 +188,26 @@ def _monitoring(ctx: Ctx) -> None:
     directory = cache.monitoring_dir()
     years = recorded_years(directory)
     st.caption(ctx.t("mon_dir", dir=str(directory), years=", ".join(map(str, years)) or "—"))
+    _record_year(ctx, directory, years)
+    if not years:
+        return
+    try:
+        series = load_series(directory)
+    except MonitoringError as exc:
+        st.error(str(exc))
+        return
+    table = early_warnings(series)
+    titles = table["title_zh"] if ctx.lang == "zh" else table["title_en"]
+    _warning_table(ctx, table, titles)
+    _trend_chart(ctx, series, table, titles)
+
+
+def _record_year(ctx: Ctx, directory: Path, years: list[int]) -> None:
+    """Record this year's values of the baseline (asking before recording a year again)."""
+    import datetime as dt
+
+    from qjgeo.monitoring import MonitoringError, record_year
+
     c1, c2 = st.columns([1, 2])
     year = int(c1.number_input(ctx.t("mon_year"), 2000, 2100, dt.date.today().year, key="mon_y"))
     again = year in years
@@ -176,25 +220,22 @@ def _monitoring(ctx: Ctx) -> None:
         except MonitoringError as exc:
             st.error(str(exc))
         else:
-            st.session_state["mon_done"] = year
+            st.session_state[keys.MON_DONE] = year
             st.rerun()  # the new year shows in the list, and recording it again asks first
-    done = st.session_state.pop("mon_done", None)
+    done = st.session_state.pop(keys.MON_DONE, None)
     if done is not None:
         st.success(ctx.t("mon_recorded", year=done))
-    if not years:
-        return
-    try:
-        series = load_series(directory)
-    except MonitoringError as exc:
-        st.error(str(exc))
-        return
-    table = early_warnings(series)
+
+
+def _warning_table(ctx: Ctx, table: pd.DataFrame, titles: pd.Series) -> None:
+    """Each indicator's latest value, its projection to the final year and early warnings."""
+    from qjgeo.monitoring import FINAL_YEAR
+
     n_warn = int(table["warning"].sum())
     st.markdown(ctx.t("mon_summary", warn=n_warn, n=len(table), final=FINAL_YEAR))
     if table["weak_data"].any():
         st.warning(ctx.t("mon_weak"), icon="⚠️")
     status = table["status_zh"] if ctx.lang == "zh" else table["status"]
-    titles = table["title_zh"] if ctx.lang == "zh" else table["title_en"]
     shown = pd.DataFrame(
         {
             ctx.t("col_indicator"): titles,
@@ -217,6 +258,10 @@ def _monitoring(ctx: Ctx) -> None:
         mime="text/csv",
         key="mon_csv",
     )
+
+
+def _trend_chart(ctx: Ctx, series: pd.DataFrame, table: pd.DataFrame, titles: pd.Series) -> None:
+    """The district's recorded values of one indicator against its target, year by year."""
     pick = st.selectbox(
         ctx.t("mon_trend"),
         list(table["id"]),

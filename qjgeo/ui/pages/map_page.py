@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from qjgeo.mapview.build import build_map
-from qjgeo.ui import cache, state, widgets
+from qjgeo.ui import cache, keys, state, widgets
 from qjgeo.ui.i18n import status_label, unit_label
 from qjgeo.ui.pages.indicators import district_counts, show_status_table
 from qjgeo.ui.state import Ctx
@@ -46,19 +46,13 @@ def render(ctx: Ctx) -> None:
     """Draw the Map page."""
     st.title(ctx.t("map_title"))
     st.caption(ctx.t("map_intro"))
-    ds = ctx.dataset
-    facilities = widgets.facility_types(ctx)
-    other = [lid for lid in ds.layer_ids if ds.spec(lid).kind in ("facility", "hazard")]
-    all_layers = [lid for lid in ("township", "village") if ds.has(lid)] + [
-        lid for lid in other if lid not in ("township", "village")
-    ]
-
     c1, c2 = st.columns([2, 3])
     with c1:
         # The indicator menu is filled after the map is drawn: listing only indicators with
         # township values needs them evaluated, and the map should not wait for that.
         indicator_slot = st.empty()
-        indicator = str(st.session_state.get("w_indicator", state.get("indicator")))
+        indicator = str(st.session_state.get(keys.widget("indicator"), state.get("indicator")))
+        facilities = widgets.facility_types(ctx)
         focus = state.bound(
             st.selectbox,
             ctx.t("focus_layer"),
@@ -67,19 +61,50 @@ def render(ctx: Ctx) -> None:
             format_func=ctx.title,
         )
     with c2:
-        st.markdown(f"**{ctx.t('layers')}**")
-        cols = st.columns(3)
-        shown: list[str] = []
-        for i, lid in enumerate(all_layers):
-            default = lid in ("township", "village") or lid == focus
-            with cols[i % 3]:
-                if st.checkbox(ctx.title(lid), value=default, key=f"lyr_{lid}_{focus}"):
-                    shown.append(lid)
+        shown = _layer_toggles(ctx, focus)
+    titles = _choropleth_titles(ctx)
+    choropleth, caption = _choropleth(ctx, indicator, titles, shown)
+    _main_map(ctx, shown, choropleth, caption)
+    table = _indicator_table(ctx)
+    if table is not None:
+        st.markdown(ctx.t("map_targets", **district_counts(table)))
+    options = ["_pop_0_14", "", *township_indicator_ids(table)]
+    with indicator_slot.container():
+        state.bound(st.selectbox, ctx.t("choropleth"), "indicator", options, format_func=titles.get)
+    codes, names = widgets.township_options(ctx)
+    township = state.bound(
+        st.selectbox, ctx.t("township"), "township", codes, format_func=names.get
+    )
+    if township:
+        township_panel(ctx, township, names.get(township, township), table, focus)
 
+
+def _layer_toggles(ctx: Ctx, focus: str) -> list[str]:
+    """A checkbox per layer (townships, villages, facilities, hazards); the layers shown."""
+    ds = ctx.dataset
+    other = [lid for lid in ds.layer_ids if ds.spec(lid).kind in ("facility", "hazard")]
+    all_layers = [lid for lid in ("township", "village") if ds.has(lid)] + [
+        lid for lid in other if lid not in ("township", "village")
+    ]
+    st.markdown(f"**{ctx.t('layers')}**")
+    cols = st.columns(3)
+    shown: list[str] = []
+    for i, lid in enumerate(all_layers):
+        default = lid in ("township", "village") or lid == focus
+        with cols[i % 3]:
+            if st.checkbox(ctx.title(lid), value=default, key=f"lyr_{lid}_{focus}"):
+                shown.append(lid)
+    return shown
+
+
+def _choropleth(
+    ctx: Ctx, indicator: str, titles: dict[str, str], shown: list[str]
+) -> tuple[pd.Series | None, str]:
+    """Township values of the indicator chosen and their caption; the data notice of the view."""
+    ds = ctx.dataset
     choropleth = None
     caption = ""
     rests_on = list(shown)  # the layers the view rests on, for the data notice
-    titles = _choropleth_titles(ctx)
     if indicator == "_pop_0_14" and ds.has("township"):
         tw = ds.layer("township")
         choropleth = pd.Series(tw["pop_0_14"].to_numpy(), index=tw["code9"].astype(str))
@@ -94,10 +119,14 @@ def render(ctx: Ctx) -> None:
         else:
             st.caption(ctx.t("no_township_values"))
     widgets.data_notice(ctx, dict.fromkeys(rests_on))
+    return choropleth, caption
 
+
+def _main_map(ctx: Ctx, shown: list[str], choropleth: pd.Series | None, caption: str) -> None:
+    """The map; a click on a township chooses it (once per click)."""
     township = state.get("township")
     m = build_map(
-        ds,
+        ctx.dataset,
         choropleth=choropleth,
         choropleth_title=caption,
         layers=shown,
@@ -110,25 +139,12 @@ def render(ctx: Ctx) -> None:
     out = widgets.show_map(m, key="main_map", returned_objects=["last_active_drawing"])
     clicked = (out.get("last_active_drawing") or {}).get("properties") or {}
     code = clicked.get("code9") or ""
-    if code and clicked.get("layer") == "township" and code != st.session_state.get("qj_map_last"):
-        st.session_state["qj_map_last"] = code
+    last = st.session_state.get(keys.MAP_LAST_CLICK)
+    if code and clicked.get("layer") == "township" and code != last:
+        st.session_state[keys.MAP_LAST_CLICK] = code
         if code != township:
             state.put("township", code)
             st.rerun()
-
-    table = _indicator_table(ctx)
-    if table is not None:
-        st.markdown(ctx.t("map_targets", **district_counts(table)))
-    options = ["_pop_0_14", "", *township_indicator_ids(table)]
-    with indicator_slot.container():
-        state.bound(st.selectbox, ctx.t("choropleth"), "indicator", options, format_func=titles.get)
-
-    codes, names = widgets.township_options(ctx)
-    township = state.bound(
-        st.selectbox, ctx.t("township"), "township", codes, format_func=names.get
-    )
-    if township:
-        township_panel(ctx, township, names.get(township, township), table, focus)
 
 
 def township_panel(

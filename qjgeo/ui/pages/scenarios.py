@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
@@ -13,7 +14,7 @@ from qjgeo.crs import gcj02_to_wgs84
 from qjgeo.export import export_bytes
 from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.schema import REQUIRED_COLUMNS
-from qjgeo.ui import cache, state
+from qjgeo.ui import cache, keys, state
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import (
     data_notice,
@@ -26,14 +27,12 @@ from qjgeo.ui.widgets import (
 
 #: Attributes a new facility gets from its own keys or the scenario engine.
 _AUTO = {"id", "name", "provenance", "source", "township_code", "village_code", "scenario"}
-_DRAFT = "sc_draft"
-_SAVED = "sc_saved_path"  # a save to confirm after the rerun
 
 
 def _draft(ctx: Ctx) -> Any:
     from qjgeo.scenario import Scenario, scenario_from_yaml
 
-    text = st.session_state.get(_DRAFT)
+    text = st.session_state.get(keys.SC_DRAFT)
     if text:
         try:
             return scenario_from_yaml(text, source="<draft>")
@@ -45,7 +44,7 @@ def _draft(ctx: Ctx) -> Any:
 def _set_draft(scenario: Any) -> None:
     from qjgeo.scenario import scenario_to_yaml
 
-    st.session_state[_DRAFT] = scenario_to_yaml(scenario)
+    st.session_state[keys.SC_DRAFT] = scenario_to_yaml(scenario)
 
 
 def clicked_wgs84(point: dict[str, float] | None, basemap: str) -> tuple[float, float] | None:
@@ -139,13 +138,21 @@ def _is_empty(draft: Any) -> bool:
 
 
 def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
-    from qjgeo.scenario import FacilityAdd
-
+    """The Edit tab: add, change, move or remove facilities, set distances, undo changes."""
     types = facility_types(ctx)
     if not types:
         st.info(ctx.t("layer_missing", layer="facility"))
         return
     ftype = state.bound(st.selectbox, ctx.t("sc_add_type"), "layer", types, format_func=ctx.title)
+    point = _pick_point(ctx, applied, ftype)
+    _add_facility(ctx, draft, ftype, point)
+    _change_facility(ctx, draft, applied, ftype, point)
+    _parameters(ctx, draft, applied, ftype)
+    _changes(ctx, draft)
+
+
+def _pick_point(ctx: Ctx, applied: Any, ftype: str) -> tuple[float, float] | None:
+    """The editing map; the last point clicked on it (kept across reruns), WGS84."""
     basemap = state.get("basemap")
     st.markdown(f"**{ctx.t('sc_add')}**")
     m = build_map(
@@ -158,8 +165,14 @@ def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
     out = show_map(m, key="sc_map", returned_objects=["last_clicked"], height=460)
     point = clicked_wgs84(out.get("last_clicked"), basemap)
     if point is not None:
-        st.session_state["sc_point"] = point
-    point = st.session_state.get("sc_point")
+        st.session_state[keys.SC_POINT] = point
+    return st.session_state.get(keys.SC_POINT)
+
+
+def _add_facility(ctx: Ctx, draft: Any, ftype: str, point: tuple[float, float] | None) -> None:
+    """A new facility at the point clicked: its name and attributes (YAML)."""
+    from qjgeo.scenario import FacilityAdd
+
     c1, c2 = st.columns(2)
     with c1:
         new_name = st.text_input(ctx.t("sc_add_name"), key="sc_add_name")
@@ -186,6 +199,11 @@ def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
             except Exception as exc:
                 st.error(ctx.t("sc_error", error=str(exc)))
 
+
+def _change_facility(
+    ctx: Ctx, draft: Any, applied: Any, ftype: str, point: tuple[float, float] | None
+) -> None:
+    """An existing facility: change one attribute, move it to the point clicked, remove it."""
     frame = applied.layer(ftype)
     ids = [str(i) for i in frame["id"]]
     labels = dict(zip(ids, frame["name"].astype(str), strict=True))
@@ -205,27 +223,27 @@ def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
         raw = st.text_input(ctx.t("sc_attr_value"), key="sc_mod_val")
     with c3:
         if st.button(ctx.t("sc_modify_button"), key="sc_mod_btn") and fid and attr:
-            try:
-                _set_draft(draft.with_modify(ftype, fid, {attr: yaml.safe_load(raw)}))
-                st.rerun()
-            except Exception as exc:
-                st.error(ctx.t("sc_error", error=str(exc)))
+            _update_draft(ctx, lambda: draft.with_modify(ftype, fid, {attr: yaml.safe_load(raw)}))
     if st.button(ctx.t("sc_move_button"), key="sc_move_btn") and fid:
         if not point:
             st.warning(ctx.t("sc_no_click"))
         else:
-            try:
-                _set_draft(draft.with_move(ftype, fid, point[0], point[1]))
-                st.rerun()
-            except Exception as exc:
-                st.error(ctx.t("sc_error", error=str(exc)))
+            _update_draft(ctx, lambda: draft.with_move(ftype, fid, point[0], point[1]))
     if st.button(ctx.t("sc_remove_button"), key="sc_rm_btn") and fid:
-        try:
-            _set_draft(draft.with_remove(ftype, fid))
-            st.rerun()
-        except Exception as exc:
-            st.error(ctx.t("sc_error", error=str(exc)))
+        _update_draft(ctx, lambda: draft.with_remove(ftype, fid))
 
+
+def _update_draft(ctx: Ctx, change: Callable[[], Any]) -> None:
+    """Keep the draft ``change()`` returns and rerun; or say why the change was refused."""
+    try:
+        _set_draft(change())
+        st.rerun()
+    except Exception as exc:
+        st.error(ctx.t("sc_error", error=str(exc)))
+
+
+def _parameters(ctx: Ctx, draft: Any, applied: Any, ftype: str) -> None:
+    """The detour factor and the walking distances of the facility type."""
     st.markdown(f"**{ctx.t('sc_params')}**")
     access = applied.params.facility(ftype)
     c1, c2, c3, c4 = st.columns(4)
@@ -249,23 +267,18 @@ def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
         key=f"sc_r_{ftype}",
     )
     if c4.button(ctx.t("sc_params_button"), key="sc_params_btn"):
-        try:
-            _set_draft(
-                draft.with_parameters(
-                    {
-                        "detour_factor": float(detour),
-                        "access": {
-                            ftype: {
-                                "urban_threshold_m": float(urban),
-                                "rural_threshold_m": float(rural),
-                            }
-                        },
-                    }
-                )
-            )
-            st.rerun()
-        except Exception as exc:
-            st.error(ctx.t("sc_error", error=str(exc)))
+        change = {
+            "detour_factor": float(detour),
+            "access": {
+                ftype: {"urban_threshold_m": float(urban), "rural_threshold_m": float(rural)}
+            },
+        }
+        _update_draft(ctx, lambda: draft.with_parameters(change))
+
+
+def _changes(ctx: Ctx, draft: Any) -> None:
+    """The draft as YAML, and undoing one of its changes."""
+    from qjgeo.scenario import scenario_to_yaml
 
     st.markdown(f"**{ctx.t('sc_changes')}**")
     items = [
@@ -275,8 +288,6 @@ def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
     ]
     if _is_empty(draft):
         st.caption(ctx.t("sc_no_changes"))
-    from qjgeo.scenario import scenario_to_yaml
-
     st.code(scenario_to_yaml(draft), language="yaml")
     if items:
         labels_ = [
@@ -327,6 +338,7 @@ def delta_table(ctx: Ctx, indicators: pd.DataFrame) -> pd.DataFrame:
 
 
 def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
+    """The Compare tab: what the draft changes against its base, and the Excel report."""
     try:
         cmp = cache.compare(ctx.data_dir, yaml_text, ctx.scenarios_dir)
     except Exception as exc:
@@ -338,64 +350,8 @@ def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
         st.caption(ctx.t("sc_no_deltas"))
     else:
         st.dataframe(deltas, hide_index=True, width="stretch")
-    st.subheader(ctx.t("sc_coverage"))
-    cov = cmp.coverage
-    if len(cov):
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    ctx.t("facility_type"): cov["facility_type"].map(ctx.title).to_numpy(),
-                    ctx.t("col_children"): cov["children"].round(0).to_numpy(),
-                    ctx.t("col_covered_before"): cov["covered_a"].round(0).to_numpy(),
-                    ctx.t("col_covered_after"): cov["covered_b"].round(0).to_numpy(),
-                    ctx.t("sc_flip_gain"): cov["newly_covered"].round(0).to_numpy(),
-                    ctx.t("sc_flip_loss"): cov["newly_uncovered"].round(0).to_numpy(),
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-    st.subheader(ctx.t("sc_flipped"))
-    flips = cmp.villages_flipped
-    if len(flips):
-        _codes, names = township_options(ctx)
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    ctx.t("col_village"): flips["name"].to_numpy(),
-                    ctx.t("col_township"): flips["township_code"].astype(str).map(names).to_numpy(),
-                    ctx.t("facility_type"): flips["facility_type"].map(ctx.title).to_numpy(),
-                    ctx.t("col_children"): flips["children"].round(0).to_numpy(),
-                    ctx.t("col_change"): [
-                        ctx.t("sc_flip_gain") if b else ctx.t("sc_flip_loss")
-                        for b in flips["covered_b"].astype(bool)
-                    ],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-    if len(flips) and applied.has("village"):
-        v = applied.layer("village")
-        merged = v[["code12", "geometry"]].merge(flips, on="code12")
-        merged["change"] = np.where(merged["covered_b"].astype(bool), "gain", "loss")
-        ov = Overlay(
-            "flips",
-            ctx.t("sc_flipped"),
-            merged[["code12", "name", "facility_type", "children", "change", "geometry"]],
-            "change",
-            {"gain": "#1a9850", "loss": "#d73027"},
-            labels={"gain": ctx.t("sc_flip_gain"), "loss": ctx.t("sc_flip_loss")},
-        )
-        m = build_map(
-            applied,
-            layers=["township"],
-            basemap=state.get("basemap"),
-            lang=ctx.lang,
-            overlays=[ov],
-            tianditu_key=cache.tianditu_key(),
-        )
-        show_map(m, key="sc_diff_map", returned_objects=[], height=420)
+    _coverage_change(ctx, cmp.coverage)
+    _flipped_villages(ctx, cmp.villages_flipped, applied)
     for note in cmp.notes:
         st.caption(note)
     scenario_ds = cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir)
@@ -408,39 +364,114 @@ def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     )  # fmt: skip
 
 
-def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
-    from qjgeo.scenario import (
-        delete_scenario,
-        load_scenario,
-        rename_scenario,
-        save_scenario,
-        scenario_to_yaml,
+def _coverage_change(ctx: Ctx, cov: pd.DataFrame) -> None:
+    """Children covered before and after, per facility type."""
+    st.subheader(ctx.t("sc_coverage"))
+    if not len(cov):
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ctx.t("facility_type"): cov["facility_type"].map(ctx.title).to_numpy(),
+                ctx.t("col_children"): cov["children"].round(0).to_numpy(),
+                ctx.t("col_covered_before"): cov["covered_a"].round(0).to_numpy(),
+                ctx.t("col_covered_after"): cov["covered_b"].round(0).to_numpy(),
+                ctx.t("sc_flip_gain"): cov["newly_covered"].round(0).to_numpy(),
+                ctx.t("sc_flip_loss"): cov["newly_uncovered"].round(0).to_numpy(),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
     )
 
-    sc_dir = ctx.scenarios_dir
+
+def _flipped_villages(ctx: Ctx, flips: pd.DataFrame, applied: Any) -> None:
+    """Villages that gain or lose walking access: a table and a map."""
+    st.subheader(ctx.t("sc_flipped"))
+    if not len(flips):
+        return
+    _codes, names = township_options(ctx)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ctx.t("col_village"): flips["name"].to_numpy(),
+                ctx.t("col_township"): flips["township_code"].astype(str).map(names).to_numpy(),
+                ctx.t("facility_type"): flips["facility_type"].map(ctx.title).to_numpy(),
+                ctx.t("col_children"): flips["children"].round(0).to_numpy(),
+                ctx.t("col_change"): [
+                    ctx.t("sc_flip_gain") if b else ctx.t("sc_flip_loss")
+                    for b in flips["covered_b"].astype(bool)
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    if applied.has("village"):
+        _flips_map(ctx, flips, applied)
+
+
+def _flips_map(ctx: Ctx, flips: pd.DataFrame, applied: Any) -> None:
+    """The villages that gain (green) or lose (red) walking access, on the townships."""
+    v = applied.layer("village")
+    merged = v[["code12", "geometry"]].merge(flips, on="code12")
+    merged["change"] = np.where(merged["covered_b"].astype(bool), "gain", "loss")
+    ov = Overlay(
+        "flips",
+        ctx.t("sc_flipped"),
+        merged[["code12", "name", "facility_type", "children", "change", "geometry"]],
+        "change",
+        {"gain": "#1a9850", "loss": "#d73027"},
+        labels={"gain": ctx.t("sc_flip_gain"), "loss": ctx.t("sc_flip_loss")},
+    )
+    m = build_map(
+        applied,
+        layers=["township"],
+        basemap=state.get("basemap"),
+        lang=ctx.lang,
+        overlays=[ov],
+        tianditu_key=cache.tianditu_key(),
+    )
+    show_map(m, key="sc_diff_map", returned_objects=[], height=420)
+
+
+def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
+    """The Files tab: save the draft (asking before overwriting); load, rename, delete files."""
+    _save_draft(ctx, draft, yaml_text)
+    stems = scenario_stems()
+    if not stems:
+        return
+    st.divider()
+    _manage_files(ctx, stems)
+
+
+def _save_draft(ctx: Ctx, draft: Any, yaml_text: str) -> None:
+    """Save the draft in the scenario directory, or download it as YAML."""
+    from qjgeo.scenario import save_scenario
+
     stem = st.text_input(ctx.t("sc_file"), value=_safe_stem(draft.name), key="sc_file_stem")
-    path = sc_dir / f"{stem}.yaml"
+    path = ctx.scenarios_dir / f"{stem}.yaml"
     c1, c2 = st.columns(2)
-    saved = st.session_state.pop(_SAVED, None)
+    saved = st.session_state.pop(keys.SC_SAVED, None)
     if saved:  # said after the rerun that puts the new file in the sidebar's list too
         st.success(ctx.t("sc_saved", path=saved))
     if c1.button(ctx.t("sc_save"), key="sc_save_btn"):
         if path.exists():
-            st.session_state["sc_confirm_overwrite"] = str(path)
+            st.session_state[keys.SC_CONFIRM_OVERWRITE] = str(path)
         else:
             try:
                 save_scenario(draft, path)
-                st.session_state[_SAVED] = str(path)
+                st.session_state[keys.SC_SAVED] = str(path)
                 st.rerun()
             except Exception as exc:
                 st.error(ctx.t("sc_error", error=str(exc)))
-    if st.session_state.get("sc_confirm_overwrite") == str(path):
+    if st.session_state.get(keys.SC_CONFIRM_OVERWRITE) == str(path):
         st.warning(ctx.t("sc_exists", path=str(path)))
         if st.button(ctx.t("sc_overwrite"), key="sc_overwrite_btn"):
             try:
                 save_scenario(draft, path, overwrite=True)
-                st.session_state.pop("sc_confirm_overwrite", None)
-                st.session_state[_SAVED] = str(path)
+                st.session_state.pop(keys.SC_CONFIRM_OVERWRITE, None)
+                st.session_state[keys.SC_SAVED] = str(path)
                 st.rerun()
             except Exception as exc:
                 st.error(ctx.t("sc_error", error=str(exc)))
@@ -448,15 +479,19 @@ def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
         ctx.t("sc_download_yaml"), yaml_text.encode("utf-8"), file_name=f"{stem}.yaml", key="sc_dl"
     )
 
-    stems = scenario_stems()
-    if not stems:
-        return
-    st.divider()
+
+def _manage_files(ctx: Ctx, stems: list[str]) -> None:
+    """Load, rename or delete one of the scenario files."""
+    from qjgeo.scenario import delete_scenario, load_scenario, rename_scenario, scenario_to_yaml
+
+    sc_dir = ctx.scenarios_dir
     pick = st.selectbox(ctx.t("sc_files"), stems, key="sc_file_pick")
     c1, c2, c3 = st.columns(3)
     if c1.button(ctx.t("sc_load"), key="sc_load_btn"):
         try:
-            st.session_state[_DRAFT] = scenario_to_yaml(load_scenario(sc_dir / f"{pick}.yaml"))
+            st.session_state[keys.SC_DRAFT] = scenario_to_yaml(
+                load_scenario(sc_dir / f"{pick}.yaml")
+            )
             st.rerun()
         except Exception as exc:
             st.error(ctx.t("sc_error", error=str(exc)))
@@ -530,10 +565,10 @@ def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
             rec = recommend_sites(
                 applied, ftype, k=int(k), method=cast(Any, method), graph=ctx.graph
             )
-            st.session_state["sc_rec"] = (ftype, rec)
+            st.session_state[keys.SC_REC] = (ftype, rec)
         except Exception as exc:
             st.error(ctx.t("sc_error", error=str(exc)))
-    held = st.session_state.get("sc_rec")
+    held = st.session_state.get(keys.SC_REC)
     if held:
         _ftype, rec = held
         st.dataframe(recommendation_table(ctx, rec.sites), hide_index=True, width="stretch")
@@ -545,7 +580,7 @@ def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
                 for item in extra.add:
                     draft = draft.with_add(item)
                 _set_draft(draft)
-                st.session_state.pop("sc_rec", None)
+                st.session_state.pop(keys.SC_REC, None)
                 st.rerun()
             except Exception as exc:
                 st.error(ctx.t("sc_error", error=str(exc)))

@@ -1,0 +1,192 @@
+"""Static gap maps (PNG at 300 dpi, PDF on A4 / A3) drawn with matplotlib.
+
+A gap map shows, for one facility type, which villages lie beyond the planning walking
+distance: the district outline, township boundaries with their Chinese names, villages coloured
+by distance band, the facilities, and (when available) a hexagon surface of distance bands. Every
+map carries a title (Chinese first, English subtitle), a legend, a scale bar, a north arrow,
+the scenario name and date, the distances and method used, a data-status line naming the
+layers that rest on estimated or sample data, and source / licence attribution (ODbL when any
+layer comes from OpenStreetMap).
+
+The map is drawn in the metric CRS (EPSG:4547, CGCS2000 Gauss-Krüger CM 114°E), so axis units
+are metres and the scale bar is exact (grid north differs from true north by < 0.2° here).
+No web basemap is needed; ``basemap=True`` adds one only when the optional ``contextily``
+package and a network connection are available.
+
+The package is split by what each part draws or computes:
+
+- :mod:`~qjgeo.export.staticmap.texts`: titles, data status, attribution, scenario and method lines
+- :mod:`~qjgeo.export.staticmap.data`: gap results, distance bands and colours, layer checks
+- :mod:`~qjgeo.export.staticmap.layout`: paper sizes, page boxes, one-line texts, label placement
+- :mod:`~qjgeo.export.staticmap.furniture`: scale bar, north arrow, warning badge
+- :mod:`~qjgeo.export.staticmap.legend`: legend entries and the legend box
+- :mod:`~qjgeo.export.staticmap.mapaxes`: the map layers drawn on metric axes
+- :mod:`~qjgeo.export.staticmap.panels`: the side panel (legend, township table)
+- :mod:`~qjgeo.export.staticmap.figure`: the whole page and its PNG / PDF bytes
+
+Every name is importable from ``qjgeo.export.staticmap`` as before the split.
+"""
+
+from __future__ import annotations
+
+from qjgeo.export.staticmap.data import (
+    BAND_COLOURS,
+    FACILITY_COLOUR,
+    UNREACHABLE_COLOUR,
+    band_colours,
+    band_order,
+    band_styles,
+    check_facility_type,
+    default_facility_types,
+    gaps_by_facility_type,
+    prepare_gap_results,
+)
+from qjgeo.export.staticmap.data import (
+    _metric as _metric,
+)
+from qjgeo.export.staticmap.data import (
+    _summary_rows as _summary_rows,
+)
+from qjgeo.export.staticmap.data import (
+    _unreachable_bands as _unreachable_bands,
+)
+from qjgeo.export.staticmap.errors import (
+    ExportError,
+)
+from qjgeo.export.staticmap.figure import (
+    figure_bytes,
+    gap_map_figure,
+    gap_map_pdf,
+    gap_map_png,
+)
+from qjgeo.export.staticmap.furniture import (
+    ScaleBar,
+    draw_badge,
+    draw_north_arrow,
+    draw_scale_bar,
+    nice_length_m,
+)
+from qjgeo.export.staticmap.layout import (
+    PAPER_IN,
+    Box,
+    Orientation,
+    Paper,
+    declutter_labels,
+    font_scale,
+    page_boxes,
+    page_scale,
+    text_lines,
+)
+from qjgeo.export.staticmap.layout import (
+    _figsize as _figsize,
+)
+from qjgeo.export.staticmap.layout import (
+    _renderer as _renderer,
+)
+from qjgeo.export.staticmap.layout import (
+    _set_extent as _set_extent,
+)
+from qjgeo.export.staticmap.layout import (
+    _split_line as _split_line,
+)
+from qjgeo.export.staticmap.legend import (
+    LegendEntries,
+    draw_legend,
+)
+from qjgeo.export.staticmap.mapaxes import (
+    _add_basemap as _add_basemap,
+)
+from qjgeo.export.staticmap.mapaxes import (
+    _lines as _lines,
+)
+from qjgeo.export.staticmap.mapaxes import (
+    _polygons as _polygons,
+)
+from qjgeo.export.staticmap.mapaxes import (
+    draw_gap_axes,
+)
+from qjgeo.export.staticmap.panels import (
+    _draw_side_panel as _draw_side_panel,
+)
+from qjgeo.export.staticmap.panels import (
+    township_table_cells,
+)
+from qjgeo.export.staticmap.texts import (
+    _STATUS_ZH as _STATUS_ZH,
+)
+from qjgeo.export.staticmap.texts import (
+    BADGE_STATUSES,
+    NO_DEMAND_LINES,
+    STATUS_ORDER,
+    attribution_line,
+    data_status_line,
+    data_status_texts,
+    district_name,
+    facility_titles,
+    gap_subtitle,
+    map_layers,
+    method_line,
+    scenario_line,
+    status_badge_lines,
+    township_data_status,
+    uses_osm,
+    weakest_status,
+)
+from qjgeo.export.staticmap.texts import (
+    _methods as _methods,
+)
+from qjgeo.export.staticmap.texts import (
+    _strip_brackets as _strip_brackets,
+)
+
+__all__ = [
+    "BADGE_STATUSES",
+    "BAND_COLOURS",
+    "FACILITY_COLOUR",
+    "NO_DEMAND_LINES",
+    "PAPER_IN",
+    "STATUS_ORDER",
+    "UNREACHABLE_COLOUR",
+    "Box",
+    "ExportError",
+    "LegendEntries",
+    "Orientation",
+    "Paper",
+    "ScaleBar",
+    "attribution_line",
+    "band_colours",
+    "band_order",
+    "band_styles",
+    "check_facility_type",
+    "data_status_line",
+    "data_status_texts",
+    "declutter_labels",
+    "default_facility_types",
+    "district_name",
+    "draw_badge",
+    "draw_gap_axes",
+    "draw_legend",
+    "draw_north_arrow",
+    "draw_scale_bar",
+    "facility_titles",
+    "figure_bytes",
+    "font_scale",
+    "gap_map_figure",
+    "gap_map_pdf",
+    "gap_map_png",
+    "gap_subtitle",
+    "gaps_by_facility_type",
+    "map_layers",
+    "method_line",
+    "nice_length_m",
+    "page_boxes",
+    "page_scale",
+    "prepare_gap_results",
+    "scenario_line",
+    "status_badge_lines",
+    "text_lines",
+    "township_data_status",
+    "township_table_cells",
+    "uses_osm",
+    "weakest_status",
+]

@@ -1,0 +1,190 @@
+"""Page and figure geometry: paper sizes, where the map and side panel sit, text placement.
+
+Exported texts are kept to one line each (:func:`text_lines`); labels that overlap are
+nudged apart (:func:`declutter_labels`); the map extent keeps metres square
+(:func:`_set_extent`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure, SubFigure
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+
+from qjgeo.export.staticmap.errors import ExportError
+
+Paper = Literal["A4", "A3"]
+Orientation = Literal["landscape", "portrait"]
+
+#: Paper sizes in inches, landscape (width, height).
+PAPER_IN: dict[str, tuple[float, float]] = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}
+
+
+def _figsize(paper: str, orientation: str) -> tuple[float, float]:
+    if paper not in PAPER_IN:
+        raise ExportError(f"paper must be one of {', '.join(PAPER_IN)}, got {paper!r}")
+    if orientation not in ("landscape", "portrait"):
+        raise ExportError(f"orientation must be landscape or portrait, got {orientation!r}")
+    w, h = PAPER_IN[paper]
+    return (w, h) if orientation == "landscape" else (h, w)
+
+
+def declutter_labels(ax: Axes, texts: Sequence[Text]) -> int:
+    """Nudge labels that overlap an earlier one to the nearest free spot; return moves made.
+
+    Labels are placed in the given order; each later label that overlaps one already placed
+    is tried below, above, left and right of its anchor (one and two label heights away).
+    """
+    fig = ax.figure
+    if not texts:
+        return 0
+    renderer = _renderer(fig)
+    placed: list[Bbox] = []
+    moves = 0
+    to_data = ax.transData.inverted()
+    for text in texts:
+        box = text.get_window_extent(renderer).expanded(1.08, 1.15)
+        if not any(box.overlaps(other) for other in placed):
+            placed.append(box)
+            continue
+        w, h = box.width, box.height
+        x_disp, y_disp = ax.transData.transform(text.get_position())
+        for dx, dy in (
+            (0, -h),
+            (0, h),
+            (-0.6 * w, 0),
+            (0.6 * w, 0),
+            (0, -2 * h),
+            (0, 2 * h),
+            (-w, -h),
+            (w, -h),
+            (-w, h),
+            (w, h),
+        ):
+            trial = box.translated(dx, dy)
+            if not any(trial.overlaps(other) for other in placed):
+                text.set_position(tuple(to_data.transform((x_disp + dx, y_disp + dy))))
+                placed.append(trial)
+                moves += 1
+                break
+        else:
+            placed.append(box)
+    return moves
+
+
+def _set_extent(ax: Axes, bounds: Sequence[float], margin: float = 0.04) -> None:
+    """Fit the bounds into the axes box with equal x/y scale (metres stay square)."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    w = max(maxx - minx, 1.0)
+    h = max(maxy - miny, 1.0)
+    minx, maxx = minx - margin * w, maxx + margin * w
+    miny, maxy = miny - margin * h, maxy + margin * h
+    bbox = ax.get_position(original=True)
+    fig_w, fig_h = ax.get_figure(root=True).get_size_inches()  # type: ignore[union-attr]
+    box_ratio = (bbox.height * fig_h) / (bbox.width * fig_w)
+    data_ratio = (maxy - miny) / (maxx - minx)
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    if data_ratio > box_ratio:
+        half_w = (maxy - miny) / box_ratio / 2
+        minx, maxx = cx - half_w, cx + half_w
+    else:
+        half_h = (maxx - minx) * box_ratio / 2
+        miny, maxy = cy - half_h, cy + half_h
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_aspect("equal", adjustable="box")
+
+
+def _renderer(fig: Figure | SubFigure) -> Any:
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)  # type: ignore[arg-type]
+    return canvas.get_renderer()
+
+
+def text_lines(
+    fig: Figure,
+    x: float,
+    y: float,
+    lines: Sequence[str],
+    *,
+    fontsize: float,
+    linespacing: float = 1.5,
+    max_width: float | None = None,
+    **style: Any,
+) -> list[Text]:
+    """Place lines of text one below another, each line its own single-line text.
+
+    matplotlib shapes a multi-line text without its language and font features (Chinese
+    glyph forms, no ligatures), so every exported text is kept to one line. A line wider than
+    ``max_width`` (figure fraction) is split in two (:func:`_split_line`) until it fits.
+
+    Returns
+    -------
+    list of matplotlib.text.Text
+        The texts placed, top first.
+    """
+    renderer = _renderer(fig)
+    step = fontsize * linespacing / 72 / fig.get_figheight()
+    fig_w_px = fig.dpi * fig.get_figwidth()
+    placed: list[Text] = []
+    pending = list(lines)
+    while pending:
+        line = pending.pop(0)
+        text = fig.text(x, y, line, fontsize=fontsize, va="top", **style)
+        too_wide = (
+            max_width is not None and text.get_window_extent(renderer).width / fig_w_px > max_width
+        )
+        parts = _split_line(line) if too_wide else None
+        if parts is not None:
+            text.remove()
+            pending[0:0] = [parts[0], "    " + parts[1]]
+            continue
+        placed.append(text)
+        y -= step
+    return placed
+
+
+def _split_line(line: str) -> tuple[str, str] | None:
+    """Split a long line in two at the separator nearest its middle.
+
+    Tries the Chinese / English separator ``" / "`` first, then ``"; "``, then ``", "``;
+    ``None`` when the line has none of them.
+    """
+    middle = len(line) / 2
+    for sep in (" / ", "; ", "；", ", "):
+        cuts = [i for i in range(len(line)) if line.startswith(sep, i)]
+        if cuts:
+            cut = min(cuts, key=lambda i: abs(i - middle))
+            head = line[:cut] + sep.rstrip()  # keep the separator: nothing is lost
+            return head.rstrip(), line[cut + len(sep) :].lstrip()
+    return None
+
+
+#: A rectangle on the page in figure fractions: left, bottom, width, height.
+Box = tuple[float, float, float, float]
+
+
+def page_boxes(orientation: str) -> tuple[Box, Box]:
+    """Where the map and the side panel (legend, township table) sit on a gap-map page.
+
+    Landscape pages put the panel to the right of the map, portrait pages below it.
+    """
+    if orientation == "landscape":
+        return (0.025, 0.135, 0.66, 0.735), (0.705, 0.135, 0.275, 0.735)
+    return (0.04, 0.37, 0.92, 0.51), (0.04, 0.115, 0.92, 0.235)
+
+
+def font_scale(paper: str) -> float:
+    """How much larger texts and markers are drawn on ``paper`` than on A4 (1.3 on A3)."""
+    return 1.0 if paper == "A4" else 1.3
+
+
+def page_scale(size: tuple[float, float], orientation: str) -> float:
+    """The page's width (landscape) or height (portrait) over the width of A4 landscape."""
+    return (
+        size[0] / PAPER_IN["A4"][0] if orientation == "landscape" else size[1] / PAPER_IN["A4"][0]
+    )

@@ -1,0 +1,297 @@
+"""The map itself: the layers of a gap map drawn on metric-CRS axes, one step per layer.
+
+:func:`draw_gap_axes` draws, in this order, the district outline, the gap hexagons, the
+township boundaries (and the township in focus), the villages coloured by distance band and
+the facilities; then it fits the extent and places the township names. Each step adds its
+legend entries (:class:`~qjgeo.export.staticmap.legend.LegendEntries`) as it draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.text import Text
+
+from qjgeo.catalog import Dataset
+from qjgeo.crs import METRIC_CRS
+from qjgeo.export.staticmap.data import (
+    FACILITY_COLOUR,
+    UNREACHABLE_COLOUR,
+    _metric,
+    band_styles,
+)
+from qjgeo.export.staticmap.errors import ExportError
+from qjgeo.export.staticmap.layout import _set_extent, declutter_labels
+from qjgeo.export.staticmap.legend import LegendEntries
+from qjgeo.export.staticmap.texts import facility_titles
+
+
+def draw_gap_axes(
+    ax: Axes,
+    dataset: Dataset,
+    facility_type: str,
+    gaps: Any,
+    *,
+    family: str,
+    surface: gpd.GeoDataFrame | None = None,
+    township: str | None = None,
+    label_size: float = 9.0,
+    marker_scale: float = 1.0,
+) -> dict[str, Any]:
+    """Draw the gap map contents on metric-CRS axes and return legend handles.
+
+    Parameters
+    ----------
+    ax
+        Empty matplotlib axes.
+    dataset
+        The dataset (district, township and facility layers are read from it).
+    facility_type
+        The facility layer id, e.g. ``"childcare"``.
+    gaps
+        A :class:`qjgeo.gaps.GapResult` (``villages`` and ``townships`` frames).
+    family
+        The CJK font family (from :func:`~qjgeo.export.fonts.cjk_font_family`).
+    surface
+        Optional gap hexagons (WGS84, with ``distance_band``) drawn under the villages.
+    township
+        A 9-digit township code to zoom the map to (its neighbours stay faint).
+    label_size
+        Font size of township names, points.
+    marker_scale
+        Multiplies the marker sizes (smaller maps use < 1).
+
+    Returns
+    -------
+    dict
+        ``{"handles": [...], "labels": [...]}`` for a legend, and ``"bands"``.
+    """
+    villages = _metric(gaps.villages)
+    has_surface = surface is not None and len(surface) > 0
+    bands, colours = band_styles([villages] + ([surface] if has_surface else []))
+    townships = _metric(dataset.layer("township")) if dataset.has("township") else None
+    focus = _focus_township(townships, township)
+    fzh, _ = facility_titles(dataset, facility_type)
+    legend = LegendEntries()
+    if dataset.has("district"):
+        _draw_district(ax, _metric(dataset.layer("district")), legend)
+    if surface is not None and has_surface:
+        _draw_surface(ax, _metric(surface), bands, colours, legend, len(villages) > 0, fzh)
+    if townships is not None:
+        _draw_townships(ax, townships, focus, legend)
+    if len(villages):
+        _draw_villages(ax, villages, bands, colours, legend, fzh, marker_scale)
+    if dataset.has(facility_type) and len(dataset.layer(facility_type)):
+        _draw_facilities(ax, dataset, facility_type, legend, marker_scale)
+    _set_extent(ax, _map_extent(dataset, focus, villages))
+    if townships is not None:
+        _label_townships(ax, townships, focus, township, family=family, label_size=label_size)
+    _bare_frame(ax)
+    return {"handles": legend.handles, "labels": legend.labels, "bands": bands, "colours": colours}
+
+
+def _focus_township(
+    townships: gpd.GeoDataFrame | None, township: str | None
+) -> gpd.GeoDataFrame | None:
+    """The township the map zooms to (``None`` when none is asked for or there are none)."""
+    if townships is None or township is None:
+        return None
+    focus = townships[townships["code9"].astype(str) == str(township)]
+    if focus.empty:
+        raise ExportError(f"no township with code {township!r} in the dataset")
+    return focus
+
+
+def _draw_district(ax: Axes, district: gpd.GeoDataFrame, legend: LegendEntries) -> None:
+    """The district outline, on top of the hexagons and township boundaries."""
+    ax.add_collection(_lines(district, color="#222222", linewidth=1.4, zorder=6))
+    legend.district()
+
+
+def _draw_surface(
+    ax: Axes,
+    hexes: gpd.GeoDataFrame,
+    bands: Sequence[str],
+    colours: Mapping[str, str],
+    legend: LegendEntries,
+    with_villages: bool,
+    facility_zh: str,
+) -> None:
+    """The gap hexagons: faint under the villages, or the map's message when alone."""
+    fill = hexes["distance_band"].astype(str).map(colours).fillna(UNREACHABLE_COLOUR)
+    alpha = 0.22 if with_villages else 0.55  # alone, the surface is the map's message
+    ax.add_collection(_polygons(hexes, fill.to_list(), alpha=alpha, linewidth=0, zorder=2))
+    if with_villages:
+        legend.surface(alpha)
+    else:  # no villages: the hexagons carry the distance bands
+        legend.surface_bands(facility_zh, bands, colours, alpha)
+
+
+def _draw_townships(
+    ax: Axes,
+    townships: gpd.GeoDataFrame,
+    focus: gpd.GeoDataFrame | None,
+    legend: LegendEntries,
+) -> None:
+    """Township boundaries (dashed), and the township in focus filled and outlined."""
+    ax.add_collection(_lines(townships, color="#555555", linewidth=0.7, linestyle="--", zorder=5))
+    legend.township_boundary()
+    if focus is not None:
+        ax.add_collection(
+            _polygons(focus, ["#fff7bc"] * len(focus), alpha=0.45, linewidth=0, zorder=1)
+        )
+        ax.add_collection(_lines(focus, color="#b35806", linewidth=1.8, zorder=6))
+        legend.focus_township()
+
+
+def _draw_villages(
+    ax: Axes,
+    villages: gpd.GeoDataFrame,
+    bands: Sequence[str],
+    colours: Mapping[str, str],
+    legend: LegendEntries,
+    facility_zh: str,
+    marker_scale: float,
+) -> None:
+    """Villages as dots coloured by their distance band."""
+    colour = villages["distance_band"].astype(str).map(colours).fillna(UNREACHABLE_COLOUR)
+    size = 22 * marker_scale
+    xy = np.column_stack([villages.geometry.x, villages.geometry.y])
+    ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        s=size,
+        c=colour.to_list(),
+        edgecolors="#333333",
+        linewidths=0.4,
+        zorder=8,
+    )
+    legend.village_bands(facility_zh, bands, colours)
+
+
+def _draw_facilities(
+    ax: Axes, dataset: Dataset, facility_type: str, legend: LegendEntries, marker_scale: float
+) -> None:
+    """The facilities as triangles, on top of everything but the labels."""
+    fac = _metric(dataset.layer(facility_type))
+    pts = fac.geometry.representative_point()
+    ax.scatter(
+        pts.x,
+        pts.y,
+        marker="^",
+        s=30 * marker_scale,
+        c=FACILITY_COLOUR,
+        edgecolors="white",
+        linewidths=0.5,
+        zorder=9,
+    )
+    legend.facilities(*facility_titles(dataset, facility_type))
+
+
+def _map_extent(
+    dataset: Dataset, focus: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame
+) -> Sequence[float]:
+    """The bounds to show: the township in focus, else the district, else the villages."""
+    if focus is not None:
+        return focus.total_bounds
+    if dataset.has("district"):
+        return _metric(dataset.layer("district")).total_bounds
+    return villages.total_bounds
+
+
+def _label_townships(
+    ax: Axes,
+    townships: gpd.GeoDataFrame,
+    focus: gpd.GeoDataFrame | None,
+    township: str | None,
+    *,
+    family: str,
+    label_size: float,
+) -> None:
+    """Township names inside the extent, smallest townships first, overlaps nudged apart.
+
+    With a township in focus, the other names are grey and not bold.
+    """
+    anchors = townships.geometry.representative_point()
+    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    order = np.argsort(townships.area.to_numpy())  # small townships keep their spot
+    texts: list[Text] = []
+    for i in order:
+        pt = anchors.iloc[i]
+        if not (x0 <= pt.x <= x1 and y0 <= pt.y <= y1):
+            continue
+        code = townships["code9"].iloc[i]
+        strong = focus is None or str(code) == str(township)
+        texts.append(
+            ax.text(
+                pt.x,
+                pt.y,
+                str(townships["name"].iloc[i]),
+                ha="center",
+                va="center",
+                fontsize=label_size,
+                fontfamily=family,
+                fontweight="bold" if strong else "normal",
+                color="#111111" if strong else "#777777",
+                zorder=12,
+                path_effects=halo,
+                clip_on=True,
+            )
+        )
+    declutter_labels(ax, texts)
+
+
+def _bare_frame(ax: Axes) -> None:
+    """No axis labels or ticks (the units are metres of a projected CRS), a thin frame."""
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.6)
+
+
+def _lines(frame: gpd.GeoDataFrame, **style: Any) -> LineCollection:
+    """Polygon outlines (or lines) of a frame as one matplotlib collection."""
+    geoms = frame.geometry.array
+    boundary = shapely.boundary(geoms)
+    lines = shapely.get_parts(
+        np.where(np.isin(shapely.get_type_id(geoms), (3, 6)), boundary, geoms)  # polygon → rings
+    )
+    lines = shapely.get_parts(lines)
+    coords, index = shapely.get_coordinates(lines, return_index=True)
+    splits = np.flatnonzero(np.diff(index)) + 1
+    return LineCollection(np.split(coords, splits), **style)
+
+
+def _polygons(frame: gpd.GeoDataFrame, colours: Sequence[str], **style: Any) -> PolyCollection:
+    """Polygon exteriors of a frame as one filled collection (holes ignored; hexagons have none)."""
+    parts, which = shapely.get_parts(frame.geometry.array, return_index=True)
+    rings = shapely.get_exterior_ring(parts)
+    coords, index = shapely.get_coordinates(rings, return_index=True)
+    splits = np.flatnonzero(np.diff(index)) + 1
+    face = [colours[i] for i in which]
+    return PolyCollection(np.split(coords, splits), facecolors=face, **style)
+
+
+def _add_basemap(ax: Axes) -> None:
+    try:
+        import contextily  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise ExportError(
+            "a web basemap needs the optional package contextily and a network connection; "
+            "export without basemap (the default)"
+        ) from exc
+    try:
+        contextily.add_basemap(ax, crs=METRIC_CRS, attribution_size=5, zorder=0)
+    except Exception as exc:  # network errors come in many types
+        raise ExportError(f"could not fetch the web basemap (offline?): {exc}") from exc
