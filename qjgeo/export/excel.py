@@ -50,7 +50,7 @@ from qjgeo.export.staticmap import (
     scenario_line,
     township_data_status,
 )
-from qjgeo.ingest.safety import neutralise_formula
+from qjgeo.textsafety import neutralise_formula
 
 #: Sheet names in workbook order (``情景对比`` only with a base).
 SHEETS: Final[tuple[str, ...]] = (

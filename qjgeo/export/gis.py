@@ -280,7 +280,7 @@ def _shapefile_names(columns: Sequence[str], geometry: str | None) -> dict[str, 
 
 
 def _neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    from qjgeo.ingest.safety import neutralise_formula
+    from qjgeo.textsafety import neutralise_formula
 
     out = frame.copy()
     for col in out.columns:

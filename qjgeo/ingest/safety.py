@@ -325,3 +325,44 @@ def parse_xml(data: bytes, filename: str) -> Element:
     except ParseError as exc:
         raise IngestError(f"{filename}: not well-formed XML ({exc}); 不是格式正确的 XML") from exc
     return root
+
+
+#: Leading bytes of binary formats, and what to call them in a message.
+_MAGIC: Final[tuple[tuple[bytes, str], ...]] = (
+    (b"PK\x03\x04", "a ZIP archive (Excel .xlsx, KMZ or zipped shapefile)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls / Office 97 file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"SQLite format 3", "a SQLite database or GeoPackage"),
+)
+#: Formats that are ZIP archives, and formats that are text.
+_ZIP_FORMATS: Final[frozenset[str]] = frozenset({"xlsx", "kmz", "shapefile"})
+_TEXT_FORMATS: Final[frozenset[str]] = frozenset({"csv", "geojson", "kml", "osm"})
+
+
+def check_content_kind(data: bytes, filename: str, fmt: str) -> None:
+    """Refuse a file whose content is plainly not what its extension says.
+
+    Raises
+    ------
+    IngestError
+        E.g. an Excel workbook renamed ``.csv``, or a text file named ``.xlsx``.
+    """
+    found = next((what for magic, what in _MAGIC if data.startswith(magic)), None)
+    if fmt in _TEXT_FORMATS and found is not None:
+        raise IngestError(
+            f"{filename}: the extension says {fmt}, but the file is {found}; "
+            f"save or rename it with the right extension（文件扩展名与内容不符）"
+        )
+    if fmt in _ZIP_FORMATS and not data.startswith(b"PK"):
+        what = found or "not a ZIP archive"
+        raise IngestError(
+            f"{filename}: the extension says {fmt}, but the file is {what}; "
+            "it may be truncated or renamed（文件扩展名与内容不符或文件已损坏）"
+        )
+    if fmt == "gpkg" and not data.startswith(b"SQLite format 3"):
+        raise IngestError(
+            f"{filename}: not a GeoPackage (no SQLite header); it may be truncated or renamed"
+            "（不是有效的 GeoPackage 文件）"
+        )

@@ -46,3 +46,9 @@ def widget(name: str) -> str:
 def export_data(name: str) -> str:
     """Key of a prepared download's ``(file name, bytes)``, e.g. ``exp_data_gap_png``."""
     return f"exp_data_{name}"
+
+
+#: Import page: a counter bumped after a commit or cancel, so the upload widgets start afresh.
+IMP_NONCE: Final = "imp_nonce"
+#: Import page: the message of an import just committed, said after the rerun.
+IMP_DONE: Final = "imp_done"

@@ -15,7 +15,7 @@ from qjgeo.ingest.report import validate
 from qjgeo.ingest.safety import MAX_UPLOAD_BYTES
 from qjgeo.mapview.build import build_map
 from qjgeo.schema import WEAK_PROVENANCES
-from qjgeo.ui import cache, state
+from qjgeo.ui import cache, keys, state
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import data_notice, show_map
 
@@ -60,7 +60,7 @@ def render(ctx: Ctx) -> None:
     base = ctx.base  # imports go into the data as loaded, not into a scenario
     st.caption(ctx.t("imp_target_dir", dir=str(ctx.data_dir)))
     layer = _layer_section(ctx, base)
-    nonce = st.session_state.get("imp_nonce", 0)
+    nonce = st.session_state.get(keys.IMP_NONCE, 0)
     raw = _upload_section(ctx, layer, nonce)
     if raw is None:
         return
@@ -202,11 +202,11 @@ def _commit_section(ctx: Ctx, layer: str, result: Any, mode: str, nonce: int) ->
         except Exception as exc:
             st.error(ctx.t("imp_error", error=str(exc)))
         else:
-            st.session_state["imp_nonce"] = nonce + 1
-            st.session_state["imp_done"] = ctx.t("imp_committed", dir=str(ctx.data_dir))
+            st.session_state[keys.IMP_NONCE] = nonce + 1
+            st.session_state[keys.IMP_DONE] = ctx.t("imp_committed", dir=str(ctx.data_dir))
             st.rerun()
     if c2.button(ctx.t("imp_cancel"), key="imp_cancel"):
-        st.session_state["imp_nonce"] = nonce + 1
+        st.session_state[keys.IMP_NONCE] = nonce + 1
         st.rerun()
 
 
@@ -226,7 +226,7 @@ def _mode(ctx: Ctx, where: Any, sample_only: bool) -> str:
 
 
 def _undo(ctx: Ctx, layer: str) -> None:
-    done = st.session_state.pop("imp_done", None)
+    done = st.session_state.pop(keys.IMP_DONE, None)
     if done:
         st.success(done)
     try:
