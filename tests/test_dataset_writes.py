@@ -224,7 +224,18 @@ def test_written_files_follow_the_umask(data_dir: Path, tmp_path: Path) -> None:
             timeout=300,
         )
         assert proc.returncode == 0, proc.stderr.decode()
-        written = [data_dir / MANIFEST_NAME, data_dir / "childcare.geojson"]
+        export = tmp_path / "gaps.csv"
+        scenario = tmp_path / "s" / "site.yaml"
+        scenario.parent.mkdir()
+        for args in (
+            ["export", "--what", "data", "--type", "childcare", "--out", str(export)],
+            ["site", "--type", "childcare", "--k", "1", "--out", str(scenario)],
+        ):
+            run = subprocess.run(
+                _qjgeo(*args, "--data", str(data_dir)), env=_env(), capture_output=True, timeout=300
+            )
+            assert run.returncode == 0, run.stderr.decode()
+        written = [data_dir / MANIFEST_NAME, data_dir / "childcare.geojson", export, scenario]
         written += sorted((data_dir / ".history").glob("childcare-*"))
         for path in written:
             assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
