@@ -57,12 +57,16 @@ def tianditu_key() -> str | None:
 
 
 def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    """Name, size and modification time of every file of a directory (a cache key)."""
+    """Name, size and modification time of every file of a directory (a cache key).
+
+    Hidden files are left out: the write lock and a writer's staged files are not data, and
+    a write in progress must not make the app reload a half-written folder.
+    """
     if not directory.is_dir():
         return ()
     out = []
     for p in sorted(directory.iterdir()):
-        if p.is_file():
+        if p.is_file() and not p.name.startswith("."):
             st_ = p.stat()
             out.append((p.name, st_.st_size, st_.st_mtime_ns))
     return tuple(out)
