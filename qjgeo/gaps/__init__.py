@@ -34,7 +34,9 @@ Modules
 - :mod:`qjgeo.gaps.surface`: :func:`gap_surface`, :func:`hex_grid`, :func:`outline_cell_size`;
 - :mod:`qjgeo.gaps.supply_demand`: :func:`childcare_accessibility` (2SFCA);
 - :mod:`qjgeo.gaps.bands`: distance bands; :mod:`qjgeo.gaps.inputs`: what is read from a
-  dataset (:func:`work_crs`, :func:`gap_types`, :class:`GapsUnavailable`).
+  dataset (:func:`work_crs`, :func:`gap_types`, :class:`GapsUnavailable`);
+- :mod:`qjgeo.gaps.report`: :func:`gaps_report`, one request of ``qjgeo gaps`` (options in,
+  :class:`GapsReport` out), writing files with :mod:`qjgeo.gaps.files`.
 
 Everything is imported from :mod:`qjgeo.gaps` itself.
 """
@@ -49,7 +51,9 @@ from qjgeo.gaps.bands import (
     classify_distance,
 )
 from qjgeo.gaps.compute import GapResult, compute_all_gaps, compute_gaps, surface_only_result
+from qjgeo.gaps.files import GapsOptionError, write_gap_surface, write_gap_villages
 from qjgeo.gaps.inputs import GapsUnavailable, gap_types, work_crs
+from qjgeo.gaps.report import GapsReport, gaps_report
 from qjgeo.gaps.supply_demand import AccessibilityResult, childcare_accessibility
 from qjgeo.gaps.surface import (
     DEFAULT_CELL_SIZE_M,
@@ -66,6 +70,8 @@ __all__ = [
     "UNREACHABLE_BAND",
     "AccessibilityResult",
     "GapResult",
+    "GapsOptionError",
+    "GapsReport",
     "GapsUnavailable",
     "band_edges",
     "band_labels",
@@ -75,8 +81,11 @@ __all__ = [
     "compute_gaps",
     "gap_surface",
     "gap_types",
+    "gaps_report",
     "hex_grid",
     "outline_cell_size",
     "surface_only_result",
     "work_crs",
+    "write_gap_surface",
+    "write_gap_villages",
 ]
