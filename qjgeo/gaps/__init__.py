@@ -51,8 +51,8 @@ from qjgeo.gaps.bands import (
     classify_distance,
 )
 from qjgeo.gaps.compute import GapResult, compute_all_gaps, compute_gaps, surface_only_result
-from qjgeo.gaps.files import GapsOptionError, write_gap_surface, write_gap_villages
-from qjgeo.gaps.inputs import GapsUnavailable, gap_types, work_crs
+from qjgeo.gaps.files import write_gap_surface, write_gap_villages
+from qjgeo.gaps.inputs import GapsOptionError, GapsUnavailable, gap_types, work_crs
 from qjgeo.gaps.report import GapsReport, gaps_report
 from qjgeo.gaps.supply_demand import AccessibilityResult, childcare_accessibility
 from qjgeo.gaps.surface import (

@@ -115,7 +115,7 @@ def surface_only_result(
     facility_type
         The facility layer id.
     surface
-        Its :func:`gap_surface` hexagons.
+        Its :func:`~qjgeo.gaps.gap_surface` hexagons.
     params
         Planning parameters (default: the dataset's).
     """
@@ -251,7 +251,7 @@ def compute_gaps(
         type's age bands in ``params``).
     band_marks_m
         Distance-band edges besides the service distances (default 1, 2 and 3 km), see
-        :func:`band_edges`.
+        :func:`~qjgeo.gaps.band_edges`.
     params
         Planning parameters (default: the dataset's).
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from qjgeo.catalog import Dataset
 from qjgeo.gaps.compute import GapResult
-from qjgeo.gaps.inputs import GapsUnavailable
+from qjgeo.gaps.inputs import GapsOptionError
 from qjgeo.gaps.surface import gap_surface
 from qjgeo.network import WalkGraph
 
@@ -22,10 +22,6 @@ from qjgeo.network import WalkGraph
 OUT_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".csv")
 #: File types the gap surface can be written to.
 SURFACE_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson")
-
-
-class GapsOptionError(GapsUnavailable):
-    """An option of a gaps request is invalid (the message names the command-line option)."""
 
 
 def _finite_or_none(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -28,6 +28,10 @@ class GapsUnavailable(ValueError):
     """Gaps cannot be computed for this dataset (a needed layer is absent); says which."""
 
 
+class GapsOptionError(GapsUnavailable):
+    """An option of a gaps request is invalid (the message names the command-line option)."""
+
+
 def gap_types(dataset: Dataset, params: PlanningParams | None = None) -> tuple[str, ...]:
     """Facility types that have access parameters and a layer in the dataset.
 

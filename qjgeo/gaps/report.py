@@ -3,7 +3,7 @@
 :func:`gaps_report` takes the values of the command's options, checks them, computes the
 gaps (and the supply–demand ratio), writes the files asked for and returns a
 :class:`GapsReport` for a renderer to show. Every problem the user can fix is raised as
-:class:`~qjgeo.gaps.GapsUnavailable` (:class:`~qjgeo.gaps.files.GapsOptionError` for an
+:class:`~qjgeo.gaps.GapsUnavailable` (:class:`~qjgeo.gaps.GapsOptionError` for an
 option) with a one-line message naming the command-line option concerned.
 """
 
@@ -24,11 +24,10 @@ from qjgeo.gaps.compute import GapResult, compute_gaps
 from qjgeo.gaps.files import (
     OUT_SUFFIXES,
     SURFACE_SUFFIXES,
-    GapsOptionError,
     write_gap_surface,
     write_gap_villages,
 )
-from qjgeo.gaps.inputs import gap_types
+from qjgeo.gaps.inputs import GapsOptionError, gap_types
 from qjgeo.gaps.supply_demand import AccessibilityResult, childcare_accessibility
 from qjgeo.gaps.surface import DEFAULT_CELL_SIZE_M, outline_cell_size
 from qjgeo.network import WalkGraph

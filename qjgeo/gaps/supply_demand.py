@@ -120,7 +120,7 @@ def childcare_accessibility(
     ``include_kindergarten_nursery`` and the column exists, the ``nursery_places`` (托班)
     of kindergartens: the plan counts both as 托位. Demand is the children of the childcare
     age bands (0–2 by default) of every village. Distances are those of
-    :func:`compute_gaps` (network, or straight line × detour factor), up to one catchment
+    :func:`~qjgeo.gaps.compute_gaps` (network, or straight line × detour factor), up to one catchment
     ``threshold_m`` for every facility.
 
     Decay: ``method="2sfca", decay="step"`` is the classic 2SFCA (weight 1 within the

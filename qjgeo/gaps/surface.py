@@ -132,13 +132,13 @@ def gap_surface(
     without villages (e.g. an OSM import) is covered over its whole district outline, and
     its cells have no urban/rural class, service distance or coverage (``NA``) unless
     ``threshold_m`` is given. The cell holding each village is always kept, and an area
-    smaller than one cell keeps the cells that touch it. The grid is laid out in :func:`work_crs` (EPSG:4547 for
+    smaller than one cell keeps the cells that touch it. The grid is laid out in :func:`~qjgeo.gaps.work_crs` (EPSG:4547 for
     Qujiang, the network's CRS or the local UTM zone elsewhere). Every
     hexagon whose centre lies in the settled area is kept whole (so the grid stays a clean
     tessellation; cells may overhang the edge by up to ``cell_size_m``). Each cell is
     classified by the distance from its centre to the nearest facility (same rules and
-    method as :func:`compute_gaps`) into bands cut at the service distances and at
-    ``band_marks_m`` (:func:`band_edges`). Cells also carry the nearest village's
+    method as :func:`~qjgeo.gaps.compute_gaps`) into bands cut at the service distances and at
+    ``band_marks_m`` (:func:`~qjgeo.gaps.band_edges`). Cells also carry the nearest village's
     urban/rural class and service distance (``covered`` against it), and the children of
     the villages whose point falls in the cell.
 
