@@ -13,6 +13,42 @@ from numba import njit
 from numpy.typing import NDArray
 
 
+@njit(cache=True, nogil=True, inline="always")  # type: ignore[untyped-decorator]
+def _append(  # pragma: no cover - compiled
+    entry_node: NDArray[np.int64],
+    entry_next: NDArray[np.int64],
+    head: NDArray[np.int64],
+    used: int,
+    node: int,
+    slot: int,
+) -> None:
+    """Put ``node`` at the front of bucket ``slot``, in entry ``used`` of the pool."""
+    entry_node[used] = node
+    entry_next[used] = head[slot]
+    head[slot] = used
+
+
+@njit(cache=True, nogil=True, inline="always")  # type: ignore[untyped-decorator]
+def _heap_push(  # pragma: no cover - compiled
+    heap_key: NDArray[np.float64],
+    heap_node: NDArray[np.int64],
+    size: int,
+    key: float,
+    node: int,
+) -> None:
+    """Add ``(key, node)`` to the binary heap of ``size`` entries (the caller counts it)."""
+    i = size
+    while i > 0:
+        p = (i - 1) >> 1
+        if heap_key[p] <= key:
+            break
+        heap_key[i] = heap_key[p]
+        heap_node[i] = heap_node[p]
+        i = p
+    heap_key[i] = key
+    heap_node[i] = node
+
+
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
 def delta_stepping(  # pragma: no cover - compiled
     indptr: NDArray[Any],
@@ -61,12 +97,9 @@ def delta_stepping(  # pragma: no cover - compiled
         if d <= limit and d < dist[v]:  # same node: smallest offset, then first, wins
             dist[v] = d
             label[v] = s
-            slot = int(d / delta) % nb
             if used == capacity:
                 return dist, label, False
-            entry_node[used] = v
-            entry_next[used] = head[slot]
-            head[slot] = used
+            _append(entry_node, entry_next, head, used, v, int(d / delta) % nb)
             used += 1
             pending += 1
     batch = np.empty(n, np.int64)
@@ -98,12 +131,9 @@ def delta_stepping(  # pragma: no cover - compiled
                         dist[u] = nd
                         label[u] = lab
                         expanded[u] = False
-                        slot_u = int(nd / delta) % nb
                         if used == capacity:
                             return dist, label, False
-                        entry_node[used] = u
-                        entry_next[used] = head[slot_u]
-                        head[slot_u] = used
+                        _append(entry_node, entry_next, head, used, u, int(nd / delta) % nb)
                         used += 1
                         pending += 1
         current += 1
@@ -188,17 +218,8 @@ def bounded_searches(  # pragma: no cover - compiled
                         touched[n_touched] = u
                         n_touched += 1
                     dist[u] = nd
-                    i = size
+                    _heap_push(heap_key, heap_node, size, nd, u)
                     size += 1
-                    while i > 0:
-                        p = (i - 1) >> 1
-                        if heap_key[p] <= nd:
-                            break
-                        heap_key[i] = heap_key[p]
-                        heap_node[i] = heap_node[p]
-                        i = p
-                    heap_key[i] = nd
-                    heap_node[i] = u
         for t in range(n_touched):
             dist[touched[t]] = np.inf
     return out_src, out_node, out_dist, used, sources.size

@@ -624,10 +624,32 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
         If the file is missing or not OSM XML, or ``out_dir`` exists and is not empty
         without ``overwrite``. Nothing is left half-written.
     """
-    from qjgeo.network import NetworkError, save_walk_graph
-
     src = Path(path)
     out = Path(out_dir)
+    _check_paths(src, out, overwrite)
+
+    bounds, stamp = _header(src)
+    if bounds is None:
+        bounds = _node_bounds(src)
+    as_of = stamp[:10] if stamp else f"unknown (imported {dt.date.today().isoformat()})"
+    features = _read_features(src)
+    layers = classify_features(features)
+    tagged = _count_tagged(src)
+    graph, network_note = _walk_network(src, bounds, features)
+    stem = src.name.split(".")[0]
+    district = _district(stem, bounds, layers, _lonlat(graph))
+
+    left_out = max(tagged - sum(len(f) for f in layers.values()), 0)
+    manifest = Manifest(
+        dataset=_dataset_info(src.name, stem, layers, left_out, network_note),
+        layers=_layer_specs(src.name, as_of, layers),
+    )
+    _write_dataset(out, district, layers, graph, manifest)
+    return out
+
+
+def _check_paths(src: Path, out: Path, overwrite: bool) -> None:
+    """Refuse a missing or non-OSM input, or an output directory that cannot be (re)placed."""
     if not src.is_file():
         raise OsmImportError(f"OSM file {src} does not exist")
     if not src.name.lower().endswith((".osm", ".osm.bz2", ".xml")):
@@ -639,13 +661,14 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
     if not out.parent.is_dir():
         raise OsmImportError(f"parent directory {out.parent} does not exist")
 
-    bounds, stamp = _header(src)
-    if bounds is None:
-        bounds = _node_bounds(src)
-    as_of = stamp[:10] if stamp else f"unknown (imported {dt.date.today().isoformat()})"
-    features = _read_features(src)
-    layers = classify_features(features)
-    tagged = _count_tagged(src)
+
+def _walk_network(
+    src: Path,
+    bounds: tuple[float, float, float, float] | None,
+    features: gpd.GeoDataFrame,
+) -> tuple[WalkGraph | None, str]:
+    """The extract's walking network (``None`` when it has none) and a note saying so."""
+    from qjgeo.network import NetworkError
 
     if bounds is not None:
         lon_c, lat_c = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
@@ -653,34 +676,36 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
         lon_c, lat_c = shapely.get_coordinates(features.geometry.to_numpy()).mean(axis=0)
     else:
         lon_c, lat_c = 0.0, 0.0
-    network_note: str
-    graph = None
     try:
         graph, trimmed = _build_network(src, _network_crs(lon_c, lat_c))
-        network_note = (
-            f"walking network: {NETWORK_FILE} ({graph.n_nodes} nodes, {graph.n_edges} edges, "
-            f"{graph.crs}), used by `qjgeo gaps` by default"
-            + (
-                f"; {trimmed} way(s) cut by the extract's edge were split at the missing "
-                "nodes (only their parts inside the extract are walked)"
-                if trimmed
-                else ""
-            )
-        )
     except NetworkError as exc:
-        network_note = f"no walking network ({exc})"
+        return None, f"no walking network ({exc})"
+    network_note = (
+        f"walking network: {NETWORK_FILE} ({graph.n_nodes} nodes, {graph.n_edges} edges, "
+        f"{graph.crs}), used by `qjgeo gaps` by default"
+        + (
+            f"; {trimmed} way(s) cut by the extract's edge were split at the missing "
+            "nodes (only their parts inside the extract are walked)"
+            if trimmed
+            else ""
+        )
+    )
+    return graph, network_note
 
-    network_lonlat = None
-    if graph is not None and graph.n_nodes:
-        to_ll = pyproj.Transformer.from_crs(graph.crs, WGS84_CRS, always_xy=True)
-        lon, lat = to_ll.transform(graph.x, graph.y)
-        network_lonlat = np.column_stack([lon, lat])
-    stem = src.name.split(".")[0]
-    district = _district(stem, bounds, layers, network_lonlat)
 
-    imported = sum(len(f) for f in layers.values())
-    left_out = max(tagged - imported, 0)
-    counts = ", ".join(f"{k} {len(v)}" for k, v in layers.items())
+def _lonlat(graph: WalkGraph | None) -> np.ndarray | None:
+    """The network's node coordinates in WGS84 (``None`` without nodes)."""
+    if graph is None or not graph.n_nodes:
+        return None
+    to_ll = pyproj.Transformer.from_crs(graph.crs, WGS84_CRS, always_xy=True)
+    lon, lat = to_ll.transform(graph.x, graph.y)
+    return np.column_stack([lon, lat])
+
+
+def _layer_specs(
+    source_file: str, as_of: str, layers: Mapping[str, gpd.GeoDataFrame]
+) -> tuple[LayerSpec, ...]:
+    """The manifest entries: the extract outline, then every OSM layer."""
     specs = [
         _spec(
             "district",
@@ -689,7 +714,7 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
             "admin",
             "Polygon",
             as_of,
-            src.name,
+            source_file,
             "The extract's bounding box, not an administrative boundary; population unknown (0).",
         )
     ]
@@ -703,19 +728,31 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
                 layer.kind,
                 geometry_type,
                 as_of,
-                src.name,
+                source_file,
                 describe_tags(layer.id)
                 + "; "
                 + layer.notes
                 + ("" if len(layers[layer.id]) else " None mapped in this extract."),
             )
         )
-    info = DatasetInfo(
+    return tuple(specs)
+
+
+def _dataset_info(
+    source_file: str,
+    stem: str,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    left_out: int,
+    network_note: str,
+) -> DatasetInfo:
+    """The manifest's dataset entry: id, titles and a description of what was imported."""
+    counts = ", ".join(f"{k} {len(v)}" for k, v in layers.items())
+    return DatasetInfo(
         id=f"osm_{''.join(c if c.isalnum() else '_' for c in stem.lower())}",
         title_zh=f"OpenStreetMap 导入：{stem}",
         title_en=f"OpenStreetMap import: {stem}",
         description=(
-            f"Imported from {src.name} by qjgeo osm-import. Features: {counts}"
+            f"Imported from {source_file} by qjgeo osm-import. Features: {counts}"
             + (
                 f"; {left_out} tagged element(s) left out (geometry incomplete in the extract)"
                 if left_out
@@ -728,7 +765,17 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
         built_by="qjgeo osm-import (qjgeo/osm_import.py)",
         attribution=ATTRIBUTION,
     )
-    manifest = Manifest(dataset=info, layers=tuple(specs))
+
+
+def _write_dataset(
+    out: Path,
+    district: gpd.GeoDataFrame,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    graph: WalkGraph | None,
+    manifest: Manifest,
+) -> None:
+    """Write the dataset beside ``out``, check that it loads, then move it into place."""
+    from qjgeo.network import save_walk_graph
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.osm-import-", dir=out.parent))
     try:
@@ -748,7 +795,6 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
 
 
 def _replace_dir(tmp: Path, out: Path) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -25,13 +24,8 @@ from qjgeo.commands._common import (
 )
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-
     from qjgeo.catalog import Dataset
-    from qjgeo.gaps import GapResult
-    from qjgeo.network import WalkGraph
-
-_OUT_SUFFIXES = (".gpkg", ".geojson", ".csv")
+    from qjgeo.gaps import GapResult, GapsReport
 
 
 class SupplyDemand(StrEnum):
@@ -114,294 +108,165 @@ def _header_lines(result: GapResult, graph_note: str, dataset: Dataset) -> list[
     return lines
 
 
-def _finite_or_none(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """For GIS files: ``inf`` distance → empty (the ``method`` column says 'unreachable')."""
-    out = frame.copy()
-    out["distance_m"] = out["distance_m"].where(out["distance_m"].map(math.isfinite))
-    return out
+FacilityTypeOption = Annotated[
+    str, typer.Option("--type", help="Facility type, e.g. childcare, park.")
+]
+ScenarioOption = Annotated[
+    Path | None, typer.Option("--scenario", help="Apply this scenario file first.")
+]
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option("--threshold-m", help="One service distance (m) for urban and rural villages."),
+]
+TownshipOption = Annotated[
+    str | None,
+    typer.Option("--township", help="Show only this township (9-digit code or name)."),
+]
+FormatOption = Annotated[TableFormat, typer.Option("--format", help="table, json or csv")]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Also write the villages to FILE.gpkg|.geojson|.csv (.gpkg adds the "
+        "townships; unreachable distances are left empty, see method).",
+    ),
+]
+SurfaceOption = Annotated[
+    Path | None,
+    typer.Option("--surface", help="Also write the hexagonal gap surface to FILE.gpkg|.geojson."),
+]
+CellSizeOption = Annotated[
+    float | None,
+    typer.Option(
+        "--cell-size-m",
+        help="Hexagon size (circumradius, m); default 500, or about 1,000 cells over "
+        "the outline (50–500 m) for a dataset without villages.",
+    ),
+]
+SupplyDemandOption = Annotated[
+    SupplyDemand | None,
+    typer.Option(
+        "--supply-demand",
+        help="childcare only: also childcare places per 1,000 children aged 0–2 in "
+        "reach (2sfca, e2sfca or gaussian; catchment --threshold-m, default the rural "
+        "distance).",
+    ),
+]
 
 
-def _write_out(result: GapResult, villages: gpd.GeoDataFrame, path: Path, dataset: Dataset) -> None:
-    suffix = path.suffix.lower()
-    if suffix not in _OUT_SUFFIXES:
-        fail(f"--out {path}: use a .gpkg, .geojson or .csv file")
-    if not path.parent.is_dir():
-        fail(f"--out {path}: directory {path.parent} does not exist")
-    meta = (
-        f"{result.facility_type}; children {result.age_label}; method {result.method}; "
-        f"data status {result.data_status}"
-    )
-    vil = villages.assign(data_status=result.data_status, facility_type=result.facility_type)
-    try:
-        if suffix == ".csv":
-            frame = pd.DataFrame(vil.drop(columns="geometry"))
-            frame["lon"] = vil.geometry.x
-            frame["lat"] = vil.geometry.y
-            path.write_text(frame.to_csv(index=False), encoding="utf-8-sig")
-        elif suffix == ".geojson":
-            _finite_or_none(vil).to_file(path, driver="GeoJSON")
-        else:
-            if path.exists():
-                path.unlink()
-            _finite_or_none(vil).to_file(path, driver="GPKG", layer="gap_villages")
-            towns = result.townships.assign(data_status=result.data_status)
-            if dataset.has("township"):
-                shapes = dataset.layer("township")[["code9", "geometry"]].assign(
-                    code9=lambda f: f["code9"].astype(str)
-                )
-                towns = shapes.merge(towns, on="code9", how="right")
-                towns.to_file(path, driver="GPKG", layer="gap_townships")
-            else:
-                import geopandas as gpd
-
-                gpd.GeoDataFrame(towns, geometry=[None] * len(towns), crs=vil.crs).to_file(
-                    path, driver="GPKG", layer="gap_townships"
-                )
-    except OSError as exc:
-        fail(f"--out {path}: cannot write: {exc}")
-    typer.echo(f"wrote {path} ({meta})", err=True)
-
-
-def _write_surface(
-    dataset: Dataset,
-    facility_type: str,
-    path: Path,
-    cell_size_m: float,
-    graph: WalkGraph | None,
-    threshold_m: float | None,
+def gaps_command(
+    facility_type: FacilityTypeOption,
+    data: DataOption = None,
+    network: NetworkOption = None,
+    scenario: ScenarioOption = None,
+    threshold_m: ThresholdOption = None,
+    township: TownshipOption = None,
+    fmt: FormatOption = TableFormat.table,
+    out: OutOption = None,
+    surface: SurfaceOption = None,
+    cell_size_m: CellSizeOption = None,
+    supply_demand: SupplyDemandOption = None,
 ) -> None:
-    """Write the hexagonal gap surface (``--surface``)."""
-    from qjgeo.gaps import GapsUnavailable, gap_surface
+    """Children beyond walking distance of a facility type: villages (most uncovered first) and townships."""
+    from qjgeo.gaps import GapsUnavailable, gaps_report
 
     try:
-        cells = gap_surface(
-            dataset, facility_type, cell_size_m=cell_size_m, graph=graph, threshold_m=threshold_m
+        report = gaps_report(
+            lambda: apply_scenario_option(open_dataset(data), scenario),
+            facility_type,
+            load_graph=lambda dataset: resolve_graph(dataset, network),
+            threshold_m=threshold_m,
+            township=township,
+            out=out,
+            surface=surface,
+            cell_size_m=cell_size_m,
+            supply_demand=None if supply_demand is None else supply_demand.value,
+            notify=lambda line: typer.echo(line, err=True),
         )
     except GapsUnavailable as exc:
         fail(str(exc))
-    status = dataset.data_status(["village", facility_type])
-    cells = cells.assign(data_status=status)
-    if not path.parent.is_dir():
-        fail(f"--surface {path}: directory {path.parent} does not exist")
-    driver = "GPKG" if path.suffix.lower() == ".gpkg" else "GeoJSON"
-    if path.exists():
-        path.unlink()
-    _finite_or_none(cells).to_file(path, driver=driver)
-    if not len(dataset.layer(facility_type)):
-        method = "no facilities: every cell unreachable"
-    else:
-        method = "network" if graph is not None else "straight_line_x_detour"
-    typer.echo(f"wrote {path} ({len(cells)} hexagons, {method}, data status {status})", err=True)
+    _render(report, fmt)
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``gaps`` command."""
+    app.command("gaps")(gaps_command)
 
-    @app.command("gaps")
-    def gaps_command(
-        facility_type: Annotated[
-            str, typer.Option("--type", help="Facility type, e.g. childcare, park.")
-        ],
-        data: DataOption = None,
-        network: NetworkOption = None,
-        scenario: Annotated[
-            Path | None, typer.Option("--scenario", help="Apply this scenario file first.")
-        ] = None,
-        threshold_m: Annotated[
-            float | None,
-            typer.Option(
-                "--threshold-m", help="One service distance (m) for urban and rural villages."
-            ),
-        ] = None,
-        township: Annotated[
-            str | None,
-            typer.Option("--township", help="Show only this township (9-digit code or name)."),
-        ] = None,
-        fmt: Annotated[
-            TableFormat, typer.Option("--format", help="table, json or csv")
-        ] = TableFormat.table,
-        out: Annotated[
-            Path | None,
-            typer.Option(
-                "--out",
-                help="Also write the villages to FILE.gpkg|.geojson|.csv (.gpkg adds the "
-                "townships; unreachable distances are left empty, see method).",
-            ),
-        ] = None,
-        surface: Annotated[
-            Path | None,
-            typer.Option(
-                "--surface", help="Also write the hexagonal gap surface to FILE.gpkg|.geojson."
-            ),
-        ] = None,
-        cell_size_m: Annotated[
-            float | None,
-            typer.Option(
-                "--cell-size-m",
-                help="Hexagon size (circumradius, m); default 500, or about 1,000 cells over "
-                "the outline (50–500 m) for a dataset without villages.",
-            ),
-        ] = None,
-        supply_demand: Annotated[
-            SupplyDemand | None,
-            typer.Option(
-                "--supply-demand",
-                help="childcare only: also childcare places per 1,000 children aged 0–2 in "
-                "reach (2sfca, e2sfca or gaussian; catchment --threshold-m, default the rural "
-                "distance).",
-            ),
-        ] = None,
-    ) -> None:
-        """Children beyond walking distance of a facility type: villages (most uncovered first) and townships."""
-        from qjgeo.gaps import (
-            DEFAULT_CELL_SIZE_M,
-            GapsUnavailable,
-            compute_gaps,
-            gap_types,
-            outline_cell_size,
-        )
 
-        if threshold_m is not None and not (threshold_m > 0 and math.isfinite(threshold_m)):
-            fail(f"--threshold-m must be a positive distance in metres, got {threshold_m}")
-        if cell_size_m is not None and not cell_size_m > 0:
-            fail(f"--cell-size-m must be positive, got {cell_size_m}")
-        for option, path, allowed in (
-            ("--out", out, _OUT_SUFFIXES),
-            ("--surface", surface, (".gpkg", ".geojson")),
-        ):
-            if path is not None and path.suffix.lower() not in allowed:
-                fail(f"{option} {path}: use a {', '.join(allowed)} file")
-        dataset = apply_scenario_option(open_dataset(data), scenario)
-        valid = gap_types(dataset)
-        if facility_type not in valid:
-            known = ", ".join(valid) or "none"
-            missing = [t for t in dataset.params.access if t not in valid]
-            extra = f" (not in this dataset: {', '.join(missing)})" if missing else ""
-            fail(f"unknown or unavailable --type {facility_type!r}; valid types: {known}{extra}")
-        if supply_demand is not None and facility_type != "childcare":
-            fail("--supply-demand applies to --type childcare only")
-        graph, graph_note = resolve_graph(dataset, network)
-        if cell_size_m is None:
-            cell_size_m = (
-                DEFAULT_CELL_SIZE_M if dataset.has("village") else outline_cell_size(dataset)
+def _render(report: GapsReport, fmt: TableFormat) -> None:
+    """Print a report: the surface-only note, JSON, CSV of the villages, or the tables."""
+    result, towns = report.result, report.townships
+    if result is None or report.villages is None or towns is None:
+        typer.echo(report.note)
+        return
+    table = pd.DataFrame(report.villages[_VILLAGE_COLUMNS])
+    if fmt is TableFormat.json:
+        payload = _payload(report, result, towns, table)
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        return
+    if fmt is TableFormat.csv:
+        emit_frame(table, fmt)
+        return
+    for line in _header_lines(result, report.graph_note, report.dataset):
+        typer.echo(line)
+    typer.echo("")
+    typer.echo("villages (most children uncovered first):")
+    shown = table.assign(
+        distance_m=table["distance_m"].map(
+            lambda v: f"{v:,.0f}" if math.isfinite(v) else "inf (unreachable)"
+        ),
+        children=table["children"].map("{:,.0f}".format),
+        children_uncovered=table["children_uncovered"].map("{:,.0f}".format),
+    )
+    emit_frame(shown, TableFormat.table)
+    typer.echo("")
+    typer.echo("townships:")
+    emit_frame(
+        towns.assign(
+            share_covered=towns["share_covered"].map(
+                lambda v: "n/a" if math.isnan(v) else f"{v:.1%}"
             )
-        if not dataset.has("village") and surface is not None:
-            # no demand layer (e.g. an OSM import): the distance surface is all there is
-            _write_surface(dataset, facility_type, surface, cell_size_m, graph, threshold_m)
-            typer.echo(
-                f"dataset {dataset.info.id!r} has no village layer: per-village and township "
-                f"gaps are not available; the surface shows distances only ({graph_note})"
-            )
-            return
-        try:
-            result = compute_gaps(dataset, facility_type, graph=graph, threshold_m=threshold_m)
-        except GapsUnavailable as exc:
-            fail(str(exc))
-
-        villages = result.villages
-        towns = result.townships
-        if township is not None:
-            hit = towns[(towns["code9"] == township) | (towns["name"] == township)]
-            if hit.empty:
-                fail(
-                    f"--township {township!r} not found; townships: "
-                    + ", ".join(
-                        f"{c} {n}" for c, n in zip(towns["code9"], towns["name"], strict=True)
-                    )
-                )
-            code = str(hit["code9"].iloc[0])
-            villages = villages[villages["township_code"].astype(str) == code]
-            towns = hit
-        villages = villages.sort_values(
-            ["children_uncovered", "distance_m"], ascending=[False, False], kind="stable"
-        )
-
-        if out is not None:
-            _write_out(result, villages, out, dataset)
-        if surface is not None:
-            _write_surface(dataset, facility_type, surface, cell_size_m, graph, threshold_m)
-
-        access = None
-        if supply_demand is not None:
-            from qjgeo.gaps import childcare_accessibility
-
-            method: Literal["2sfca", "e2sfca"] = (
-                "e2sfca" if supply_demand is SupplyDemand.e2sfca else "2sfca"
-            )
-            decay: Literal["step", "gaussian"] = (
-                "gaussian" if supply_demand is SupplyDemand.gaussian else "step"
-            )
-            try:
-                access = childcare_accessibility(
-                    dataset, method=method, decay=decay, threshold_m=threshold_m, graph=graph
-                )
-            except GapsUnavailable as exc:
-                fail(str(exc))
-            if township is not None:
-                access = dataclasses.replace(
-                    access, townships=access.townships[access.townships["code9"] == code]
-                )
-
-        table = pd.DataFrame(villages[_VILLAGE_COLUMNS])
-        if fmt is TableFormat.json:
-            payload: dict[str, Any] = {
-                "facility_type": result.facility_type,
-                "age_label": result.age_label,
-                "method": result.method,
-                "network": graph_note,
-                "scenario": dataset.scenario_name,
-                "data_status": result.data_status,
-                "weak_layers": {k: sorted(v) for k, v in result.weak_layers.items()},
-                "params_used": result.params_used,
-                "district": frame_records(pd.DataFrame([result.district]))[0],
-                "townships": frame_records(towns),
-                "villages": frame_records(table),
-            }
-            if access is not None:
-                payload["supply_demand"] = {
-                    "method": access.method,
-                    "data_status": access.data_status,
-                    "params_used": access.params_used,
-                    "district": frame_records(pd.DataFrame([access.district]))[0],
-                    "townships": frame_records(access.townships),
-                    "villages": frame_records(
-                        pd.DataFrame(access.villages.drop(columns="geometry"))
-                    ),
-                }
-            typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
-            return
-        if fmt is TableFormat.csv:
-            emit_frame(table, fmt)
-            return
-        for line in _header_lines(result, graph_note, dataset):
-            typer.echo(line)
+        ),
+        TableFormat.table,
+    )
+    access = report.access
+    if access is not None:
         typer.echo("")
-        typer.echo("villages (most children uncovered first):")
-        shown = table.assign(
-            distance_m=table["distance_m"].map(
-                lambda v: f"{v:,.0f}" if math.isfinite(v) else "inf (unreachable)"
-            ),
-            children=table["children"].map("{:,.0f}".format),
-            children_uncovered=table["children_uncovered"].map("{:,.0f}".format),
+        d = access.district
+        typer.echo(
+            f"childcare places per 1,000 children aged 0–2 in reach ({access.method}; "
+            f"data status {access.data_status}): district {d['places_per_1000_children']:.1f}, "
+            f"{d['places_unreached']:,.0f} places with no village in reach, "
+            f"{d['villages_without_places_in_reach']} villages with no place in reach"
         )
-        emit_frame(shown, TableFormat.table)
-        typer.echo("")
-        typer.echo("townships:")
-        emit_frame(
-            towns.assign(
-                share_covered=towns["share_covered"].map(
-                    lambda v: "n/a" if math.isnan(v) else f"{v:.1%}"
-                )
-            ),
-            TableFormat.table,
-        )
-        if access is not None:
-            typer.echo("")
-            d = access.district
-            typer.echo(
-                f"childcare places per 1,000 children aged 0–2 in reach ({access.method}; "
-                f"data status {access.data_status}): district {d['places_per_1000_children']:.1f}, "
-                f"{d['places_unreached']:,.0f} places with no village in reach, "
-                f"{d['villages_without_places_in_reach']} villages with no place in reach"
-            )
-            emit_frame(access.townships.round(1), TableFormat.table)
+        emit_frame(access.townships.round(1), TableFormat.table)
+
+
+def _payload(
+    report: GapsReport, result: GapResult, towns: pd.DataFrame, table: pd.DataFrame
+) -> dict[str, Any]:
+    """The ``--format json`` document."""
+    payload: dict[str, Any] = {
+        "facility_type": result.facility_type,
+        "age_label": result.age_label,
+        "method": result.method,
+        "network": report.graph_note,
+        "scenario": report.dataset.scenario_name,
+        "data_status": result.data_status,
+        "weak_layers": {k: sorted(v) for k, v in result.weak_layers.items()},
+        "params_used": result.params_used,
+        "district": frame_records(pd.DataFrame([result.district]))[0],
+        "townships": frame_records(towns),
+        "villages": frame_records(table),
+    }
+    access = report.access
+    if access is not None:
+        payload["supply_demand"] = {
+            "method": access.method,
+            "data_status": access.data_status,
+            "params_used": access.params_used,
+            "district": frame_records(pd.DataFrame([access.district]))[0],
+            "townships": frame_records(access.townships),
+            "villages": frame_records(pd.DataFrame(access.villages.drop(columns="geometry"))),
+        }
+    return payload

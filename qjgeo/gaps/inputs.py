@@ -1,0 +1,165 @@
+"""What the gap computations read from a dataset: parameters, demand, points, the work CRS.
+
+Shared by :mod:`qjgeo.gaps.compute`, :mod:`qjgeo.gaps.surface` and
+:mod:`qjgeo.gaps.supply_demand`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from numpy.typing import NDArray
+
+from qjgeo.access import points_xy
+from qjgeo.catalog import Dataset
+from qjgeo.crs import METRIC_CRS, WGS84_CRS
+from qjgeo.network import WalkGraph
+from qjgeo.params import FacilityAccess, PlanningParams
+
+
+class GapsUnavailable(ValueError):
+    """Gaps cannot be computed for this dataset (a needed layer is absent); says which."""
+
+
+class GapsOptionError(GapsUnavailable):
+    """An option of a gaps request is invalid (the message names the command-line option)."""
+
+
+def gap_types(dataset: Dataset, params: PlanningParams | None = None) -> tuple[str, ...]:
+    """Facility types that have access parameters and a layer in the dataset.
+
+    Parameters
+    ----------
+    dataset
+        The dataset.
+    params
+        Planning parameters (default: the dataset's).
+    """
+    params = params if params is not None else dataset.params
+    return tuple(t for t in params.access if dataset.has(t))
+
+
+def _access_for(
+    params: PlanningParams, facility_type: str, age_bands: Sequence[str] | None
+) -> FacilityAccess:
+    try:
+        access = params.facility(facility_type)
+    except KeyError as exc:
+        raise GapsUnavailable(str(exc.args[0])) from None
+    if age_bands is not None:
+        access = FacilityAccess(
+            age_bands=tuple(age_bands),
+            urban_threshold_m=access.urban_threshold_m,
+            rural_threshold_m=access.rural_threshold_m,
+        )
+    return access
+
+
+def _require_layers(dataset: Dataset, facility_type: str) -> None:
+    if not dataset.has("village"):
+        raise GapsUnavailable(
+            f"dataset {dataset.info.id!r} has no village layer: gaps need villages / "
+            "communities with children as demand (not available)"
+        )
+    if not dataset.has(facility_type):
+        raise GapsUnavailable(
+            f"dataset {dataset.info.id!r} has no {facility_type!r} layer "
+            f"(not available; has: {', '.join(dataset.layer_ids)})"
+        )
+
+
+def _check_threshold(threshold_m: float | None) -> None:
+    """Refuse a service distance that is not a positive, finite number of metres."""
+    if threshold_m is not None and not (threshold_m > 0 and math.isfinite(threshold_m)):
+        raise GapsUnavailable(
+            f"threshold_m must be a positive distance in metres, got {threshold_m}"
+        )
+
+
+def _children(villages: pd.DataFrame, bands: Sequence[str]) -> NDArray[np.float64]:
+    missing = [b for b in bands if b not in villages.columns]
+    if missing:
+        raise GapsUnavailable(f"village layer has no population column(s) {', '.join(missing)}")
+    total = np.zeros(len(villages), dtype=np.float64)
+    for band in bands:
+        column = villages[band]
+        try:
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+        total += np.nan_to_num(values, nan=0.0)  # a missing count adds no children
+    return total
+
+
+def _urban_flags(villages: pd.DataFrame) -> NDArray[np.bool_]:
+    if "urban" in villages.columns:
+        return villages["urban"].fillna(False).to_numpy(dtype=bool)
+    if "ur_code" in villages.columns:
+        return villages["ur_code"].astype(str).str.startswith("1").to_numpy(dtype=bool)
+    return np.zeros(len(villages), dtype=bool)
+
+
+def work_crs(dataset: Dataset, graph: WalkGraph | None = None) -> str:
+    """The metric CRS distances are measured in: the network's, else EPSG:4547 or local UTM.
+
+    Without a network, straight lines are measured in :data:`qjgeo.crs.METRIC_CRS`
+    (EPSG:4547, CM 114°E) when the dataset lies in its area of use (Qujiang), and in the
+    local UTM zone otherwise (e.g. an OSM extract elsewhere), so distances stay in metres
+    without the distortion of a projection centred far away.
+
+    Parameters
+    ----------
+    dataset
+        The dataset (its layers' extent decides).
+    graph
+        The walking network, if any.
+    """
+    if graph is not None:
+        return graph.crs
+    frames = [f for f in dataset.frames.values() if len(f)]
+    if not frames:
+        return METRIC_CRS
+    lon = np.concatenate([f.total_bounds[[0, 2]] for f in frames])
+    lat = np.concatenate([f.total_bounds[[1, 3]] for f in frames])
+    area = pyproj.CRS.from_user_input(METRIC_CRS).area_of_use
+    if area is None or (
+        area.west <= lon.min()
+        and lon.max() <= area.east
+        and area.south <= lat.min()
+        and lat.max() <= area.north
+    ):
+        return METRIC_CRS
+    centre = gpd.GeoSeries(
+        [shapely.Point(lon.mean(), lat.mean())], crs=WGS84_CRS
+    ).estimate_utm_crs()
+    return str(centre.to_string())
+
+
+def _layer_xy(dataset: Dataset, layer_id: str, crs: str) -> NDArray[np.float64]:
+    """A layer's point coordinates in ``crs`` (the cached metric frame for EPSG:4547).
+
+    One row per feature; a missing or empty geometry gives a NaN row.
+    """
+    frame = dataset.metric(layer_id) if crs == METRIC_CRS else dataset.layer(layer_id)
+    points_only = (frame.geom_type == "Point").all() and not frame.is_empty.any()
+    if len(frame) and crs == METRIC_CRS and points_only:
+        return shapely.get_coordinates(frame.geometry.to_numpy())
+    return points_xy(frame, layer_id, crs)
+
+
+def _column_or(frame: pd.DataFrame, name: str, default: Any) -> Any:
+    """A column's values, or ``default`` (a scalar or an array) where the frame lacks it."""
+    return frame[name].to_numpy() if name in frame.columns else default
+
+
+def _facility_ids(facilities: pd.DataFrame) -> NDArray[np.object_]:
+    if "id" in facilities.columns:
+        return facilities["id"].to_numpy(dtype=object)
+    return facilities.index.to_numpy(dtype=object)
