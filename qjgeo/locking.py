@@ -14,13 +14,14 @@ file itself stays and is harmless.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
 import filelock
+
+from qjgeo.fileio import FILE_MODE, current_umask
 
 __all__ = ["DEFAULT_WAIT_S", "LOCK_NAME", "FolderBusyError", "folder_lock", "try_folder_lock"]
 
@@ -54,7 +55,10 @@ def _lock(folder: Path) -> filelock.FileLock:
     # one lock object per path and process: re-entrant within a thread, exclusive between
     # threads (each thread opens its own descriptor) and between processes
     return filelock.FileLock(
-        str(folder / LOCK_NAME), is_singleton=True, mode=0o666 & ~_umask(), thread_local=True
+        str(folder / LOCK_NAME),
+        is_singleton=True,
+        mode=FILE_MODE & ~current_umask(),
+        thread_local=True,
     )
 
 
@@ -112,16 +116,3 @@ def try_folder_lock(folder: str | Path) -> Iterator[bool]:
         yield True
     finally:
         lock.release()
-
-
-def _umask() -> int:
-    """The process's file-creation mask (read without changing it where the OS allows)."""
-    try:
-        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # no /proc (macOS, Windows): read by setting, then restore
-    os.umask(mask)
-    return mask

@@ -74,15 +74,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
+import defusedxml.ElementTree as DefusedET
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
 import yaml
+from defusedxml import DefusedXmlException
 
 from qjgeo.catalog import MANIFEST_NAME, DatasetInfo, LayerSpec, Manifest, load_dataset
 from qjgeo.crs import METRIC_CRS, WGS84_CRS
+from qjgeo.fileio import current_umask
+from qjgeo.locking import folder_lock
 from qjgeo.schema import POPULATION_COLUMNS
 
 if TYPE_CHECKING:
@@ -367,7 +371,7 @@ def _header(path: Path) -> tuple[tuple[float, float, float, float] | None, str |
     stamp: str | None = None
     try:
         with _open(path) as handle:
-            for _event, elem in ET.iterparse(handle, events=("start",)):
+            for _event, elem in DefusedET.iterparse(handle, events=("start",), forbid_dtd=True):
                 if elem.tag == "osm":
                     stamp = elem.get("timestamp")
                 elif elem.tag == "bounds":
@@ -377,6 +381,11 @@ def _header(path: Path) -> tuple[tuple[float, float, float, float] | None, str |
                         bounds = (b[0], b[1], b[2], b[3])
                 elif elem.tag in ("node", "way", "relation"):
                     break
+    except DefusedXmlException as exc:
+        raise OsmImportError(
+            f"{path}: XML declaring entities or a DTD (<!DOCTYPE …>) is refused "
+            "（含实体或 DTD 声明的 XML 文件不予导入）"
+        ) from exc
     except (ET.ParseError, OSError, EOFError) as exc:
         raise OsmImportError(f"{path}: not a readable OSM XML file: {exc}") from exc
     return bounds, stamp
@@ -388,7 +397,7 @@ def _node_bounds(path: Path) -> tuple[float, float, float, float] | None:
     lat: list[float] = []
     try:
         with _open(path) as handle:
-            for _event, elem in ET.iterparse(handle, events=("end",)):
+            for _event, elem in DefusedET.iterparse(handle, events=("end",), forbid_dtd=True):
                 if elem.tag == "node":
                     try:
                         lon.append(float(elem.get("lon", "nan")))
@@ -396,7 +405,7 @@ def _node_bounds(path: Path) -> tuple[float, float, float, float] | None:
                     except ValueError:
                         pass
                     elem.clear()
-    except (ET.ParseError, OSError, EOFError) as exc:
+    except (ET.ParseError, DefusedXmlException, OSError, EOFError) as exc:
         raise OsmImportError(f"{path}: not a readable OSM XML file: {exc}") from exc
     x, y = np.asarray(lon), np.asarray(lat)
     ok = np.isfinite(x) & np.isfinite(y)
@@ -579,7 +588,7 @@ def _count_tagged(path: Path) -> int:
     }
     count = 0
     with _open(path) as handle:
-        for _, elem in ET.iterparse(handle, events=("end",)):
+        for _, elem in DefusedET.iterparse(handle, events=("end",), forbid_dtd=True):
             if elem.tag in ("node", "way", "relation"):
                 for tag in elem.iter("tag"):
                     key = tag.get("k", "")
@@ -779,7 +788,7 @@ def _write_dataset(
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.osm-import-", dir=out.parent))
     try:
-        tmp.chmod(0o755)  # mkdtemp makes it private (0700); a dataset is for sharing
+        tmp.chmod(0o777 & ~current_umask())  # mkdtemp makes it private (0700); a dataset is shared
         _write_layer(district, tmp / "district.gpkg", "district")
         for layer_id, frame in layers.items():
             _write_layer(frame, tmp / f"{layer_id}.gpkg", layer_id)
@@ -791,7 +800,11 @@ def _write_dataset(
         )
         (tmp / MANIFEST_NAME).write_text(text, encoding="utf-8")
         load_dataset(tmp)  # the result must load before it replaces anything
-        _replace_dir(tmp, out)
+        if out.is_dir():  # another writer of the old folder finishes first
+            with folder_lock(out):
+                _replace_dir(tmp, out)
+        else:
+            _replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -170,3 +170,12 @@ def test_points_outside_are_kept_when_allowed(tmp_path: Path, data_dir: Path) ->
 def test_formula_cells_are_neutralised(cell: object, neutralised: bool) -> None:
     out = neutralise_formula(cell)
     assert (out == "'" + cell) if neutralised else (out == cell)  # type: ignore[operator]
+
+
+def test_osm_extract_with_a_dtd_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "evil.osm"
+    src.write_bytes(LAUGHS + b'<osm version="0.6"><node id="1" lat="24.6" lon="113.6"/></osm>')
+    res = runner.invoke(app, ["osm-import", str(src), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit)
+    assert "entities or a DTD" in res.output and "evil.osm" in res.output
+    assert not (tmp_path / "out").exists()
