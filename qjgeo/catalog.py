@@ -28,6 +28,7 @@ from pyproj.exceptions import CRSError
 
 from qjgeo.crs import METRIC_CRS, WGS84_CRS
 from qjgeo.params import DEFAULT_PARAMS, PlanningParams
+from qjgeo.places import bundled_path, working_dataset_dir
 from qjgeo.schema import (
     GEOMETRY_TYPES,
     PROVENANCES,
@@ -38,8 +39,10 @@ from qjgeo.schema import (
 from qjgeo.transaction import recover_if_idle
 
 MANIFEST_NAME = "manifest.yaml"
-#: The bundled Qujiang dataset (the repository's ``layers/`` directory).
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "layers"
+#: The bundled Qujiang dataset (read-only): the checkout's ``layers/``, or its copy in an installed
+#: wheel (:func:`qjgeo.places.bundled_path`). Writes go to the planner's working copy instead
+#: (:func:`qjgeo.places.working_dataset_dir`).
+DEFAULT_DATA_DIR = bundled_path("layers")
 
 
 class DatasetError(ValueError):
@@ -379,7 +382,9 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     Parameters
     ----------
     path
-        A directory holding ``manifest.yaml``; the bundled Qujiang dataset when ``None``.
+        A directory holding ``manifest.yaml``. When ``None``: the planner's working copy in the
+        user data folder if one was made (by an import), else the bundled Qujiang dataset
+        (:func:`qjgeo.places.working_dataset_dir`).
 
     Returns
     -------
@@ -396,7 +401,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     When no writer is at work, an import a killed process committed is finished and its
     temporary files are removed first (:func:`qjgeo.transaction.recover_if_idle`).
     """
-    data_dir = Path(path) if path is not None else DEFAULT_DATA_DIR
+    data_dir = Path(path) if path is not None else working_dataset_dir(create=False)
     recover_if_idle(data_dir)  # finish or clear what a killed writer left
     manifest = read_manifest(data_dir)
     frames = {spec.id: _read_layer(data_dir, spec) for spec in manifest.layers}

@@ -156,7 +156,7 @@ def record_year(
                 raise MonitoringError(
                     f"{target}: year {year} is already recorded (overwrite to replace)"
                 )
-            write_atomic(target, out.to_csv(index=False).encode("utf-8-sig"))
+            write_atomic(target, out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig"))
     except FolderBusyError as exc:
         raise MonitoringError(f"{exc}\n{exc.message_zh}") from exc
     return target

@@ -17,10 +17,16 @@ from qjgeo.commands._common import (
     open_dataset,
     resolve_graph,
 )
+from qjgeo.places import monitoring_dir
 
 DirOption = Annotated[
-    Path,
-    typer.Option("--dir", help="Monitoring directory (one indicators-<year>.csv per year)."),
+    Path | None,
+    typer.Option(
+        "--dir",
+        help="Monitoring directory (one indicators-<year>.csv per year; default: monitoring/ "
+        "in the user data folder).",
+        show_default=False,
+    ),
 ]
 
 
@@ -50,7 +56,7 @@ def _render_recorded(path: Path, status: str) -> None:
 
 def record_command(
     year: YearOption,
-    directory: DirOption = Path("monitoring"),
+    directory: DirOption = None,
     data: DataOption = None,
     network: NetworkOption = None,
     overwrite: OverwriteOption = False,
@@ -58,6 +64,7 @@ def record_command(
     """Evaluate the indicators of the dataset and keep them as YEAR's values."""
     from qjgeo.monitoring import MonitoringError, record_year
 
+    directory = directory or monitoring_dir()
     dataset = open_dataset(data)
     graph, note = resolve_graph(dataset, network)
     typer.echo(note, err=True)
@@ -88,7 +95,7 @@ def _render_warnings(table: pd.DataFrame, fmt: TableFormat, final_year: int) -> 
 
 
 def show_command(
-    directory: DirOption = Path("monitoring"),
+    directory: DirOption = None,
     township: TownshipOption = None,
     final_year: FinalYearOption = 2030,
     fmt: FormatOption = TableFormat.table,
@@ -96,6 +103,7 @@ def show_command(
     """Each indicator's recorded years, trend projection and early-warning status."""
     from qjgeo.monitoring import MonitoringError, early_warnings, load_series
 
+    directory = directory or monitoring_dir()
     try:
         series = load_series(directory)
     except MonitoringError as exc:
