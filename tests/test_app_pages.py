@@ -215,6 +215,24 @@ def test_import_page_upload_check_commit(own_data_env) -> None:
     assert "阳光托育园" not in (DEFAULT_DATA_DIR / "childcare.geojson").read_text(encoding="utf-8")
 
 
+def test_import_page_refuses_far_points_unless_kept(own_data_env) -> None:
+    at = open_page("import")
+    by_key(at.selectbox, "imp_layer").set_value("childcare").run()
+    ledger = "名称,经度,纬度,托位\n京托育,116.40,39.90,10\n曲江托育,113.61,24.68,20\n".encode()
+    at.file_uploader[0].set_value(("far.csv", ledger, "text/csv")).run()
+    assert not at.exception
+    assert [m.value for m in at.markdown if "读取" in m.value] == [
+        "读取 2 行，接受 1 行，拒绝 1 行。"
+    ]
+    reasons = at.dataframe[0].value.to_string()
+    assert "位于本区范围之外" in reasons and "公里" in reasons
+    by_key(at.checkbox, "imp_allow_outside").check().run()
+    assert not at.exception
+    assert [m.value for m in at.markdown if "读取" in m.value] == [
+        "读取 2 行，接受 2 行，拒绝 0 行。"
+    ]
+
+
 def test_import_page_updates_village_points_and_populations(own_data_env) -> None:
     data, _ = own_data_env
     at = open_page("import")
