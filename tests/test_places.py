@@ -123,3 +123,18 @@ def test_console_output_survives_a_gbk_console(monkeypatch: pytest.MonkeyPatch) 
     stream.write("托育缺口 ≥ 1 km²  🧒 done\n")
     stream.flush()
     assert raw.getvalue().decode("gbk") == "托育缺口 ≥ 1 km?  ? done\n"
+
+
+def test_qjgeo_app_takes_the_settings_of_make_run(user_data_home: Path) -> None:
+    from qjgeo.ui.launch import app_urls, plan_launch
+
+    launch = plan_launch(None, None, 8600, "0.0.0.0")
+    assert launch.script == REPO / "app.py"
+    assert launch.options["server.enableStaticServing"] == "true"  # the offline map assets
+    assert launch.options["server.maxUploadSize"] == "50"
+    assert (launch.options["server.port"], launch.options["server.address"]) == ("8600", "0.0.0.0")
+    assert launch.env["QJGEO_DATA"] == str(user_data_home.resolve() / "layers")
+    assert launch.urls[0] == "http://localhost:8600" and len(launch.urls) == 2
+    assert app_urls("127.0.0.1", 80) == ["http://127.0.0.1:80"]
+    res = runner.invoke(app, ["app", "--data", str(user_data_home / "missing")])
+    assert res.exit_code == 2 and "no such directory" in res.output
