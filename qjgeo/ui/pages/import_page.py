@@ -47,7 +47,10 @@ def report_table(items: list[dict[str, Any]], text: str, ctx: Ctx) -> pd.DataFra
         Row, kind (warnings only) and the text in the session's language, columns labelled.
     """
     frame = pd.DataFrame(items)
-    shown = pd.DataFrame({ctx.t("col_row"): frame["row"]})
+    rows = frame["row"]
+    if rows.isna().any():  # a note about the whole file: "–", not "None"
+        rows = rows.map(lambda r: "–" if r is None or r != r else str(int(r)))
+    shown = pd.DataFrame({ctx.t("col_row"): rows})
     if "kind" in frame.columns:
         shown[ctx.t("col_kind")] = [ctx.t(f"imp_kind_{kind}") for kind in frame["kind"]]
     shown[ctx.t(f"col_{text}")] = frame[f"{text}_zh" if ctx.lang == "zh" else text]
@@ -158,6 +161,7 @@ def _mapping_section(ctx: Ctx, raw: Any, layer: str, nonce: int) -> ColumnMappin
                 field_label(fld, ctx.lang),
                 columns,
                 index=columns.index(guess) if guess in columns else 0,
+                format_func=lambda c: c or ctx.t("imp_unmapped"),
                 key=f"imp_map_{layer}_{fld}_{nonce}",
             )
         if pick:
