@@ -459,7 +459,9 @@ def test_cli_says_when_rows_rest_on_sample_or_estimated_data(
     official = dataset
     for lid in dataset.frames:
         frame = dataset.layer(lid).assign(provenance="official")
-        spec = dataset.specs[lid].model_copy(update={"provenance": "official"})
+        spec = dataset.specs[lid].model_copy(
+            update={"provenance": "official", "attribute_provenance": {}}
+        )
         official = dataclasses.replace(
             official,
             frames={**official.frames, lid: frame},

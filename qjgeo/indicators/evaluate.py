@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from qjgeo.indicators.metrics import METRICS, MetricCache, MetricResult
-from qjgeo.indicators.targets import AnyIndicator, TargetsFile, apply_overrides, load_targets
+from qjgeo.indicators.targets import (
+    AnyIndicator,
+    TargetsFile,
+    apply_overrides,
+    attributes_read,
+    load_targets,
+)
 
 if TYPE_CHECKING:
     from qjgeo.catalog import Dataset
@@ -171,9 +177,10 @@ def _indicator_rows(
     dataset: Dataset, ind: AnyIndicator, result: MetricResult
 ) -> list[dict[str, Any]]:
     layers = tuple(lid for lid in dict.fromkeys(result.layers_used) if dataset.has(lid))
-    if result.available:
-        status = dataset.data_status(layers)
-        weak = sorted(dataset.weak_layers(layers))
+    if result.available:  # the layers *and* the attributes read (an invented flag says sample)
+        attributes = attributes_read(ind)
+        status = dataset.data_status(layers, attributes)
+        weak = sorted(dataset.weak_layers(layers, attributes))
     else:
         status, weak = "not available", []
     rows: list[dict[str, Any]] = []
