@@ -435,8 +435,11 @@ def test_cli_json_keys_and_township(result: pd.DataFrame) -> None:
     assert all(required | {"data_status"} <= set(r) for r in records)
     res = runner.invoke(app, ["indicators", "--township", "440205109", "--format", "json"])
     records = json.loads(res.stdout)
-    assert records and {r["scope"] for r in records} == {"440205109"}
-    assert {r["scope_name"] for r in records} == {"罗坑镇"}
+    # the township's rows, and the district rows that name it failing (#16: every view
+    # names every failing unit)
+    assert records and {r["scope"] for r in records} == {"440205109", "district"}
+    assert all("440205109" in r["failing_townships"] for r in records if r["scope"] == "district")
+    assert {r["scope_name"] for r in records if r["scope"] != "district"} == {"罗坑镇"}
     res = runner.invoke(app, ["indicators", "--township", "440205999"])
     assert res.exit_code == 2 and "440205999" in res.stderr
     res = runner.invoke(app, ["indicators", "--format", "csv"])

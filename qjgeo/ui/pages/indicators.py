@@ -164,7 +164,10 @@ def _downloads(ctx: Ctx, table: pd.DataFrame) -> None:
     st.download_button(
         ctx.t("download_csv"),
         table_csv(
-            table.drop(columns=["failing_units", "weak_layers", "layers_used"], errors="ignore")
+            table.drop(
+                columns=["failing_units", "weak_layers", "layers_used", "failing_townships"],
+                errors="ignore",
+            )
         ),
         file_name="indicators.csv",
         mime="text/csv",
