@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from qjgeo.indicators.metrics.access import (
@@ -170,9 +171,14 @@ def unprotected_hazards(
         method="straight_line",
     )
     own = _codes(ranked["township_code"])
-    district = rows.index[rows["scope"] == "district"][0]
-    rows.at[district, "value"] = rows.at[district, "numerator"] = float(len(ranked))
-    rows.at[district, "failing_units"] = ranked["name"].astype(str).tolist()
-    rows.at[district, "failing_townships"] = own.tolist()
+    whole = (rows["scope"] == "district").to_numpy()
+    rows.loc[whole, ["value", "numerator"]] = float(len(ranked))
+    for column, values in (
+        ("failing_units", ranked["name"].astype(str)),
+        ("failing_townships", own),
+    ):
+        cells = rows[column].tolist()
+        cells[int(whole.argmax())] = values.tolist()
+        rows[column] = pd.Series(cells, index=rows.index, dtype=object)
     used = tuple(lid for lid in _hazard_layers(params) if dataset.has(lid))
     return MetricResult(rows=rows, layers_used=used)
