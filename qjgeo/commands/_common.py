@@ -51,6 +51,16 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def monitoring_directory(directory: Path | None, data: Path | None) -> Path:
+    """``--dir``, else ``monitoring/`` inside the dataset folder (never the working directory)."""
+    if directory is not None:
+        return directory
+    from qjgeo.catalog import DEFAULT_DATA_DIR
+    from qjgeo.monitoring import MONITORING_FOLDER
+
+    return (data if data is not None else DEFAULT_DATA_DIR) / MONITORING_FOLDER
+
+
 def open_dataset(data: Path | None) -> Dataset:
     """Load the dataset named by ``--data``, turning problems into a clear exit."""
     try:

@@ -46,9 +46,10 @@ def scenarios_dir() -> Path:
     return _env_dir(SCENARIOS_ENV, REPO_DIR / "scenarios")
 
 
-def monitoring_dir() -> Path:
-    """The monitoring directory: ``$QJGEO_MONITORING`` or the repository's ``monitoring/``."""
-    return _env_dir(MONITORING_ENV, REPO_DIR / "monitoring")
+def monitoring_dir(directory: Path | None = None) -> Path:
+    """The monitoring directory: ``$QJGEO_MONITORING``, else ``monitoring/`` inside the
+    dataset folder ``directory`` (default :func:`data_dir`): years stay with their data."""
+    return _env_dir(MONITORING_ENV, (directory or data_dir()) / "monitoring")
 
 
 def tianditu_key() -> str | None:

@@ -188,7 +188,7 @@ def _monitoring(ctx: Ctx) -> None:
 
     st.subheader(ctx.t("mon_title"))
     st.caption(ctx.t("mon_intro", final=FINAL_YEAR))
-    directory = cache.monitoring_dir()
+    directory = cache.monitoring_dir(ctx.base.root)
     years = recorded_years(directory)
     st.caption(ctx.t("mon_dir", dir=str(directory), years=", ".join(map(str, years)) or "—"))
     _record_year(ctx, directory, years)
