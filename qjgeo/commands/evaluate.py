@@ -178,7 +178,7 @@ def evaluate_command(
         fail(str(exc))
     if frame["weak_data"].any():
         typer.echo(
-            "注意：部分最新值基于样例或估算数据，评估结论仅供演示。\n"
+            "注意：部分最新值基于示例或估算数据，评估结论仅供演示。\n"
             "NOTE: some latest values rest on sample or estimated data: a demonstration, "
             "not an official evaluation.",
             err=True,
