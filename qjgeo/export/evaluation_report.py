@@ -238,6 +238,8 @@ def _cover(
         p = doc.add_paragraph()
         run = p.add_run(t["weak"].format(statuses=_weak_statuses(evaluation, ctx["lang"])))
         run.bold = True
+    if ctx["cover_note"]:
+        doc.add_paragraph().add_run(ctx["cover_note"]).bold = True
     doc.add_page_break()
 
 
@@ -519,6 +521,7 @@ def evaluation_docx_bytes(
     graph: Any = None,
     date: dt.date | None = None,
     map_dpi: float = 100,
+    cover_note: str = "",
 ) -> bytes:
     """The evaluation report as .docx bytes (see the module notes).
 
@@ -542,6 +545,8 @@ def evaluation_docx_bytes(
         The report's date (default today).
     map_dpi
         Resolution of the gap maps.
+    cover_note
+        A line added to the cover (e.g. that the recorded years are a demonstration).
     """
     from docx import Document
 
@@ -558,6 +563,7 @@ def evaluation_docx_bytes(
         "date": (date or dt.date.today()).isoformat(),
         "dataset": dataset.info.id,
         "maps": _map_maker(dataset, graph, lang, map_dpi),
+        "cover_note": cover_note,
     }
     doc = Document()
     _set_fonts(doc)
