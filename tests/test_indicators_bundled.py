@@ -297,7 +297,8 @@ def test_counts_recount(result: pd.DataFrame, dataset: Dataset) -> None:
 
 def test_school_perimeter_by_brute_force(result: pd.DataFrame, dataset: Dataset) -> None:
     cafes = dataset.metric("internet_cafe")
-    schools = dataset.metric("primary_school")
+    # the plan's 200 m rule covers schools and kindergartens (#16)
+    schools = pd.concat([dataset.metric("primary_school"), dataset.metric("kindergarten")])
     d = np.array([[a.distance(b) for b in schools.geometry] for a in cafes.geometry])
     expected = int((d.min(axis=1) <= 200).sum())
     assert _district(result, "school_perimeter")["value"] == expected
