@@ -121,7 +121,8 @@ def nearest_source(
     if chosen == "scipy":
         return _scipy(indptr, indices, weights, src, off, float(limit))
     kernel = _delta_kernel()
-    delta = _bucket_width(weights, wmax)
+    spread = float(off.max() - off.min())  # the ring also spans the sources' offsets
+    delta = _bucket_width(weights, max(wmax, spread))
     capacity = _initial_capacity(indices.shape[0], src.size)
     while True:
         dist, label, complete = kernel(
@@ -311,14 +312,15 @@ def _numba_available() -> bool:
     return True
 
 
-def _bucket_width(weights: NDArray[np.float64], wmax: float) -> float:
+def _bucket_width(weights: NDArray[np.float64], span: float) -> float:
     """Δ: the median positive edge weight of a sample, kept large enough that the ring of
-    ``wmax / Δ`` buckets (``wmax``: the heaviest edge) stays bounded."""
+    ``span / Δ`` buckets stays bounded (``span``: the heaviest edge, or the spread of the
+    sources' offsets when larger -- the kernel sizes its ring by both)."""
     step = max(1, weights.shape[0] // _DELTA_SAMPLE)
     sample = weights[::step]
     positive = sample[sample > 0.0]
     delta = float(np.median(positive)) if positive.size else 1.0
-    return max(delta, wmax / _MAX_BUCKETS, 1e-9)
+    return max(delta, span / _MAX_BUCKETS, 1e-9)
 
 
 def _scipy(

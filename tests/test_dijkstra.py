@@ -296,3 +296,15 @@ def test_warm_up_compiles_both_kernels() -> None:
     indptr, indices, weights = _csr(2, [0], [1], [2.0])
     dist, _ = nearest_source(indptr, indices, weights, np.array([0]), np.array([0.0]))
     np.testing.assert_array_equal(dist, [0.0, 2.0])
+
+
+def test_tiny_weights_with_spread_offsets_keep_the_bucket_ring_small() -> None:
+    """Found by hypothesis: edges of 1e-265 m and sources 4 m apart once asked for 4e9 buckets."""
+    indptr = np.array([0, 1], dtype=np.int64)
+    indices = np.array([0], dtype=np.int64)
+    weights = np.array([9.240626980832214e-266])
+    src = np.array([0, 0], dtype=np.int64)
+    off = np.array([0.0, 4.0])
+    for backend in available_backends():
+        dist, label = nearest_source(indptr, indices, weights, src, off, backend=backend)
+        assert dist.tolist() == [0.0] and label.tolist() == [0]

@@ -21,7 +21,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final
 
 import geopandas as gpd
@@ -434,34 +436,100 @@ def _blank(n: int) -> np.ndarray:
     return out
 
 
-def _placement(
-    index: pd.Index,
-    lon: np.ndarray,
-    lat: np.ndarray,
-    vcode: np.ndarray,
-    tcode: np.ndarray,
-    how: np.ndarray,
-    problem: np.ndarray,
-    problem_zh: np.ndarray,
-    proposal: np.ndarray,
-    proposal_code: np.ndarray,
-    score: np.ndarray,
-) -> VillagePlacement:
-    def series(values: np.ndarray) -> pd.Series:
-        return pd.Series(values, index=index, dtype=object)
+@dataclass(frozen=True)
+class _Villages:
+    """The village layer as arrays for matching: codes, townships, points, names and keys."""
 
-    return VillagePlacement(
-        lon=lon,
-        lat=lat,
-        village_code=series(vcode),
-        township_code=series(tcode),
-        located_by=series(how),
-        problem=series(problem),
-        problem_zh=series(problem_zh),
-        proposal=series(proposal),
-        proposal_code=series(proposal_code),
-        score=score,
-    )
+    code: np.ndarray
+    town: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    name: np.ndarray
+    norm: np.ndarray  # names normalised by normalise_village_name
+    core: np.ndarray  # names without 村 / 社区 (village_core)
+    position: pd.Series  # code → position of its first village
+
+    @classmethod
+    def of(cls, villages: gpd.GeoDataFrame) -> _Villages:
+        """Index a village layer for matching."""
+        code = villages["code12"].astype(str).to_numpy()
+        name = villages["name"].astype(str).to_numpy()
+        points = np.asarray(villages.geometry.array)
+        position = pd.Series(np.arange(len(code)), index=code)
+        return cls(
+            code=code,
+            town=villages["township_code"].astype(str).to_numpy(),
+            lon=shapely.get_x(points),
+            lat=shapely.get_y(points),
+            name=name,
+            norm=np.array([normalise_village_name(v) for v in name], dtype=object),
+            core=np.array([village_core(v) for v in name], dtype=object),
+            position=position[~position.index.duplicated()],
+        )
+
+
+@dataclass
+class _Placing:
+    """Rows being placed by :func:`place_by_village`: their cells and what the steps found.
+
+    Arrays have one entry per row; ``rows`` and ``towns`` are the rows left to match by name
+    and their township codes.
+    """
+
+    index: pd.Index
+    code_text: pd.Series
+    name_text: pd.Series
+    township_codes: pd.Series
+    lon: np.ndarray = field(init=False)
+    lat: np.ndarray = field(init=False)
+    vcode: np.ndarray = field(init=False)
+    tcode: np.ndarray = field(init=False)
+    how: np.ndarray = field(init=False)
+    problem: np.ndarray = field(init=False)
+    problem_zh: np.ndarray = field(init=False)
+    proposal: np.ndarray = field(init=False)
+    proposal_code: np.ndarray = field(init=False)
+    score: np.ndarray = field(init=False)
+    by_code: np.ndarray = field(init=False)
+    rows: np.ndarray = field(init=False)
+    towns: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.index)
+        self.lon, self.lat = np.full(n, np.nan), np.full(n, np.nan)
+        self.vcode, self.tcode, self.how = _blank(n), _blank(n), _blank(n)
+        self.problem, self.problem_zh = _blank(n), _blank(n)
+        self.proposal, self.proposal_code = _blank(n), _blank(n)
+        self.score = np.zeros(n)
+        self.by_code = np.zeros(n, dtype=bool)
+        self.rows = np.zeros(0, dtype=np.int64)
+        self.towns = _blank(0)
+
+    def place(self, row: int | np.ndarray, vil: _Villages, hit: int | np.ndarray, how: str) -> None:
+        """Put row(s) at village(s) ``hit``, found by ``how``."""
+        self.lon[row], self.lat[row] = vil.lon[hit], vil.lat[hit]
+        self.vcode[row] = vil.code[hit]
+        self.tcode[row] = vil.town[hit]
+        self.how[row] = how
+
+    def placement(self) -> VillagePlacement:
+        """The result, as Series on the input's index."""
+
+        def series(values: np.ndarray) -> pd.Series:
+            return pd.Series(values, index=self.index, dtype=object)
+
+        return VillagePlacement(
+            lon=self.lon,
+            lat=self.lat,
+            village_code=series(self.vcode),
+            township_code=series(self.tcode),
+            located_by=series(self.how),
+            problem=series(self.problem),
+            problem_zh=series(self.problem_zh),
+            proposal=series(self.proposal),
+            proposal_code=series(self.proposal_code),
+            score=self.score,
+        )
 
 
 def place_by_village(
@@ -490,166 +558,152 @@ def place_by_village(
         Positions for the rows that could be placed, reasons for those that could not, and
         proposals (not applied) for near-miss names.
     """
-    index = codes.index
-    n = len(index)
-    lon = np.full(n, np.nan)
-    lat = np.full(n, np.nan)
-    vcode = _blank(n)
-    tcode = _blank(n)
-    how = _blank(n)
-    problem = _blank(n)
-    problem_zh = _blank(n)
-    proposal = _blank(n)
-    proposal_code = _blank(n)
-    score = np.zeros(n)
-    code_text = _nfkc(codes)
-    name_text = _nfkc(names)
+    placing = _Placing(codes.index, _nfkc(codes), _nfkc(names), township_codes)
     if not dataset.has("village") or len(dataset.layer("village")) == 0:
-        asked = ((code_text != "") | (name_text != "")).to_numpy()
-        problem[asked] = "no village layer in the dataset to place the row by village"
-        problem_zh[asked] = "数据中没有村（社区）图层，无法按村定位"
-        return _placement(
-            index, lon, lat, vcode, tcode, how, problem, problem_zh, proposal, proposal_code, score
-        )
-
-    villages = dataset.layer("village")
-    v_code = villages["code12"].astype(str).to_numpy()
-    v_town = villages["township_code"].astype(str).to_numpy()
-    v_lon = shapely.get_x(np.asarray(villages.geometry.array))
-    v_lat = shapely.get_y(np.asarray(villages.geometry.array))
-    v_name = villages["name"].astype(str).to_numpy()
-    v_norm = np.array([normalise_village_name(v) for v in v_name], dtype=object)
-    v_core = np.array([village_core(v) for v in v_name], dtype=object)
-    code_pos = pd.Series(np.arange(len(v_code)), index=v_code)
-    code_pos = code_pos[~code_pos.index.duplicated()]
-
-    # 1. by code
-    pos = code_text.map(code_pos)
-    by_code = pos.notna().to_numpy()
-    if by_code.any():
-        p = pos[by_code].astype(int).to_numpy()
-        lon[by_code], lat[by_code] = v_lon[p], v_lat[p]
-        vcode[by_code] = v_code[p]
-        tcode[by_code] = v_town[p]
-        how[by_code] = "village_code"
-    bad_code = (code_text != "").to_numpy() & ~by_code
-
-    # 2. by normalised name (then by core name), within the township when known
-    todo = ~by_code & (name_text != "").to_numpy()
-    if todo.any():
-        rows = np.flatnonzero(todo)
-        norm = np.array(
-            [normalise_village_name(v) for v in name_text.to_numpy()[rows]], dtype=object
-        )
-        core = np.array([village_core(v) for v in name_text.to_numpy()[rows]], dtype=object)
-        towns = _nfkc(township_codes).to_numpy()[rows]
-        for key_rows, key_villages in ((norm, v_norm), (core, v_core)):
-            lookup: dict[str, list[int]] = {}
-            for vpos, key in enumerate(key_villages.tolist()):
-                lookup.setdefault(key, []).append(vpos)
-            for j, row in enumerate(rows.tolist()):
-                if how[row]:
-                    continue
-                hits = lookup.get(key_rows[j], [])
-                if towns[j]:
-                    hits = [h for h in hits if v_town[h] == towns[j]]
-                if len(hits) == 1:
-                    hit = hits[0]
-                    lon[row], lat[row] = v_lon[hit], v_lat[hit]
-                    vcode[row] = v_code[hit]
-                    tcode[row] = v_town[hit]
-                    how[row] = "village_name"
-                    problem[row] = problem_zh[row] = ""
-                elif len(hits) > 1 and not problem[row]:
-                    problem[row] = (
-                        f"village name {name_text.iat[row]!r} is ambiguous (in "
-                        f"{len(hits)} townships); add the township column"
-                    )
-                    problem_zh[row] = (
-                        f"村名“{name_text.iat[row]}”在 {len(hits)} 个镇（街道）都有，无法确定；"
-                        "请补充镇（街道）列"
-                    )
-        _propose(
-            name_text,
-            rows,
-            towns,
-            how,
-            problem,
-            problem_zh,
-            proposal,
-            proposal_code,
-            score,
-            v_name,
-            v_norm,
-            v_code,
-            v_town,
-        )
-    for row in np.flatnonzero(bad_code & (how == "")).tolist():
-        if not problem[row]:
-            problem[row] = f"village code {code_text.iat[row]!r} not found"
-            problem_zh[row] = f"村代码“{code_text.iat[row]}”未找到"
-    return _placement(
-        index, lon, lat, vcode, tcode, how, problem, problem_zh, proposal, proposal_code, score
-    )
+        _refuse_without_villages(placing)
+        return placing.placement()
+    villages = _Villages.of(dataset.layer("village"))
+    _place_by_code(placing, villages)
+    _place_by_name(placing, villages)
+    _refuse_unknown_codes(placing)
+    return placing.placement()
 
 
-def _propose(
-    name_text: pd.Series,
-    rows: np.ndarray,
-    towns: np.ndarray,
-    how: np.ndarray,
-    problem: np.ndarray,
-    problem_zh: np.ndarray,
-    proposal: np.ndarray,
-    proposal_code: np.ndarray,
-    score: np.ndarray,
-    v_name: np.ndarray,
-    v_norm: np.ndarray,
-    v_code: np.ndarray,
-    v_town: np.ndarray,
+def _refuse_without_villages(placing: _Placing) -> None:
+    """Without a village layer, every row naming a village is refused."""
+    asked = ((placing.code_text != "") | (placing.name_text != "")).to_numpy()
+    placing.problem[asked] = "no village layer in the dataset to place the row by village"
+    placing.problem_zh[asked] = "数据中没有村（社区）图层，无法按村定位"
+
+
+def _place_by_code(placing: _Placing, vil: _Villages) -> None:
+    """Step 1: place the rows whose code is a village's."""
+    pos = placing.code_text.map(vil.position)
+    placing.by_code = pos.notna().to_numpy()
+    if placing.by_code.any():
+        hits = pos[placing.by_code].astype(int).to_numpy()
+        placing.place(placing.by_code, vil, hits, "village_code")
+
+
+def _place_by_name(placing: _Placing, vil: _Villages) -> None:
+    """Step 2: by normalised name, then by core name, within the township when known."""
+    todo = ~placing.by_code & (placing.name_text != "").to_numpy()
+    if not todo.any():
+        return
+    placing.rows = np.flatnonzero(todo)
+    given = placing.name_text.to_numpy()[placing.rows]
+    norm = np.array([normalise_village_name(v) for v in given], dtype=object)
+    core = np.array([village_core(v) for v in given], dtype=object)
+    placing.towns = _nfkc(placing.township_codes).to_numpy()[placing.rows]
+    _match_names(placing, vil, norm, vil.norm)
+    _match_names(placing, vil, core, vil.core)
+    _propose(placing, vil)
+
+
+def _match_names(
+    placing: _Placing, vil: _Villages, key_rows: np.ndarray, key_villages: np.ndarray
 ) -> None:
+    """Place the rows left whose key names one village (in their township when given).
+
+    A key naming several villages makes the row ambiguous, unless a later key places it.
+    """
+    lookup: dict[str, list[int]] = {}
+    for vpos, key in enumerate(key_villages.tolist()):
+        lookup.setdefault(key, []).append(vpos)
+    for j, row in enumerate(placing.rows.tolist()):
+        if placing.how[row]:
+            continue
+        hits = lookup.get(key_rows[j], [])
+        if placing.towns[j]:
+            hits = [h for h in hits if vil.town[h] == placing.towns[j]]
+        if len(hits) == 1:
+            placing.place(row, vil, hits[0], "village_name")
+            placing.problem[row] = placing.problem_zh[row] = ""
+        elif len(hits) > 1 and not placing.problem[row]:
+            name = placing.name_text.iat[row]
+            placing.problem[row] = (
+                f"village name {name!r} is ambiguous (in "
+                f"{len(hits)} townships); add the township column"
+            )
+            placing.problem_zh[row] = (
+                f"村名“{name}”在 {len(hits)} 个镇（街道）都有，无法确定；请补充镇（街道）列"
+            )
+
+
+def _refuse_unknown_codes(placing: _Placing) -> None:
+    """Step 3: a code matching no village, and nothing else placing the row, is named."""
+    bad_code = (placing.code_text != "").to_numpy() & ~placing.by_code
+    for row in np.flatnonzero(bad_code & (placing.how == "")).tolist():
+        if not placing.problem[row]:
+            placing.problem[row] = f"village code {placing.code_text.iat[row]!r} not found"
+            placing.problem_zh[row] = f"村代码“{placing.code_text.iat[row]}”未找到"
+
+
+#: A match found by rapidfuzz: (name, score, position in the village layer), or None.
+_Match = tuple[str, float, int] | None
+
+
+def _propose(placing: _Placing, vil: _Villages) -> None:
     """Fill proposals (never applied) for names that matched nothing."""
     from rapidfuzz import fuzz, process
 
-    cache: dict[tuple[str, str], tuple[Any, bool]] = {}
-    for j, row in enumerate(rows.tolist()):
-        if how[row] or problem[row]:
+    extract_one = partial(process.extractOne, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
+    cache: dict[tuple[str, str], tuple[_Match, bool]] = {}
+    for j, row in enumerate(placing.rows.tolist()):
+        if placing.how[row] or placing.problem[row]:
             continue
-        given = str(name_text.iat[row])
-        key = normalise_village_name(given)
-        town = str(towns[j])
+        given = str(placing.name_text.iat[row])
+        key, town = normalise_village_name(given), str(placing.towns[j])
         if (key, town) not in cache:
-            found = None
-            in_town = bool(town)
-            pools = [np.flatnonzero(v_town == town)] if in_town else []
-            pools.append(np.arange(len(v_name)))
-            for pool in pools:
-                found = process.extractOne(
-                    key, list(v_norm[pool]), scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE
-                )
-                if found is not None:
-                    found = (found[0], found[1], int(pool[found[2]]))
-                    break
-                in_town = False
-            cache[(key, town)] = (found, in_town)
+            cache[(key, town)] = _closest_village(vil, key, town, extract_one)
         found, in_town = cache[(key, town)]
         if found is None:
-            problem[row] = f"village name {given!r} not found"
-            problem_zh[row] = f"村名“{given}”未找到"
+            placing.problem[row] = f"village name {given!r} not found"
+            placing.problem_zh[row] = f"村名“{given}”未找到"
             continue
-        p = found[2]
-        elsewhere = not in_town and bool(towns[j])
-        where, where_zh = (
-            (" in the township given", "在所填镇（街道）内") if elsewhere else ("", "")
-        )
-        proposal[row] = str(v_name[p])
-        proposal_code[row] = str(v_code[p])
-        score[row] = float(found[1])
-        problem[row] = (
-            f"village name {given!r} not found{where}; did you mean {v_name[p]} "
-            f"(township {v_town[p]})?"
-        )
-        problem_zh[row] = (
-            f"村名“{given}”{where_zh}未找到；是否为“{v_name[p]}”（镇街代码 {v_town[p]}）？"
-            "（未自动采用）"
-        )
+        elsewhere = not in_town and bool(placing.towns[j])
+        _propose_village(placing, vil, row, given, found, elsewhere)
+
+
+def _closest_village(
+    vil: _Villages, key: str, town: str, extract_one: Callable[..., Any]
+) -> tuple[_Match, bool]:
+    """The closest village name to ``key``: in ``town`` first, else anywhere.
+
+    Returns the match (or None) and whether it lies in ``town``.
+    """
+    found: _Match = None
+    in_town = bool(town)
+    pools = [np.flatnonzero(vil.town == town)] if in_town else []
+    pools.append(np.arange(len(vil.name)))
+    for pool in pools:
+        hit = extract_one(key, list(vil.norm[pool]))
+        if hit is not None:
+            found = (hit[0], hit[1], int(pool[hit[2]]))
+            break
+        in_town = False
+    return found, in_town
+
+
+def _propose_village(
+    placing: _Placing,
+    vil: _Villages,
+    row: int,
+    given: str,
+    found: tuple[str, float, int],
+    elsewhere: bool,
+) -> None:
+    """Propose the village ``found`` for a row and refuse the row with "did you mean …?"."""
+    p = found[2]
+    where, where_zh = (" in the township given", "在所填镇（街道）内") if elsewhere else ("", "")
+    placing.proposal[row] = str(vil.name[p])
+    placing.proposal_code[row] = str(vil.code[p])
+    placing.score[row] = float(found[1])
+    placing.problem[row] = (
+        f"village name {given!r} not found{where}; did you mean {vil.name[p]} "
+        f"(township {vil.town[p]})?"
+    )
+    placing.problem_zh[row] = (
+        f"村名“{given}”{where_zh}未找到；是否为“{vil.name[p]}”（镇街代码 {vil.town[p]}）？"
+        "（未自动采用）"
+    )

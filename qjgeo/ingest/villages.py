@@ -21,13 +21,20 @@ The result is an :class:`~qjgeo.ingest.report.ImportResult` whose ``features`` a
 updated layer, written with :func:`~qjgeo.ingest.commit.commit` in ``replace`` mode (the
 previous version goes to ``.history/`` as for any import, and ``qjgeo import-undo`` restores
 it).
+
+The checks run as a pipeline, as for facilities (:mod:`qjgeo.ingest.ledger`): :data:`CHECKS`
+lists them in order, each a small function of one :class:`VillageRows` writing its verdicts
+into the shared row log (the first reason a row is refused wins); those shared with the
+township update live in :mod:`qjgeo.ingest.unit_checks`. The accepted rows are then applied
+village by village.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -36,93 +43,232 @@ from qjgeo.catalog import Dataset
 from qjgeo.crs import WGS84_CRS
 from qjgeo.ingest.columns import ColumnMapping, suggest_mapping
 from qjgeo.ingest.fields import VILLAGE_FIELDS as VILLAGE_FIELDS
-from qjgeo.ingest.fields import field_name_zh
 from qjgeo.ingest.locate import (
+    VillagePlacement,
     district_area,
     guess_coordinate_system,
     parse_coordinates,
-    parse_numbers,
     place_by_village,
     resolve_township,
     split_lonlat,
     to_wgs84,
 )
 from qjgeo.ingest.readers import RawTable
-from qjgeo.ingest.rowlog import ImportResult, RowLog, field_text, normalise_crs_name
+from qjgeo.ingest.rowlog import ImportResult, normalise_crs_name
 from qjgeo.ingest.safety import IngestError
+from qjgeo.ingest.unit_checks import BANDS as BANDS
+from qjgeo.ingest.unit_checks import IMPLAUSIBLE_TEXT as IMPLAUSIBLE_TEXT
+from qjgeo.ingest.unit_checks import IMPLAUSIBLE_TEXT_ZH as IMPLAUSIBLE_TEXT_ZH
+from qjgeo.ingest.unit_checks import SCALED_TEXT as SCALED_TEXT
+from qjgeo.ingest.unit_checks import SCALED_TEXT_ZH as SCALED_TEXT_ZH
+from qjgeo.ingest.unit_checks import (
+    LayerUpdate,
+    UnitKind,
+    UnitRows,
+    apply_row_population,
+    check_population,
+    check_repeats,
+    check_something_to_update,
+    settle_provenance,
+    start_update,
+    updated_keys,
+    updated_layer,
+)
+from qjgeo.ingest.unit_checks import apply_population as apply_population
+from qjgeo.ingest.unit_checks import read_population as read_population
 from qjgeo.schema import AGE_BANDS
 
-__all__ = ["BANDS", "VILLAGE_FIELDS", "apply_population", "read_population", "validate_villages"]
+__all__ = [
+    "BANDS",
+    "CHECKS",
+    "VILLAGE_FIELDS",
+    "VillageRows",
+    "apply_population",
+    "read_population",
+    "validate_villages",
+]
+
+#: How a village ledger updates its layer (see :class:`~qjgeo.ingest.unit_checks.UnitKind`).
+VILLAGE: Final = UnitKind(
+    layer="village",
+    key_column="code12",
+    unit_zh="村（社区）",
+    stays_zh="该村",
+    source="ledger",
+    place_column="location_source",
+    place=("point", "位置"),
+    nothing="nothing to update (no point, no population)",
+    nothing_zh="没有可更新的位置或人口",
+    pop_dtype=None,
+)
 
 
-#: The age bands that add up to the children aged 0–14.
-BANDS: Final[tuple[str, ...]] = ("pop_0_2", "pop_3_5", "pop_6_11", "pop_12_14")
+@dataclass
+class VillageRows(UnitRows):
+    """A village ledger being checked: its cells, the dataset and what the checks found.
 
-
-SCALED_TEXT: Final = "no children by age given: the estimated age bands were scaled to match"
-SCALED_TEXT_ZH: Final = "未提供分年龄段儿童数：已按比例调整估算的年龄段人数"
-IMPLAUSIBLE_TEXT: Final = "more children aged 0–14 than residents"
-IMPLAUSIBLE_TEXT_ZH: Final = "0–14 岁儿童多于常住人口"
-
-
-def apply_population(
-    pops: dict[str, np.ndarray], k: int, given: dict[str, float]
-) -> tuple[bool, bool]:
-    """Put a ledger's population figures into unit ``k`` of ``pops`` (column → values).
-
-    Children given by age band replace the bands (``pop_0_14`` is their sum unless given);
-    without them, the estimated bands are scaled to the given ``pop_0_14``, else to the
-    given population. Returns ``(scaled, implausible)``: whether bands were scaled, and
-    whether more children than residents result.
+    Arrays have one entry per row read; ``code`` is the village each row updates and
+    ``has_place`` whether it gives a usable point.
     """
-    old_pop = pops["population"][k]
-    if "population" in given:
-        pops["population"][k] = given["population"]
-    bands_given = [b for b in BANDS if b in given]
-    for b in bands_given:
-        pops[b][k] = given[b]
-    scaled = False
-    if bands_given:
-        pops["pop_0_14"][k] = given.get("pop_0_14", sum(pops[b][k] for b in BANDS))
-    else:
-        old_children = sum(pops[b][k] for b in BANDS)
-        if "pop_0_14" in given:
-            scale = given["pop_0_14"] / old_children if old_children > 0 else np.nan
-        elif "population" in given:
-            scale = given["population"] / old_pop if old_pop and old_pop > 0 else np.nan
-        else:
-            scale = np.nan
-        if np.isfinite(scale):
-            for b in BANDS:
-                pops[b][k] = round(pops[b][k] * scale)
-            scaled = True
-        pops["pop_0_14"][k] = sum(pops[b][k] for b in BANDS)
-    return scaled, bool(pops["pop_0_14"][k] > pops["population"][k])
+
+    kind: ClassVar[UnitKind] = VILLAGE
+
+    name_field: str = field(init=False)  # "village", else "name"
+    town_codes: pd.Series = field(init=False)  # 9-digit codes ("" when none)
+    placed: VillagePlacement = field(init=False)
+    unnamed: np.ndarray = field(init=False)
+    no_match: np.ndarray = field(init=False)
+    proposals: list[dict[str, Any]] = field(init=False, default_factory=list)
+    lon: np.ndarray = field(init=False)  # as given (the stated system), NaN if none
+    lat: np.ndarray = field(init=False)
+    lon_junk: np.ndarray = field(init=False)
+    lat_junk: np.ndarray = field(init=False)
+    area: shapely.Geometry | None = field(init=False, default=None)
+    wlon: np.ndarray = field(init=False)  # WGS84
+    wlat: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.name_field = _name_field(self.mapping)
 
 
-def read_population(
-    raw: RawTable, mapping: ColumnMapping, log: RowLog
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The population columns a ledger maps (NaN where blank), rejecting junk and values
-    outside their plausible range; and per row whether it gives any population figure."""
-    numbers: dict[str, np.ndarray] = {}
-    for fld in ("population", *AGE_BANDS):
-        if mapping.source(fld):
-            values, junk = parse_numbers(_cells(raw, mapping, fld))
-            zh = field_name_zh(fld)
-            log.reject(junk, f"{fld} is not a number", f"{zh}不是数字")
-            log.reject_out_of_range(fld, values)
-            values = np.where(values == 0, 0.0, values)  # -0 is 0
-            numbers[fld] = values
-    gives = np.zeros(len(raw), dtype=bool)
-    for values in numbers.values():
-        gives |= np.isfinite(values)
-    return numbers, gives
+#: A check: reads the ledger's cells and earlier findings, writes verdicts into the row log.
+Check = Callable[[VillageRows], None]
 
 
-def _cells(raw: RawTable, mapping: ColumnMapping, field: str) -> pd.Series:
-    """:func:`~qjgeo.ingest.report.field_text` as a Series on the table's index."""
-    return pd.Series(field_text(raw, mapping, field), index=raw.rows.index, dtype=object)
+def _name_field(mapping: ColumnMapping) -> str:
+    return "village" if mapping.source("village") else "name"
+
+
+# --- the checks, in the order they run --------------------------------------------------------
+
+
+def check_township(v: VillageRows) -> None:
+    """Resolve the township each row names (its village is looked for there)."""
+    v.town_codes, _unknown = resolve_township(v.dataset, v.cells("township"))
+
+
+def check_village_placement(v: VillageRows) -> None:
+    """Match each row to one village: by code, else by name (within its township)."""
+    v.placed = place_by_village(
+        v.dataset, v.cells("village_code"), v.cells(v.name_field), v.town_codes
+    )
+    v.code = v.placed.village_code.to_numpy(dtype=object)
+
+
+def check_unnamed(v: VillageRows) -> None:
+    """Refuse a row naming no village (neither name nor code)."""
+    v.unnamed = ((v.cells(v.name_field) == "") & (v.cells("village_code") == "")).to_numpy()
+    v.log.reject(v.unnamed, "no village name or code", "缺少村（社区）名称或代码")
+
+
+def check_no_match(v: VillageRows) -> None:
+    """Refuse a row naming a village that matches none, saying why."""
+    v.no_match = (v.code == "") & ~v.unnamed
+    problem = v.placed.problem.to_numpy(dtype=object)
+    problem_zh = v.placed.problem_zh.to_numpy(dtype=object)
+    text = np.empty(len(problem), dtype=object)
+    text_zh = np.empty(len(problem), dtype=object)
+    text[:] = [p or "no such village" for p in problem.tolist()]
+    text_zh[:] = [p or "找不到该村（社区）" for p in problem_zh.tolist()]
+    v.log.reject(v.no_match, text, text_zh)
+
+
+def check_proposals(v: VillageRows) -> None:
+    """Note the near-miss names of unmatched rows (proposed in the report, never applied)."""
+    names = v.cells(v.name_field)
+    proposed = v.no_match & (v.placed.proposal.to_numpy(dtype=object) != "")
+    v.proposals = [
+        {
+            "row": int(v.log.rows[i]),
+            "given": str(names.iloc[i]),
+            "proposal": str(v.placed.proposal.iloc[i]),
+            "village_code": str(v.placed.proposal_code.iloc[i]),
+            "score": float(v.placed.score[i]),
+        }
+        for i in np.flatnonzero(proposed)
+    ]
+
+
+def check_coordinates_parse(v: VillageRows) -> None:
+    """Read longitude/latitude (two columns or one ``lon,lat`` column)."""
+    lon_text, lat_text = v.cells("lon"), v.cells("lat")
+    mapping = v.mapping
+    if mapping.source("lonlat") and not (mapping.source("lon") or mapping.source("lat")):
+        lon_text, lat_text = split_lonlat(v.cells("lonlat"))
+    v.lon, v.lon_junk = parse_coordinates(lon_text)
+    v.lat, v.lat_junk = parse_coordinates(lat_text)
+
+
+def check_gis_points(v: VillageRows) -> None:
+    """A GIS file: its geometries' points stand for longitude/latitude."""
+    if v.raw.geometry is None:
+        return
+    geoms = np.asarray(v.raw.geometry.array, dtype=object)
+    has = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    reps = shapely.point_on_surface(geoms[has])
+    v.lon[has], v.lat[has] = shapely.get_x(reps), shapely.get_y(reps)
+    v.lon_junk &= ~has
+    v.lat_junk &= ~has
+
+
+def check_coordinate_system(v: VillageRows) -> None:
+    """Warn when the points look swapped or in another system than the one stated."""
+    v.area = district_area(v.dataset)
+    finite = np.isfinite(v.lon) & np.isfinite(v.lat)
+    guess = guess_coordinate_system(
+        v.area, np.where(finite, v.lon, np.nan), np.where(finite, v.lat, np.nan), v.crs
+    )
+    if guess.message:
+        v.log.warn(None, "coordinate_system", guess.message, guess.message_zh)
+
+
+def check_coordinates_given(v: VillageRows) -> None:
+    """Refuse coordinates that are not numbers, and a longitude without latitude (or back)."""
+    v.log.reject(v.lon_junk | v.lat_junk, "coordinate is not a number", "坐标不是数字")
+    one_only = np.isfinite(v.lon) ^ np.isfinite(v.lat)
+    v.log.reject(one_only, "longitude or latitude is missing", "缺少经度或纬度")
+
+
+def check_degrees(v: VillageRows) -> None:
+    """Refuse coordinates that are not degrees; the rest are the rows' points."""
+    finite = np.isfinite(v.lon) & np.isfinite(v.lat)
+    bad_range = finite & ((np.abs(v.lon) > 180) | (np.abs(v.lat) > 90))
+    v.log.reject(bad_range, "coordinates out of range", "坐标超出范围")
+    v.has_place = finite & ~bad_range
+
+
+def check_outside_district(v: VillageRows) -> None:
+    """Convert the points to WGS84; refuse those outside the district."""
+    has = v.has_place
+    v.wlon, v.wlat = to_wgs84(np.where(has, v.lon, np.nan), np.where(has, v.lat, np.nan), v.crs)
+    if v.area is None or not has.any():
+        return
+    inside = shapely.contains_xy(v.area, np.nan_to_num(v.wlon), np.nan_to_num(v.wlat))
+    v.log.reject(
+        has & ~inside,
+        f"point outside the district (coordinates stated as {v.crs})",
+        f"位置在区界之外（坐标按 {v.crs} 解读）",
+    )
+
+
+#: The checks of a village ledger, in order.
+CHECKS: Final[tuple[Check, ...]] = (
+    check_township,
+    check_village_placement,
+    check_unnamed,
+    check_no_match,
+    check_proposals,
+    check_repeats,
+    check_coordinates_parse,
+    check_gis_points,
+    check_coordinate_system,
+    check_coordinates_given,
+    check_degrees,
+    check_outside_district,
+    check_population,
+    check_something_to_update,
+)
 
 
 def validate_villages(
@@ -133,6 +279,8 @@ def validate_villages(
     crs: str = "wgs84",
 ) -> ImportResult:
     """Check a village ledger and build the updated village layer (nothing is written).
+
+    Runs :data:`CHECKS` in order, then applies the accepted rows village by village.
 
     Parameters
     ----------
@@ -158,15 +306,28 @@ def validate_villages(
         When the dataset has no village layer, or the ledger has no column naming the village
         or nothing to update (no coordinates, no population).
     """
+    _refuse_without_villages(raw, dataset)
+    crs_n = normalise_crs_name(crs)
+    mapping = mapping if mapping is not None else suggest_mapping(raw, "village")
+    _refuse_unusable_ledger(raw, mapping)
+    v = VillageRows(raw=raw, dataset=dataset, mapping=mapping, crs=crs_n)
+    for check in CHECKS:
+        check(v)
+    return _build_result(v)
+
+
+def _refuse_without_villages(raw: RawTable, dataset: Dataset) -> None:
+    """Raise :class:`IngestError` when the dataset has no villages to update."""
     if not dataset.has("village") or not len(dataset.layer("village")):
         raise IngestError(
             f"{raw.filename}: the dataset has no village layer to update; a village layer "
             "with official codes cannot be created from a ledger"
         )
-    crs_n = normalise_crs_name(crs)
-    mapping = mapping if mapping is not None else suggest_mapping(raw, "village")
-    name_field = "village" if mapping.source("village") else "name"
-    if not (mapping.source(name_field) or mapping.source("village_code")):
+
+
+def _refuse_unusable_ledger(raw: RawTable, mapping: ColumnMapping) -> None:
+    """Raise :class:`IngestError` for a ledger naming no village or giving nothing to update."""
+    if not (mapping.source(_name_field(mapping)) or mapping.source("village_code")):
         raise IngestError(
             f"{raw.filename}: no column naming the village (村/社区, 村代码) among "
             f"{', '.join(raw.columns) or 'no columns'}"
@@ -178,170 +339,61 @@ def validate_villages(
             f"columns (人口, 0-2岁…) among {', '.join(raw.columns)}"
         )
 
-    log = RowLog(raw)
-    rows, reason, reason_zh = log.rows, log.reason, log.reason_zh
-    reject, warn = log.reject, log.warn
 
-    # --- which village --------------------------------------------------------------
-    town_codes, _town_problem = resolve_township(dataset, _cells(raw, mapping, "township"))
-    placed = place_by_village(
-        dataset, _cells(raw, mapping, "village_code"), _cells(raw, mapping, name_field), town_codes
-    )
-    code = placed.village_code.to_numpy(dtype=object)
-    unnamed = (
-        (_cells(raw, mapping, name_field) == "") & (_cells(raw, mapping, "village_code") == "")
-    ).to_numpy()
-    reject(unnamed, "no village name or code", "缺少村（社区）名称或代码")
-    problem = placed.problem.to_numpy(dtype=object)
-    no_match = (code == "") & ~unnamed
-    for i in np.flatnonzero(no_match):
-        if reason[i] == "":
-            reason[i] = problem[i] or "no such village"
-            reason_zh[i] = placed.problem_zh.iloc[i] or "找不到该村（社区）"
-    proposals = [
+# --- building the updated layer ---------------------------------------------------------------
+
+
+def _township_polygons(dataset: Dataset) -> dict[str, Any]:
+    """The (estimated) township polygons in WGS84, by 9-digit code."""
+    if not dataset.has("township"):
+        return {}
+    towns = dataset.layer("township")
+    return dict(zip(towns["code9"].astype(str), towns.to_crs(WGS84_CRS).geometry, strict=True))
+
+
+def _apply_villages(v: VillageRows, upd: LayerUpdate) -> None:
+    """Apply each accepted row to its village: point, population, provenance."""
+    towns = upd.frame["township_code"].astype(str).to_numpy()
+    township_polygons = _township_polygons(v.dataset)
+    for i in np.flatnonzero(v.log.ok).tolist():
+        k = upd.position[str(v.code[i])]
+        if v.has_place[i]:
+            upd.geoms[k] = shapely.Point(v.wlon[i], v.wlat[i])
+            upd.place_src[k] = f"{v.source_text()} ({v.crs})"
+            poly = township_polygons.get(str(towns[k]))
+            if poly is not None and not poly.contains(upd.geoms[k]):
+                name = upd.frame["name"].iloc[k]
+                v.log.warn(int(v.log.rows[i]), "outside_township",
+                           f"point lies outside its township's (estimated) boundary: {name}",
+                           f"位置不在所属镇（街道）的估算边界内：{name}")  # fmt: skip
+        apply_row_population(v, upd, i, k)
+        settle_provenance(v, upd, i, k)
+
+
+def _build_result(v: VillageRows) -> ImportResult:
+    """The whole updated village layer and the report."""
+    upd = start_update(v)
+    _apply_villages(v, upd)
+    features = updated_layer(
+        upd,
         {
-            "row": int(rows[i]),
-            "given": str(_cells(raw, mapping, name_field).iloc[i]),
-            "proposal": str(placed.proposal.iloc[i]),
-            "village_code": str(placed.proposal_code.iloc[i]),
-            "score": float(placed.score[i]),
-        }
-        for i in np.flatnonzero(no_match & (placed.proposal.to_numpy(dtype=object) != ""))
-    ]
-    # one row per village: a later row for the same village is refused
-    log.refuse_repeats(code, "village", "村（社区）")
-
-    # --- what it gives --------------------------------------------------------------
-    lon_text = _cells(raw, mapping, "lon")
-    lat_text = _cells(raw, mapping, "lat")
-    if mapping.source("lonlat") and not (mapping.source("lon") or mapping.source("lat")):
-        lon_text, lat_text = split_lonlat(_cells(raw, mapping, "lonlat"))
-    lon, lon_junk = parse_coordinates(lon_text)
-    lat, lat_junk = parse_coordinates(lat_text)
-    if raw.geometry is not None:  # a GIS file: its points stand for lon/lat
-        geoms = np.asarray(raw.geometry.array, dtype=object)
-        has = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
-        reps = shapely.point_on_surface(geoms[has])
-        lon[has], lat[has] = shapely.get_x(reps), shapely.get_y(reps)
-        lon_junk &= ~has
-        lat_junk &= ~has
-    area = district_area(dataset)
-    finite = np.isfinite(lon) & np.isfinite(lat)
-    guess = guess_coordinate_system(
-        area, np.where(finite, lon, np.nan), np.where(finite, lat, np.nan), crs_n
-    )
-    if guess.message:  # swapped columns, or another system than the one stated
-        warn(None, "coordinate_system", guess.message, guess.message_zh)
-    reject(lon_junk | lat_junk, "coordinate is not a number", "坐标不是数字")
-    one_only = np.isfinite(lon) ^ np.isfinite(lat)
-    reject(one_only, "longitude or latitude is missing", "缺少经度或纬度")
-    bad_range = np.isfinite(lon) & np.isfinite(lat) & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
-    reject(bad_range, "coordinates out of range", "坐标超出范围")
-    has_point = np.isfinite(lon) & np.isfinite(lat) & ~bad_range
-    wlon, wlat = to_wgs84(np.where(has_point, lon, np.nan), np.where(has_point, lat, np.nan), crs_n)
-    if area is not None and has_point.any():
-        outside = has_point & ~shapely.contains_xy(area, np.nan_to_num(wlon), np.nan_to_num(wlat))
-        reject(
-            outside,
-            f"point outside the district (coordinates stated as {crs_n})",
-            f"位置在区界之外（坐标按 {crs_n} 解读）",
-        )
-
-    numbers, gives_pop = read_population(raw, mapping, log)
-    reject(
-        ~has_point & ~gives_pop,
-        "nothing to update (no point, no population)",
-        "没有可更新的位置或人口",
-    )
-
-    # --- apply ----------------------------------------------------------------------
-    villages = dataset.layer("village").to_crs(WGS84_CRS).copy()
-    position = {str(c): k for k, c in enumerate(villages["code12"].astype(str))}
-    ok = log.ok
-    geoms_out = np.asarray(villages.geometry.array, dtype=object).copy()
-    prov = villages["provenance"].astype(str).to_numpy(dtype=object).copy()
-
-    def _sources(column: str) -> np.ndarray:
-        if column in villages.columns:
-            return villages[column].fillna("").astype(str).to_numpy(dtype=object).copy()
-        return np.full(len(villages), "", dtype=object)
-
-    loc_src, pop_src = _sources("location_source"), _sources("population_source")
-    pops = {
-        c: pd.to_numeric(villages[c], errors="coerce").to_numpy(copy=True)
-        for c in ("population", *AGE_BANDS)
-    }
-    towns = villages["township_code"].astype(str).to_numpy()
-    township_geoms = (
-        dict(zip(dataset.layer("township")["code9"].astype(str),
-                 dataset.layer("township").to_crs(WGS84_CRS).geometry, strict=True))
-        if dataset.has("township") else {}
-    )  # fmt: skip
-    for i in np.flatnonzero(ok):
-        k = position[str(code[i])]
-        row = int(rows[i])
-        what: list[str] = []
-        if has_point[i]:
-            geoms_out[k] = shapely.Point(wlon[i], wlat[i])
-            what.append("point")
-            poly = township_geoms.get(str(towns[k]))
-            if poly is not None and not poly.contains(geoms_out[k]):
-                warn(row, "outside_township",
-                     f"point lies outside its township's (estimated) boundary: {villages['name'].iloc[k]}",
-                     f"位置不在所属镇（街道）的估算边界内：{villages['name'].iloc[k]}")  # fmt: skip
-        given = {f: v[i] for f, v in numbers.items() if np.isfinite(v[i])}
-        if given:
-            scaled, implausible = apply_population(pops, k, given)
-            if scaled:
-                warn(row, "scaled_age_bands", SCALED_TEXT, SCALED_TEXT_ZH)
-            if implausible:
-                warn(row, "implausible_value", IMPLAUSIBLE_TEXT, IMPLAUSIBLE_TEXT_ZH)
-            what.append("population")
-        ledger = f"ledger {raw.filename}"
-        if "point" in what:
-            loc_src[k] = f"{ledger} ({crs_n})"
-        if "population" in what:
-            by_age = any(b in given for b in BANDS)
-            pop_src[k] = ledger if by_age else f"{ledger} (age bands scaled)"
-        located = loc_src[k].startswith("ledger")
-        counted = pop_src[k].startswith("ledger") and not pop_src[k].endswith("scaled)")
-        if located and counted:
-            prov[k] = "user"
-        else:
-            prov[k] = "estimated"  # whatever it was, part of this village is now an estimate
-            missing, missing_zh = (
-                ("point", "位置") if not located else ("children by age", "分年龄段儿童数")
-            )
-            warn(row, "still_estimated",
-                 f"{villages['name'].iloc[k]}: {missing} still estimated, so the village stays 'estimated'",
-                 f"{villages['name'].iloc[k]}：{missing_zh}仍为估算，该村保持“估算”")  # fmt: skip
-
-    out = villages.copy()
-    out["provenance"] = prov
-    out["location_source"] = loc_src
-    out["population_source"] = np.where(pop_src == "", "estimated", pop_src)
-    for c, values in pops.items():
-        out[c] = values
-    out = gpd.GeoDataFrame(out, geometry=list(geoms_out), crs=WGS84_CRS)
-    report = log.report(
-        raw,
-        "village",
-        crs_n,
-        mapping,
-        proposed_matches=proposals,
-        located_by={
-            "village_code": int(
-                (ok & (placed.located_by.to_numpy(dtype=object) == "village_code")).sum()
-            ),
-            "village_name": int(
-                (ok & (placed.located_by.to_numpy(dtype=object) == "village_name")).sum()
-            ),
+            "location_source": upd.place_src,
+            "population_source": np.where(upd.pop_src == "", "estimated", upd.pop_src),
         },
     )
+    how = v.placed.located_by.to_numpy(dtype=object)
+    ok = v.log.ok
+    report = v.log.report(
+        v.raw, "village", v.crs, v.mapping, proposed_matches=v.proposals,
+        located_by={
+            "village_code": int((ok & (how == "village_code")).sum()),
+            "village_name": int((ok & (how == "village_name")).sum()),
+        },
+    )  # fmt: skip
     return ImportResult(
         layer_id="village",
-        features=out,
+        features=features,
         report=report,
-        source_name=raw.filename,
-        updated_keys=tuple(str(c) for c in code[ok]),
+        source_name=v.raw.filename,
+        updated_keys=updated_keys(v),
     )
