@@ -88,8 +88,8 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "units": "；单元：{names}",
         "map_cap": "图：{facility}服务缺口（步行距离分级）",
         "sex_h": "三、分性别统计",
-        "sex_none": "现有村（社区）数据未按性别分列儿童人数。村（社区）台账可导入分性别的"
-        "0—14岁儿童数（girls_0_14、boys_0_14），导入后本节列出各镇（街道）分性别儿童数。",
+        "sex_none": "现有村（社区）数据未按性别分列儿童人数。村（社区）图层带有分性别的"
+        "0—14岁儿童数（girls_0_14、boys_0_14 两列）时，本节列出各镇（街道）分性别儿童数。",
         "sex_cols": "镇（街道）|女童（0—14岁）|男童（0—14岁）|数据状态",
         "annex_h": "附件：数据来源与数据状态",
         "annex_cols": "图层|要素数|数据状态|来源|截至",
@@ -131,9 +131,9 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "units": "; units {names}",
         "map_cap": "Map: service gaps of {facility} (walking distance bands)",
         "sex_h": "3. Figures by sex",
-        "sex_none": "The village data carry no children by sex. A village ledger can give "
-        "girls and boys aged 0–14 (girls_0_14, boys_0_14); once imported, this section lists "
-        "them per township.",
+        "sex_none": "The village data carry no children by sex. When the village layer has "
+        "girls and boys aged 0–14 (columns girls_0_14, boys_0_14), this section lists them "
+        "per township.",
         "sex_cols": "Township|Girls (0–14)|Boys (0–14)|Data status",
         "annex_h": "Annex: data sources and data status",
         "annex_cols": "Layer|Features|Data status|Source|As of",
