@@ -6,7 +6,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip --disable-pip-version-check
 PORT ?= 8501
-DEBIAN_PACKAGES = chromium fonts-noto-cjk poppler-utils
+DEBIAN_PACKAGES = chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui
 # the venv's scripts (the `qjgeo` command) come first on PATH for the tests
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
@@ -27,9 +27,10 @@ install-dev: install
 	$(PIP) install --quiet -r requirements-dev.txt
 
 # Debian packages the tests use: headless Chromium (browser test), Noto CJK fonts (Chinese map
-# labels), poppler-utils (PDF checks). Installed only when missing.
+# labels), poppler-utils (PDF checks), libreoffice-writer-nogui (the evaluation report .docx is
+# converted to PDF in a test: `soffice --headless`). Installed only when missing.
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then \
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null || ! command -v soffice >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; \
 	fi
 

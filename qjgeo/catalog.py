@@ -69,6 +69,11 @@ class LayerSpec(BaseModel):
     licence: str
     as_of: str
     required_attributes: tuple[str, ...] = ()
+    #: Provenance of single attributes that differ from the features' own, e.g. the
+    #: village ``tap_water`` flag invented for demonstration (``{tap_water: sample}``)
+    #: while the villages themselves are ``estimated``. A result reading the attribute
+    #: rests on it (:meth:`Dataset.data_status`).
+    attribute_provenance: dict[str, Provenance] = Field(default_factory=dict)
     notes: str = ""
 
     @field_validator("file")
@@ -343,28 +348,60 @@ class Dataset:
             return frozenset({self.specs[layer_id].provenance})
         return frozenset(str(v) for v in frame["provenance"].unique())
 
-    def weak_layers(self, layer_ids: Iterable[str] | None = None) -> dict[str, frozenset[str]]:
-        """Layers resting on estimated or sample data, with the weak provenances found."""
+    def attribute_provenance_of(self, layer_id: str, columns: Iterable[str]) -> frozenset[str]:
+        """The declared provenances of some attributes of a layer (empty when none declared).
+
+        Parameters
+        ----------
+        layer_id
+            The layer.
+        columns
+            The attributes read (e.g. ``["tap_water"]``).
+        """
+        declared = self.spec(layer_id).attribute_provenance
+        return frozenset(str(declared[c]) for c in columns if c in declared)
+
+    def weak_layers(
+        self,
+        layer_ids: Iterable[str] | None = None,
+        attributes: Mapping[str, Iterable[str]] | None = None,
+    ) -> dict[str, frozenset[str]]:
+        """Layers resting on estimated or sample data, with the weak provenances found.
+
+        ``attributes`` (layer → columns read) adds the declared provenance of those
+        attributes (:attr:`LayerSpec.attribute_provenance`) to the features' own.
+        """
         ids = self.layer_ids if layer_ids is None else [i for i in layer_ids if self.has(i)]
         out: dict[str, frozenset[str]] = {}
         for layer_id in ids:
-            weak = self.provenance_of(layer_id) & WEAK_PROVENANCES
+            found = self.provenance_of(layer_id) | self.attribute_provenance_of(
+                layer_id, (attributes or {}).get(layer_id, ())
+            )
+            weak = found & WEAK_PROVENANCES
             if weak:
                 out[layer_id] = frozenset(weak)
         return out
 
-    def data_status(self, layer_ids: Iterable[str]) -> str:
+    def data_status(
+        self, layer_ids: Iterable[str], attributes: Mapping[str, Iterable[str]] | None = None
+    ) -> str:
         """Summarise the provenance a result rests on.
 
         Returns the weakest provenance among the layers' features, in the order
         ``"sample"`` > ``"estimated"`` > ``"osm"`` > ``"user"`` > ``"official"``: a result
         resting on any sample feature is ``"sample"``; one resting only on official records
-        is ``"official"``.
+        is ``"official"``. ``attributes`` (layer → columns read) adds the declared
+        provenance of those attributes: a share of villages with tap water reads an
+        invented ``tap_water`` flag and is ``"sample"`` although the villages are
+        ``"estimated"``.
         """
         found: set[str] = set()
         for layer_id in layer_ids:
             if self.has(layer_id):
                 found |= self.provenance_of(layer_id)
+                found |= self.attribute_provenance_of(
+                    layer_id, (attributes or {}).get(layer_id, ())
+                )
         for status in ("sample", "estimated", "osm", "user"):
             if status in found:
                 return status

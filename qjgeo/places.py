@@ -166,12 +166,24 @@ def is_bundled(folder: str | Path) -> bool:
     return any(here == bundled_path(name).resolve() for name in ("layers", "scenarios"))
 
 
-def monitoring_dir() -> Path:
-    """The folder of the yearly monitoring records: ``<user data folder>/monitoring``.
+def monitoring_dir(dataset_dir: str | Path | None = None, *, write: bool = False) -> Path:
+    """Where a dataset's yearly monitoring records are kept: ``monitoring/`` inside it.
+
+    The years stay with their data. The bundled dataset (or ``None``) is never written: its
+    records live in its working copy in the user data folder.
+
+    Parameters
+    ----------
+    dataset_dir
+        The dataset folder; ``None`` for the planner's working copy of the bundled dataset.
+    write
+        Make the working copy first when it is needed and missing (for recording a year).
 
     Returns
     -------
     pathlib.Path
         Not created here (the first record creates it).
     """
-    return user_data_dir() / "monitoring"
+    if dataset_dir is None or is_bundled(dataset_dir):
+        dataset_dir = working_dataset_dir(create=write)
+    return Path(dataset_dir) / "monitoring"

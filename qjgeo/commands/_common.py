@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 
 from qjgeo.catalog import Dataset, DatasetError, load_dataset
-from qjgeo.places import PlacesError, working_dataset_dir
+from qjgeo.places import PlacesError, monitoring_dir, working_dataset_dir
 
 if TYPE_CHECKING:
     from qjgeo.network import WalkGraph
@@ -51,6 +51,14 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error for the user (no traceback) and exit."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def monitoring_directory(directory: Path | None, data: Path | None, *, write: bool = False) -> Path:
+    """``--dir``, else ``monitoring/`` inside the dataset folder (never the working directory;
+    for the bundled dataset, inside its working copy in the user data folder)."""
+    if directory is not None:
+        return directory
+    return monitoring_dir(data, write=write)
 
 
 def open_dataset(data: Path | None, *, write: bool = False) -> Dataset:

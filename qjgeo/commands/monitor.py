@@ -14,17 +14,17 @@ from qjgeo.commands._common import (
     TableFormat,
     emit_frame,
     fail,
+    monitoring_directory,
     open_dataset,
     resolve_graph,
 )
-from qjgeo.places import monitoring_dir
 
 DirOption = Annotated[
     Path | None,
     typer.Option(
         "--dir",
         help="Monitoring directory (one indicators-<year>.csv per year; default: monitoring/ "
-        "in the user data folder).",
+        "inside the dataset folder).",
         show_default=False,
     ),
 ]
@@ -64,12 +64,12 @@ def record_command(
     """Evaluate the indicators of the dataset and keep them as YEAR's values."""
     from qjgeo.monitoring import MonitoringError, record_year
 
-    directory = directory or monitoring_dir()
     dataset = open_dataset(data)
     graph, note = resolve_graph(dataset, network)
     typer.echo(note, err=True)
+    folder = monitoring_directory(directory, data, write=True)
     try:
-        path = record_year(dataset, year, directory, graph=graph, overwrite=overwrite)
+        path = record_year(dataset, year, folder, graph=graph, overwrite=overwrite)
     except MonitoringError as exc:
         fail(str(exc))
     _render_recorded(path, dataset.data_status(dataset.layer_ids))
@@ -99,11 +99,12 @@ def show_command(
     township: TownshipOption = None,
     final_year: FinalYearOption = 2030,
     fmt: FormatOption = TableFormat.table,
+    data: DataOption = None,
 ) -> None:
     """Each indicator's recorded years, trend projection and early-warning status."""
     from qjgeo.monitoring import MonitoringError, early_warnings, load_series
 
-    directory = directory or monitoring_dir()
+    directory = monitoring_directory(directory, data)
     try:
         series = load_series(directory)
     except MonitoringError as exc:
@@ -117,7 +118,7 @@ def show_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``monitor`` command group (record, show)."""
+    """Add the ``monitor`` command group (record, show, evaluate)."""
     group = typer.Typer(
         help="Annual monitoring: record a year's indicator values, show trends and warnings.",
         no_args_is_help=True,
@@ -125,3 +126,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="monitor")
     group.command("record")(record_command)
     group.command("show")(show_command)
+    from qjgeo.commands.evaluate import evaluate_command
+
+    group.command("evaluate")(evaluate_command)

@@ -207,6 +207,7 @@ def _updated_spec(spec: LayerSpec, frame: gpd.GeoDataFrame, result: ImportResult
                 "notes": note,
                 "file": str(Path(spec.file).with_suffix(".geojson")),
                 "crs": WGS84_CRS,
+                "attribute_provenance": {},  # every attribute is now the user's
             }
         )
     notes = f"{spec.notes}; {note}" if spec.notes else note
@@ -258,9 +259,11 @@ def _layer_writer(frame: gpd.GeoDataFrame) -> Callable[[Path], None]:
 
 def manifest_text(manifest: Manifest) -> str:
     """``manifest.yaml`` as qjgeo writes it: a safe YAML dump, Chinese kept readable."""
-    body = yaml.safe_dump(
-        manifest.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=100
-    )
+    raw = manifest.model_dump(mode="json")
+    for layer in raw["layers"]:  # an empty attribute_provenance is left out, as written by hand
+        if not layer.get("attribute_provenance"):
+            layer.pop("attribute_provenance", None)
+    body = yaml.safe_dump(raw, allow_unicode=True, sort_keys=False, width=100)
     return "# Edited by qjgeo import (see .history/ for earlier versions).\n" + body
 
 

@@ -46,9 +46,11 @@ def scenarios_dir() -> Path:
     return _env_dir(SCENARIOS_ENV) or places.working_scenarios_dir()
 
 
-def monitoring_dir() -> Path:
-    """The monitoring directory: ``$QJGEO_MONITORING``, else the user data folder's."""
-    return _env_dir(MONITORING_ENV) or places.monitoring_dir()
+def monitoring_dir(directory: Path | None = None, *, write: bool = False) -> Path:
+    """The monitoring directory: ``$QJGEO_MONITORING``, else ``monitoring/`` inside the
+    dataset folder ``directory`` (default :func:`data_dir`), so years stay with their data;
+    the bundled dataset's records live in its working copy in the user data folder."""
+    return _env_dir(MONITORING_ENV) or places.monitoring_dir(directory or data_dir(), write=write)
 
 
 def tianditu_key() -> str | None:
