@@ -36,6 +36,9 @@ district         the extract's ``<bounds>`` box (else the bounding box of its no
 ``family_edu_station`` (家庭教育指导站), ``children_home`` (儿童之家) and
 ``minors_protection_station`` (未成年人保护工作站) have no OSM tag that identifies them
 (:data:`NO_OSM_TAG_LAYERS`): they are never guessed from OSM; import a ledger instead.
+``middle_school`` (初中) is in that list too: every ``amenity=school`` goes to
+``primary_school`` (its ``school_level`` tells a middle school apart when tagged), so no
+school is counted twice.
 
 What OSM does not hold is stated, never invented: ``places`` is the ``capacity`` tag or
 empty (NaN) when untagged; ``puhui`` (普惠) is false with ``puhui_known`` false; the health-centre counts
@@ -139,6 +142,7 @@ LAYER_TAGS: Final[dict[str, dict[str, list[str] | bool]]] = {
 
 #: Canonical facility layers no OSM tag identifies: they are never read from OSM.
 NO_OSM_TAG_LAYERS: Final[tuple[str, ...]] = (
+    "middle_school",
     "family_edu_station",
     "children_home",
     "minors_protection_station",

@@ -31,6 +31,7 @@ FACILITY_LAYERS: Final[tuple[str, ...]] = (
     "childcare",
     "kindergarten",
     "primary_school",
+    "middle_school",
     "children_home",
     "minors_protection_station",
     "health_centre",
@@ -69,6 +70,7 @@ REQUIRED_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "childcare": (*_FEATURE, "township_code", "places", "puhui"),
     "kindergarten": (*_FEATURE, "township_code", "places", "puhui"),
     "primary_school": (*_FEATURE, "township_code", "places"),
+    "middle_school": (*_FEATURE, "township_code", "places"),
     "children_home": (*_FEATURE, "township_code", "village_code"),
     "minors_protection_station": (*_FEATURE, "township_code", "kind"),
     "health_centre": (

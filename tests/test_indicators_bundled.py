@@ -297,11 +297,15 @@ def test_counts_recount(result: pd.DataFrame, dataset: Dataset) -> None:
 
 def test_school_perimeter_by_brute_force(result: pd.DataFrame, dataset: Dataset) -> None:
     cafes = dataset.metric("internet_cafe")
-    # the plan's 200 m rule covers schools and kindergartens (#16)
-    schools = pd.concat([dataset.metric("primary_school"), dataset.metric("kindergarten")])
+    # the plan's 200 m rule covers primary and middle schools and kindergartens (#16)
+    layers = ("primary_school", "middle_school", "kindergarten")
+    schools = pd.concat([dataset.metric(lid) for lid in layers])
     d = np.array([[a.distance(b) for b in schools.geometry] for a in cafes.geometry])
     expected = int((d.min(axis=1) <= 200).sum())
     assert _district(result, "school_perimeter")["value"] == expected
+    # the bundled data has a sample café 150 m from a sample middle school (大塘镇中学)
+    named = _district(result, "school_perimeter")["failing_units"]
+    assert any("→ 大塘镇中学 150 m" in unit for unit in named)
 
 
 def test_access_share_by_brute_force(result: pd.DataFrame, dataset: Dataset) -> None:

@@ -10,7 +10,9 @@ import dataclasses
 import math
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
 
 from qjgeo import Dataset, load_dataset
 from qjgeo.indicators.metrics import (
@@ -383,6 +385,46 @@ def test_proximity_violations_threshold_inclusive(tiny: Dataset) -> None:
         == 0.0
     )
     assert not proximity_violations(_without(tiny, "primary_school"), params=params).available
+
+
+def test_proximity_violations_middle_schools(tiny: Dataset) -> None:
+    """Middle schools count in the 200 m rule; a dataset without them says it did not check."""
+    params = ProximityViolationsParams.model_validate(
+        {
+            "features": {"layer": "internet_cafe"},
+            "near": [{"layer": "primary_school"}, {"layer": "middle_school", "optional": True}],
+            "distance_m": 200,
+        }
+    )
+    # the tiny dataset has no middle schools: I1 alone, and the note names the skipped layer
+    r = proximity_violations(tiny, params=params, per_township=True)
+    assert r.available and r.district()["value"] == 1.0
+    assert "middle_school not checked" in r.district()["note"]
+    assert "middle_school" not in r.layers_used
+    # middle school M1 at (6200, 1700): I2 (6200, 1500) is exactly 200 m away -> 2 violations
+    spec = tiny.spec("primary_school").model_copy(
+        update={"id": "middle_school", "file": "middle_school.geojson"}
+    )
+    ms = gpd.GeoDataFrame(
+        {
+            "id": ["M1"],
+            "name": ["中学一"],
+            "provenance": ["sample"],
+            "township_code": [T2],
+            "places": [900],
+        },
+        geometry=[shapely.Point(460000 + 6200.0, 2730000 + 1700.0)],
+        crs="EPSG:4547",
+    )
+    r = proximity_violations(tiny.with_layer("middle_school", ms, spec), params=params)
+    assert r.district()["value"] == 2.0 and r.district()["note"] == ""
+    assert r.district()["failing_units"] == ["网吧一 → 小学一 200 m", "网吧二 → 中学一 200 m"]
+    assert "middle_school" in r.layers_used
+    # a required (not optional) layer the dataset lacks still makes the indicator unavailable
+    strict = params.model_copy(
+        update={"near": (params.near[0], params.near[1].model_copy(update={"optional": False}))}
+    )
+    assert not proximity_violations(tiny, params=strict).available
 
 
 # ---------------------------------------------------------------------- access_share

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -844,12 +844,57 @@ def build_facilities(
             kind="网吧" if k % 3 else "游戏厅",
         )
 
+    _middle_schools(add, seat, tname, layers["internet_cafe"])
+
     frames = {}
     for layer_id, rows in layers.items():
         frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=METRIC_CRS)
         frames[layer_id] = frame
     frames["water_hazard"] = build_water(townships, villages, district_m, rng)
     return frames
+
+
+def _middle_schools(
+    add: Callable[..., None],
+    seat: dict[str, Point],
+    tname: dict[str, str],
+    cafes: list[dict[str, Any]],
+) -> None:
+    """One middle school (初中) per township: 曲江区马坝中学 (real name) + sample ones.
+
+    A generator of its own (seed + 1) keeps every other layer as it was before middle
+    schools existed. The sample middle school of the first far café's township (not 马坝镇,
+    so no real school is involved) sits 150 m from that café: the bundled data then shows
+    the 200 m school-perimeter rule naming a middle school. Every location is estimated or
+    invented; ``places`` are sample values (attribute provenance).
+    """
+    rng = np.random.default_rng(SEED + 1)
+    mb = "440205100"
+    add(
+        "middle_school",
+        mb,
+        _near(seat[mb], rng, 700, 1000),
+        "曲江区马坝中学",
+        "estimated",
+        "named in a public file (SQL dump, contact address; low reliability); location estimated",
+        places=1800,
+    )
+    demo = next(c for k, c in enumerate(cafes) if k not in (1, 4) and c["township_code"] != mb)
+    for code9 in sorted(seat):
+        if code9 == mb:
+            continue
+        if code9 == demo["township_code"]:
+            p = _offset(demo["geometry"], 90.0, 120.0)  # 150 m from the café
+        else:
+            p = _near(seat[code9], rng, 400, 900)
+        add(
+            "middle_school",
+            code9,
+            p,
+            f"{tname[code9]}中学",
+            "sample",
+            places=int(rng.choice([600, 900, 1200])),
+        )
 
 
 def build_water(
@@ -1049,6 +1094,9 @@ LAYER_META: dict[str, dict[str, Any]] = {
     ),
     "primary_school": dict(
         title_zh="小学", title_en="Primary schools", kind="facility", geometry_type="Point"
+    ),
+    "middle_school": dict(
+        title_zh="初中（中学）", title_en="Middle schools", kind="facility", geometry_type="Point"
     ),
     "children_home": dict(
         title_zh="儿童之家",

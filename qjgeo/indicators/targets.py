@@ -179,13 +179,21 @@ class AttributeShareParams(BaseModel):
     check_layer = field_validator("layer")(_known_layer)
 
 
+class NearSelection(Selection):
+    """Features to keep away from (schools); ``optional``: a dataset may lack the layer."""
+
+    #: Skip the layer when a dataset has none (``middle_school`` in a dataset made before
+    #: the layer existed, or from OSM): the result's note names what was not checked.
+    optional: bool = False
+
+
 class ProximityViolationsParams(BaseModel):
     """Features of ``features`` within ``distance_m`` (straight line, inclusive) of ``near``."""
 
     model_config = _STRICT
 
     features: Selection
-    near: tuple[Selection, ...] = Field(min_length=1)
+    near: tuple[NearSelection, ...] = Field(min_length=1)
     distance_m: float = Field(gt=0)
 
 

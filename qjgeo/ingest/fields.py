@@ -57,6 +57,7 @@ LAYER_KEYWORDS: Final[dict[str, tuple[str, ...]]] = {
     "childcare": ("托育", "托位", "托儿", "childcare", "nursery"),
     "kindergarten": ("幼儿园", "学前", "kindergarten"),
     "primary_school": ("小学", "primary"),
+    "middle_school": ("初中", "中学", "middle_school", "secondary"),
     "park": ("公园", "广场", "park"),
     "family_edu_station": ("家长学校", "家庭教育", "家教"),
     "science_venue": ("科普", "科技馆", "science"),

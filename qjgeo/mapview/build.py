@@ -85,6 +85,7 @@ LAYER_STYLES: Final[Mapping[str, LayerStyle]] = {
     "childcare": LayerStyle("#f06292", "baby", "pink"),
     "kindergarten": LayerStyle("#ef6c00", "shapes", "orange"),
     "primary_school": LayerStyle("#0277bd", "school", "blue"),
+    "middle_school": LayerStyle("#283593", "graduation-cap", "darkblue"),
     "children_home": LayerStyle("#d81b60", "children", "red"),
     "minors_protection_station": LayerStyle("#5d4037", "shield-halved", "darkpurple"),
     "health_centre": LayerStyle("#c62828", "house-medical", "red"),

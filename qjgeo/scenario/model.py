@@ -49,6 +49,7 @@ REQUIRED_NEW_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "childcare": ("places",),
     "kindergarten": ("places",),
     "primary_school": ("places",),
+    "middle_school": ("places",),
 }
 #: Defaults filled in for the other required columns of an added facility.
 DEFAULT_NEW_ATTRIBUTES: dict[str, dict[str, Any]] = {

@@ -40,6 +40,17 @@ def _proximity_layers(params: ProximityViolationsParams) -> tuple[str, ...]:
     return tuple(dict.fromkeys([params.features.layer, *(s.layer for s in params.near)]))
 
 
+def _present_near(dataset: Dataset, params: ProximityViolationsParams) -> tuple[list[str], str]:
+    """The near layers to check, and a note naming the optional ones the dataset lacks."""
+    skipped = [s.layer for s in params.near if s.optional and not dataset.has(s.layer)]
+    note = (
+        f"{', '.join(skipped)} not checked: the dataset has no such layer 数据集无此图层，未核查"
+        if skipped
+        else ""
+    )
+    return [s.layer for s in params.near if s.layer not in skipped], note
+
+
 @_guard(_proximity_layers)
 def proximity_violations(
     dataset: Dataset,
@@ -56,8 +67,9 @@ def proximity_violations(
     dataset
         The dataset.
     params
-        The features checked, the layers they must keep away from, and the distance
-        (inclusive: exactly ``distance_m`` away is a violation).
+        The features checked, the layers they must keep away from (an ``optional`` one the
+        dataset lacks is skipped and the rows' note says so), and the distance (inclusive:
+        exactly ``distance_m`` away is a violation).
     per_township
         Also one row per township (by the checked feature's ``township_code``).
     graph, cache
@@ -71,7 +83,8 @@ def proximity_violations(
     """
     del graph, cache
     feats = _selected(dataset, params.features, metric=True)
-    near = [_selected(dataset, s, metric=True) for s in params.near]
+    present, skipped_note = _present_near(dataset, params)
+    near = [_selected(dataset, s, metric=True) for s in params.near if s.layer in present]
     near_geoms = np.concatenate(
         [n.geometry.to_numpy() for n in near] or [np.array([], dtype=object)]
     )
@@ -108,7 +121,10 @@ def proximity_violations(
         failing=_failing(codes, labels, violating),
         method="straight_line",
     )
-    return MetricResult(rows=rows, layers_used=_proximity_layers(params))
+    if skipped_note:
+        rows["note"] = [f"{n}; {skipped_note}" if n else skipped_note for n in rows["note"]]
+    used = tuple(dict.fromkeys([params.features.layer, *present]))
+    return MetricResult(rows=rows, layers_used=used)
 
 
 def _hazard_layers(params: UnprotectedHazardsParams) -> tuple[str, ...]:
