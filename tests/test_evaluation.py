@@ -112,10 +112,10 @@ def test_cli_evaluate_formats(history: Path, tmp_path: Path, fmt: str) -> None:
         assert "已达标" in res.stdout and "预计难以达标" in res.stdout
     elif fmt == "json":
         rows = json.loads(res.stdout)
-        assert {r["baseline_year"] for r in rows} == {2020} and len(rows) == 28
+        assert {r["baseline_year"] for r in rows} == {2020} and len(rows) == 29
     else:
         ws = load_workbook(out).active
-        assert ws is not None and ws.cell(1, 3).value == "指标" and ws.max_row == 29
+        assert ws is not None and ws.cell(1, 3).value == "指标" and ws.max_row == 30
 
 
 def test_cli_evaluate_refuses_missing_out_and_bad_stage(history: Path) -> None:

@@ -22,6 +22,7 @@ from qjgeo.indicators.metrics import (
     feature_count,
     per_capita,
     proximity_violations,
+    supply_demand_share,
     unit_coverage,
     unprotected_hazards,
 )
@@ -31,6 +32,7 @@ from qjgeo.indicators.targets import (
     FeatureCountParams,
     PerCapitaParams,
     ProximityViolationsParams,
+    SupplyDemandParams,
     UnitCoverageParams,
     UnprotectedHazardsParams,
 )
@@ -602,3 +604,47 @@ def test_shortfall_says_when_fewer_units_than_listed_must_change(tiny: Dataset) 
     assert row["shortfall_zh"] == (
         "还需1个镇（街道）建设少儿科普活动场所（可从以下2个中任选1个：乙镇、丙镇）"
     )
+
+
+# ---------------------------------------------------------------------- supply_demand_share
+
+
+def test_supply_demand_share_by_hand(tiny: Dataset) -> None:
+    """Children aged 0–2 in villages below the plan's childcare ratio (2SFCA, 2,000 m step).
+
+    Threshold: 6 places per 1,000 residents × 15,000 residents ÷ 450 children aged 0–2
+    = 200 places per 1,000 children aged 0–2.
+    Catchments (≤ 2,000 m, inclusive): C1 (40) reaches 一村 only (300 m): 40/200 = 0.2;
+    K1 nursery (10) reaches 一村 (200 m): 10/200 = 0.05; C2 (20) reaches 三村 exactly at
+    2,000 m: 20/150; K2 nursery (0) reaches 三村: 0. 二村 reaches nothing.
+    一村 = 250, 二村 = 0, 三村 = 133.3 per 1,000 → 二村 (100) and 三村 (150) below:
+    250 of 450 children = 55.6 %; 甲镇 100 of 300 = 33.3 %, 乙镇 150 of 150 = 100 %,
+    丙镇 has no children (NaN).
+    """
+    params = SupplyDemandParams()
+    r = supply_demand_share(tiny, params=params, per_township=True)
+    assert r.extra["threshold_per_1000_children"] == pytest.approx(200.0)
+    d = r.district()
+    assert (d["numerator"], d["denominator"]) == (250.0, 450.0)
+    assert d["value"] == pytest.approx(100 * 250 / 450)
+    assert d["failing_units"] == ["三村 133", "二村 0"]
+    assert r.township(T1)["value"] == pytest.approx(100 / 3)
+    assert r.township(T2)["value"] == pytest.approx(100.0)
+    assert math.isnan(r.township(T3)["value"])
+    assert "200 places per 1,000 children" in d["note"]
+    assert set(r.layers_used) >= {"village", "childcare", "kindergarten", "district"}
+    # without nursery places 一村 has 200 exactly: not below (the ratio is met at equality)
+    r = supply_demand_share(
+        tiny, params=params.model_copy(update={"include_kindergarten_nursery": False})
+    )
+    assert r.district()["numerator"] == 250.0
+    # a plan ratio of 8 per 1,000 residents (266.7 per 1,000 children): 一村 falls below too
+    r = supply_demand_share(
+        tiny, params=params.model_copy(update={"plan_places_per_1000_residents": 8.0})
+    )
+    assert r.district()["value"] == pytest.approx(100.0)
+    # a 1,000 m catchment: C2 no longer reaches 三村 -> same villages below, 三村 at 0
+    r = supply_demand_share(tiny, params=params.model_copy(update={"catchment_m": 1000.0}))
+    assert r.district()["failing_units"] == ["三村 0", "二村 0"]
+    # no childcare layer: not available, never zero
+    assert not supply_demand_share(_without(tiny, "childcare"), params=params).available

@@ -216,6 +216,24 @@ class AccessShareParams(BaseModel):
     check_age_bands = field_validator("age_bands")(_known_bands)
 
 
+class SupplyDemandParams(BaseModel):
+    """Children aged 0–2 in villages whose 2SFCA childcare ratio is below the plan's ratio.
+
+    The plan's ratio is per 1,000 *residents* (每千常住人口托位数); it is converted to places
+    per 1,000 children of the childcare age bands at the district's own age structure
+    (``ratio × residents ÷ children``), the unit of the 2SFCA value of each village.
+    """
+
+    model_config = _STRICT
+
+    #: The plan's ratio: childcare places per 1,000 residents.
+    plan_places_per_1000_residents: float = Field(default=6.0, gt=0)
+    #: 2SFCA catchment in metres; ``None`` = the childcare rural walking distance.
+    catchment_m: float | None = Field(default=None, gt=0)
+    #: Count kindergarten nursery-class places (托班) as supply.
+    include_kindergarten_nursery: bool = True
+
+
 class UnprotectedHazardsParams(BaseModel):
     """Water hazards near villages / schools / kindergartens lacking a protection."""
 
@@ -304,6 +322,13 @@ class AccessShareIndicator(_IndicatorBase):
     params: AccessShareParams
 
 
+class SupplyDemandIndicator(_IndicatorBase):
+    """An indicator of kind ``supply_demand_share``."""
+
+    kind: Literal["supply_demand_share"]
+    params: SupplyDemandParams
+
+
 class UnprotectedHazardsIndicator(_IndicatorBase):
     """An indicator of kind ``unprotected_hazards``."""
 
@@ -318,6 +343,7 @@ Indicator = Annotated[
     | AttributeShareIndicator
     | ProximityViolationsIndicator
     | AccessShareIndicator
+    | SupplyDemandIndicator
     | UnprotectedHazardsIndicator,
     Field(discriminator="kind"),
 ]
@@ -328,6 +354,7 @@ AnyIndicator = (
     | AttributeShareIndicator
     | ProximityViolationsIndicator
     | AccessShareIndicator
+    | SupplyDemandIndicator
     | UnprotectedHazardsIndicator
 )
 
@@ -371,6 +398,10 @@ def attributes_read(ind: AnyIndicator) -> dict[str, tuple[str, ...]]:
             _selection_columns(out, sel)
     elif isinstance(p, AccessShareParams):
         _selection_columns(out, p.facilities)
+    elif isinstance(p, SupplyDemandParams):
+        _add(out, "childcare", ["places"])
+        if p.include_kindergarten_nursery:
+            _add(out, "kindergarten", ["nursery_places"])
     elif isinstance(p, UnprotectedHazardsParams):
         _add(out, "water_hazard", p.protections)
     return {layer: tuple(sorted(cols)) for layer, cols in out.items() if cols}
@@ -383,6 +414,7 @@ METRIC_KINDS: tuple[str, ...] = (
     "attribute_share",
     "proximity_violations",
     "access_share",
+    "supply_demand_share",
     "unprotected_hazards",
 )
 

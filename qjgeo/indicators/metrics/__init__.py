@@ -12,6 +12,8 @@ kind                        what it measures
 :func:`attribute_share`     share (%) of features meeting a condition, optionally weighted
 :func:`proximity_violations` features within a distance of others (internet cafés near schools)
 :func:`access_share`        children within walking distance of the nearest facility
+:func:`supply_demand_share` children aged 0–2 in villages whose 2SFCA childcare places per
+                            1,000 children fall below the plan's ratio
 :func:`unprotected_hazards` water hazards near children lacking a protection
 =========================== =====================================================================
 
@@ -29,7 +31,8 @@ threshold counts). A dataset lacking a layer or column gives a result with
 The kinds live in submodules by what they measure: :mod:`~qjgeo.indicators.metrics.coverage`
 (unit coverage), :mod:`~qjgeo.indicators.metrics.access` (distances, access share),
 :mod:`~qjgeo.indicators.metrics.capacity` (per capita, counts, shares) and
-:mod:`~qjgeo.indicators.metrics.safety` (proximity violations, unprotected hazards), on the
+:mod:`~qjgeo.indicators.metrics.safety` (proximity violations, unprotected hazards) and
+:mod:`~qjgeo.indicators.metrics.supply` (childcare supply–demand), on the
 shared rows and helpers of :mod:`~qjgeo.indicators.metrics.base`. This module holds the
 registry :data:`METRICS` and re-exports the public names.
 """
@@ -50,6 +53,7 @@ from qjgeo.indicators.metrics.base import (
 from qjgeo.indicators.metrics.capacity import attribute_share, feature_count, per_capita
 from qjgeo.indicators.metrics.coverage import unit_coverage
 from qjgeo.indicators.metrics.safety import proximity_violations, unprotected_hazards
+from qjgeo.indicators.metrics.supply import supply_demand_share
 from qjgeo.measure import DISTANCE_ATOL_M, DISTANCE_RTOL, NotAvailableError, unit_names
 
 __all__ = [
@@ -69,6 +73,7 @@ __all__ = [
     "nearest_distances",
     "per_capita",
     "proximity_violations",
+    "supply_demand_share",
     "unit_coverage",
     "unit_names",
     "unprotected_hazards",
@@ -82,5 +87,6 @@ METRICS: dict[str, Callable[..., MetricResult]] = {
     "attribute_share": attribute_share,
     "proximity_violations": proximity_violations,
     "access_share": access_share,
+    "supply_demand_share": supply_demand_share,
     "unprotected_hazards": unprotected_hazards,
 }
