@@ -195,3 +195,40 @@ def test_english_report(history: Path, dataset: Dataset) -> None:
     text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
     assert "final evaluation report" in text and "1. Children and health" in text
     assert "not official statistics" in text
+
+
+def test_report_by_sex_shows_an_imported_village_ledger(
+    history: Path, dataset: Dataset, tmp_path: Path
+) -> None:
+    """A village ledger with girls / boys aged 0–14 fills the report's by-sex section."""
+    import io
+
+    from docx import Document
+
+    from qjgeo.export.evaluation_report import evaluation_docx_bytes
+    from qjgeo.ingest.commit import commit
+    from qjgeo.ingest.readers import read_table
+    from qjgeo.ingest.report import validate
+
+    data_dir = tmp_path / "layers"
+    shutil.copytree(DEFAULT_DATA_DIR, data_dir)
+    villages = dataset.layer("village")
+    town = str(villages["township_code"].iloc[0])
+    codes = villages.loc[villages["township_code"].astype(str) == town, "code12"].iloc[:2]
+    lines = ["村代码,0-14岁,女童,男童"] + [
+        f"{code},1000,{480 + k},{500 - k}" for k, code in enumerate(codes)
+    ]
+    result = validate(read_table("\n".join(lines).encode(), "村分性别.csv"), dataset, "village")
+    assert result.report.accepted == 2
+    commit(data_dir, "village", result)
+    imported = load_dataset(data_dir)
+    series = load_series(history)
+    ev = evaluate_stage(series, "midterm")
+    data = evaluation_docx_bytes(imported, ev, series, stage="midterm", lang="en", map_dpi=30)
+    doc = Document(io.BytesIO(data))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Township")
+    rows = [[c.text for c in r.cells] for r in table.rows[1:]]
+    name = str(dataset.layer("township").set_index("code9").loc[town, "name"])
+    assert rows[0][:3] == [name, "961", "999"]  # 480 + 481 girls, 500 + 499 boys
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "carry no children by sex" not in text

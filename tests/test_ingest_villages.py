@@ -196,3 +196,41 @@ def test_swapped_longitude_and_latitude_are_refused_and_explained(data_dir: Path
     assert rep.accepted == 0 and len(rep.rejected) == 4
     warned = [w for w in rep.warnings if w["kind"] == "coordinate_system"]
     assert warned and "swapped" in warned[0]["message"] and "填反" in warned[0]["message_zh"]
+
+
+def test_children_by_sex_are_imported_and_checked(data_dir: Path) -> None:
+    """girls_0_14 / boys_0_14 (女童 / 男童) import; out of range or more than the children refused."""
+    villages, lon, lat = _truth(4)
+    c = list(villages["code12"])
+    text = (
+        "村代码,经度,纬度,0-14岁,女童（0-14岁）,男童（0-14岁）\n"
+        f"{c[0]},{lon[0]},{lat[0]},900,430,470\n"  # fine: 430 + 470 = 900
+        f"{c[1]},{lon[1]},{lat[1]},900,500,450\n"  # refused: 950 > 900
+        f"{c[2]},{lon[2]},{lat[2]},,-5,100\n"  # refused: girls out of range
+        f"{c[3]},{lon[3]},{lat[3]},,200,\n"  # girls only, no children given: accepted
+    )
+    raw = read_table(text.encode(), "分性别.csv")
+    assert {"girls_0_14", "boys_0_14"} <= set(suggest_mapping(raw, "village").columns)
+    result = validate(raw, load_dataset(data_dir), "village")
+    reasons = {r["row"]: r for r in result.report.rejected}
+    assert set(reasons) == {3, 4}
+    assert (
+        "girls + boys aged 0–14 (950) exceed the children aged 0–14 (900)" in (reasons[3]["reason"])
+    )
+    assert "女童与男童之和（950）超过0–14岁儿童数（900）" in reasons[3]["reason_zh"]
+    assert "girls_0_14 -5 is outside its plausible range" in reasons[4]["reason"]
+    assert "女童（0-14岁）为 -5" in reasons[4]["reason_zh"]
+    out = result.features.set_index("code12")
+    assert (out.loc[c[0], "girls_0_14"], out.loc[c[0], "boys_0_14"]) == (430, 470)
+    assert out.loc[c[3], "girls_0_14"] == 200 and np.isnan(out.loc[c[3], "boys_0_14"])
+    assert out.drop(index=[c[0], c[3]])["girls_0_14"].isna().all()
+    # the figures survive the commit and the next import of another field keeps them
+    commit(data_dir, "village", result)
+    got = load_dataset(data_dir).layer("village").set_index("code12")
+    assert got.loc[c[0], "girls_0_14"] == 430
+    again = validate(
+        read_table(f"村代码,常住人口\n{c[0]},5000\n".encode(), "p.csv"),
+        load_dataset(data_dir),
+        "village",
+    )
+    assert again.features.set_index("code12").loc[c[0], "boys_0_14"] == 470

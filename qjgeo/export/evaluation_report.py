@@ -89,7 +89,8 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "map_cap": "图：{facility}服务缺口（步行距离分级）",
         "sex_h": "三、分性别统计",
         "sex_none": "现有村（社区）数据未按性别分列儿童人数。村（社区）图层带有分性别的"
-        "0—14岁儿童数（girls_0_14、boys_0_14 两列）时，本节列出各镇（街道）分性别儿童数。",
+        "0—14岁儿童数（girls_0_14、boys_0_14 两列）时，本节列出各镇（街道）分性别儿童数；"
+        "可用村（社区）台账导入（“女童”“男童”两列：qjgeo import 台账 --layer village）。",
         "sex_cols": "镇（街道）|女童（0—14岁）|男童（0—14岁）|数据状态",
         "annex_h": "附件：数据来源与数据状态",
         "annex_cols": "图层|要素数|数据状态|来源|截至",
@@ -133,7 +134,8 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "sex_h": "3. Figures by sex",
         "sex_none": "The village data carry no children by sex. When the village layer has "
         "girls and boys aged 0–14 (columns girls_0_14, boys_0_14), this section lists them "
-        "per township.",
+        "per township; import them with a village ledger (columns 女童 / 男童 or girls / boys: "
+        "qjgeo import LEDGER --layer village).",
         "sex_cols": "Township|Girls (0–14)|Boys (0–14)|Data status",
         "annex_h": "Annex: data sources and data status",
         "annex_cols": "Layer|Features|Data status|Source|As of",

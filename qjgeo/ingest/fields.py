@@ -20,10 +20,12 @@ from typing import Final
 
 from qjgeo.schema import AGE_BANDS, REQUIRED_COLUMNS
 
+#: Children aged 0–14 by sex (plan 五(二): 分性别分年龄指标), given by a village ledger.
+SEX_FIELDS: Final[tuple[str, ...]] = ("girls_0_14", "boys_0_14")
 #: Fields a village ledger may give.
 VILLAGE_FIELDS: Final[tuple[str, ...]] = (
     "village", "name", "village_code", "township", "lon", "lat", "lonlat",
-    "population", *AGE_BANDS, "note",
+    "population", *AGE_BANDS, *SEX_FIELDS, "note",
 )  # fmt: skip
 #: Fields a township file may give (its polygons come from the file's geometry).
 TOWNSHIP_FIELDS: Final[tuple[str, ...]] = (
@@ -86,6 +88,7 @@ FIELD_RANGES: Final[dict[str, tuple[float, float]]] = {
     "area_ha": (0, 100_000),
     "population": (0, 2_000_000),
     **{band: (0, 2_000_000) for band in AGE_BANDS},
+    **{sex: (0, 2_000_000) for sex in SEX_FIELDS},
 }
 
 _CJK: Final = re.compile(r"[\u4e00-\u9fff]")
@@ -185,6 +188,28 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "pop_6_11": ("pop_6_11", "6-11岁", "6~11岁", "6至11岁", "6-11岁儿童"),
     "pop_12_14": ("pop_12_14", "12-14岁", "12~14岁", "12至14岁", "12-14岁儿童"),
     "pop_0_14": ("pop_0_14", "0-14岁", "0~14岁", "0至14岁", "儿童数", "儿童人数", "0-14岁儿童"),
+    "girls_0_14": (
+        "girls_0_14",
+        "女童（0-14岁）",
+        "女童",
+        "女童0-14岁",
+        "0-14岁女童",
+        "女童数",
+        "0-14岁女童数",
+        "女童人数",
+        "girls",
+    ),
+    "boys_0_14": (
+        "boys_0_14",
+        "男童（0-14岁）",
+        "男童",
+        "男童0-14岁",
+        "0-14岁男童",
+        "男童数",
+        "0-14岁男童数",
+        "男童人数",
+        "boys",
+    ),
 }
 
 #: Fields every layer may take from a ledger (beside its own required attributes).

@@ -27,7 +27,7 @@ import pandas as pd
 from qjgeo.catalog import Dataset
 from qjgeo.crs import WGS84_CRS
 from qjgeo.ingest.columns import ColumnMapping
-from qjgeo.ingest.fields import field_name_zh
+from qjgeo.ingest.fields import SEX_FIELDS, field_name_zh
 from qjgeo.ingest.locate import parse_numbers
 from qjgeo.ingest.readers import RawTable
 from qjgeo.ingest.rowlog import RowLog, field_text
@@ -46,6 +46,7 @@ __all__ = [
     "apply_row_population",
     "check_population",
     "check_repeats",
+    "check_sex_split",
     "check_something_to_update",
     "read_population",
     "settle_provenance",
@@ -61,6 +62,12 @@ SCALED_TEXT: Final = "no children by age given: the estimated age bands were sca
 SCALED_TEXT_ZH: Final = "未提供分年龄段儿童数：已按比例调整估算的年龄段人数"
 IMPLAUSIBLE_TEXT: Final = "more children aged 0–14 than residents"
 IMPLAUSIBLE_TEXT_ZH: Final = "0–14 岁儿童多于常住人口"
+SEX_EXCESS_TEXT: Final = (
+    "girls + boys aged 0–14 ({sex:,.10g}) exceed the children aged 0–14 ({children:,.10g})"
+)
+SEX_EXCESS_TEXT_ZH: Final = (
+    "0–14岁女童与男童之和（{sex:,.10g}）超过0–14岁儿童数（{children:,.10g}）"
+)
 
 
 def apply_population(
@@ -104,7 +111,7 @@ def read_population(
     """The population columns a ledger maps (NaN where blank), rejecting junk and values
     outside their plausible range; and per row whether it gives any population figure."""
     numbers: dict[str, np.ndarray] = {}
-    for fld in ("population", *AGE_BANDS):
+    for fld in ("population", *AGE_BANDS, *SEX_FIELDS):
         if mapping.source(fld):
             values, junk = parse_numbers(cells(raw, mapping, fld))
             zh = field_name_zh(fld)
@@ -209,6 +216,33 @@ def check_population(unit: UnitRows) -> None:
     unit.numbers, unit.gives_pop = read_population(unit.raw, unit.mapping, unit.log)
 
 
+def _row_children(numbers: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Children aged 0–14 a row gives: ``pop_0_14``, else the sum of all four bands (NaN)."""
+    bands = [numbers.get(b, np.full(n, np.nan)) for b in BANDS]
+    total = np.sum(bands, axis=0) if bands else np.full(n, np.nan)
+    return np.where(np.isfinite(numbers.get("pop_0_14", np.full(n, np.nan))),
+                    numbers.get("pop_0_14", np.full(n, np.nan)), total)  # fmt: skip
+
+
+def check_sex_split(unit: UnitRows) -> None:
+    """Refuse a row whose girls + boys aged 0–14 exceed the children aged 0–14 it gives."""
+    if not any(s in unit.numbers for s in SEX_FIELDS):
+        return
+    n = len(unit.raw)
+    sex = np.zeros(n)
+    for s in SEX_FIELDS:
+        sex += np.nan_to_num(unit.numbers.get(s, np.zeros(n)))
+    children = _row_children(unit.numbers, n)
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(children) & (sex > children)
+    text = np.full(n, "", dtype=object)
+    text_zh = text.copy()
+    for i in np.flatnonzero(bad).tolist():
+        text[i] = SEX_EXCESS_TEXT.format(sex=sex[i], children=children[i])
+        text_zh[i] = SEX_EXCESS_TEXT_ZH.format(sex=sex[i], children=children[i])
+    unit.log.reject(bad, text, text_zh)
+
+
 def check_something_to_update(unit: UnitRows) -> None:
     """Refuse a row giving neither a place nor a population."""
     unit.log.reject(~unit.has_place & ~unit.gives_pop, unit.kind.nothing, unit.kind.nothing_zh)
@@ -250,17 +284,37 @@ def start_update(unit: UnitRows) -> LayerUpdate:
             c: pd.to_numeric(frame[c], errors="coerce").to_numpy(
                 dtype=unit.kind.pop_dtype, copy=True
             )
-            for c in ("population", *AGE_BANDS)
+            if c in frame.columns
+            else np.full(len(frame), np.nan)
+            for c in ("population", *AGE_BANDS, *_sex_columns(unit, frame))
         },
     )
+
+
+def _sex_columns(unit: UnitRows, frame: gpd.GeoDataFrame) -> tuple[str, ...]:
+    """The children-by-sex columns kept: those the layer has or the ledger gives."""
+    return tuple(s for s in SEX_FIELDS if s in frame.columns or s in unit.numbers)
 
 
 def apply_row_population(unit: UnitRows, upd: LayerUpdate, i: int, k: int) -> None:
     """Put row ``i``'s population figures into unit ``k``, warning when bands were scaled."""
     given = {f: v[i] for f, v in unit.numbers.items() if np.isfinite(v[i])}
+    by_sex = {s: given.pop(s) for s in SEX_FIELDS if s in given}
+    row = int(unit.log.rows[i])
+    for s, value in by_sex.items():
+        upd.pops[s][k] = value
+    if by_sex:
+        sex = sum(float(np.nan_to_num(upd.pops[s][k])) for s in SEX_FIELDS if s in upd.pops)
+        children = float(upd.pops["pop_0_14"][k])
+        if not given and sex > children:  # against the (estimated) children already held
+            unit.log.warn(
+                row,
+                "implausible_value",
+                SEX_EXCESS_TEXT.format(sex=sex, children=children),
+                SEX_EXCESS_TEXT_ZH.format(sex=sex, children=children),
+            )
     if not given:
         return
-    row = int(unit.log.rows[i])
     scaled, implausible = apply_population(upd.pops, k, given)
     if scaled:
         unit.log.warn(row, "scaled_age_bands", SCALED_TEXT, SCALED_TEXT_ZH)

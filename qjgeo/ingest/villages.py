@@ -68,6 +68,7 @@ from qjgeo.ingest.unit_checks import (
     apply_row_population,
     check_population,
     check_repeats,
+    check_sex_split,
     check_something_to_update,
     settle_provenance,
     start_update,
@@ -267,6 +268,7 @@ CHECKS: Final[tuple[Check, ...]] = (
     check_degrees,
     check_outside_district,
     check_population,
+    check_sex_split,
     check_something_to_update,
 )
 
