@@ -298,8 +298,9 @@ def _row_cells(r: pd.Series, lang: str) -> list[str]:
     title = str(r["title_zh"] if lang == "zh" else r["title_en"])
     return [
         f"{title}（{unit}）" if unit else title,
-        f"{_fmt(r['baseline'])}（{r['baseline_year']}）",
-        f"{_fmt(r['latest'])}（{r['latest_year']}）",
+        # the year on its own line: a narrow column never splits the number
+        f"{_fmt(r['baseline'])}\n（{r['baseline_year']}）",
+        f"{_fmt(r['latest'])}\n（{r['latest_year']}）",
         _fmt(r["stage_target"]),
         f"{op} {_fmt(r['target'])}",
         _fmt(r["projected"]),
