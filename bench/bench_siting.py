@@ -39,10 +39,10 @@ from qjgeo.siting import max_cover_exact, max_cover_greedy  # noqa: E402
 
 
 def _coverage(
-    n_demand: int, n_cand: int, radius_m: float, seed: int
+    n_demand: int, n_cand: int, radius_m: float, seed: int, side_m: float = 20_000.0
 ) -> tuple[csr_array, np.ndarray]:
     rng = np.random.default_rng(seed)
-    side = 40_000.0
+    side = side_m
     demand = rng.uniform(0, side, (n_demand, 2))
     cand = rng.uniform(0, side, (n_cand, 2))
     weights = rng.integers(1, 101, n_demand).astype(np.float64)

@@ -15,15 +15,9 @@ from qjgeo.catalog import Dataset
 from qjgeo.crs import WGS84_CRS
 from qjgeo.siting.candidates import _township_of, candidate_sites
 from qjgeo.siting.coverage import _demand_villages, coverage_matrix
-from qjgeo.siting.solvers import (
-    Method,
-    SitingResult,
-    Solver,
-    _covered_by,
-    max_cover_exact,
-    max_cover_greedy,
-    min_sites_for_target,
-)
+from qjgeo.siting.exact import max_cover_exact, min_sites_for_target
+from qjgeo.siting.milp import Solver
+from qjgeo.siting.solvers import Method, SitingResult, _covered_by, max_cover_greedy
 
 if TYPE_CHECKING:
     from qjgeo.network import WalkGraph
