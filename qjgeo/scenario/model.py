@@ -120,6 +120,12 @@ class FacilityAdd(_Typed):
     attributes: dict[str, Any] = Field(
         default_factory=dict, description="layer attributes, e.g. {places: 40, puhui: true}"
     )
+    assumptions: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="how attributes were set when not known, e.g. a capacity derived from "
+        "the demand a recommended site serves: assumptions, to check and edit before use",
+    )
 
 
 class FacilityModify(_Typed):

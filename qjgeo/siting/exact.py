@@ -69,6 +69,8 @@ class _Search:
     bound: float
     how: str
     how_zh: str
+    build_s: float = math.nan
+    solve_s: float = math.nan
 
 
 def _search_max_cover(
@@ -86,6 +88,7 @@ def _search_max_cover(
     m = rows.shape[1]
     free = ~dominated_candidates(rows) if reduce else np.ones(m, dtype=bool)
     n_dom = int(m - free.sum())
+    t_reduced = time.perf_counter()
     if int(free.sum()) <= k:  # every useful candidate fits: all coverable demand is reached
         return _Search(
             np.flatnonzero(free).tolist(), "optimal", float(row_w.sum()),
@@ -110,6 +113,7 @@ def _search_max_cover(
                 f"proved optimal by the Lagrangian bound ({lag.iterations} steps; "
                 f"{n_dom} dominated candidates left out)",
                 f"由拉格朗日上界证明为最优（{lag.iterations} 步；排除 {n_dom} 个被支配候选点）",
+                build_s=t_reduced - start, solve_s=time.perf_counter() - t_reduced,
             )  # fmt: skip
     cols = np.flatnonzero(keep)
     sub = csr_array(rows[:, cols])
@@ -118,7 +122,11 @@ def _search_max_cover(
     pos = np.full(m, -1, dtype=np.int64)
     pos[cols] = np.arange(cols.size)
     start_cols = pos[incumbent][pos[incumbent] >= 0]
-    outcome = solve(max_cover_model(sub, sub_w, k), sub, start_cols, solver, deadline)
+    t_lag = time.perf_counter()
+    model = max_cover_model(sub, sub_w, k)
+    t_built = time.perf_counter()
+    outcome = solve(model, sub, start_cols, solver, deadline)
+    solve_s = (t_lag - t_reduced) + (time.perf_counter() - t_built)
     found = cols[outcome.selected]
     value = _rows_value(rows, row_w, found)
     sites = found if value > inc_value + TOL else incumbent
@@ -140,7 +148,10 @@ def _search_max_cover(
         f"{_SOLVER_NAME[solver]} 求解{'约简后的' if reduce else '完整'}模型：{sub.shape[0]:,} 组需求、{m:,} 个候选点中的 "
         f"{cols.size:,} 个（{n_dom} 个被支配，{fixed_n} 个被拉格朗日上界排除）"
     )
-    return _Search(sorted(int(j) for j in sites), status, bound, how, how_zh)
+    return _Search(
+        sorted(int(j) for j in sites), status, bound, how, how_zh,
+        build_s=(t_reduced - start) + (t_built - t_lag), solve_s=solve_s,
+    )  # fmt: skip
 
 
 def _rows_value(rows: csr_array, row_w: NDArray[np.float64], sites: NDArray[np.int64]) -> float:
@@ -223,7 +234,8 @@ def max_cover_exact(
     return _result(
         cov, w, done, ranked, gains, method="exact", status=status, best_bound=bound,
         gap=gap, time_s=time.perf_counter() - start, message=message,
-        message_zh=message_zh, k_requested=int(k),
+        message_zh=message_zh, k_requested=int(k), build_s=found.build_s,
+        solve_s=found.solve_s,
     )  # fmt: skip
 
 

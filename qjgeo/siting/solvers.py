@@ -59,6 +59,9 @@ class SitingResult:
         Number of sites asked for (maximal covering; 0 for the fewest-sites problem). Only
         sites that add coverage are returned, so ``len(selected)`` may be smaller;
         ``message`` then says why.
+    build_s, solve_s
+        Exact methods: seconds spent reducing and building the model, and solving it
+        (Lagrangian steps + integer programme); ``nan`` for the greedy.
     """
 
     selected: NDArray[np.int64]
@@ -75,6 +78,8 @@ class SitingResult:
     message: str = ""
     message_zh: str = ""
     k_requested: int = 0
+    build_s: float = math.nan
+    solve_s: float = math.nan
 
     @property
     def n_useful(self) -> int:
