@@ -206,6 +206,7 @@ def test_import_page_upload_check_commit(own_data_env) -> None:
     report = [m.value for m in at.markdown if "读取" in m.value]
     assert report == ["读取 3 行，接受 2 行，拒绝 1 行。"]
     before = (data / "childcare.geojson").read_text(encoding="utf-8")
+    at.checkbox(key="imp_confirm_replace").check().run()  # the layer holds samples only
     at.button(key="imp_commit").click().run()
     assert not at.exception
     after = (data / "childcare.geojson").read_text(encoding="utf-8")
@@ -327,6 +328,7 @@ def test_import_report_is_in_the_session_language(
     app_env, lang: str, reason: str, kind: str, message: str
 ) -> None:
     at = open_page("import", lang=lang, layer="childcare")
+    by_key(at.selectbox, "imp_layer").set_value("childcare").run()
     ledger = (FIXTURES / "childcare_ledger.csv").read_bytes()
     at.file_uploader[0].set_value(("tuoyu.csv", ledger, "text/csv")).run()
     assert not at.exception
@@ -377,6 +379,7 @@ def test_notice_drops_a_layer_replaced_by_user_data(own_data_env) -> None:
     ledger = (FIXTURES / "childcare_ledger.csv").read_bytes()
     at.file_uploader[0].set_value(("tuoyu.csv", ledger, "text/csv")).run()
     at.radio(key="imp_mode").set_value("replace").run()
+    at.checkbox(key="imp_confirm_replace").check().run()
     at.button(key="imp_commit").click().run()
     assert not at.exception
     assert not any("托育" in w.value for w in at.warning)  # now all user data
@@ -501,6 +504,7 @@ def test_gcj02_ledger_replaces_sample_childcare(own_data_env, tmp_path: Path) ->
     assert ["读取 2 行，接受 2 行，拒绝 0 行。"] == [
         m.value for m in at.markdown if "读取" in m.value
     ]
+    at.checkbox(key="imp_confirm_replace").check().run()
     at.button(key="imp_commit").click().run()
     assert not at.exception
     committed = pyogrio.read_dataframe(data / "childcare.geojson")
@@ -549,10 +553,35 @@ def test_indicators_can_show_only_the_targets_not_met(app_env) -> None:
     assert 0 < len(missed) < every and set(missed["状态"]) == {"未达标"}
 
 
-def test_import_starts_with_the_facility_type_in_focus(app_env) -> None:
-    assert (
-        by_key(open_page("import", layer="childcare").selectbox, "imp_layer").value == "childcare"
-    )
+def test_import_starts_with_no_layer_chosen_and_guesses_from_the_ledger(app_env) -> None:
+    # the facility type in focus elsewhere is not taken as the target (issue 14: a childcare
+    # ledger was one click from replacing the kindergartens)
+    at = open_page("import", layer="kindergarten")
+    assert by_key(at.selectbox, "imp_layer").value is None
+    ledger = (FIXTURES / "childcare_ledger.csv").read_bytes()
+    at.file_uploader[0].set_value(("托育机构台账.csv", ledger, "text/csv")).run()
+    assert not at.exception
+    assert any("托育机构" in i.value and "推测" in i.value for i in at.info)
+    assert any("请先在上方选择目标图层" in w.value for w in at.warning)
+    assert not [m for m in at.markdown if "读取" in m.value]  # nothing checked yet
+    by_key(at.selectbox, "imp_layer").set_value("kindergarten").run()
+    assert any("更像“托育机构" in w.value for w in at.warning)
+
+
+def test_replacing_a_layer_says_what_goes_and_needs_a_confirmation(own_data_env) -> None:
+    data, _ = own_data_env
+    at = open_page("import")
+    by_key(at.selectbox, "imp_layer").set_value("childcare").run()
+    ledger = (FIXTURES / "childcare_ledger.csv").read_bytes()
+    at.file_uploader[0].set_value(("tuoyu.csv", ledger, "text/csv")).run()
+    at.radio(key="imp_mode").set_value("replace").run()
+    from qjgeo import load_dataset
+
+    n = len(load_dataset(data).layer("childcare"))
+    assert any(f"全部 {n} 个要素（样例 {n}）" in w.value for w in at.warning)
+    assert at.button(key="imp_commit").disabled
+    at.checkbox(key="imp_confirm_replace").check().run()
+    assert not at.button(key="imp_commit").disabled
 
 
 def _district_grid_network(data: Path, spacing_m: float = 600.0) -> None:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
-from qjgeo.ingest.fields import ALIAS_KEYS
+from qjgeo.ingest.fields import ALIAS_KEYS, LAYER_KEYWORDS
 from qjgeo.ingest.fields import ALIASES as ALIASES
 from qjgeo.ingest.fields import field_name_zh as field_name_zh
 from qjgeo.ingest.fields import header_matches as header_matches
@@ -143,3 +144,42 @@ def parse_map_options(options: Iterable[str], filename: str) -> dict[str, str]:
             )
         out[canonical.strip()] = column.strip()
     return out
+
+
+#: Fields every layer takes: they say nothing about which layer a ledger is for.
+_SHARED_FIELDS: Final[frozenset[str]] = frozenset(
+    {"id", "name", "lon", "lat", "lonlat", "township", "township_code", "village",
+     "village_code", "address", "note"}
+)  # fmt: skip
+
+
+def guess_layer(raw: RawTable, layer_ids: Iterable[str]) -> str | None:
+    """The layer a ledger most likely fills, from its file name and its own columns.
+
+    A word of :data:`~qjgeo.ingest.fields.LAYER_KEYWORDS` in the file name counts two, each
+    layer-specific column (``托位``, ``儿科床位`` …) one; ties and no evidence give ``None``.
+
+    Parameters
+    ----------
+    raw
+        The table read.
+    layer_ids
+        The layers to choose from.
+
+    Returns
+    -------
+    str or None
+        The best layer, or ``None`` when nothing points to one layer.
+    """
+    name = raw.filename.lower()
+    scores: dict[str, int] = {}
+    for layer_id in layer_ids:
+        named = any(word in name for word in LAYER_KEYWORDS.get(layer_id, ()))
+        own = set(layer_fields(layer_id)) - _SHARED_FIELDS
+        mapped = sum(1 for f in suggest_mapping(raw, layer_id).columns if f in own)
+        scores[layer_id] = 2 * named + mapped
+    if not scores:
+        return None
+    best = max(scores.values())
+    winners = [k for k, v in scores.items() if v == best]
+    return winners[0] if best > 0 and len(winners) == 1 else None

@@ -52,6 +52,23 @@ BOOL_FIELDS: Final[frozenset[str]] = frozenset(
     }
 )
 FLOAT_FIELDS: Final[frozenset[str]] = frozenset({"area_ha"})
+#: Words in a ledger's file name that say which layer it is for (its columns say the rest).
+LAYER_KEYWORDS: Final[dict[str, tuple[str, ...]]] = {
+    "childcare": ("托育", "托位", "托儿", "childcare", "nursery"),
+    "kindergarten": ("幼儿园", "学前", "kindergarten"),
+    "primary_school": ("小学", "primary"),
+    "park": ("公园", "广场", "park"),
+    "family_edu_station": ("家长学校", "家庭教育", "家教"),
+    "science_venue": ("科普", "科技馆", "science"),
+    "children_home": ("儿童之家", "children_home"),
+    "minors_protection_station": ("未成年人保护", "未保"),
+    "health_centre": ("卫生院", "医院", "卫生室", "医疗", "health"),
+    "internet_cafe": ("网吧", "游戏厅", "网咖"),
+    "water_hazard": ("水域", "溺水", "河", "水库", "山塘", "water"),
+    "village": ("村", "社区", "village"),
+    "township": ("镇界", "乡镇", "街道", "township"),
+}
+
 #: Plausible range (inclusive) of every numeric field a ledger may give. The world bounds
 #: them: no childcare centre or kindergarten in China holds more than a few thousand places
 #: (the largest public kindergartens enrol about 1,500), a township health centre has tens

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from qjgeo.ingest.columns import ColumnMapping, layer_fields, suggest_mapping
+from qjgeo.ingest.columns import ColumnMapping, guess_layer, layer_fields, suggest_mapping
 from qjgeo.ingest.commit import commit, history, preview_dataset, undo_last
 from qjgeo.ingest.fields import field_name_zh
 from qjgeo.ingest.readers import read_table
@@ -16,6 +16,7 @@ from qjgeo.ingest.safety import MAX_UPLOAD_BYTES
 from qjgeo.mapview.build import build_map
 from qjgeo.schema import WEAK_PROVENANCES
 from qjgeo.ui import cache, keys, state
+from qjgeo.ui.i18n import status_label
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import data_notice, show_map
 
@@ -46,7 +47,10 @@ def report_table(items: list[dict[str, Any]], text: str, ctx: Ctx) -> pd.DataFra
         Row, kind (warnings only) and the text in the session's language, columns labelled.
     """
     frame = pd.DataFrame(items)
-    shown = pd.DataFrame({ctx.t("col_row"): frame["row"]})
+    rows = frame["row"]
+    if rows.isna().any():  # a note about the whole file: "–", not "None"
+        rows = rows.map(lambda r: "–" if r is None or r != r else str(int(r)))
+    shown = pd.DataFrame({ctx.t("col_row"): rows})
     if "kind" in frame.columns:
         shown[ctx.t("col_kind")] = [ctx.t(f"imp_kind_{kind}") for kind in frame["kind"]]
     shown[ctx.t(f"col_{text}")] = frame[f"{text}_zh" if ctx.lang == "zh" else text]
@@ -59,11 +63,15 @@ def render(ctx: Ctx) -> None:
     st.caption(ctx.t("imp_intro"))
     base = ctx.base  # imports go into the data as loaded, not into a scenario
     st.caption(ctx.t("imp_target_dir", dir=str(ctx.data_dir)))
-    layer = _layer_section(ctx, base)
+    layers = _importable_layers(base)
+    layer = _layer_section(ctx, layers)
     nonce = st.session_state.get(keys.IMP_NONCE, 0)
     raw = _upload_section(ctx, layer, nonce)
-    if raw is None:
+    if raw is None or layer is None:
+        if raw is not None:
+            _layer_fits(ctx, raw, layer, layers)
         return
+    _layer_fits(ctx, raw, layer, layers)
     mapping = _mapping_section(ctx, raw, layer, nonce)
     crs, mode, allow_outside = _options_section(ctx, base, layer)
     try:
@@ -76,27 +84,47 @@ def render(ctx: Ctx) -> None:
     _report_section(ctx, result.report)
     if len(result.features):
         _preview_section(ctx, base, layer, result, mode)
-    _commit_section(ctx, layer, result, mode, nonce)
+    confirmed = _replace_section(ctx, base, layer, mode)
+    _commit_section(ctx, layer, result, mode, nonce, confirmed)
 
 
-def _layer_section(ctx: Ctx, base: Any) -> str:
-    """The layer to fill: facility and hazard layers, then the village / township updates."""
+def _importable_layers(base: Any) -> list[str]:
+    """Facility and hazard layers, then the village / township updates the dataset allows."""
     layers = [lid for lid in base.layer_ids if base.spec(lid).kind in ("facility", "hazard")]
     # a ledger updates the villages' points and populations; a GIS file the townships' boundaries
     layers += [lid for lid in ("village", "township") if base.has(lid) and len(base.layer(lid))]
-    focus = state.get("layer")  # the facility type in focus elsewhere in the app
+    return layers
+
+
+def _layer_section(ctx: Ctx, layers: list[str]) -> str | None:
+    """The layer to fill: chosen by the planner, never taken from elsewhere in the app."""
     layer = st.selectbox(
         ctx.t("imp_layer"),
         layers,
-        index=layers.index(focus) if focus in layers else 0,
+        index=None,
+        placeholder=ctx.t("imp_layer_pick"),
         format_func=ctx.title,
         key="imp_layer",
     )
-    data_notice(ctx, [layer])
-    return str(layer)
+    if layer is not None:
+        data_notice(ctx, [layer])
+    elif any("osm" in ctx.dataset.provenance_of(lid) for lid in layers):
+        st.caption(ctx.t("osm_attribution"))  # ODbL: the dataset's OSM layers are credited
+    return None if layer is None else str(layer)
 
 
-def _upload_section(ctx: Ctx, layer: str, nonce: int) -> Any:
+def _layer_fits(ctx: Ctx, raw: Any, layer: str | None, layers: list[str]) -> None:
+    """Say which layer the ledger looks like: a guess before one is chosen, a warning after."""
+    guess = guess_layer(raw, layers)
+    if layer is None:
+        if guess is not None:
+            st.info(ctx.t("imp_layer_guess", layer=ctx.title(guess)))
+        st.warning(ctx.t("imp_layer_needed"))
+    elif guess is not None and guess != layer:
+        st.warning(ctx.t("imp_layer_mismatch", guess=ctx.title(guess), layer=ctx.title(layer)))
+
+
+def _upload_section(ctx: Ctx, layer: str | None, nonce: int) -> Any:
     """The uploaded ledger read as a table (``None`` when there is none or it is unusable)."""
     limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
     upload = st.file_uploader(
@@ -133,6 +161,7 @@ def _mapping_section(ctx: Ctx, raw: Any, layer: str, nonce: int) -> ColumnMappin
                 field_label(fld, ctx.lang),
                 columns,
                 index=columns.index(guess) if guess in columns else 0,
+                format_func=lambda c: c or ctx.t("imp_unmapped"),
                 key=f"imp_map_{layer}_{fld}_{nonce}",
             )
         if pick:
@@ -192,11 +221,28 @@ def _preview_section(ctx: Ctx, base: Any, layer: str, result: Any, mode: str) ->
     show_map(m, key="imp_map", returned_objects=[], height=380)
 
 
-def _commit_section(ctx: Ctx, layer: str, result: Any, mode: str, nonce: int) -> None:
-    """Write the import (or cancel it)."""
+def _replace_section(ctx: Ctx, base: Any, layer: str, mode: str) -> bool:
+    """Replacing: say what goes (how many features, of which provenance) and ask to confirm."""
+    if mode != "replace" or layer in ("village", "township") or not base.has(layer):
+        return True
+    existing = base.layer(layer)
+    if not len(existing):
+        return True
+    counts = existing["provenance"].astype(str).value_counts()
+    kinds = ctx.t("imp_list_sep").join(
+        f"{status_label(str(p), ctx.lang)} {n}" for p, n in counts.items()
+    )
+    st.warning(ctx.t("imp_replace_removes", n=len(existing), kinds=kinds, layer=ctx.title(layer)))
+    return bool(st.checkbox(ctx.t("imp_replace_confirm"), key="imp_confirm_replace"))
+
+
+def _commit_section(
+    ctx: Ctx, layer: str, result: Any, mode: str, nonce: int, confirmed: bool
+) -> None:
+    """Write the import (or cancel it); a replacement waits for its confirmation."""
     c1, c2 = st.columns(2)
-    accepted = result.report.accepted
-    if c1.button(ctx.t("imp_commit"), key="imp_commit", disabled=accepted == 0, type="primary"):
+    blocked = result.report.accepted == 0 or not confirmed
+    if c1.button(ctx.t("imp_commit"), key="imp_commit", disabled=blocked, type="primary"):
         try:
             commit(ctx.data_dir, layer, result, mode=mode)
         except Exception as exc:
@@ -225,10 +271,12 @@ def _mode(ctx: Ctx, where: Any, sample_only: bool) -> str:
     return str(mode)
 
 
-def _undo(ctx: Ctx, layer: str) -> None:
+def _undo(ctx: Ctx, layer: str | None) -> None:
     done = st.session_state.pop(keys.IMP_DONE, None)
     if done:
         st.success(done)
+    if layer is None:
+        return
     try:
         past = history(ctx.data_dir, layer)
     except Exception:
