@@ -153,3 +153,23 @@ def test_bad_exact_arguments() -> None:
         max_cover_exact(cov, w, 2, time_limit_s=0)
     with pytest.raises(ValueError, match="solver"):
         max_cover_exact(cov, w, 2, solver="gurobi")  # type: ignore[arg-type]
+
+
+def test_cbc_stopped_inside_the_lp_gives_no_solution() -> None:
+    """CBC stopped in its root LP writes fractional, out-of-bound values: none are taken.
+
+    (Found on the 2,000 × 20,000 instance with k = 100: the LP values read as 406 sites
+    covering more than the proven bound.)
+    """
+    from qjgeo.siting.milp import _read_cbc
+
+    text = (
+        "Stopped on iterations - objective value -799526.82031768\n"
+        "**       0 c0            -6.8650187                       0\n"
+        "      3 c3                     1                       0\n"
+        "      4 c4                     0.6                     0\n"
+    )
+    out = _read_cbc(text, "", n_y=5, sign=-1.0)
+    assert out.selected.size == 0 and out.status == "time_limit"
+    good = "Optimal - objective value -5.00000000\n      1 c1   1   0\n      3 c3   1   0\n"
+    assert _read_cbc(good, "", n_y=3, sign=-1.0).selected.tolist() == [1]

@@ -115,7 +115,8 @@ def test_capacity_follows_the_demand_served(dataset: Dataset) -> None:
     assert "3–5" in scen.add[0].assumptions[0] and "3–5" in scen.add[0].assumptions[1]
     edited = recommendation_to_scenario(kg, "kg_test", places=[100, int(kg.sites["places"][1])])
     assert edited.add[0].attributes["places"] == 100
-    assert edited.add[0].assumptions[0] == "places set by the planner"
+    assert edited.add[0].assumptions[0].startswith("places set by the planner (derived")
+    assert edited.add[0].assumptions[1].startswith("由规划人员设定")
     assert "assumed" in edited.add[1].assumptions[0]
     with pytest.raises(ValueError, match="2 sites"):
         recommendation_to_scenario(kg, "kg_test", places=[1])

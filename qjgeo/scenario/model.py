@@ -449,7 +449,7 @@ def scenario_to_yaml(scenario: Scenario) -> str:
         items = []
         for item in data.get(key, []):
             item.setdefault("crs", "wgs84")  # keep the CRS visible in the file
-            order = ["type", "id", "name", "lon", "lat", "crs", "attributes"]
+            order = ["type", "id", "name", "lon", "lat", "crs", "attributes", "assumptions"]
             items.append({k: item[k] for k in order if k in item})
         if items:
             data[key] = items

@@ -92,7 +92,8 @@ def _search_max_cover(
     if int(free.sum()) <= k:  # every useful candidate fits: all coverable demand is reached
         return _Search(
             np.flatnonzero(free).tolist(), "optimal", float(row_w.sum()),
-            "every useful candidate fits within k", "全部有效候选点均可布设",
+            "every useful candidate fits within the k sites (no solver needed)",
+            "全部有效候选点均可布设（无需求解器）",
         )  # fmt: skip
     incumbent = np.asarray(greedy, dtype=np.int64)
     inc_value = _rows_value(rows, row_w, incumbent)
@@ -128,6 +129,8 @@ def _search_max_cover(
     outcome = solve(model, sub, start_cols, solver, deadline)
     solve_s = (t_lag - t_reduced) + (time.perf_counter() - t_built)
     found = cols[outcome.selected]
+    if found.size > k:  # never trust a solver's answer breaking the budget
+        found = found[:0]
     value = _rows_value(rows, row_w, found)
     sites = found if value > inc_value + TOL else incumbent
     best = max(value, inc_value)
@@ -375,6 +378,9 @@ def _search_min_sites(
     start_cols = pos[np.asarray(greedy, dtype=np.int64)]
     outcome = solve(model, sub, start_cols[start_cols >= 0], solver, deadline)
     found = cols[outcome.selected].tolist()
+    reach = float(row_w[np.asarray(sub[:, outcome.selected].sum(axis=1)).ravel() > 0].sum())
+    if reach < need - TOL * max(total, 1.0) * 2:  # never trust an answer short of the target
+        found = []
     sites = found if found and len(found) < len(greedy) else list(greedy)
     bound = float(math.ceil(outcome.bound - 1e-6)) if math.isfinite(outcome.bound) else math.nan
     if outcome.status == "optimal":

@@ -306,12 +306,20 @@ def _read_cbc(solution: str, log: str, n_y: int, sign: float) -> MilpOutcome:
     else:
         status = first.split(" - ")[0].strip()
     selected: list[int] = []
+    trusted = status != "infeasible"
     for line in solution.splitlines()[1:]:
+        if line.lstrip().startswith("**"):  # CBC marks a value breaking a bound or row
+            trusted = False
         parts = line.replace("**", " ").split()
         if len(parts) >= 3 and parts[1].startswith("c"):
             col = int(parts[1][1:]) if parts[1][1:].isdigit() else int(parts[0])
-            if col < n_y and float(parts[2]) > 0.5:
+            value = float(parts[2])
+            if col < n_y and min(abs(value), abs(value - 1)) > 1e-6:
+                trusted = False  # fractional: CBC stopped inside the LP, no integer solution
+            if col < n_y and value > 0.5:
                 selected.append(col)
+    if not trusted:
+        selected = []
     found = re.search(r"Lower bound:\s*([-+0-9.eE]+)", log)
     bound = sign * float(found.group(1)) if found else math.nan
     if status == "optimal" and not found:

@@ -381,19 +381,16 @@ def _site_places(
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
                 raise ValueError(f"places: site {i + 1}: a whole number ≥ 0 expected, got {v!r}")
         derived = sites["places"].tolist() if "places" in sites.columns else [None] * len(sites)
-        return [
-            (
-                int(v),
-                ("places set by the planner",)
-                + ((f"derived from demand: {d}",) if d is not None else ()),
-            )
-            if d is None or int(v) != int(d)
-            else (
-                int(v),
-                (str(sites["places_basis"].iloc[i]), str(sites["places_basis_zh"].iloc[i])),
-            )
-            for i, (v, d) in enumerate(zip(values, derived, strict=True))
-        ]
+        out: list[tuple[int, tuple[str, ...]]] = []
+        for i, (v, d) in enumerate(zip(values, derived, strict=True)):
+            if d is not None and int(v) == int(d):
+                basis = (str(sites["places_basis"].iloc[i]), str(sites["places_basis_zh"].iloc[i]))
+                out.append((int(v), basis))
+                continue
+            was = f" (derived from demand: {int(d)})" if d is not None else ""
+            was_zh = f"（按需求测算为 {int(d)}）" if d is not None else ""
+            out.append((int(v), (f"places set by the planner{was}", f"由规划人员设定{was_zh}")))
+        return out
     if "places" not in sites.columns:
         return []
     return [
