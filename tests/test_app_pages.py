@@ -397,9 +397,13 @@ def test_scenario_files_recommendation_rename_delete(app_env) -> None:
     notes = [c.value for c in at.caption]
     assert "基于样例数据：使用前请实地核查选址" in notes  # the caveats in the session's language
     assert not any("rests on" in n for n in notes)
+    # the places follow from the demand served, are editable, and are written as assumptions
+    assert any("是假设而非实际" in c for c in notes)
     at.button(key="sc_rec_accept").click().run()
     draft = yaml.safe_load(at.session_state["sc_draft"])
     assert [a["type"] for a in draft["add"]] == ["childcare", "childcare"]
+    assert all(a["attributes"]["places"] >= 1 for a in draft["add"])
+    assert all("假设" in a["assumptions"][1] for a in draft["add"])
     # rename a file
     by_key(at.selectbox, "sc_file_pick").set_value("old")
     at.text_input(key="sc_rename_to").set_value("renamed")
