@@ -159,3 +159,7 @@ def test_village_ledger_imports_priority_counts(dataset: Dataset) -> None:
     assert out["priority_source"].iloc[:3].tolist() == ["sample"] * 3
     assert out["left_behind_children"].iloc[3:].isna().all()
     assert priority_status(out)[0] == "sample"
+
+
+def test_bundled_village_layer_notes_say_no_priority_counts(dataset: Dataset) -> None:
+    assert "留守/困境/流动/残疾儿童" in dataset.spec("village").notes
