@@ -113,6 +113,8 @@ ZH: Final[Mapping[str, str]] = {
     "gap_villages": "村（社区）按距离分段",
     "gap_by_township": "各镇未覆盖儿童",
     "gap_worst": "最差的村（社区）",
+    "gap_priority": "重点群体儿童（留守、困境、流动、残疾）",
+    "gap_priority_uncovered": "未覆盖的{group}",
     "gap_show_surface": "显示缺口面",
     "gap_no_villages": "该数据集没有村（社区）图层（含分年龄段儿童数），无法统计儿童；下图显示区域内"
     "各处到最近设施的距离（六边形缺口面）。OpenStreetMap 不提供人口；导入页只能更新已有的村（社区），不能新建村（社区）图层。",
@@ -403,6 +405,8 @@ EN: Final[Mapping[str, str]] = {
     "gap_villages": "Villages by distance band",
     "gap_by_township": "Uncovered children by township",
     "gap_worst": "Worst-served villages",
+    "gap_priority": "Priority groups (left-behind, in difficulty, migrant, disabled)",
+    "gap_priority_uncovered": "{group} not covered",
     "gap_show_surface": "Show gap surface",
     "gap_no_villages": "This dataset has no village layer (with children by age), so children "
     "cannot be counted; the map shows how far each part of the area is from the nearest facility "
