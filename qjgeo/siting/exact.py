@@ -141,20 +141,28 @@ def _search_max_cover(
         sub_bound = outcome.bound if math.isfinite(outcome.bound) else math.inf
         new_bound = max(sub_bound, inc_value)
     bound = min(bound, new_bound)
-    how = (
-        f"{_SOLVER_NAME[solver]} on the {'reduced' if reduce else 'full'} model: "
-        f"{sub.shape[0]:,} demand groups, "
-        f"{cols.size:,} of {m:,} candidates ({n_dom} dominated, {fixed_n} ruled out by the "
-        "Lagrangian bound)"
-    )
-    how_zh = (
-        f"{_SOLVER_NAME[solver]} 求解{'约简后的' if reduce else '完整'}模型：{sub.shape[0]:,} 组需求、{m:,} 个候选点中的 "
-        f"{cols.size:,} 个（{n_dom} 个被支配，{fixed_n} 个被拉格朗日上界排除）"
-    )
+    how, how_zh = _how(solver, reduce, sub.shape[0], cols.size, m, n_dom, fixed_n)
     return _Search(
         sorted(int(j) for j in sites), status, bound, how, how_zh,
         build_s=(t_reduced - start) + (t_built - t_lag), solve_s=solve_s,
     )  # fmt: skip
+
+
+def _how(
+    solver: Solver, reduce: bool, n_rows: int, n_kept: int, m: int, n_dom: int, fixed_n: int
+) -> tuple[str, str]:
+    """What the solver was given, in English and Chinese."""
+    how = (
+        f"{_SOLVER_NAME[solver]} on the {'reduced' if reduce else 'full'} model: "
+        f"{n_rows:,} demand groups, "
+        f"{n_kept:,} of {m:,} candidates ({n_dom} dominated, {fixed_n} ruled out by the "
+        "Lagrangian bound)"
+    )
+    how_zh = (
+        f"{_SOLVER_NAME[solver]} 求解{'约简后的' if reduce else '完整'}模型：{n_rows:,} 组需求、{m:,} 个候选点中的 "
+        f"{n_kept:,} 个（{n_dom} 个被支配，{fixed_n} 个被拉格朗日上界排除）"
+    )
+    return how, how_zh
 
 
 def _rows_value(rows: csr_array, row_w: NDArray[np.float64], sites: NDArray[np.int64]) -> float:
