@@ -28,6 +28,7 @@ from pyproj.exceptions import CRSError
 
 from qjgeo.crs import METRIC_CRS, WGS84_CRS
 from qjgeo.params import DEFAULT_PARAMS, PlanningParams
+from qjgeo.places import bundled_path, working_dataset_dir
 from qjgeo.schema import (
     GEOMETRY_TYPES,
     PROVENANCES,
@@ -38,8 +39,10 @@ from qjgeo.schema import (
 from qjgeo.transaction import recover_if_idle
 
 MANIFEST_NAME = "manifest.yaml"
-#: The bundled Qujiang dataset (the repository's ``layers/`` directory).
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "layers"
+#: The bundled Qujiang dataset (read-only): the checkout's ``layers/``, or its copy in an installed
+#: wheel (:func:`qjgeo.places.bundled_path`). Writes go to the planner's working copy instead
+#: (:func:`qjgeo.places.working_dataset_dir`).
+DEFAULT_DATA_DIR = bundled_path("layers")
 
 
 class DatasetError(ValueError):
@@ -66,6 +69,11 @@ class LayerSpec(BaseModel):
     licence: str
     as_of: str
     required_attributes: tuple[str, ...] = ()
+    #: Provenance of single attributes that differ from the features' own, e.g. the
+    #: village ``tap_water`` flag invented for demonstration (``{tap_water: sample}``)
+    #: while the villages themselves are ``estimated``. A result reading the attribute
+    #: rests on it (:meth:`Dataset.data_status`).
+    attribute_provenance: dict[str, Provenance] = Field(default_factory=dict)
     notes: str = ""
 
     @field_validator("file")
@@ -340,28 +348,60 @@ class Dataset:
             return frozenset({self.specs[layer_id].provenance})
         return frozenset(str(v) for v in frame["provenance"].unique())
 
-    def weak_layers(self, layer_ids: Iterable[str] | None = None) -> dict[str, frozenset[str]]:
-        """Layers resting on estimated or sample data, with the weak provenances found."""
+    def attribute_provenance_of(self, layer_id: str, columns: Iterable[str]) -> frozenset[str]:
+        """The declared provenances of some attributes of a layer (empty when none declared).
+
+        Parameters
+        ----------
+        layer_id
+            The layer.
+        columns
+            The attributes read (e.g. ``["tap_water"]``).
+        """
+        declared = self.spec(layer_id).attribute_provenance
+        return frozenset(str(declared[c]) for c in columns if c in declared)
+
+    def weak_layers(
+        self,
+        layer_ids: Iterable[str] | None = None,
+        attributes: Mapping[str, Iterable[str]] | None = None,
+    ) -> dict[str, frozenset[str]]:
+        """Layers resting on estimated or sample data, with the weak provenances found.
+
+        ``attributes`` (layer → columns read) adds the declared provenance of those
+        attributes (:attr:`LayerSpec.attribute_provenance`) to the features' own.
+        """
         ids = self.layer_ids if layer_ids is None else [i for i in layer_ids if self.has(i)]
         out: dict[str, frozenset[str]] = {}
         for layer_id in ids:
-            weak = self.provenance_of(layer_id) & WEAK_PROVENANCES
+            found = self.provenance_of(layer_id) | self.attribute_provenance_of(
+                layer_id, (attributes or {}).get(layer_id, ())
+            )
+            weak = found & WEAK_PROVENANCES
             if weak:
                 out[layer_id] = frozenset(weak)
         return out
 
-    def data_status(self, layer_ids: Iterable[str]) -> str:
+    def data_status(
+        self, layer_ids: Iterable[str], attributes: Mapping[str, Iterable[str]] | None = None
+    ) -> str:
         """Summarise the provenance a result rests on.
 
         Returns the weakest provenance among the layers' features, in the order
         ``"sample"`` > ``"estimated"`` > ``"osm"`` > ``"user"`` > ``"official"``: a result
         resting on any sample feature is ``"sample"``; one resting only on official records
-        is ``"official"``.
+        is ``"official"``. ``attributes`` (layer → columns read) adds the declared
+        provenance of those attributes: a share of villages with tap water reads an
+        invented ``tap_water`` flag and is ``"sample"`` although the villages are
+        ``"estimated"``.
         """
         found: set[str] = set()
         for layer_id in layer_ids:
             if self.has(layer_id):
                 found |= self.provenance_of(layer_id)
+                found |= self.attribute_provenance_of(
+                    layer_id, (attributes or {}).get(layer_id, ())
+                )
         for status in ("sample", "estimated", "osm", "user"):
             if status in found:
                 return status
@@ -379,7 +419,9 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     Parameters
     ----------
     path
-        A directory holding ``manifest.yaml``; the bundled Qujiang dataset when ``None``.
+        A directory holding ``manifest.yaml``. When ``None``: the planner's working copy in the
+        user data folder if one was made (by an import), else the bundled Qujiang dataset
+        (:func:`qjgeo.places.working_dataset_dir`).
 
     Returns
     -------
@@ -396,7 +438,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     When no writer is at work, an import a killed process committed is finished and its
     temporary files are removed first (:func:`qjgeo.transaction.recover_if_idle`).
     """
-    data_dir = Path(path) if path is not None else DEFAULT_DATA_DIR
+    data_dir = Path(path) if path is not None else working_dataset_dir(create=False)
     recover_if_idle(data_dir)  # finish or clear what a killed writer left
     manifest = read_manifest(data_dir)
     frames = {spec.id: _read_layer(data_dir, spec) for spec in manifest.layers}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import sys
 
 import typer
 
 import qjgeo.commands
+from qjgeo.console import configure_console
 
 app = typer.Typer(
     name="qjgeo",
@@ -44,6 +44,5 @@ _register_all()
 
 def main() -> None:
     """Run the command line (entry point of the ``qjgeo`` script)."""
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(encoding="utf-8")
+    configure_console()
     app()

@@ -103,6 +103,8 @@ def _nearby(
 ) -> tuple[list[str], NDArray[np.float64], NDArray[np.bool_]]:
     """Add the ``*_nearby`` name lists to ``out``; children near each hazard and which are near.
 
+    Also adds ``townships_nearby``: the hazard's own township, then the townships of the
+    villages, schools and kindergartens near it (a river along a boundary reaches both).
     Returns the layers used (``water_hazard`` and the near layers the dataset has), the
     children (Σ ``pop_0_14`` of the villages near) and whether anything is near, per hazard.
     """
@@ -111,6 +113,7 @@ def _nearby(
     children = np.zeros(n)
     near_any = np.zeros(n, dtype=bool)
     used = ["water_hazard"]
+    towns: list[list[str]] = [[c] if c else [] for c in out["township_code"].astype(str)]
     for layer_id in near_layers:
         column = _NEAR_COLUMNS.get(layer_id, f"{layer_id}_nearby")
         if not dataset.has(layer_id) or n == 0:
@@ -122,9 +125,14 @@ def _nearby(
         h_idx, f_idx = tree.query(geoms, predicate="dwithin", distance=limit)
         near_any[h_idx] = True
         out[column] = _lists(n, h_idx, unit_names(near).to_numpy(dtype=object)[f_idx])
+        if "township_code" in near.columns:
+            codes = near["township_code"].astype(str).to_numpy(dtype=object)[f_idx]
+            for i, found in enumerate(_lists(n, h_idx, codes)):
+                towns[i] += [c for c in dict.fromkeys(found) if c and c not in towns[i]]
         if layer_id == "village" and "pop_0_14" in near.columns:
             pop = pd.to_numeric(near["pop_0_14"], errors="coerce").fillna(0).to_numpy(float)
             children += np.bincount(h_idx, weights=pop[f_idx], minlength=n)
+    out["townships_nearby"] = towns
     return used, children, near_any
 
 
@@ -195,7 +203,9 @@ def rank_hazards(
     -------
     geopandas.GeoDataFrame
         In WGS84, one row per hazard: ``rank``, ``id``, ``name``, ``kind``,
-        ``township_code``, ``children_nearby`` (Σ ``pop_0_14`` of villages near),
+        ``township_code``, ``townships_nearby`` (its own township, then those of the
+        villages / schools / kindergartens near it: the hazard counts in each),
+        ``children_nearby`` (Σ ``pop_0_14`` of villages near),
         ``villages_nearby`` / ``schools_nearby`` / ``kindergartens_nearby`` (name lists),
         ``missing`` / ``missing_zh`` (protections lacking, text), ``near_children``,
         ``unprotected``, ``provenance``, ``data_status`` and the geometry.

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import pandas as pd
 
+from qjgeo import places
 from qjgeo.fileio import write_atomic
 from qjgeo.locking import FolderBusyError, folder_lock
 
@@ -44,11 +45,15 @@ if TYPE_CHECKING:
 __all__ = [
     "FINAL_YEAR",
     "MIDTERM_YEAR",
+    "MONITORING_FOLDER",
     "MonitoringError",
+    "dataset_monitoring_dir",
     "early_warnings",
     "load_series",
+    "meets",
     "record_year",
     "recorded_years",
+    "volatile",
 ]
 
 MIDTERM_YEAR: Final = 2025
@@ -56,8 +61,11 @@ FINAL_YEAR: Final = 2030
 #: Columns of a yearly file (in this order).
 COLUMNS: Final[tuple[str, ...]] = (
     "year", "id", "scope", "scope_name", "title_zh", "title_en", "unit", "value", "op",
-    "target", "met", "data_status", "dataset", "scenario", "recorded_at",
+    "target", "met", "data_status", "dataset", "scenario", "recorded_at", "section",
+    "failing_units", "failing_townships",
 )  # fmt: skip
+#: The monitoring folder inside a dataset folder (years are kept with the data they measure).
+MONITORING_FOLDER: Final = "monitoring"
 _FILE: Final = re.compile(r"^indicators-(\d{4})\.csv$")
 _WEAK: Final = frozenset({"sample", "estimated"})
 
@@ -75,6 +83,26 @@ class MonitoringError(ValueError):
     """A monitoring file or request that cannot be used; the message names it."""
 
 
+def dataset_monitoring_dir(dataset: Dataset) -> Path:
+    """Where a dataset's years are kept: ``monitoring/`` inside the dataset folder (for the
+    bundled dataset, inside its working copy: :func:`qjgeo.places.monitoring_dir`).
+
+    Raises
+    ------
+    MonitoringError
+        For a dataset built in memory (no folder): pass a directory instead.
+    """
+    if dataset.root is None:
+        raise MonitoringError(
+            f"dataset {dataset.info.id!r} has no folder: give the monitoring directory"
+        )
+    return places.monitoring_dir(dataset.root, write=True)
+
+
+def _joined(values: object) -> str:
+    return "; ".join(map(str, values)) if isinstance(values, list) else ""
+
+
 def _file(directory: Path, year: int) -> Path:
     return directory / f"indicators-{year}.csv"
 
@@ -90,7 +118,7 @@ def recorded_years(directory: str | Path) -> list[int]:
 def record_year(
     dataset: Dataset,
     year: int,
-    directory: str | Path,
+    directory: str | Path | None = None,
     *,
     graph: WalkGraph | None = None,
     overwrite: bool = False,
@@ -105,7 +133,8 @@ def record_year(
     year
         The monitoring year (2000–2100).
     directory
-        The monitoring directory (created when missing).
+        The monitoring directory (created when missing); default the dataset's own
+        (:func:`dataset_monitoring_dir`), never the working directory.
     graph
         Walking network for access indicators (straight line × detour factor when ``None``).
     overwrite
@@ -125,7 +154,7 @@ def record_year(
         raise MonitoringError(f"year must be between 2000 and 2100, got {year}")
     from qjgeo.indicators import evaluate
 
-    d = Path(directory)
+    d = dataset_monitoring_dir(dataset) if directory is None else Path(directory)
     target = _file(d, int(year))
     if target.exists() and not overwrite:
         raise MonitoringError(f"{target}: year {year} is already recorded (overwrite to replace)")
@@ -147,6 +176,9 @@ def record_year(
             "dataset": dataset.info.id,
             "scenario": dataset.scenario_name or "",
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "section": frame["section"],
+            "failing_units": frame["failing_units"].map(_joined),
+            "failing_townships": frame["failing_townships"].map(_joined),
         }
     )[list(COLUMNS)]
     d.mkdir(parents=True, exist_ok=True)
@@ -156,7 +188,7 @@ def record_year(
                 raise MonitoringError(
                     f"{target}: year {year} is already recorded (overwrite to replace)"
                 )
-            write_atomic(target, out.to_csv(index=False).encode("utf-8-sig"))
+            write_atomic(target, out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig"))
     except FolderBusyError as exc:
         raise MonitoringError(f"{exc}\n{exc.message_zh}") from exc
     return target
@@ -194,16 +226,29 @@ def load_series(directory: str | Path) -> pd.DataFrame:
                 )
             frame[col] = values
         frame["year"] = year
+        for col in COLUMNS:  # files recorded before a column existed
+            if col not in frame:
+                frame[col] = ""
         frames.append(frame)
     if not frames:
         return pd.DataFrame(columns=list(COLUMNS))
     return pd.concat(frames, ignore_index=True)
 
 
-def _meets(value: float, op: str, target: float) -> bool:
+def meets(value: float, op: str, target: float) -> bool:
+    """Whether ``value <op> target`` holds (``False`` for NaN)."""
     from qjgeo.indicators.evaluate import compare
 
     return bool(compare(value, op, target))
+
+
+def volatile(values: np.ndarray) -> bool:
+    """Whether a series swings: ≥ 3 values, changes flip sign twice, spread > mean change."""
+    changes = np.diff(np.asarray(values, dtype=float))
+    if len(changes) < 2:
+        return False
+    flips = int((np.diff(np.sign(changes[changes != 0])) != 0).sum())
+    return flips >= 2 and float(np.std(changes)) > abs(float(np.mean(changes)))
 
 
 def _judge(points: pd.DataFrame, op: str, target: float, final_year: int) -> tuple[str, float]:
@@ -212,7 +257,7 @@ def _judge(points: pd.DataFrame, op: str, target: float, final_year: int) -> tup
     if pts.empty or not math.isfinite(target):
         return "not computable", math.nan
     latest = float(pts["value"].iloc[-1])
-    if _meets(latest, op, target):
+    if meets(latest, op, target):
         return "met", latest
     if len(pts) < 2:
         return "one year only", math.nan
@@ -220,12 +265,9 @@ def _judge(points: pd.DataFrame, op: str, target: float, final_year: int) -> tup
     values = pts["value"].to_numpy(dtype=float)
     slope, intercept = np.polyfit(years, values, 1)
     projected = float(slope * final_year + intercept)
-    changes = np.diff(values)
-    if len(changes) >= 2:
-        flips = int((np.diff(np.sign(changes[changes != 0])) != 0).sum())
-        if flips >= 2 and float(np.std(changes)) > abs(float(np.mean(changes))):
-            return "volatile", projected
-    return ("on track" if _meets(projected, op, target) else "at risk"), projected
+    if volatile(values):
+        return "volatile", projected
+    return ("on track" if meets(projected, op, target) else "at risk"), projected
 
 
 def early_warnings(

@@ -16,6 +16,17 @@ SHARED = REPO.parent / "shared"
 OSM_DIR = SHARED / "data" / "osm"
 
 
+@pytest.fixture(autouse=True)
+def user_data_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test gets its own empty user data folder (``$QJGEO_HOME``), so no test reads or
+    writes the real one, and a working copy one test makes is not seen by the next."""
+    home = tmp_path_factory.mktemp("qjgeo-home")
+    monkeypatch.setenv("QJGEO_HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def dataset() -> Dataset:
     """The bundled Qujiang dataset (read-only: derive, never mutate)."""

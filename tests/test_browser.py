@@ -110,6 +110,7 @@ def server() -> Any:
     """The app, started with the README's command line on a free port."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QJGEO_")}
+    env["QJGEO_HOME"] = tempfile.mkdtemp(prefix="qjgeo-home-")  # the app's working copies
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",

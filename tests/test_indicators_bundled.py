@@ -297,7 +297,8 @@ def test_counts_recount(result: pd.DataFrame, dataset: Dataset) -> None:
 
 def test_school_perimeter_by_brute_force(result: pd.DataFrame, dataset: Dataset) -> None:
     cafes = dataset.metric("internet_cafe")
-    schools = dataset.metric("primary_school")
+    # the plan's 200 m rule covers schools and kindergartens (#16)
+    schools = pd.concat([dataset.metric("primary_school"), dataset.metric("kindergarten")])
     d = np.array([[a.distance(b) for b in schools.geometry] for a in cafes.geometry])
     expected = int((d.min(axis=1) <= 200).sum())
     assert _district(result, "school_perimeter")["value"] == expected
@@ -435,8 +436,11 @@ def test_cli_json_keys_and_township(result: pd.DataFrame) -> None:
     assert all(required | {"data_status"} <= set(r) for r in records)
     res = runner.invoke(app, ["indicators", "--township", "440205109", "--format", "json"])
     records = json.loads(res.stdout)
-    assert records and {r["scope"] for r in records} == {"440205109"}
-    assert {r["scope_name"] for r in records} == {"罗坑镇"}
+    # the township's rows, and the district rows that name it failing (#16: every view
+    # names every failing unit)
+    assert records and {r["scope"] for r in records} == {"440205109", "district"}
+    assert all("440205109" in r["failing_townships"] for r in records if r["scope"] == "district")
+    assert {r["scope_name"] for r in records if r["scope"] != "district"} == {"罗坑镇"}
     res = runner.invoke(app, ["indicators", "--township", "440205999"])
     assert res.exit_code == 2 and "440205999" in res.stderr
     res = runner.invoke(app, ["indicators", "--format", "csv"])
@@ -459,7 +463,9 @@ def test_cli_says_when_rows_rest_on_sample_or_estimated_data(
     official = dataset
     for lid in dataset.frames:
         frame = dataset.layer(lid).assign(provenance="official")
-        spec = dataset.specs[lid].model_copy(update={"provenance": "official"})
+        spec = dataset.specs[lid].model_copy(
+            update={"provenance": "official", "attribute_provenance": {}}
+        )
         official = dataclasses.replace(
             official,
             frames={**official.frames, lid: frame},

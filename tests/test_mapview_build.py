@@ -210,3 +210,8 @@ def test_scale_bar_is_metric_only(dataset):
     html_text = build_map(dataset).get_root().render()
     assert "L.control.scale({metric: true, imperial: false})" in html_text
     assert "L.control.scale()" not in html_text
+
+
+def test_attribution_prefix_is_plain_leaflet_without_a_flag(dataset) -> None:
+    html_text = build_map(dataset, layers=["township"]).get_root().render()
+    assert 'attributionControl.setPrefix("Leaflet")' in html_text

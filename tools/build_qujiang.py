@@ -1081,6 +1081,19 @@ LAYER_META: dict[str, dict[str, Any]] = {
 }
 
 
+#: Attributes whose values are invented although the features are real or estimated: a
+#: result reading them says 示例 (sample), whatever the features' own provenance.
+ATTRIBUTE_PROVENANCE: dict[str, dict[str, str]] = {
+    "township": {"child_friendly_demo": "sample"},
+    "village": {"tap_water": "sample"},
+    "park": {"has_play_area": "sample", "child_friendly_base": "sample"},
+    "science_venue": {"youth_science_base": "sample", "child_friendly_base": "sample"},
+    "primary_school": {"places": "sample"},
+    "middle_school": {"places": "sample"},
+    "water_hazard": {"fenced": "sample", "warning_signs": "sample", "rescue_equipment": "sample"},
+}
+
+
 def write_manifest(facilities: dict[str, gpd.GeoDataFrame], out: Path) -> None:
     """Write ``layers/manifest.yaml``."""
     from qjgeo.schema import REQUIRED_COLUMNS
@@ -1107,6 +1120,8 @@ def write_manifest(facilities: dict[str, gpd.GeoDataFrame], out: Path) -> None:
         entry["file"] = f"{layer_id}.geojson"
         entry["crs"] = WGS84_CRS
         entry["required_attributes"] = list(REQUIRED_COLUMNS[layer_id])
+        if layer_id in ATTRIBUTE_PROVENANCE:
+            entry["attribute_provenance"] = dict(ATTRIBUTE_PROVENANCE[layer_id])
         layers.append(entry)
     manifest = {
         "dataset": {

@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 
 from qjgeo.catalog import Dataset, DatasetError, load_dataset
+from qjgeo.places import PlacesError, monitoring_dir, working_dataset_dir
 
 if TYPE_CHECKING:
     from qjgeo.network import WalkGraph
@@ -20,7 +21,8 @@ DataOption = Annotated[
     Path | None,
     typer.Option(
         "--data",
-        help="Dataset directory holding manifest.yaml (default: the bundled Qujiang data).",
+        help="Dataset directory holding manifest.yaml (default: your working copy in the user "
+        "data folder, else the bundled Qujiang data).",
         show_default=False,
     ),
 ]
@@ -51,11 +53,26 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def open_dataset(data: Path | None) -> Dataset:
-    """Load the dataset named by ``--data``, turning problems into a clear exit."""
+def monitoring_directory(directory: Path | None, data: Path | None, *, write: bool = False) -> Path:
+    """``--dir``, else ``monitoring/`` inside the dataset folder (never the working directory;
+    for the bundled dataset, inside its working copy in the user data folder)."""
+    if directory is not None:
+        return directory
+    return monitoring_dir(data, write=write)
+
+
+def open_dataset(data: Path | None, *, write: bool = False) -> Dataset:
+    """Load the dataset named by ``--data``, turning problems into a clear exit.
+
+    Without ``--data`` a command reads the planner's working copy (the bundled data until
+    something was imported); a command that writes (``write=True``) first makes that copy in
+    the user data folder, so nothing is ever written into the installation.
+    """
     try:
+        if data is None and write:
+            data = working_dataset_dir()
         return load_dataset(data)
-    except DatasetError as exc:
+    except (DatasetError, PlacesError, OSError) as exc:
         fail(str(exc))
 
 
@@ -87,7 +104,9 @@ def emit_frame(frame: pd.DataFrame, fmt: TableFormat | str, out: Path | None = N
     if fmt is TableFormat.json:
         text = json.dumps(frame_records(frame), ensure_ascii=False, indent=1)
     elif fmt is TableFormat.csv:
-        text = frame.to_csv(index=False)
+        text = frame.to_csv(
+            index=False, lineterminator="\n"
+        )  # write_text makes it "\r\n" on Windows
     else:
         with pd.option_context(
             "display.max_rows",

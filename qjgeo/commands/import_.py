@@ -110,7 +110,7 @@ def import_command(
 
     The previous version of the layer is kept under DATA/.history/ (qjgeo import-undo).
     """
-    dataset = open_dataset(data)
+    dataset = open_dataset(data, write=not dry_run)
     try:
         outcome = import_file(
             file, dataset, layer, crs=crs.value, mode=mode.value, mapping_options=mapping or (),
@@ -128,7 +128,7 @@ def import_undo_command(
     data: DataOption = None,
 ) -> None:
     """Put back the version of a layer from before its last import."""
-    dataset = open_dataset(data)
+    dataset = open_dataset(data, write=True)
     try:
         record = undo_last(dataset.root or Path("."), layer)
     except IngestError as exc:

@@ -50,6 +50,7 @@ HEADERS_ZH: dict[str, str] = {
     "method": "距离方法",
     "note": "说明",
     "scenario": "情景",
+    "failing_townships": "未达标单元所在镇（街道）代码",
 }
 
 TABLE_COLUMNS = [
@@ -70,7 +71,7 @@ class IndicatorFormat(StrEnum):
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     """Lists joined with '; ' (for CSV / xlsx / table)."""
     out = frame.copy()
-    for col in ("failing_units", "weak_layers", "layers_used"):
+    for col in ("failing_units", "weak_layers", "layers_used", "failing_townships"):
         if col in out.columns:
             out[col] = out[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
     return out
@@ -179,7 +180,9 @@ def _render_indicators(
         codes = [s for s in dict.fromkeys(frame["scope"]) if s != "district"]
         if township not in codes:
             fail(f"--township {township!r}: no such township (known: {', '.join(codes)})")
-        frame = frame.loc[frame["scope"] == township].reset_index(drop=True)
+        from qjgeo.indicators import township_view
+
+        frame = township_view(frame, township)
     note = weak_data_note(frame)
     if note:
         typer.echo(note, err=True)

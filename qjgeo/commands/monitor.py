@@ -14,13 +14,19 @@ from qjgeo.commands._common import (
     TableFormat,
     emit_frame,
     fail,
+    monitoring_directory,
     open_dataset,
     resolve_graph,
 )
 
 DirOption = Annotated[
-    Path,
-    typer.Option("--dir", help="Monitoring directory (one indicators-<year>.csv per year)."),
+    Path | None,
+    typer.Option(
+        "--dir",
+        help="Monitoring directory (one indicators-<year>.csv per year; default: monitoring/ "
+        "inside the dataset folder).",
+        show_default=False,
+    ),
 ]
 
 
@@ -50,7 +56,7 @@ def _render_recorded(path: Path, status: str) -> None:
 
 def record_command(
     year: YearOption,
-    directory: DirOption = Path("monitoring"),
+    directory: DirOption = None,
     data: DataOption = None,
     network: NetworkOption = None,
     overwrite: OverwriteOption = False,
@@ -61,8 +67,9 @@ def record_command(
     dataset = open_dataset(data)
     graph, note = resolve_graph(dataset, network)
     typer.echo(note, err=True)
+    folder = monitoring_directory(directory, data, write=True)
     try:
-        path = record_year(dataset, year, directory, graph=graph, overwrite=overwrite)
+        path = record_year(dataset, year, folder, graph=graph, overwrite=overwrite)
     except MonitoringError as exc:
         fail(str(exc))
     _render_recorded(path, dataset.data_status(dataset.layer_ids))
@@ -88,14 +95,16 @@ def _render_warnings(table: pd.DataFrame, fmt: TableFormat, final_year: int) -> 
 
 
 def show_command(
-    directory: DirOption = Path("monitoring"),
+    directory: DirOption = None,
     township: TownshipOption = None,
     final_year: FinalYearOption = 2030,
     fmt: FormatOption = TableFormat.table,
+    data: DataOption = None,
 ) -> None:
     """Each indicator's recorded years, trend projection and early-warning status."""
     from qjgeo.monitoring import MonitoringError, early_warnings, load_series
 
+    directory = monitoring_directory(directory, data)
     try:
         series = load_series(directory)
     except MonitoringError as exc:
@@ -109,7 +118,7 @@ def show_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``monitor`` command group (record, show)."""
+    """Add the ``monitor`` command group (record, show, evaluate)."""
     group = typer.Typer(
         help="Annual monitoring: record a year's indicator values, show trends and warnings.",
         no_args_is_help=True,
@@ -117,3 +126,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="monitor")
     group.command("record")(record_command)
     group.command("show")(show_command)
+    from qjgeo.commands.evaluate import evaluate_command
+
+    group.command("evaluate")(evaluate_command)

@@ -60,7 +60,7 @@ def read_candidates(spec: str) -> str | gpd.GeoDataFrame:
         fail(f"--candidates {spec!r}: not villages/seats/hex and no such file")
     if path.suffix.lower() == ".csv":
         try:
-            frame = pd.read_csv(path)
+            frame = pd.read_csv(path, encoding="utf-8-sig")
         except (ValueError, UnicodeDecodeError) as exc:
             fail(f"{path}: not a readable CSV: {exc}")
         missing = [c for c in ("lon", "lat") if c not in frame.columns]

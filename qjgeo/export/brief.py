@@ -145,7 +145,9 @@ def township_brief_figure(
         from qjgeo.indicators import evaluate
 
         indicators = evaluate(dataset)
-    mine = indicators[indicators["scope"].astype(str) == str(code9)]
+    from qjgeo.indicators import township_view
+
+    mine = township_view(indicators, str(code9))
 
     with matplotlib.rc_context({**pdf_rc(), "font.family": family}):
         fig = Figure(figsize=(8.27, 11.69))
@@ -270,7 +272,8 @@ def _draw_indicator_table(fig: Figure, mine: pd.DataFrame, y: float) -> None:
     for _, r in mine.iterrows():
         label, colour = _met_label(r.get("met"))
         target = f"{r.get('op', '')} {_fmt_value(r.get('target'), r.get('unit'))}"
-        fig.text(icols[0], y, _shorten(str(r["title_zh"]), 30), fontsize=7.2, va="top")
+        title = ("[全区] " if str(r["scope"]) == "district" else "") + str(r["title_zh"])
+        fig.text(icols[0], y, _shorten(title, 30), fontsize=7.2, va="top")
         fig.text(icols[1], y, _fmt_value(r.get("value"), r.get("unit")), fontsize=7.2,
                  va="top")  # fmt: skip
         fig.text(icols[2], y, target.replace(">=", "≥").replace("<=", "≤"), fontsize=7.2,

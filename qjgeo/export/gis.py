@@ -407,5 +407,7 @@ def _shapefile_zip(layers: Mapping[str, pd.DataFrame], root: Path) -> bytes:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(root.iterdir()):
             zf.write(path, arcname=path.name)
-        zf.writestr("fields.csv", mapping.to_csv(index=False).encode("utf-8-sig"))
+        zf.writestr(
+            "fields.csv", mapping.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+        )
     return buf.getvalue()

@@ -73,7 +73,8 @@ def write_gap_villages(
             frame = pd.DataFrame(vil.drop(columns="geometry"))
             frame["lon"] = vil.geometry.x
             frame["lat"] = vil.geometry.y
-            path.write_text(frame.to_csv(index=False), encoding="utf-8-sig")
+            # bytes, so Windows does not turn pandas' line ends into "\r\r\n"
+            path.write_bytes(frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig"))
         elif suffix == ".geojson":
             _finite_or_none(vil).to_file(path, driver="GeoJSON")
         else:

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from qjgeo.indicators.evaluate import RESULT_COLUMNS, evaluate, resolve_targets
+from qjgeo.indicators.evaluate import RESULT_COLUMNS, evaluate, resolve_targets, township_view
 from qjgeo.indicators.metrics import METRICS, MetricResult, NotAvailableError
 from qjgeo.indicators.targets import (
     DEFAULT_TARGETS_PATH,
@@ -31,4 +31,5 @@ __all__ = [
     "load_targets",
     "parse_targets",
     "resolve_targets",
+    "township_view",
 ]

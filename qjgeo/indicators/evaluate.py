@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from qjgeo.indicators.metrics import METRICS, MetricCache, MetricResult
-from qjgeo.indicators.targets import AnyIndicator, TargetsFile, apply_overrides, load_targets
+from qjgeo.indicators.targets import (
+    AnyIndicator,
+    TargetsFile,
+    apply_overrides,
+    attributes_read,
+    load_targets,
+)
 
 if TYPE_CHECKING:
     from qjgeo.catalog import Dataset
@@ -68,6 +74,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "method",
     "note",
     "scenario",
+    "failing_townships",
 )
 
 #: How many failing units a shortfall text names before "…".
@@ -171,9 +178,10 @@ def _indicator_rows(
     dataset: Dataset, ind: AnyIndicator, result: MetricResult
 ) -> list[dict[str, Any]]:
     layers = tuple(lid for lid in dict.fromkeys(result.layers_used) if dataset.has(lid))
-    if result.available:
-        status = dataset.data_status(layers)
-        weak = sorted(dataset.weak_layers(layers))
+    if result.available:  # the layers *and* the attributes read (an invented flag says sample)
+        attributes = attributes_read(ind)
+        status = dataset.data_status(layers, attributes)
+        weak = sorted(dataset.weak_layers(layers, attributes))
     else:
         status, weak = "not available", []
     rows: list[dict[str, Any]] = []
@@ -224,6 +232,9 @@ def _indicator_rows(
                 "method": row["method"],
                 "note": row["note"],
                 "scenario": dataset.scenario_name,
+                "failing_townships": list(row["failing_townships"])
+                if isinstance(units, list)
+                else [],
             }
         )
     # district row of a per-township indicator without unit list: name failing townships
@@ -231,6 +242,7 @@ def _indicator_rows(
         kind_lists_units = ind.kind in ("per_capita", "feature_count")
         if kind_lists_units:
             rows[0]["failing_units"] = [r["scope_name"] for r in rows[1:] if r["met"] is False]
+            rows[0]["failing_townships"] = [r["scope"] for r in rows[1:] if r["met"] is False]
             rows[0]["n_failing"] = len(rows[0]["failing_units"])
     return rows
 
@@ -306,3 +318,48 @@ def evaluate(
     frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     frame["met"] = frame["met"].astype(object)
     return frame
+
+
+def township_view(frame: pd.DataFrame, code9: str) -> pd.DataFrame:
+    """One township's indicators: its own rows and every district row that names it failing.
+
+    A district-scope indicator (a share of townships with a centre, of health centres with
+    their doctors …) has no township row, yet its failing units may be this township or lie
+    in it. Those district rows are kept, their failing units narrowed to the township's, and
+    the shortfall says which of them are here: "罗坑镇卫生院" fails the child-doctor minimum
+    and shows up in 罗坑镇's view.
+
+    Parameters
+    ----------
+    frame
+        The :func:`evaluate` result.
+    code9
+        The township's 9-digit code.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The township's own rows (``scope == code9``) first, then the district rows that
+        name it (``scope == "district"``, value and target of the district), same columns.
+    """
+    code = str(code9)
+    own = frame.loc[frame["scope"].astype(str) == code]
+    with_rows = set(own["id"])
+    picked = []
+    for _, row in frame.loc[frame["scope"].astype(str) == "district"].iterrows():
+        towns = row.get("failing_townships")
+        if row["id"] in with_rows or not isinstance(towns, list) or code not in towns:
+            continue
+        names = row["failing_units"] if isinstance(row["failing_units"], list) else []
+        here = [str(n) for n, t in zip(names, towns, strict=False) if str(t) == code]
+        row = row.copy()
+        row["failing_units"], row["failing_townships"] = here, [code] * len(here)
+        row["n_failing"] = len(here)
+        row["shortfall_zh"] = f"{row['shortfall_zh']}（本镇（街道）：{'、'.join(here)}）"
+        row["shortfall_en"] = f"{row['shortfall_en']} (in this township: {', '.join(here)})"
+        row["shortfall"] = row["shortfall_en"]
+        picked.append(row)
+    extra = pd.DataFrame(picked, columns=frame.columns)
+    out = pd.concat([own, extra], ignore_index=True) if picked else own.reset_index(drop=True)
+    out["met"] = out["met"].astype(object)
+    return out

@@ -322,6 +322,52 @@ AnyIndicator = (
     | AccessShareIndicator
     | UnprotectedHazardsIndicator
 )
+
+
+def _add(out: dict[str, set[str]], layer: str, columns: Any) -> None:
+    out.setdefault(layer, set()).update(c for c in columns if c)
+
+
+def _selection_columns(out: dict[str, set[str]], sel: Selection) -> None:
+    _add(out, sel.layer, [c.column for c in sel.where])
+    if isinstance(sel, Source) and sel.column:
+        _add(out, sel.layer, [sel.column])
+
+
+def attributes_read(ind: AnyIndicator) -> dict[str, tuple[str, ...]]:
+    """The attributes an indicator reads, per layer (for attribute-level provenance).
+
+    Parameters
+    ----------
+    ind
+        An indicator of any kind.
+
+    Returns
+    -------
+    dict
+        Layer id → the columns read (conditions, summed or weighting columns,
+        protections); geometry, codes and population are not listed.
+    """
+    out: dict[str, set[str]] = {}
+    p = ind.params
+    if isinstance(p, UnitCoverageParams):
+        _add(out, p.units, [c.column for c in p.unit_where])
+        _selection_columns(out, p.facilities)
+    elif isinstance(p, PerCapitaParams | FeatureCountParams):
+        for src in p.sources:
+            _selection_columns(out, src)
+    elif isinstance(p, AttributeShareParams):
+        _add(out, p.layer, [c.column for c in (*p.base_where, *p.condition)] + [p.weight or ""])
+    elif isinstance(p, ProximityViolationsParams):
+        for sel in (p.features, *p.near):
+            _selection_columns(out, sel)
+    elif isinstance(p, AccessShareParams):
+        _selection_columns(out, p.facilities)
+    elif isinstance(p, UnprotectedHazardsParams):
+        _add(out, "water_hazard", p.protections)
+    return {layer: tuple(sorted(cols)) for layer, cols in out.items() if cols}
+
+
 METRIC_KINDS: tuple[str, ...] = (
     "unit_coverage",
     "per_capita",

@@ -44,6 +44,7 @@ from qjgeo.fileio import write_atomic
 from qjgeo.ingest.rowlog import ImportResult
 from qjgeo.ingest.safety import IngestError
 from qjgeo.locking import DEFAULT_WAIT_S, FolderBusyError, folder_lock
+from qjgeo.places import is_bundled, working_dataset_dir
 from qjgeo.transaction import Transaction, recover
 
 HISTORY_DIR: Final[str] = ".history"
@@ -81,6 +82,16 @@ class CommitInfo:
     features_after: int
     renamed_ids: dict[str, str] = field(default_factory=dict)
     provenance: str = "user"
+
+
+def _refuse_bundled(data_dir: Path) -> None:
+    """Writes never go into the bundled dataset (an installation, or the checkout's layers/)."""
+    if is_bundled(data_dir):
+        raise IngestError(
+            f"{data_dir} 是自带数据，只读；请写入用户数据目录中的副本（不加 --data）或另一目录 / "
+            "is the bundled dataset, read-only: write to the working copy in the user data "
+            "folder (no --data) or another folder"
+        )
 
 
 def _template_spec(layer_id: str) -> LayerSpec:
@@ -196,6 +207,7 @@ def _updated_spec(spec: LayerSpec, frame: gpd.GeoDataFrame, result: ImportResult
                 "notes": note,
                 "file": str(Path(spec.file).with_suffix(".geojson")),
                 "crs": WGS84_CRS,
+                "attribute_provenance": {},  # every attribute is now the user's
             }
         )
     notes = f"{spec.notes}; {note}" if spec.notes else note
@@ -247,9 +259,11 @@ def _layer_writer(frame: gpd.GeoDataFrame) -> Callable[[Path], None]:
 
 def manifest_text(manifest: Manifest) -> str:
     """``manifest.yaml`` as qjgeo writes it: a safe YAML dump, Chinese kept readable."""
-    body = yaml.safe_dump(
-        manifest.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=100
-    )
+    raw = manifest.model_dump(mode="json")
+    for layer in raw["layers"]:  # an empty attribute_provenance is left out, as written by hand
+        if not layer.get("attribute_provenance"):
+            layer.pop("attribute_provenance", None)
+    body = yaml.safe_dump(raw, allow_unicode=True, sort_keys=False, width=100)
     return "# Edited by qjgeo import (see .history/ for earlier versions).\n" + body
 
 
@@ -285,7 +299,8 @@ def commit(
     Parameters
     ----------
     dataset_dir
-        The dataset directory (``None``: the bundled ``layers/``).
+        The dataset directory (``None``: the working copy in the user data folder, made from the
+        bundled data first if needed; never the bundled data itself).
     layer_id
         The layer written; must be the layer the result was validated for.
     result
@@ -307,7 +322,8 @@ def commit(
         too long, or the written dataset would not load (the previous version is then put
         back).
     """
-    data_dir = Path(dataset_dir) if dataset_dir is not None else DEFAULT_DATA_DIR
+    data_dir = Path(dataset_dir) if dataset_dir is not None else working_dataset_dir()
+    _refuse_bundled(data_dir)
     if layer_id in UPDATED_LAYERS:
         mode = "replace"  # the result holds the whole updated layer
     if result.layer_id != layer_id:
@@ -444,6 +460,7 @@ def undo_last(
         long.
     """
     data_dir = Path(dataset_dir)
+    _refuse_bundled(data_dir)
     with _locked(data_dir, timeout_s):
         return _undo_locked(data_dir, layer_id)
 

@@ -365,6 +365,21 @@ class MetricScale(MacroElement):
         self._name = "MetricScale"
 
 
+class PlainAttribution(MacroElement):
+    """The attribution prefix as plain "Leaflet" (Leaflet ≥ 1.9 adds a national flag icon,
+    unfit for a government deliverable); data credits stay beside it."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
+{% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PlainAttribution"
+
+
 def _legend_row(color: str, icon: str | None, label: str, *, shape: str = "icon") -> str:
     label = html.escape(label)
     if shape == "swatch":
@@ -486,6 +501,7 @@ def _empty_map(
         height=height,
     )
     m.add_child(MetricScale())
+    m.add_child(PlainAttribution())
     # Bootstrap (≈ 270 KB) and Glyphicons are not used by these maps (icons are Font Awesome):
     # leaving them out makes the map load faster, online or offline.
     m.default_js = [(n, u) for n, u in m.default_js if n not in _UNUSED_ASSETS]

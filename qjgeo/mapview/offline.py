@@ -43,6 +43,8 @@ from branca.utilities import legend_scaler
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
+from qjgeo.places import bundled_path
+
 __all__ = [
     "CDN_ASSETS",
     "STREAMLIT_STATIC_BASE_URL",
@@ -56,9 +58,10 @@ __all__ = [
     "vendor_path",
 ]
 
-#: Vendored assets: ``<repo>/static/vendor`` (the repo root is the parent of
-#: the ``qjgeo`` package directory).
-VENDOR_DIR: Final[Path] = Path(__file__).resolve().parents[2] / "static" / "vendor"
+#: Vendored assets: the checkout's ``static/vendor``, or its copy in an installed wheel
+#: (``qjgeo/_bundled/static/vendor``, beside the bundled ``app.py`` whose ``static/`` folder
+#: Streamlit serves).
+VENDOR_DIR: Final[Path] = bundled_path("static/vendor")
 
 #: Base URL of Streamlit's static folder as seen from streamlit-folium's
 #: component iframe (``<server>/component/streamlit_folium.st_folium/``).

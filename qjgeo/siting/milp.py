@@ -47,7 +47,7 @@ def _quiet_stdout() -> Iterator[None]:
     sys.stdout.flush()
     saved = os.dup(fd)
     try:
-        with open(os.devnull, "w") as devnull:
+        with open(os.devnull, "w", encoding="utf-8") as devnull:
             os.dup2(devnull.fileno(), fd)
             try:
                 yield

@@ -16,39 +16,41 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from qjgeo import Dataset, load_dataset
-from qjgeo.catalog import DEFAULT_DATA_DIR
+from qjgeo import Dataset, load_dataset, places
 
-#: Environment variable naming the dataset directory the app uses (default: bundled layers/).
+#: Environment variable naming the dataset directory the app uses (default: the working copy
+#: in the user data folder, made from the bundled data on first use).
 DATA_ENV = "QJGEO_DATA"
-#: Environment variable naming the monitoring directory (default: the repo's monitoring/).
+#: Environment variable naming the monitoring directory (default: the user data folder's).
 MONITORING_ENV = "QJGEO_MONITORING"
-#: Environment variable naming the scenario directory (default: the repo's scenarios/).
+#: Environment variable naming the scenario directory (default: the user data folder's).
 SCENARIOS_ENV = "QJGEO_SCENARIOS"
 #: Environment variable holding a Tianditu key (the Tianditu basemap is offered only with it).
 TIANDITU_ENV = "QJGEO_TIANDITU_KEY"
 
-REPO_DIR = Path(__file__).resolve().parents[2]
 
-
-def _env_dir(variable: str, default: Path) -> Path:
+def _env_dir(variable: str) -> Path | None:
     env = os.environ.get(variable)
-    return Path(env).resolve() if env else default
+    return Path(env).resolve() if env else None
 
 
 def data_dir() -> Path:
-    """The dataset directory: ``$QJGEO_DATA`` or the bundled ``layers/``."""
-    return _env_dir(DATA_ENV, DEFAULT_DATA_DIR)
+    """The dataset directory: ``$QJGEO_DATA``, else the working copy in the user data folder
+    (copied from the bundled data on first use: the app's Import page writes there)."""
+    return _env_dir(DATA_ENV) or places.working_dataset_dir()
 
 
 def scenarios_dir() -> Path:
-    """The scenario directory: ``$QJGEO_SCENARIOS`` or the repository's ``scenarios/``."""
-    return _env_dir(SCENARIOS_ENV, REPO_DIR / "scenarios")
+    """The scenario directory: ``$QJGEO_SCENARIOS``, else the user data folder's
+    ``scenarios/`` (copied from the bundled example scenarios on first use)."""
+    return _env_dir(SCENARIOS_ENV) or places.working_scenarios_dir()
 
 
-def monitoring_dir() -> Path:
-    """The monitoring directory: ``$QJGEO_MONITORING`` or the repository's ``monitoring/``."""
-    return _env_dir(MONITORING_ENV, REPO_DIR / "monitoring")
+def monitoring_dir(directory: Path | None = None, *, write: bool = False) -> Path:
+    """The monitoring directory: ``$QJGEO_MONITORING``, else ``monitoring/`` inside the
+    dataset folder ``directory`` (default :func:`data_dir`), so years stay with their data;
+    the bundled dataset's records live in its working copy in the user data folder."""
+    return _env_dir(MONITORING_ENV) or places.monitoring_dir(directory or data_dir(), write=write)
 
 
 def tianditu_key() -> str | None:

@@ -41,6 +41,7 @@ ROW_COLUMNS: tuple[str, ...] = (
     "failing_units",
     "method",
     "note",
+    "failing_townships",
 )
 
 
@@ -54,7 +55,8 @@ class MetricResult:
         Columns :data:`ROW_COLUMNS`: ``scope`` (``"district"`` or a 9-digit township code),
         ``scope_name``, ``value`` (= ``scale × numerator / denominator``), ``numerator``,
         ``denominator``, ``scale``, ``failing_units`` (list of names), ``method``
-        (distance method or ``""``) and ``note`` (why a value is NaN).
+        (distance method or ``""``), ``note`` (why a value is NaN) and
+        ``failing_townships`` (the township code of each failing unit, in the same order).
     layers_used
         The layers the numbers rest on (for the data status).
     available
@@ -260,7 +262,9 @@ def _build_rows(
     fail_names = no_units if failing is None else failing["name"].to_numpy(dtype=object)
     rows: list[dict[str, Any]] = []
 
-    def add_row(scope: str, name: str, num: float, den: float, units: list[str] | None) -> None:
+    def add_row(
+        scope: str, name: str, num: float, den: float, units: list[str] | None, codes: list[str]
+    ) -> None:
         value = float(num) if is_count else _ratio(num, den, scale)
         rows.append(
             {
@@ -273,6 +277,7 @@ def _build_rows(
                 "failing_units": units,
                 "method": method,
                 "note": empty_note if math.isnan(value) else "",
+                "failing_townships": codes if units is not None else [],
             }
         )
 
@@ -281,6 +286,7 @@ def _build_rows(
         district_name(dataset),
         *district,
         None if failing is None else [str(n) for n in fail_names],
+        [str(c) for c in fail_codes],
     )
     if per_township:
         towns = _townships(dataset)
@@ -290,8 +296,9 @@ def _build_rows(
                 den = float(cast(float, by_township.at[code, "denominator"]))
             else:
                 num, den = 0.0, (1.0 if is_count else 0.0)
-            units = None if failing is None else [str(n) for n in fail_names[fail_codes == code]]
-            add_row(code, name, num, den, units)
+            here = fail_codes == code
+            units = None if failing is None else [str(n) for n in fail_names[here]]
+            add_row(code, name, num, den, units, [str(code)] * int(here.sum()))
     return pd.DataFrame(rows, columns=list(ROW_COLUMNS))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from qjgeo.indicators.metrics.access import (
@@ -133,7 +134,9 @@ def unprotected_hazards(
         Distance, the protections required and the layers that make a hazard "near
         children"; see :func:`qjgeo.hazards.rank_hazards`.
     per_township
-        Also one row per township (by the hazard's ``township_code``).
+        Also one row per township: every hazard near its villages, schools or
+        kindergartens, or lying in it (a hazard spanning townships counts in each; the
+        district counts it once).
     graph, cache
         Unused (straight-line distances).
 
@@ -154,14 +157,28 @@ def unprotected_hazards(
         protections=params.protections,
         near_layers=params.near_layers,
     )
-    codes = _codes(ranked["township_code"])
+    # a hazard counts in every township whose villages / schools it is near (北江 runs along
+    # 樟市镇 and 白土镇): one entry per (hazard, township); the district counts it once
+    spans = ranked[["name", "townships_nearby"]].explode("townships_nearby")
+    spans = spans.loc[spans["townships_nearby"].notna()]
+    codes = _codes(spans["townships_nearby"].astype(str))
     rows = _count_rows(
         dataset,
         per_township=per_township,
         township_codes=codes,
-        counted=np.ones(len(ranked), dtype=bool),
-        failing=_failing(codes, ranked["name"].astype(str)),
+        counted=np.ones(len(spans), dtype=bool),
+        failing=_failing(codes, spans["name"].astype(str)),
         method="straight_line",
     )
+    own = _codes(ranked["township_code"])
+    whole = (rows["scope"] == "district").to_numpy()
+    rows.loc[whole, ["value", "numerator"]] = float(len(ranked))
+    for column, values in (
+        ("failing_units", ranked["name"].astype(str)),
+        ("failing_townships", own),
+    ):
+        cells = rows[column].tolist()
+        cells[int(whole.argmax())] = values.tolist()
+        rows[column] = pd.Series(cells, index=rows.index, dtype=object)
     used = tuple(lid for lid in _hazard_layers(params) if dataset.has(lid))
     return MetricResult(rows=rows, layers_used=used)

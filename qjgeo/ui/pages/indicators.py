@@ -164,7 +164,10 @@ def _downloads(ctx: Ctx, table: pd.DataFrame) -> None:
     st.download_button(
         ctx.t("download_csv"),
         table_csv(
-            table.drop(columns=["failing_units", "weak_layers", "layers_used"], errors="ignore")
+            table.drop(
+                columns=["failing_units", "weak_layers", "layers_used", "failing_townships"],
+                errors="ignore",
+            )
         ),
         file_name="indicators.csv",
         mime="text/csv",
@@ -185,7 +188,7 @@ def _monitoring(ctx: Ctx) -> None:
 
     st.subheader(ctx.t("mon_title"))
     st.caption(ctx.t("mon_intro", final=FINAL_YEAR))
-    directory = cache.monitoring_dir()
+    directory = cache.monitoring_dir(ctx.base.root)
     years = recorded_years(directory)
     st.caption(ctx.t("mon_dir", dir=str(directory), years=", ".join(map(str, years)) or "—"))
     _record_year(ctx, directory, years)
@@ -216,7 +219,8 @@ def _record_year(ctx: Ctx, directory: Path, years: list[int]) -> None:
         c2.caption(ctx.t("mon_scenario"))
     elif c2.button(ctx.t("mon_record", year=year), key="mon_rec", disabled=not sure):
         try:
-            record_year(ctx.base, year, directory, graph=ctx.graph, overwrite=again)
+            target = cache.monitoring_dir(ctx.base.root, write=True)  # never the bundled data
+            record_year(ctx.base, year, target, graph=ctx.graph, overwrite=again)
         except MonitoringError as exc:
             st.error(str(exc))
         else:

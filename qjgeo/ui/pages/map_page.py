@@ -147,6 +147,17 @@ def _main_map(ctx: Ctx, shown: list[str], choropleth: pd.Series | None, caption:
             st.rerun()
 
 
+def _township_rows(table: pd.DataFrame, code9: str) -> pd.DataFrame:
+    """The township's indicators and the district ones naming it failing, marked 全区."""
+    from qjgeo.indicators import township_view
+
+    view = township_view(table, code9)
+    whole = view["scope"].astype(str) == "district"
+    view.loc[whole, "title_zh"] = "[全区] " + view.loc[whole, "title_zh"].astype(str)
+    view.loc[whole, "title_en"] = "[district] " + view.loc[whole, "title_en"].astype(str)
+    return view
+
+
 def township_panel(
     ctx: Ctx, code9: str, name: str, table: pd.DataFrame | None, facility_type: str
 ) -> None:
@@ -161,7 +172,7 @@ def township_panel(
     )
     with tab1:
         if table is not None:
-            show_status_table(ctx, table[table["scope"].astype(str) == code9])
+            show_status_table(ctx, _township_rows(table, code9))
     with tab2:
         if ctx.dataset.has("village"):
             v = ctx.dataset.layer("village")
