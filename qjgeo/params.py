@@ -123,6 +123,42 @@ class PlanningParams(BaseModel):
 DEFAULT_PARAMS = PlanningParams()
 
 
+class CapacityRule(BaseModel):
+    """How many places a recommended facility gets: the plan's ratio × the demand it serves.
+
+    ``places = round(ratio × Σ base)`` over the villages the site newly serves, ``base`` a
+    population column of the village layer.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base: str = Field(description="village column the ratio applies to, e.g. population")
+    ratio: float = Field(gt=0, description="places per unit of base")
+    basis_en: str
+    basis_zh: str
+
+
+#: Capacity of recommended capacity-bearing facilities, from the plan's own ratios
+#: (``plan-targets.md``). Childcare: the plan's ratio is per resident (≥ 6 places per 1,000
+#: residents, 每千常住人口托位数 ≥ 6), so the residents of the villages served are used;
+#: kindergartens: gross enrolment 100 % (places ≥ children 3–5 served).
+NEW_SITE_CAPACITY: dict[str, CapacityRule] = {
+    "childcare": CapacityRule(
+        base="population",
+        ratio=6.0 / 1000,
+        basis_en="6 places per 1,000 residents of the villages it newly serves (plan target)",
+        basis_zh="按其新覆盖村（社区）常住人口每千人 6 个托位（规划目标）",
+    ),
+    "kindergarten": CapacityRule(
+        base="pop_3_5",
+        ratio=1.0,
+        basis_en="one place per child aged 3–5 in the villages it newly serves "
+        "(gross enrolment 100 %, plan target)",
+        basis_zh="按其新覆盖村（社区）3–5 岁儿童每人 1 个学位（毛入园率 100%，规划目标）",
+    ),
+}
+
+
 def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``base`` with ``update`` merged in, nested mappings merged key by key.
 

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from qjgeo import Dataset, load_dataset
 from qjgeo.network import WalkGraph, graph_from_arrays
+from qjgeo.places import bundled_path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: The project brief's shared folder (beside the repository), holding the real OSM extracts.
 SHARED = REPO.parent / "shared"
 OSM_DIR = SHARED / "data" / "osm"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test, session fixtures included, ever sees the real user data folder: until a test's
+    own folder is set (below), ``$QJGEO_HOME`` points at an empty folder of this run."""
+    os.environ["QJGEO_HOME"] = tempfile.mkdtemp(prefix="qjgeo-home-session-")
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +39,7 @@ def user_data_home(
 @pytest.fixture(scope="session")
 def dataset() -> Dataset:
     """The bundled Qujiang dataset (read-only: derive, never mutate)."""
-    return load_dataset()
+    return load_dataset(bundled_path("layers"))
 
 
 @pytest.fixture(scope="session")

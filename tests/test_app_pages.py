@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import pyogrio
 import pytest
 import yaml
@@ -131,6 +132,8 @@ def test_gaps_page_reacts_to_facility_type(app_env, tmp_path: Path) -> None:
     kinder = _metric_values(at)
     assert_offline_map(map_args(at), [], 1_000_000)
     assert len(kinder) == 4
+    # the bundled data has no priority-group counts, and the page says so
+    assert any("内置数据不含此项" in c.value for c in at.caption)
     by_key(at.selectbox, "w_layer").set_value("primary_school").run()
     assert not at.exception
     school = _metric_values(at)
@@ -397,9 +400,13 @@ def test_scenario_files_recommendation_rename_delete(app_env) -> None:
     notes = [c.value for c in at.caption]
     assert "基于样例数据：使用前请实地核查选址" in notes  # the caveats in the session's language
     assert not any("rests on" in n for n in notes)
+    # the places follow from the demand served, are editable, and are written as assumptions
+    assert any("是假设而非实际" in c for c in notes)
     at.button(key="sc_rec_accept").click().run()
     draft = yaml.safe_load(at.session_state["sc_draft"])
     assert [a["type"] for a in draft["add"]] == ["childcare", "childcare"]
+    assert all(a["attributes"]["places"] >= 1 for a in draft["add"])
+    assert all("假设" in a["assumptions"][1] for a in draft["add"])
     # rename a file
     by_key(at.selectbox, "sc_file_pick").set_value("old")
     at.text_input(key="sc_rename_to").set_value("renamed")
@@ -653,3 +660,18 @@ def test_every_page_runs_on_an_osm_dataset(
         prepare.click().run()
         assert not at.exception and not at.error
         assert at.session_state["exp_data_gap_png"][1][:4] == b"\x89PNG"
+
+
+def test_gaps_page_lists_uncovered_priority_children(own_data_env) -> None:
+    """With sample counts of left-behind children, the page lists them per township, labelled."""
+    data, _scenarios = own_data_env
+    path = data / "village.geojson"
+    villages = gpd.read_file(path)
+    villages["left_behind_children"] = 3
+    villages["priority_source"] = "sample"
+    path.write_text(villages.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
+    at = open_page("gaps", layer="children_home")
+    assert not at.exception
+    assert any("样例数据，并非实际" in c.value for c in at.caption)
+    table = next(f.value for f in at.dataframe if "未覆盖的留守儿童" in f.value.columns)
+    assert table["未覆盖的留守儿童"].sum() >= 0 and len(table) >= 10

@@ -193,7 +193,11 @@ def test_recommendation_agrees_with_gaps_after_apply(dataset: Dataset) -> None:
     assert list(rec.sites["rank"]) == [1, 2, 3]
     assert np.all(np.diff(rec.sites["marginal_children"]) <= 0)  # greedy order
     scenario = recommendation_to_scenario(rec, "rec_test")
-    assert [a.attributes["places"] for a in scenario.add] == [50, 50, 50]
+    # places follow from the residents each site newly serves (6 per 1,000), an assumption
+    places = [a.attributes["places"] for a in scenario.add]
+    assert places == rec.sites["places"].tolist()
+    assert places == [max(1, round(p * 6 / 1000)) for p in rec.sites["served_population"]]
+    assert all(a.assumptions and "assumed" in a.assumptions[0] for a in scenario.add)
     after = apply(dataset, scenario)
     cmp = compare(dataset, after, facility_types=["childcare"])
     row = cmp.coverage.iloc[0]

@@ -1068,7 +1068,8 @@ LAYER_META: dict[str, dict[str, Any]] = {
         source=f"names/codes: {NBS}; 城乡分类代码 2016: GitHub Vonng/adcode; points and population estimated",
         licence="WTFPL; CC BY 4.0",
         as_of=AS_OF_CODES,
-        notes="Point locations are estimated inside the township; 3 communities without a 2016 code have an inferred ur_code.",
+        notes="Point locations are estimated inside the township; 3 communities without a 2016 code have an inferred ur_code."
+        " No counts of left-behind, in-difficulty, migrant or disabled children (留守/困境/流动/残疾儿童): import them from a village ledger.",
     ),
     "park": dict(title_zh="公园", title_en="Parks", kind="facility", geometry_type="Point"),
     "family_edu_station": dict(

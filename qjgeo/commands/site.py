@@ -34,10 +34,19 @@ class SiteMethod(StrEnum):
     exact = "exact"
 
 
+class SiteSolver(StrEnum):
+    """Integer-programming solvers for the exact method."""
+
+    highs = "highs"
+    cbc = "cbc"
+
+
 class Demand(StrEnum):
     """What a site covers."""
 
     children = "children"
+    places = "places"
+    priority = "priority"
     townships = "townships"
 
 
@@ -90,12 +99,42 @@ DemandOption = Annotated[
     Demand,
     typer.Option(
         "--demand",
-        help="children (villages within walking distance) or townships "
-        "(a township with ≥ 1 facility counts).",
+        help="children (villages within walking distance), places (childcare: children "
+        "without a place in reach, 2SFCA), priority (left-behind / in-difficulty / migrant / "
+        "disabled children only) or townships (a township with ≥ 1 facility counts).",
     ),
 ]
 TimeLimitOption = Annotated[
-    float, typer.Option("--time-limit", min=0.1, help="Exact solver limit, seconds.")
+    float,
+    typer.Option(
+        "--time-limit",
+        min=0.1,
+        max=86_400,
+        help="Exact method: wall-time limit of the whole solve, seconds (kept to within "
+        "about 1 s); when hit, the best solution found is shown with its gap.",
+    ),
+]
+SolverOption = Annotated[
+    SiteSolver,
+    typer.Option("--solver", help="Exact method: highs (default) or cbc, after the reduction."),
+]
+PriorityWeightOption = Annotated[
+    float,
+    typer.Option(
+        "--priority-weight",
+        min=1,
+        max=100,
+        help="Count children of the priority groups (留守/困境/流动/残疾儿童) this many times; "
+        "needs their counts in the village layer.",
+    ),
+]
+PlacesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--places",
+        help="With --out: places of each new site, comma-separated in rank order, replacing "
+        "the ones derived from the demand served.",
+    ),
 ]
 HexSpacingOption = Annotated[
     float, typer.Option("--hex-spacing", min=50, help="Hex candidate spacing, metres.")
@@ -135,6 +174,19 @@ def _check_arguments(
         fail(f"--target-share must be in (0, 1], got {target_share}")
 
 
+def parse_places(text: str | None) -> list[int] | None:
+    """``--places 40,60`` as whole numbers ≥ 0."""
+    if text is None:
+        return None
+    values = []
+    for i, part in enumerate(text.split(",")):
+        part = part.strip()
+        if not part.isdigit():
+            fail(f"--places: value {i + 1} ({part!r}) is not a whole number ≥ 0")
+        values.append(int(part))
+    return values
+
+
 def _render_sites(rec: Recommendation, fmt: TableFormat) -> None:
     """Print the recommendation: summary and sites (table), the sites (csv) or everything (json)."""
     sites = pd.DataFrame(rec.sites.drop(columns="geometry"))
@@ -155,20 +207,35 @@ def _render_sites(rec: Recommendation, fmt: TableFormat) -> None:
     else:
         emit_frame(summary.T.reset_index().set_axis(["", "value"], axis=1), fmt)
         typer.echo("")
-        shown = sites.drop(columns=["marginal_gain"]).round(
-            {"share_after_site": 3, "cumulative_covered": 1}
-        )
+        basis = [c for c in ("places_basis", "places_basis_zh") if c in sites.columns]
+        shown = sites.drop(columns=["marginal_gain", *basis]).round(
+            {"share_after_site": 3, "cumulative_covered": 1, "served_population": 0,
+             "served_children": 1}
+        )  # fmt: skip
         emit_frame(shown, fmt)
         for note in rec.notes:
             typer.echo(f"note: {note}")
+        if basis:
+            from qjgeo.params import NEW_SITE_CAPACITY
+
+            typer.echo(
+                f"note: places assumed: {NEW_SITE_CAPACITY[rec.facility_type].basis_en}; "
+                "written into the scenario as an assumption — edit them with --places or in "
+                "the scenario file"
+            )
 
 
-def _write_scenario(rec: Recommendation, out: Path, name: str | None, overwrite: bool) -> None:
+def _write_scenario(
+    rec: Recommendation, out: Path, name: str | None, overwrite: bool, places: list[int] | None
+) -> None:
     """Write the sites as a scenario file (``--out``)."""
     from qjgeo.scenario import ScenarioError, save_scenario
     from qjgeo.siting import recommendation_to_scenario
 
-    scenario = recommendation_to_scenario(rec, name or out.stem)
+    try:
+        scenario = recommendation_to_scenario(rec, name or out.stem, places=places)
+    except ValueError as exc:
+        fail(f"--places: {exc}")
     try:
         save_scenario(scenario, out, overwrite=overwrite)
     except ScenarioError as exc:
@@ -184,6 +251,9 @@ def site_command(
     candidates: CandidatesOption = "villages",
     demand: DemandOption = Demand.children,
     time_limit_s: TimeLimitOption = 30.0,
+    solver: SolverOption = SiteSolver.highs,
+    priority_weight: PriorityWeightOption = 1.0,
+    places: PlacesOption = None,
     hex_spacing_m: HexSpacingOption = 1000.0,
     fmt: FormatOption = TableFormat.table,
     out: OutOption = None,
@@ -196,6 +266,9 @@ def site_command(
     from qjgeo.siting import recommend_sites
 
     _check_arguments(k, target_share, out, name, overwrite)
+    site_places = parse_places(places)
+    if site_places is not None and out is None:
+        fail("--places sets the places written with --out; give --out too")
     dataset = open_dataset(data)
     cands = read_candidates(candidates)
     graph, graph_note = resolve_graph(dataset, network)
@@ -210,6 +283,8 @@ def site_command(
             candidates=cands,  # type: ignore[arg-type]
             demand=demand.value,  # type: ignore[arg-type]
             time_limit_s=time_limit_s,
+            solver=solver.value,  # type: ignore[arg-type]
+            priority_weight=priority_weight,
             hex_spacing_m=hex_spacing_m,
             graph=graph,
         )
@@ -217,7 +292,7 @@ def site_command(
         fail(str(exc).strip("\"'"))
     _render_sites(rec, fmt)
     if out is not None:
-        _write_scenario(rec, out, name, overwrite)
+        _write_scenario(rec, out, name, overwrite, site_places)
 
 
 def register(app: typer.Typer) -> None:

@@ -35,6 +35,7 @@ from qjgeo.gaps.inputs import (
 )
 from qjgeo.network import WalkGraph
 from qjgeo.params import FacilityAccess, PlanningParams
+from qjgeo.priority import priority_columns, priority_counts
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,15 @@ class GapResult:
         One row per village / community (WGS84 points): ``code12``, ``name``,
         ``township_code``, ``urban``, ``children`` (demand in the age band),
         ``threshold_m``, ``distance_m`` (``inf`` when unreachable), ``facility_id``,
-        ``covered``, ``children_uncovered``, ``distance_band``, ``method``.
+        ``covered``, ``children_uncovered``, ``distance_band``, ``method``; when the
+        village layer carries priority-group counts (:mod:`qjgeo.priority`), also
+        ``<group>_uncovered`` (e.g. ``left_behind_children_uncovered``: the group's
+        children, all ages the ledger counts, in villages not covered).
     townships
         One row per township: ``code9``, ``name``, ``villages``, ``villages_covered``,
         ``children``, ``children_covered``, ``children_uncovered``, ``share_covered``
-        (``NaN`` where a township has no children in the band).
+        (``NaN`` where a township has no children in the band), and the
+        ``<group>_uncovered`` sums when present.
     district
         Totals for the whole dataset (same keys as a township row, plus ``method``).
     method
@@ -195,6 +200,7 @@ def _township_table(dataset: Dataset, villages: pd.DataFrame) -> pd.DataFrame:
     children = villages["children"].to_numpy(dtype=np.float64)
     uncovered = villages["children_uncovered"].to_numpy(dtype=np.float64)
     covered = villages["covered"].to_numpy(dtype=bool)
+    groups = [c for c in villages.columns if c.endswith("_uncovered") and c != "children_uncovered"]
     codes, sums = _sum_by(
         villages["township_code"].to_numpy(dtype=object),
         base_codes,
@@ -203,6 +209,7 @@ def _township_table(dataset: Dataset, villages: pd.DataFrame) -> pd.DataFrame:
             "villages_covered": covered.astype(np.float64),
             "children": children,
             "children_uncovered": uncovered,
+            **{g: villages[g].to_numpy(dtype=np.float64) for g in groups},
         },
     )
     names = np.concatenate([base_names, codes[len(base_names) :]])
@@ -219,6 +226,7 @@ def _township_table(dataset: Dataset, villages: pd.DataFrame) -> pd.DataFrame:
             "children_covered": total - sums["children_uncovered"],
             "children_uncovered": sums["children_uncovered"],
             "share_covered": share,
+            **{g: sums[g] for g in groups},
         }
     )
 
@@ -320,6 +328,10 @@ def _village_gaps(
     distance = nearest.distance_m
     covered = np.isfinite(distance) & (distance <= thresholds * (1.0 + _RTOL))
     band, band_order = classify_distance(distance, edges)
+    groups = {
+        f"{g}_uncovered": np.where(covered, 0.0, priority_counts(villages, [g]))
+        for g in priority_columns(villages)
+    }
     return gpd.GeoDataFrame(
         {
             "code12": _column_or(villages, "code12", villages.index.astype(str).to_numpy()),
@@ -337,6 +349,7 @@ def _village_gaps(
             "band_order": band_order,
             "method": nearest.method,
             "provenance": _column_or(villages, "provenance", dataset.spec("village").provenance),
+            **groups,
         },
         geometry=villages.geometry.to_numpy(),
         crs=villages.crs,

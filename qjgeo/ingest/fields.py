@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Final
 
+from qjgeo.priority import PRIORITY_GROUPS, PRIORITY_SOURCE
 from qjgeo.schema import AGE_BANDS, REQUIRED_COLUMNS
 
 #: Children aged 0–14 by sex (plan 五(二): 分性别分年龄指标), given by a village ledger.
@@ -25,7 +26,7 @@ SEX_FIELDS: Final[tuple[str, ...]] = ("girls_0_14", "boys_0_14")
 #: Fields a village ledger may give.
 VILLAGE_FIELDS: Final[tuple[str, ...]] = (
     "village", "name", "village_code", "township", "lon", "lat", "lonlat",
-    "population", *AGE_BANDS, *SEX_FIELDS, "note",
+    "population", *AGE_BANDS, *SEX_FIELDS, *PRIORITY_GROUPS, PRIORITY_SOURCE, "note",
 )  # fmt: skip
 #: Fields a township file may give (its polygons come from the file's geometry).
 TOWNSHIP_FIELDS: Final[tuple[str, ...]] = (
@@ -89,6 +90,7 @@ FIELD_RANGES: Final[dict[str, tuple[float, float]]] = {
     "population": (0, 2_000_000),
     **{band: (0, 2_000_000) for band in AGE_BANDS},
     **{sex: (0, 2_000_000) for sex in SEX_FIELDS},
+    **{group: (0, 100_000) for group in PRIORITY_GROUPS},
 }
 
 _CJK: Final = re.compile(r"[\u4e00-\u9fff]")
@@ -132,6 +134,17 @@ ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "township_name",
     ),
     "township_code": ("township_code", "镇代码", "乡镇代码", "街道代码", "code9"),
+    "left_behind_children": (
+        "left_behind_children",
+        "留守儿童",
+        "留守儿童数",
+        "留守儿童人数",
+        "农村留守儿童",
+    ),
+    "children_in_difficulty": ("children_in_difficulty", "困境儿童", "困境儿童数", "困境儿童人数"),
+    "migrant_children": ("migrant_children", "流动儿童", "流动儿童数", "流动儿童人数"),
+    "disabled_children": ("disabled_children", "残疾儿童", "残疾儿童数", "残疾儿童人数"),
+    PRIORITY_SOURCE: (PRIORITY_SOURCE, "重点儿童数据来源", "儿童数据来源", "重点群体数据来源"),
     "village": (
         "village",
         "community",

@@ -15,7 +15,11 @@ estimates village by village:
   ``user``; one with only part of it replaced stays ``estimated`` (and the report says so),
   so the app's "estimated data" notice disappears only when nothing estimated is left;
 - the village list itself does not change: codes, names and classes stay official; villages
-  the ledger does not mention keep their estimates.
+  the ledger does not mention keep their estimates;
+- a row may also give the counts of the priority groups (留守儿童, 困境儿童, 流动儿童, 残疾儿童,
+  :mod:`qjgeo.priority`); they are stored as given, with ``priority_source`` (the ledger's
+  own ``priority_source`` column when it says ``sample``/样例 or ``estimated``/估算, else
+  ``user``), so a view built on sample counts labels them sample.
 
 The result is an :class:`~qjgeo.ingest.report.ImportResult` whose ``features`` are the whole
 updated layer, written with :func:`~qjgeo.ingest.commit.commit` in ``replace`` mode (the
@@ -48,6 +52,7 @@ from qjgeo.ingest.locate import (
     district_area,
     guess_coordinate_system,
     parse_coordinates,
+    parse_numbers,
     place_by_village,
     resolve_township,
     split_lonlat,
@@ -76,7 +81,9 @@ from qjgeo.ingest.unit_checks import (
     updated_layer,
 )
 from qjgeo.ingest.unit_checks import apply_population as apply_population
+from qjgeo.ingest.unit_checks import cells as ledger_cells
 from qjgeo.ingest.unit_checks import read_population as read_population
+from qjgeo.priority import PRIORITY_GROUPS, PRIORITY_SOURCE
 from qjgeo.schema import AGE_BANDS
 
 __all__ = [
@@ -98,8 +105,8 @@ VILLAGE: Final = UnitKind(
     source="ledger",
     place_column="location_source",
     place=("point", "位置"),
-    nothing="nothing to update (no point, no population)",
-    nothing_zh="没有可更新的位置或人口",
+    nothing="nothing to update (no point, no population, no priority-group count)",
+    nothing_zh="没有可更新的位置、人口或重点群体儿童数",
     pop_dtype=None,
 )
 
@@ -127,6 +134,9 @@ class VillageRows(UnitRows):
     area: shapely.Geometry | None = field(init=False, default=None)
     wlon: np.ndarray = field(init=False)  # WGS84
     wlat: np.ndarray = field(init=False)
+    priority: dict[str, np.ndarray] = field(init=False, default_factory=dict)
+    priority_src: np.ndarray = field(init=False)  # "user", "sample" or "estimated" per row
+    priority_layer: dict[str, np.ndarray] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -253,6 +263,28 @@ def check_outside_district(v: VillageRows) -> None:
     )
 
 
+def check_priority_groups(v: VillageRows) -> None:
+    """Read the priority-group counts (留守/困境/流动/残疾儿童), refusing junk and out-of-range."""
+    v.priority = {}
+    for group in PRIORITY_GROUPS:
+        if v.mapping.source(group):
+            values, junk = parse_numbers(v.cells(group))
+            zh = PRIORITY_GROUPS[group][0]
+            v.log.reject(junk, f"{group} is not a number", f"{zh}人数不是数字")
+            v.log.reject_out_of_range(group, values)
+            v.priority[group] = np.where(values == 0, 0.0, values)
+    gives = np.zeros(len(v.raw), dtype=bool)
+    for values in v.priority.values():
+        gives |= np.isfinite(values)
+    v.gives_pop = v.gives_pop | gives  # a count is something to update
+    said = ledger_cells(v.raw, v.mapping, PRIORITY_SOURCE).fillna("").astype(str).str.lower()
+    v.priority_src = np.select(
+        [said.str.contains("sample|样例|示例|模拟"), said.str.contains("estimat|估算|估计")],
+        ["sample", "estimated"],
+        "user",
+    ).astype(object)
+
+
 #: The checks of a village ledger, in order.
 CHECKS: Final[tuple[Check, ...]] = (
     check_township,
@@ -269,6 +301,7 @@ CHECKS: Final[tuple[Check, ...]] = (
     check_outside_district,
     check_population,
     check_sex_split,
+    check_priority_groups,
     check_something_to_update,
 )
 
@@ -334,11 +367,12 @@ def _refuse_unusable_ledger(raw: RawTable, mapping: ColumnMapping) -> None:
             f"{raw.filename}: no column naming the village (村/社区, 村代码) among "
             f"{', '.join(raw.columns) or 'no columns'}"
         )
-    updatable = ("lon", "lat", "lonlat", "population", *AGE_BANDS)
+    updatable = ("lon", "lat", "lonlat", "population", *AGE_BANDS, *PRIORITY_GROUPS)
     if not any(mapping.source(f) for f in updatable):
         raise IngestError(
-            f"{raw.filename}: nothing to update: no coordinates (经度/纬度) and no population "
-            f"columns (人口, 0-2岁…) among {', '.join(raw.columns)}"
+            f"{raw.filename}: nothing to update: no coordinates (经度/纬度), no population "
+            f"columns (人口, 0-2岁…) and no priority-group counts (留守儿童…) among "
+            f"{', '.join(raw.columns)}"
         )
 
 
@@ -353,8 +387,42 @@ def _township_polygons(dataset: Dataset) -> dict[str, Any]:
     return dict(zip(towns["code9"].astype(str), towns.to_crs(WGS84_CRS).geometry, strict=True))
 
 
+def _priority_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The layer's priority columns as they stand (NaN where absent), and their source."""
+    out: dict[str, np.ndarray] = {
+        g: (
+            pd.to_numeric(frame[g], errors="coerce").to_numpy(dtype=float)
+            if g in frame.columns
+            else np.full(len(frame), np.nan)
+        )
+        for g in PRIORITY_GROUPS
+    }
+    out[PRIORITY_SOURCE] = (
+        frame[PRIORITY_SOURCE].to_numpy(dtype=object).copy()
+        if PRIORITY_SOURCE in frame.columns
+        else np.full(len(frame), None, dtype=object)
+    )
+    return out
+
+
+def _apply_priority(v: VillageRows, upd: LayerUpdate, i: int, k: int) -> None:
+    """Put row ``i``'s priority-group counts into village ``k``."""
+    arrays = v.priority_layer
+    given = {g: vals[i] for g, vals in v.priority.items() if np.isfinite(vals[i])}
+    for g, value in given.items():
+        arrays[g][k] = value
+    if given:
+        arrays[PRIORITY_SOURCE][k] = v.priority_src[i]
+        children = float(upd.pops["pop_0_14"][k])
+        if sum(given.values()) > max(children, 0) * 1.2 + 5:
+            v.log.warn(int(v.log.rows[i]), "implausible_value",
+                       "priority-group counts add up to more than the village's children "
+                       "aged 0–14 (groups may overlap or count children up to 16)",
+                       "重点群体儿童数之和多于该村 0–14 岁儿童数（各群体可能重叠或统计至 16 岁）")  # fmt: skip
+
+
 def _apply_villages(v: VillageRows, upd: LayerUpdate) -> None:
-    """Apply each accepted row to its village: point, population, provenance."""
+    """Apply each accepted row to its village: point, population, priority counts, provenance."""
     towns = upd.frame["township_code"].astype(str).to_numpy()
     township_polygons = _township_polygons(v.dataset)
     for i in np.flatnonzero(v.log.ok).tolist():
@@ -369,20 +437,22 @@ def _apply_villages(v: VillageRows, upd: LayerUpdate) -> None:
                            f"point lies outside its township's (estimated) boundary: {name}",
                            f"位置不在所属镇（街道）的估算边界内：{name}")  # fmt: skip
         apply_row_population(v, upd, i, k)
+        _apply_priority(v, upd, i, k)
         settle_provenance(v, upd, i, k)
 
 
 def _build_result(v: VillageRows) -> ImportResult:
     """The whole updated village layer and the report."""
     upd = start_update(v)
+    v.priority_layer = _priority_arrays(upd.frame)
     _apply_villages(v, upd)
-    features = updated_layer(
-        upd,
-        {
-            "location_source": upd.place_src,
-            "population_source": np.where(upd.pop_src == "", "estimated", upd.pop_src),
-        },
-    )
+    sources = {
+        "location_source": upd.place_src,
+        "population_source": np.where(upd.pop_src == "", "estimated", upd.pop_src),
+    }
+    if v.priority or PRIORITY_SOURCE in upd.frame.columns:
+        sources.update(v.priority_layer)
+    features = updated_layer(upd, sources)
     how = v.placed.located_by.to_numpy(dtype=object)
     ok = v.log.ok
     report = v.log.report(

@@ -121,6 +121,12 @@ class FacilityAdd(_Typed):
     attributes: dict[str, Any] = Field(
         default_factory=dict, description="layer attributes, e.g. {places: 40, puhui: true}"
     )
+    assumptions: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="how attributes were set when not known, e.g. a capacity derived from "
+        "the demand a recommended site serves: assumptions, to check and edit before use",
+    )
 
 
 class FacilityModify(_Typed):
@@ -444,7 +450,7 @@ def scenario_to_yaml(scenario: Scenario) -> str:
         items = []
         for item in data.get(key, []):
             item.setdefault("crs", "wgs84")  # keep the CRS visible in the file
-            order = ["type", "id", "name", "lon", "lat", "crs", "attributes"]
+            order = ["type", "id", "name", "lon", "lat", "crs", "attributes", "assumptions"]
             items.append({k: item[k] for k in order if k in item})
         if items:
             data[key] = items

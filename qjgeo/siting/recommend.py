@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -13,17 +14,12 @@ from scipy.sparse import csr_array
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import WGS84_CRS
-from qjgeo.siting.candidates import _township_of, candidate_sites
-from qjgeo.siting.coverage import _demand_villages, coverage_matrix
-from qjgeo.siting.solvers import (
-    Method,
-    SitingResult,
-    Solver,
-    _covered_by,
-    max_cover_exact,
-    max_cover_greedy,
-    min_sites_for_target,
-)
+from qjgeo.siting.candidates import candidate_sites
+from qjgeo.siting.capacity import served_villages, site_capacities
+from qjgeo.siting.demand import DEMANDS, build_demand
+from qjgeo.siting.exact import max_cover_exact, min_sites_for_target
+from qjgeo.siting.milp import Solver
+from qjgeo.siting.solvers import Method, SitingResult, max_cover_greedy
 
 if TYPE_CHECKING:
     from qjgeo.network import WalkGraph
@@ -38,14 +34,19 @@ _DATA_STATUS_ZH: dict[str, str] = {
     "official": "官方",
 }
 
-#: Placeholder capacity written into scenarios made from a recommendation (edit before use):
-#: a community childcare point (托育点) ~50 places, a 9-class kindergarten 270, a 36-class
-#: primary school 1,620.
+#: Attributes written into scenarios made from a recommendation. Childcare and kindergarten
+#: places are not here: they follow from the demand each site serves
+#: (:data:`qjgeo.params.NEW_SITE_CAPACITY`). A primary school gets a placeholder (a
+#: 36-class school, 1,620 places), flagged as such in the scenario's assumptions.
 DEFAULT_NEW_CAPACITY: dict[str, dict[str, Any]] = {
-    "childcare": {"places": 50, "puhui": True},
-    "kindergarten": {"places": 270, "puhui": True},
+    "childcare": {"puhui": True},
+    "kindergarten": {"puhui": True},
     "primary_school": {"places": 1620},
 }
+_PLACEHOLDER_NOTE = (
+    "placeholder: places {places} (a 36-class primary school), not derived from demand; edit",
+    "占位值：学位 {places} 个（36 班小学），并非按需求测算；请修改",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +109,7 @@ class Recommendation:
                     "facility_type": self.facility_type,
                     "demand": self.demand,
                     "sites": len(self.sites),
+                    "sites_requested": r.k_requested or len(self.sites),
                     "covered_before": r.covered_before,
                     "covered_after": r.covered_after,
                     "total": r.total_weight,
@@ -124,27 +126,6 @@ class Recommendation:
         )
 
 
-def _town_demand(
-    dataset: Dataset, facility_type: str, cands: gpd.GeoDataFrame
-) -> tuple[csr_array, NDArray[np.float64], NDArray[np.bool_]]:
-    towns = dataset.layer("township")
-    codes = towns["code9"].astype(str).to_numpy()
-    pos = {c: i for i, c in enumerate(codes)}
-    cand_town = np.array([pos.get(str(c), -1) for c in cands["township_code"]], dtype=np.int64)
-    ok = cand_town >= 0
-    cov = csr_array(
-        (np.ones(int(ok.sum()), dtype=bool), (cand_town[ok], np.flatnonzero(ok))),
-        shape=(len(codes), len(cands)),
-    )
-    facilities = dataset.layer(facility_type)
-    if "township_code" in facilities.columns:
-        have = set(facilities["township_code"].dropna().astype(str))
-    else:
-        have = set(_township_of(dataset, facilities.geometry).tolist())
-    done = np.isin(codes, list(have))
-    return cov, np.ones(len(codes), dtype=np.float64), done
-
-
 def recommend_sites(
     dataset: Dataset,
     facility_type: str,
@@ -153,11 +134,12 @@ def recommend_sites(
     target_share: float | None = None,
     method: Method = "greedy",
     candidates: Literal["villages", "seats", "hex"] | gpd.GeoDataFrame = "villages",
-    demand: Literal["children", "townships"] = "children",
+    demand: Literal["children", "places", "priority", "townships"] = "children",
     graph: WalkGraph | None = None,
     time_limit_s: float = 30.0,
     solver: Solver = "highs",
     hex_spacing_m: float = 1000.0,
+    priority_weight: float = 1.0,
 ) -> Recommendation:
     """Recommend new sites for a facility type, keeping every existing facility.
 
@@ -177,19 +159,25 @@ def recommend_sites(
         ``"villages"``, ``"seats"``, ``"hex"`` or a GeoDataFrame of candidate points.
     demand
         ``"children"``: villages weighted by the children of the type's age bands, covered
-        within the urban/rural walking threshold; ``"townships"``: a township is covered
-        when it holds at least one facility (e.g. 70 % of townships with a science venue).
+        within the urban/rural walking threshold; ``"places"`` (childcare): children
+        without a place in reach by 2SFCA; ``"priority"``: children of the priority groups
+        only; ``"townships"``: a township is covered when it holds at least one facility
+        (e.g. 70 % of townships with a science venue). See :mod:`qjgeo.siting.demand`.
     graph
         Walking network; without one, straight line × the detour factor.
     time_limit_s, solver
         For ``method="exact"``.
     hex_spacing_m
         Spacing of the ``"hex"`` candidate grid, metres.
+    priority_weight
+        ≥ 1: children of the priority groups count this many times (``children`` and
+        ``places`` demand); needs priority counts in the village layer.
 
     Returns
     -------
     Recommendation
-        Ranked sites with marginal gain and coverage before/after.
+        Ranked sites with marginal gain, coverage before/after and, for childcare and
+        kindergartens, the places each site needs for the demand it serves.
 
     Raises
     ------
@@ -197,46 +185,41 @@ def recommend_sites(
         For a missing layer, an unknown facility type, or neither/both of ``k`` and
         ``target_share``.
     """
-    _check_request(dataset, facility_type, k, target_share, demand)
+    _check_request(dataset, facility_type, k, target_share, demand, priority_weight)
     cands = candidate_sites(dataset, candidates, hex_spacing_m=hex_spacing_m)
     label = candidates if isinstance(candidates, str) else "file"
-    notes: list[str] = []
-    notes_zh: list[str] = []
-    if demand == "children":
-        cov, weights, done = _children_demand(dataset, facility_type, cands, graph)
-        notes_en, note_zh = _children_notes(dataset, facility_type, graph)
-        notes.append(notes_en)
-        notes_zh.append(note_zh)
-        unit = "children"
-        layers = ["village", facility_type]
-    else:
-        cov, weights, done = _town_demand(dataset, facility_type, cands)
-        unit = "townships"
-        notes.append("a township counts as covered when it holds at least one facility")
-        notes_zh.append("镇街内至少有一处设施即算作覆盖")
-        layers = ["township", facility_type]
+    model = build_demand(dataset, facility_type, cands, demand, graph, priority_weight)
+    notes, notes_zh = list(model.notes), list(model.notes_zh)
     if target_share is not None:
         result = min_sites_for_target(
-            cov, weights, target_share, already_covered=done, method=method,
-            time_limit_s=time_limit_s, solver=solver,
+            model.cov, model.weights, target_share, already_covered=model.done,
+            method=method, time_limit_s=time_limit_s, solver=solver,
         )  # fmt: skip
     else:
         assert k is not None
-        result = _max_cover(cov, weights, k, done, method, time_limit_s, solver)
+        result = _max_cover(
+            model.cov, model.weights, k, model.done, method, time_limit_s, solver
+        )  # fmt: skip
     if result.message:
         notes.append(result.message)
         notes_zh.append(result.message_zh)
-    status = dataset.data_status([x for x in layers if dataset.has(x)])
+    status = dataset.data_status([x for x in model.layers if dataset.has(x)])
     if status != "official":
         notes.append(f"rests on {status} data: check the sites on the ground before use")
         status_zh = _DATA_STATUS_ZH.get(status, status)
         notes_zh.append(f"基于{status_zh}数据：使用前请实地核查选址")
+    sites = _ranked_sites(cands, result, model.unit)
+    if demand != "townships":
+        owner = served_villages(model.cov, result.selected, model.done)
+        served = site_capacities(dataset, facility_type, owner, len(sites), share=model.unmet_share)
+        for col in served.columns:
+            sites[col] = served[col].to_numpy()
     return Recommendation(
         facility_type=facility_type,
         demand=demand,
-        sites=_ranked_sites(cands, result, unit),
+        sites=sites,
         result=result,
-        unit=unit,
+        unit=model.unit,
         candidates=label,
         n_candidates=len(cands),
         data_status=status,
@@ -251,63 +234,23 @@ def _check_request(
     k: int | None,
     target_share: float | None,
     demand: str,
+    priority_weight: float,
 ) -> None:
     """Refuse a recommendation request the dataset or the arguments cannot serve."""
     if (k is None) == (target_share is None):
         raise ValueError("give either k (number of new sites) or target_share, not both")
     if not dataset.has(facility_type):
         raise ValueError(f"facility layer {facility_type!r} is not available in this dataset")
-    needed = ["village"] if demand == "children" else ["township"]
+    if demand not in DEMANDS:
+        raise ValueError(f"demand must be one of {', '.join(DEMANDS)}, got {demand!r}")
+    needed = ["township"] if demand == "townships" else ["village"]
     for layer in needed:
         if not dataset.has(layer):
             raise ValueError(f"demand layer {layer!r} is not available in this dataset")
-    if demand not in ("children", "townships"):
-        raise ValueError(f"demand must be 'children' or 'townships', got {demand!r}")
-
-
-def _children_demand(
-    dataset: Dataset,
-    facility_type: str,
-    cands: gpd.GeoDataFrame,
-    graph: WalkGraph | None,
-) -> tuple[csr_array, NDArray[np.float64], NDArray[np.bool_]]:
-    """Villages × candidates coverage, children per village, villages already covered."""
-    _, weights, _ = _demand_villages(dataset, facility_type)
-    cov = coverage_matrix(dataset, facility_type, cands, graph=graph)
-    existing = dataset.layer(facility_type)
-    done = _covered_by(
-        coverage_matrix(dataset, facility_type, existing, graph=graph),
-        np.arange(len(existing)),
-    )
-    return cov, weights, done
-
-
-def _children_notes(
-    dataset: Dataset, facility_type: str, graph: WalkGraph | None
-) -> tuple[str, str]:
-    """The note on the children counted and the distances used, in English and in Chinese."""
-    access = dataset.params.facility(facility_type)
-    how = (
-        "walking network"
-        if graph is not None
-        else (f"straight line × {dataset.params.detour_factor:g} (no network loaded)")
-    )
-    how_zh = (
-        "步行路网"
-        if graph is not None
-        else f"直线距离 × {dataset.params.detour_factor:g}（未加载路网）"
-    )
-    ages_zh = "全部年龄" if access.label == "all ages" else f"{access.label} 岁"
-    note = (
-        f"children aged {access.label} per village; covered within "
-        f"{access.urban_threshold_m:g} m (urban) / {access.rural_threshold_m:g} m (rural), "
-        f"distance by {how}"
-    )
-    note_zh = (
-        f"按村统计 {ages_zh}儿童；城镇 {access.urban_threshold_m:g} 米、农村 "
-        f"{access.rural_threshold_m:g} 米以内算作覆盖，距离按{how_zh}计算"
-    )
-    return note, note_zh
+    if demand == "places" and facility_type != "childcare":
+        raise ValueError("demand 'places' (children without a place, 2SFCA) is for childcare")
+    if not (isinstance(priority_weight, int | float) and 1 <= priority_weight <= 100):
+        raise ValueError(f"priority_weight must be a number in [1, 100], got {priority_weight!r}")
 
 
 def _max_cover(
@@ -359,6 +302,7 @@ def recommendation_to_scenario(
     description: str = "",
     *,
     attributes: dict[str, Any] | None = None,
+    places: Sequence[int] | None = None,
     base: str | None = None,
 ) -> Scenario:
     """Turn recommended sites into a scenario that adds them (one step to a scenario file).
@@ -372,20 +316,27 @@ def recommendation_to_scenario(
     description
         Free text; a summary of the recommendation is used when empty.
     attributes
-        Attributes of every new facility; default :data:`DEFAULT_NEW_CAPACITY` for types
-        that need a capacity (placeholder figures: edit them before using the numbers).
+        Attributes of every new facility (default :data:`DEFAULT_NEW_CAPACITY`).
+    places
+        Places of each site, in rank order, replacing the ones derived from the demand
+        served (the planner's edit); the assumption then says they were set by hand.
     base
         Base scenario (``None`` = baseline).
 
     Returns
     -------
     Scenario
-        ``add`` holds one facility per site, in rank order, in WGS84.
+        ``add`` holds one facility per site, in rank order, in WGS84; a capacity derived
+        from demand, or a placeholder, is stated in the facility's ``assumptions``.
+
+    Raises
+    ------
+    ValueError
+        When ``places`` does not give one whole number ≥ 0 per site.
     """
     from qjgeo.scenario import FacilityAdd, Scenario
 
-    attrs = dict(DEFAULT_NEW_CAPACITY.get(rec.facility_type, {}))
-    attrs.update(attributes or {})
+    derived = _site_places(rec, places)
     r = rec.result
     if not description:
         description = (
@@ -394,15 +345,57 @@ def recommendation_to_scenario(
             f"{r.covered_before:,.0f} → {r.covered_after:,.0f} of {r.total_weight:,.0f} "
             f"{rec.unit}; data {rec.data_status}"
         )
-    adds = [
-        FacilityAdd(
-            type=rec.facility_type,
-            lon=float(row.lon),
-            lat=float(row.lat),
-            crs="wgs84",
-            name=f"{name} #{int(row.rank)} ({row.name})",
-            attributes=attrs,
+    adds = []
+    for i, row in enumerate(rec.sites.itertuples()):
+        attrs = dict(DEFAULT_NEW_CAPACITY.get(rec.facility_type, {}))
+        attrs.update(attributes or {})
+        notes = list(derived[i][1]) if derived else []
+        if derived:
+            attrs["places"] = derived[i][0]
+        elif "places" in attrs and not (attributes and "places" in attributes):
+            notes = [n.format(places=attrs["places"]) for n in _PLACEHOLDER_NOTE]
+        adds.append(
+            FacilityAdd(
+                type=rec.facility_type,
+                lon=float(row.lon),
+                lat=float(row.lat),
+                crs="wgs84",
+                name=f"{name} #{int(row.rank)} ({row.name})",
+                attributes=attrs,
+                assumptions=notes,
+            )
         )
-        for row in rec.sites.itertuples()
-    ]
     return Scenario(name=name, description=description, base=base, add=adds)
+
+
+def _site_places(
+    rec: Recommendation, places: Sequence[int] | None
+) -> list[tuple[int, tuple[str, ...]]]:
+    """Places per site and the assumption behind them (empty for types without places)."""
+    sites = rec.sites
+    if places is not None:
+        values = list(places)
+        if len(values) != len(sites):
+            raise ValueError(f"places: {len(values)} values given for {len(sites)} sites")
+        for i, v in enumerate(values):
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
+                raise ValueError(f"places: site {i + 1}: a whole number ≥ 0 expected, got {v!r}")
+        derived = sites["places"].tolist() if "places" in sites.columns else [None] * len(sites)
+        out: list[tuple[int, tuple[str, ...]]] = []
+        for i, (v, d) in enumerate(zip(values, derived, strict=True)):
+            if d is not None and int(v) == int(d):
+                basis = (str(sites["places_basis"].iloc[i]), str(sites["places_basis_zh"].iloc[i]))
+                out.append((int(v), basis))
+                continue
+            was = f" (derived from demand: {int(d)})" if d is not None else ""
+            was_zh = f"（按需求测算为 {int(d)}）" if d is not None else ""
+            out.append((int(v), (f"places set by the planner{was}", f"由规划人员设定{was_zh}")))
+        return out
+    if "places" not in sites.columns:
+        return []
+    return [
+        (int(p), (str(en), str(zh)))
+        for p, en, zh in zip(
+            sites["places"], sites["places_basis"], sites["places_basis_zh"], strict=True
+        )
+    ]

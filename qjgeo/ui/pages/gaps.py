@@ -12,6 +12,7 @@ from qjgeo.export.gis import table_csv
 from qjgeo.gaps import outline_cell_size
 from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.params import merge_params
+from qjgeo.priority import PRIORITY_GROUPS, priority_status
 from qjgeo.schema import AGE_BANDS
 from qjgeo.ui import cache, state
 from qjgeo.ui.state import Ctx
@@ -56,6 +57,7 @@ def render(ctx: Ctx) -> None:
     _district_figures(ctx, res)
     _gap_map(ctx, res, facility, threshold_m)
     _township_chart(ctx, res)
+    _priority_groups(ctx, res)
     _worst_villages(ctx, res, facility)
     _map_downloads(ctx, facility, threshold_m, bands)
 
@@ -176,6 +178,27 @@ def _township_chart(ctx: Ctx, res: Any) -> None:
         horizontal=True,
         sort=f"-{label}",
     )
+
+
+def _priority_groups(ctx: Ctx, res: Any) -> None:
+    """Children of the priority groups not covered, per township (or why there are none)."""
+    st.subheader(ctx.t("gap_priority"))
+    status, note, note_zh = priority_status(ctx.dataset.layer("village"))
+    st.caption(note_zh if ctx.lang == "zh" else note)
+    cols = [f"{g}_uncovered" for g in PRIORITY_GROUPS if f"{g}_uncovered" in res.townships]
+    if status == "none" or not cols:
+        return
+    _codes, names = township_options(ctx)
+    towns = res.townships
+    table = pd.DataFrame(
+        {ctx.t("col_township"): towns["code9"].astype(str).map(names).fillna(towns["name"])}
+    )
+    for col in cols:
+        zh, en = PRIORITY_GROUPS[col.removesuffix("_uncovered")]
+        table[ctx.t("gap_priority_uncovered", group=zh if ctx.lang == "zh" else en)] = (
+            towns[col].round(0).to_numpy()
+        )
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def _worst_villages(ctx: Ctx, res: Any, facility: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -544,12 +544,8 @@ def _safe_stem(name: str) -> str:
     return keep.strip("_") or "scenario"
 
 
-def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
-    try:
-        from qjgeo.siting import recommend_sites, recommendation_to_scenario
-    except ImportError as exc:
-        st.info(ctx.t("not_available", what=str(exc)))
-        return
+def _recommend_options(ctx: Ctx) -> dict[str, Any]:
+    """The recommendation's settings: type, k, method, demand, priority weight, solver."""
     types = facility_types(ctx)
     c1, c2, c3 = st.columns(3)
     ftype = c1.selectbox(ctx.t("facility_type"), types, format_func=ctx.title, key="sc_rec_type")
@@ -560,27 +556,81 @@ def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
         format_func=lambda m: ctx.t(f"sc_rec_method_{m}"),
         key="sc_rec_method",
     )
+    d1, d2, d3, d4 = st.columns(4)
+    demands = ["children", "priority"] + (["places"] if ftype == "childcare" else [])
+    demand = d1.selectbox(
+        ctx.t("sc_rec_demand"), demands,
+        format_func=lambda d: ctx.t(f"sc_rec_demand_{d}"), key="sc_rec_demand",
+    )  # fmt: skip
+    weight = d2.number_input(
+        ctx.t("sc_rec_priority_weight"), 1.0, 100.0, 1.0, 0.5,
+        key="sc_rec_priority_weight", help=ctx.t("sc_rec_priority_help"),
+    )  # fmt: skip
+    exact = method == "exact"
+    solver = d3.selectbox(
+        ctx.t("sc_rec_solver"), ["highs", "cbc"], key="sc_rec_solver", disabled=not exact
+    )
+    limit = d4.number_input(
+        ctx.t("sc_rec_time_limit"), 1.0, 300.0, 30.0, 5.0, key="sc_rec_time_limit",
+        disabled=not exact,
+    )  # fmt: skip
+    return {
+        "facility_type": ftype, "k": int(k), "method": method, "demand": demand,
+        "priority_weight": float(weight), "solver": solver, "time_limit_s": float(limit),
+    }  # fmt: skip
+
+
+def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
+    try:
+        from qjgeo.siting import recommend_sites
+    except ImportError as exc:
+        st.info(ctx.t("not_available", what=str(exc)))
+        return
+    options = _recommend_options(ctx)
     if st.button(ctx.t("sc_rec_run"), key="sc_rec_btn"):
         try:
-            rec = recommend_sites(
-                applied, ftype, k=int(k), method=cast(Any, method), graph=ctx.graph
-            )
-            st.session_state[keys.SC_REC] = (ftype, rec)
+            rec = recommend_sites(applied, graph=ctx.graph, **options)
+            st.session_state[keys.SC_REC] = (options["facility_type"], rec)
         except Exception as exc:
             st.error(ctx.t("sc_error", error=str(exc)))
     held = st.session_state.get(keys.SC_REC)
     if held:
-        _ftype, rec = held
-        st.dataframe(recommendation_table(ctx, rec.sites), hide_index=True, width="stretch")
-        for note in rec.notes_zh if ctx.lang == "zh" else rec.notes:
-            st.caption(note)
-        if st.button(ctx.t("sc_rec_accept"), key="sc_rec_accept"):
-            try:
-                extra = recommendation_to_scenario(rec, draft.name, attributes=None)
-                for item in extra.add:
-                    draft = draft.with_add(item)
-                _set_draft(draft)
-                st.session_state.pop(keys.SC_REC, None)
-                st.rerun()
-            except Exception as exc:
-                st.error(ctx.t("sc_error", error=str(exc)))
+        _recommend_result(ctx, draft, held[1])
+
+
+def _recommend_result(ctx: Ctx, draft: Any, rec: Any) -> None:
+    """The ranked sites, their notes, editable places, and adding them to the draft."""
+    from qjgeo.siting import recommendation_to_scenario
+
+    st.dataframe(recommendation_table(ctx, rec.sites), hide_index=True, width="stretch")
+    for note in rec.notes_zh if ctx.lang == "zh" else rec.notes:
+        st.caption(note)
+    places = None
+    if "places" in rec.sites.columns:
+        st.caption(ctx.t("sc_rec_places_note"))
+        basis = "places_basis_zh" if ctx.lang == "zh" else "places_basis"
+        table = pd.DataFrame(
+            {
+                ctx.t("sc_rec_rank"): rec.sites["rank"].to_numpy(),
+                ctx.t("sc_rec_served"): rec.sites["served_children"].round(0).to_numpy(),
+                ctx.t("sc_rec_places"): rec.sites["places"].astype(int).to_numpy(),
+                ctx.t("sc_rec_places_basis"): rec.sites[basis].astype(str).to_numpy(),
+            }
+        )
+        edited = st.data_editor(
+            table, hide_index=True, width="stretch", key="sc_rec_places_edit",
+            disabled=[c for c in table.columns if c != ctx.t("sc_rec_places")],
+            column_config={ctx.t("sc_rec_places"): st.column_config.NumberColumn(
+                min_value=0, max_value=5000, step=1)},
+        )  # fmt: skip
+        places = [int(v) for v in edited[ctx.t("sc_rec_places")].fillna(0)]
+    if st.button(ctx.t("sc_rec_accept"), key="sc_rec_accept"):
+        try:
+            extra = recommendation_to_scenario(rec, draft.name, places=places)
+            for item in extra.add:
+                draft = draft.with_add(item)
+            _set_draft(draft)
+            st.session_state.pop(keys.SC_REC, None)
+            st.rerun()
+        except Exception as exc:
+            st.error(ctx.t("sc_error", error=str(exc)))
