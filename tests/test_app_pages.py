@@ -675,3 +675,23 @@ def test_gaps_page_lists_uncovered_priority_children(own_data_env) -> None:
     assert any("样例数据，并非实际" in c.value for c in at.caption)
     table = next(f.value for f in at.dataframe if "未覆盖的留守儿童" in f.value.columns)
     assert table["未覆盖的留守儿童"].sum() >= 0 and len(table) >= 10
+
+
+def test_opening_the_app_makes_no_working_copy_until_an_import(monkeypatch, user_data_home) -> None:
+    """Reading shows the bundled data (an update of it shows too); the first import makes the
+    planner's working copy in the user data folder and the app then reads that."""
+    for var in ("QJGEO_DATA", "QJGEO_MONITORING"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("QJGEO_SCENARIOS", str(user_data_home / "sc"))
+    (user_data_home / "sc").mkdir()
+    at = open_page("import")
+    assert not at.exception
+    assert not (user_data_home / "layers").exists()
+    assert any(str(user_data_home / "layers") in c.value for c in at.caption)  # where it goes
+    by_key(at.selectbox, "imp_layer").set_value("childcare").run()
+    ledger = (FIXTURES / "childcare_ledger.csv").read_bytes()
+    at.file_uploader[0].set_value(("tuoyu.csv", ledger, "text/csv")).run()
+    at.checkbox(key="imp_confirm_replace").check().run()
+    at.button(key="imp_commit").click().run()
+    assert not at.exception
+    assert "阳光托育园" in (user_data_home / "layers" / "childcare.geojson").read_text("utf-8")

@@ -133,7 +133,13 @@ def test_qjgeo_app_takes_the_settings_of_make_run(user_data_home: Path) -> None:
     assert launch.options["server.enableStaticServing"] == "true"  # the offline map assets
     assert launch.options["server.maxUploadSize"] == "50"
     assert (launch.options["server.port"], launch.options["server.address"]) == ("8600", "0.0.0.0")
-    assert launch.env["QJGEO_DATA"] == str(user_data_home.resolve() / "layers")
+    # no --data: the app reads the working copy once one exists, else the bundled data, and
+    # makes the copy only when it first writes (so bundled updates show until then)
+    assert "QJGEO_DATA" not in launch.env
+    assert not (user_data_home / "layers").exists()
+    assert plan_launch(user_data_home, None, 8600, "localhost").env["QJGEO_DATA"] == str(
+        user_data_home.resolve()
+    )
     assert launch.urls[0] == "http://localhost:8600" and len(launch.urls) == 2
     assert app_urls("127.0.0.1", 80) == ["http://127.0.0.1:80"]
     res = runner.invoke(app, ["app", "--data", str(user_data_home / "missing")])

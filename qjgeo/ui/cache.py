@@ -35,9 +35,20 @@ def _env_dir(variable: str) -> Path | None:
 
 
 def data_dir() -> Path:
-    """The dataset directory: ``$QJGEO_DATA``, else the working copy in the user data folder
-    (copied from the bundled data on first use: the app's Import page writes there)."""
-    return _env_dir(DATA_ENV) or places.working_dataset_dir()
+    """The dataset directory the app reads: ``$QJGEO_DATA``, else the working copy in the user
+    data folder once something was written there, else the bundled data (so an update of the
+    bundled data shows until the planner's own data exists)."""
+    return _env_dir(DATA_ENV) or places.working_dataset_dir(create=False)
+
+
+def write_data_dir(*, create: bool = True) -> Path:
+    """The dataset directory the app writes (an import): ``$QJGEO_DATA``, else the working
+    copy in the user data folder, made from the bundled data on the first write (``create``;
+    without it the folder is only named, e.g. to tell the planner where imports go)."""
+    env = _env_dir(DATA_ENV)
+    if env is not None:
+        return env
+    return places.working_dataset_dir() if create else places.user_data_dir() / "layers"
 
 
 def scenarios_dir() -> Path:

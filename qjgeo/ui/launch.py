@@ -136,9 +136,10 @@ def plan_launch(data: Path | None, scenarios: Path | None, port: int, host: str)
     script = places.bundled_path("app.py")
     if not script.is_file():
         raise places.PlacesError(f"bundled app missing: {script} (an incomplete installation?)")
-    data_dir = data.resolve() if data is not None else places.working_dataset_dir()
     sc_dir = scenarios.resolve() if scenarios is not None else places.working_scenarios_dir()
-    env = {DATA_ENV: str(data_dir), SCENARIOS_ENV: str(sc_dir)}
+    env = {SCENARIOS_ENV: str(sc_dir)}
+    if data is not None:  # else the app reads the working copy or the bundled data itself
+        env[DATA_ENV] = str(data.resolve())
     if os.environ.get(MONITORING_ENV):  # else the records stay with the dataset
         env[MONITORING_ENV] = os.environ[MONITORING_ENV]
     return AppLaunch(script, streamlit_options(port, host), env, app_urls(host, port))

@@ -62,7 +62,7 @@ def render(ctx: Ctx) -> None:
     st.title(ctx.t("imp_title"))
     st.caption(ctx.t("imp_intro"))
     base = ctx.base  # imports go into the data as loaded, not into a scenario
-    st.caption(ctx.t("imp_target_dir", dir=str(ctx.data_dir)))
+    st.caption(ctx.t("imp_target_dir", dir=str(cache.write_data_dir(create=False))))
     layers = _importable_layers(base)
     layer = _layer_section(ctx, layers)
     nonce = st.session_state.get(keys.IMP_NONCE, 0)
@@ -244,12 +244,13 @@ def _commit_section(
     blocked = result.report.accepted == 0 or not confirmed
     if c1.button(ctx.t("imp_commit"), key="imp_commit", disabled=blocked, type="primary"):
         try:
-            commit(ctx.data_dir, layer, result, mode=mode)
+            commit(cache.write_data_dir(), layer, result, mode=mode)
         except Exception as exc:
             st.error(ctx.t("imp_error", error=str(exc)))
         else:
             st.session_state[keys.IMP_NONCE] = nonce + 1
-            st.session_state[keys.IMP_DONE] = ctx.t("imp_committed", dir=str(ctx.data_dir))
+            written = cache.write_data_dir()
+            st.session_state[keys.IMP_DONE] = ctx.t("imp_committed", dir=str(written))
             st.rerun()
     if c2.button(ctx.t("imp_cancel"), key="imp_cancel"):
         st.session_state[keys.IMP_NONCE] = nonce + 1
