@@ -179,3 +179,13 @@ def test_osm_extract_with_a_dtd_is_refused(tmp_path: Path) -> None:
     assert res.exit_code == 2 and isinstance(res.exception, SystemExit)
     assert "entities or a DTD" in res.output and "evil.osm" in res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_xlsx_tables_neutralise_formulas_behind_blanks() -> None:
+    """`qjgeo indicators --format xlsx` and `monitor evaluate --format xlsx` write through one
+    cell guard: it is the shared one, so " =1+1" is caught there too."""
+    from qjgeo.commands.indicators import safe_cell
+
+    assert safe_cell(" =1+1") == "' =1+1"
+    assert safe_cell("\u3000@SUM(A1)") == "'\u3000@SUM(A1)"
+    assert safe_cell(-3) == -3 and safe_cell(float("nan")) is None

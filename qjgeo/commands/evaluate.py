@@ -18,6 +18,7 @@ from qjgeo.commands._common import (
     monitoring_directory,
     open_dataset,
 )
+from qjgeo.commands.indicators import write_sheet
 
 #: Chinese headers of the evaluation table (xlsx, and the report's tables).
 EVALUATION_HEADERS_ZH: dict[str, str] = {
@@ -112,20 +113,7 @@ def write_evaluation_xlsx(frame: pd.DataFrame, path: Path) -> None:
     path
         Destination file.
     """
-    from openpyxl import Workbook
-
-    from qjgeo.commands.indicators import safe_cell
-
-    flat = _flat(frame)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "评估"
-    ws.append([EVALUATION_HEADERS_ZH.get(c, c) for c in flat.columns])
-    for row in flat.itertuples(index=False):
-        ws.append([safe_cell(v.item() if hasattr(v, "item") else v) for v in row])
-    ws.freeze_panes = "D2"
-    wb.save(path)
+    write_sheet(_flat(frame), path, title="评估", headers=EVALUATION_HEADERS_ZH, freeze="D2")
 
 
 def _render_table(frame: pd.DataFrame) -> None:

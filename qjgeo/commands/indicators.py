@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from qjgeo.commands._common import (
     open_dataset,
     resolve_graph,
 )
+from qjgeo.textsafety import neutralise_formula
 
 #: Chinese headers of the xlsx export (column → header).
 HEADERS_ZH: dict[str, str] = {
@@ -56,7 +58,6 @@ HEADERS_ZH: dict[str, str] = {
 TABLE_COLUMNS = [
     "id", "scope_name", "value", "unit", "op", "target", "met", "data_status", "shortfall_zh"
 ]  # fmt: skip
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class IndicatorFormat(StrEnum):
@@ -79,11 +80,36 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
 
 def safe_cell(value: Any) -> Any:
     """A cell value that a spreadsheet will not run as a formula (``'=…`` stays text)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
     if isinstance(value, float) and math.isnan(value):
         return None
-    return value
+    return neutralise_formula(value)
+
+
+def write_sheet(
+    flat: pd.DataFrame, path: Path, *, title: str, headers: Mapping[str, str], freeze: str
+) -> None:
+    """One table as an .xlsx sheet: Chinese headers, frozen panes, no live formulas.
+
+    Parameters
+    ----------
+    flat
+        The table, one value per cell (lists already joined).
+    path
+        Destination file.
+    title, headers, freeze
+        The sheet's name, column → Chinese header, and the first unfrozen cell.
+    """
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = title
+    ws.append([headers.get(c, c) for c in flat.columns])
+    for row in flat.itertuples(index=False):
+        ws.append([safe_cell(v.item() if hasattr(v, "item") else v) for v in row])
+    ws.freeze_panes = freeze
+    wb.save(path)
 
 
 def write_xlsx(frame: pd.DataFrame, path: Path) -> None:
@@ -96,18 +122,7 @@ def write_xlsx(frame: pd.DataFrame, path: Path) -> None:
     path
         Destination file.
     """
-    from openpyxl import Workbook
-
-    flat = _flat(frame)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "指标"
-    ws.append([HEADERS_ZH.get(c, c) for c in flat.columns])
-    for row in flat.itertuples(index=False):
-        ws.append([safe_cell(v.item() if hasattr(v, "item") else v) for v in row])
-    ws.freeze_panes = "C2"
-    wb.save(path)
+    write_sheet(_flat(frame), path, title="指标", headers=HEADERS_ZH, freeze="C2")
 
 
 def weak_data_note(frame: pd.DataFrame) -> str:
