@@ -10,9 +10,12 @@ text, never as a formula. The importer (:mod:`qjgeo.ingest`) and the exports
 from __future__ import annotations
 
 import html
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-__all__ = ["escape_html", "neutralise_formula"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["escape_html", "neutralise_formula", "neutralise_frame"]
 
 #: A cell whose first non-blank character is one of these is a formula to a spreadsheet.
 _FORMULA_START: Final[tuple[str, ...]] = ("=", "+", "-", "@")
@@ -44,6 +47,15 @@ def neutralise_formula(value: object) -> object:
     if value.startswith(_CONTROL_START) or value.lstrip(_BLANKS).startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a table whose text cells pass :func:`neutralise_formula` (for a CSV file)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or str(out[column].dtype) in ("string", "str"):
+            out[column] = out[column].map(neutralise_formula)
+    return out
 
 
 def escape_html(text: object) -> str:

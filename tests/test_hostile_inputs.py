@@ -189,3 +189,14 @@ def test_cli_xlsx_tables_neutralise_formulas_behind_blanks() -> None:
     assert safe_cell(" =1+1") == "' =1+1"
     assert safe_cell("\u3000@SUM(A1)") == "'\u3000@SUM(A1)"
     assert safe_cell(-3) == -3 and safe_cell(float("nan")) is None
+
+
+def test_cli_csv_tables_neutralise_formula_cells(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from qjgeo.commands._common import emit_frame
+
+    out = tmp_path / "t.csv"
+    emit_frame(pd.DataFrame({"id": ["=HYPERLINK(1)", " =1+1", "ok"], "n": [1, -2, 3]}), "csv", out)
+    text = out.read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK(1)" in text and "' =1+1" in text and ",-2" in text

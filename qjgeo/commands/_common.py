@@ -13,6 +13,7 @@ import typer
 
 from qjgeo.catalog import Dataset, DatasetError, load_dataset
 from qjgeo.places import PlacesError, monitoring_dir, working_dataset_dir
+from qjgeo.textsafety import neutralise_frame
 
 if TYPE_CHECKING:
     from qjgeo.network import WalkGraph
@@ -104,7 +105,7 @@ def emit_frame(frame: pd.DataFrame, fmt: TableFormat | str, out: Path | None = N
     if fmt is TableFormat.json:
         text = json.dumps(frame_records(frame), ensure_ascii=False, indent=1)
     elif fmt is TableFormat.csv:
-        text = frame.to_csv(
+        text = neutralise_frame(frame).to_csv(
             index=False, lineterminator="\n"
         )  # write_text makes it "\r\n" on Windows
     else:

@@ -17,6 +17,7 @@ from qjgeo.gaps.compute import GapResult
 from qjgeo.gaps.inputs import GapsOptionError
 from qjgeo.gaps.surface import gap_surface
 from qjgeo.network import WalkGraph
+from qjgeo.textsafety import neutralise_frame
 
 #: File types the per-village gaps can be written to.
 OUT_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".csv")
@@ -70,7 +71,7 @@ def write_gap_villages(
     vil = villages.assign(data_status=result.data_status, facility_type=result.facility_type)
     try:
         if suffix == ".csv":
-            frame = pd.DataFrame(vil.drop(columns="geometry"))
+            frame = neutralise_frame(pd.DataFrame(vil.drop(columns="geometry")))
             frame["lon"] = vil.geometry.x
             frame["lat"] = vil.geometry.y
             # bytes, so Windows does not turn pandas' line ends into "\r\r\n"
