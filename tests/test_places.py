@@ -144,3 +144,20 @@ def test_qjgeo_app_takes_the_settings_of_make_run(user_data_home: Path) -> None:
     assert app_urls("127.0.0.1", 80) == ["http://127.0.0.1:80"]
     res = runner.invoke(app, ["app", "--data", str(user_data_home / "missing")])
     assert res.exit_code == 2 and "no such directory" in res.output
+
+
+def test_qjgeo_app_prints_where_it_reads_and_writes(
+    user_data_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qjgeo.ui.launch as launch
+
+    started = []
+    monkeypatch.setattr(launch, "run_app", started.append)  # do not serve
+    res = runner.invoke(app, ["app", "--port", "8611"])
+    assert res.exit_code == 0, res.output
+    assert f"数据 / data: {DEFAULT_DATA_DIR}" in res.output  # nothing imported yet
+    assert f"导入写入 / imports go to: {user_data_home.resolve() / 'layers'}" in res.output
+    assert len(started) == 1 and "QJGEO_DATA" not in started[0].env
+    res = runner.invoke(app, ["app", "--data", str(user_data_home)])
+    assert f"数据 / data: {user_data_home.resolve()}" in res.output
+    assert "imports go to" not in res.output

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qjgeo.commands._common import fail
-from qjgeo.places import PlacesError
+from qjgeo.places import PlacesError, user_data_dir, working_dataset_dir
 
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port of the app.")]
 HostOption = Annotated[
@@ -26,8 +26,8 @@ def app_command(
         Path | None,
         typer.Option(
             "--data",
-            help="Dataset directory (default: your working copy in the user data folder, "
-            "made from the bundled Qujiang data on first use).",
+            help="Dataset directory (default: your working copy in the user data folder once "
+            "something was imported, else the bundled Qujiang data).",
             show_default=False,
         ),
     ] = None,
@@ -55,7 +55,10 @@ def app_command(
     typer.echo(f"qjgeo 应用 / app: {launch.urls[0]}")
     for url in launch.urls[1:]:
         typer.echo(f"  其他电脑 / from other computers: {url}")
-    typer.echo(f"  数据 / data: {launch.env['QJGEO_DATA']}")
+    shown = launch.env.get("QJGEO_DATA") or working_dataset_dir(create=False)
+    typer.echo(f"  数据 / data: {shown}")
+    if "QJGEO_DATA" not in launch.env:  # imports make (or use) the planner's working copy
+        typer.echo(f"  导入写入 / imports go to: {user_data_dir() / 'layers'}")
     typer.echo(f"  方案 / scenarios: {launch.env['QJGEO_SCENARIOS']}")
     typer.echo("  停止 / stop: Ctrl+C")
     run_app(launch)
