@@ -93,7 +93,7 @@ def test_popups_escape_html_and_carry_provenance(dataset: Dataset) -> None:
     # the feature's provenance and the layer's source are popup rows
     fields, aliases, values = popup_fields(villages.iloc[:1], note={"source": "NBS <2023>"})
     assert "数据来源类型" in aliases and "来源" in aliases
-    assert values[fields[aliases.index("数据来源类型")]] == ["estimated"]
+    assert values[fields[aliases.index("数据来源类型")]] == ["估算"]  # coded values in words
     assert values[fields[aliases.index("来源")]] == ["NBS &lt;2023&gt;"]
 
 
@@ -215,3 +215,22 @@ def test_scale_bar_is_metric_only(dataset):
 def test_attribution_prefix_is_plain_leaflet_without_a_flag(dataset) -> None:
     html_text = build_map(dataset, layers=["township"]).get_root().render()
     assert 'attributionControl.setPrefix("Leaflet")' in html_text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_popups_show_labels_and_units_not_internal_keys(dataset, lang: str) -> None:
+    """Issue 14: popups showed code9, pop_0_2, seat_source, band_order as they are."""
+    from qjgeo.gaps import compute_gaps
+
+    towns = dataset.layer("township").iloc[:1]
+    _, aliases, _ = popup_fields(towns, lang=lang)
+    villages = compute_gaps(dataset, "childcare").villages.iloc[:1]
+    _, v_aliases, v_values = popup_fields(villages, lang=lang)
+    shown = aliases + v_aliases
+    for key in ("code9", "pop_0_2", "seat_source", "seat_lat", "band_order", "distance_m"):
+        assert key not in shown, key
+    if lang == "zh":
+        assert "0–2 岁儿童（人）" in aliases and "到最近设施距离（米）" in v_aliases
+        assert any("直线距离 × 绕行系数" in v for vals in v_values.values() for v in vals)
+    else:
+        assert "Children 0–2" in aliases and "Distance to nearest (m)" in v_aliases

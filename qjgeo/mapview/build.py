@@ -35,6 +35,7 @@ from branca.element import Figure, MacroElement, Template
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import convert_gdf
+from qjgeo.mapview.labels import field_label, value_label
 
 __all__ = [
     "BASEMAPS",
@@ -195,7 +196,9 @@ def _fmt(value: Any) -> str:
 def popup_fields(
     frame: gpd.GeoDataFrame, *, note: Mapping[str, str] | None = None, lang: str = "zh"
 ) -> tuple[list[str], list[str], dict[str, list[str]]]:
-    """The popup rows of a layer: every attribute plus the layer's provenance, HTML-escaped.
+    """The popup rows of a layer: its attributes under the planner's labels (units included;
+    internal columns left out, :mod:`qjgeo.mapview.labels`) plus the layer's provenance,
+    HTML-escaped.
 
     Parameters
     ----------
@@ -204,7 +207,7 @@ def popup_fields(
     note
         Layer-level provenance facts (source, licence, date) added as extra rows.
     lang
-        ``"zh"`` or ``"en"``: labels of the provenance rows.
+        ``"zh"`` or ``"en"``: the labels and coded values (``estimated`` → 估算).
 
     Returns
     -------
@@ -218,12 +221,15 @@ def popup_fields(
     values: dict[str, list[str]] = {}
     columns = [c for c in frame.columns if c != frame.geometry.name]
     for i, col in enumerate(columns):
+        label = field_label(str(col), lang)
+        if label is None:  # an internal column
+            continue
         key = f"a_{i}"
         fields.append(key)
-        aliases.append(
-            html.escape(labels.get(col, col) if col in ("provenance", "source") else col)
-        )
-        values[key] = [html.escape(_fmt(v)) for v in frame[col].tolist()]
+        aliases.append(html.escape(label))
+        values[key] = [
+            html.escape(value_label(str(col), _fmt(v), lang)) for v in frame[col].tolist()
+        ]
     for j, (name, text) in enumerate((note or {}).items()):
         if name in columns:
             continue
