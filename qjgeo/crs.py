@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 WGS84_CRS = "EPSG:4326"
 METRIC_CRS = "EPSG:4547"
+#: CGCS2000 geographic lon/lat (EPSG:4490), China's national datum, for handing data over.
+CGCS2000_CRS = "EPSG:4490"
 
 KNOWN_SYSTEMS: Final[tuple[str, ...]] = ("wgs84", "cgcs2000", "gcj02", "bd09")
 """Coordinate system names accepted by :func:`convert` (case-insensitive)."""

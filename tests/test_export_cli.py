@@ -20,7 +20,15 @@ def test_data_gpkg(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output
     names = [n for n, _ in pyogrio.list_layers(out)]
-    assert names == ["gaps_hex", "villages_access", "townships_summary", "indicators_by_township"]
+    assert names[:5] == [
+        "district",
+        "gaps_hex",
+        "villages_access",
+        "townships_summary",
+        "indicators_by_township",
+    ]
+    assert "facility_childcare" in names and names[-1] == "layer_styles"
+    assert pyogrio.read_info(out, layer="villages_access")["crs"] == "EPSG:4490"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
@@ -115,7 +123,9 @@ def test_gap_map_of_a_dataset_without_villages(osm_dataset_dir, tmp_path, ext) -
     assert res.exit_code == 0, res.output
     if ext == ".gpkg":
         layers = [name for name, _ in pyogrio.list_layers(out)]
-        assert layers == ["gaps_hex"]  # no empty village / township tables
+        assert "gaps_hex" in layers and "facility_park" in layers
+        # no empty village / township tables
+        assert not {"villages_access", "townships_summary"} & set(layers)
         hexes = pyogrio.read_dataframe(out, layer="gaps_hex")
         assert len(hexes) >= 10 and set(hexes["data_status"]) == {"osm"}
         return
@@ -138,4 +148,15 @@ def test_gap_map_of_a_dataset_without_villages(osm_dataset_dir, tmp_path, ext) -
 def test_brief_of_a_dataset_without_villages_is_refused(osm_dataset_dir, tmp_path) -> None:
     args = ["export", "--data", str(osm_dataset_dir), "--what", "brief", "--type", "park"]
     res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "b.zip")])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_data_crs_and_facilities_layer(tmp_path) -> None:
+    out = tmp_path / "fac.geojson"
+    args = ["export", "--what", "data", "--type", "park", "--layer", "facilities"]
+    res = runner.invoke(app, [*args, "--crs", "cgcs2000-gk", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert pyogrio.read_info(out)["crs"] == "EPSG:4547"
+    assert "scenario_change" in pyogrio.read_info(out)["fields"]
+    res = runner.invoke(app, [*args, "--crs", "gcj02", "--out", str(out)])
     assert res.exit_code == 2 and "Traceback" not in res.output

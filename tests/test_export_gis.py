@@ -15,7 +15,6 @@ import pytest
 import shapely
 
 from qjgeo.export.gis import (
-    LAYER_NAMES,
     SHAPEFILE_FIELDS,
     ExportError,
     flatten_frame,
@@ -25,6 +24,17 @@ from qjgeo.export.gis import (
 )
 from qjgeo.gaps import compute_gaps, gap_surface
 from qjgeo.indicators import evaluate
+
+FACILITIES = {f"facility_{t}" for t in (
+    "park", "family_edu_station", "science_venue", "childcare", "kindergarten",
+    "primary_school", "middle_school", "children_home", "minors_protection_station",
+    "health_centre", "internet_cafe",
+)}  # fmt: skip
+
+
+def _data_layers(path) -> list[str]:
+    """The GeoPackage's layers without QGIS's ``layer_styles`` table."""
+    return [name for name, _ in pyogrio.list_layers(path) if name != "layer_styles"]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +63,9 @@ def test_geopackage_layers_and_row_counts(dataset, results, tmp_path) -> None:
     path = tmp_path / "gaps.gpkg"
     path.write_bytes(_package(dataset, results, "gpkg", recommendation=rec))
     layers = dict(pyogrio.list_layers(path))
-    assert set(layers) == {
+    assert set(layers) == FACILITIES | {
+        "layer_styles",
+        "district",
         "gaps_hex",
         "villages_access",
         "townships_summary",
@@ -78,7 +90,7 @@ def test_geopackage_layers_and_row_counts(dataset, results, tmp_path) -> None:
     t = towns.set_index("code9").loc["440205100"]
     row = results.gaps.townships.set_index("code9").loc["440205100"]
     assert t["children_uncovered"] == pytest.approx(row["children_uncovered"])
-    assert t["share_covered"] == pytest.approx(row["share_covered"])
+    assert t["share_covered"] == pytest.approx(row["share_covered"], abs=5e-4)  # 0.1 %
 
 
 def test_unreachable_distance_is_null_not_infinite(dataset, tmp_path) -> None:
@@ -88,10 +100,8 @@ def test_unreachable_distance_is_null_not_infinite(dataset, tmp_path) -> None:
     data = gis_package(ds, "childcare", fmt="gpkg", gaps=g, surface=False, indicators=False)
     path = tmp_path / "u.gpkg"
     path.write_bytes(data)
-    assert [name for name, _ in pyogrio.list_layers(path)] == [
-        "villages_access",
-        "townships_summary",
-    ]
+    assert _data_layers(path)[:3] == ["district", "villages_access", "townships_summary"]
+    assert set(_data_layers(path)[3:]) == FACILITIES
     villages = pyogrio.read_dataframe(path, layer="villages_access")
     assert villages["distance_m"].isna().all()
     assert set(villages["distance_band"]) == {"unreachable"}
@@ -183,7 +193,9 @@ def test_flatten_frame_lists_and_infinity() -> None:
 
 
 def test_layers_can_be_left_out(dataset, results) -> None:
-    layers = gis_layers(dataset, "childcare", gaps=results.gaps, surface=False, indicators=False)
+    layers = gis_layers(
+        dataset, "childcare", gaps=results.gaps, surface=False, indicators=False, context=False
+    )
     assert list(layers) == ["villages_access", "townships_summary"]
 
 
@@ -196,18 +208,18 @@ def test_every_layer_and_csv_carry_data_status(dataset, results, tmp_path) -> No
     rec = SimpleNamespace(sites=sites, facility_type="childcare", data_status="estimated")
     path = tmp_path / "status.gpkg"
     path.write_bytes(_package(dataset, results, "gpkg", recommendation=rec))
-    for name, _ in pyogrio.list_layers(path):
+    for name in _data_layers(path):
         frame = pyogrio.read_dataframe(path, layer=name)
         assert "data_status" in frame.columns, name
         assert frame["data_status"].notna().all(), name
     assert set(pyogrio.read_dataframe(path, layer="recommendations")["data_status"]) == {
         "estimated"
     }
-    for layer in LAYER_NAMES[:-1]:
+    for layer in ("district", "gaps_hex", "villages_access", "townships_summary", "facilities"):
         table = pd.read_csv(
             io.BytesIO(_package(dataset, results, "csv", layer=layer)), encoding="utf-8-sig"
         )
-        assert set(table["data_status"]) <= {"sample", "estimated"}, layer
+        assert set(table["data_status"]) <= {"sample", "estimated", "official"}, layer
         assert table["data_status"].notna().all(), layer
 
 
@@ -221,3 +233,99 @@ def test_township_status_is_the_weakest_of_its_indicators(dataset, results) -> N
     assert wide.at[code, "data_status"] == "osm"
     others = wide.drop(index=code)["data_status"]
     assert set(others) == {"official"}
+
+
+def _styles(path) -> dict[str, tuple[str, str, int, str]]:
+    import sqlite3
+
+    with sqlite3.connect(path) as con:
+        rows = con.execute(
+            "SELECT f_table_name, f_geometry_column, styleQML, useAsDefault, description "
+            "FROM layer_styles"
+        ).fetchall()
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+
+@pytest.mark.parametrize(("crs", "epsg"), [(None, 4490), ("cgcs2000-gk", 4547)])
+def test_geopackage_opens_in_qgis_styled(dataset, results, tmp_path, crs, epsg) -> None:
+    """Every layer a colleague needs, each described, styled by default, in the chosen CRS."""
+    import sqlite3
+
+    kw = {} if crs is None else {"crs": crs}
+    path = tmp_path / "qgis.gpkg"
+    path.write_bytes(_package(dataset, results, "gpkg", **kw))
+    layers = dict(pyogrio.list_layers(path))
+    needed = {"district", "townships_summary", "villages_access", "gaps_hex"} | FACILITIES
+    assert needed <= set(layers)
+    styles = _styles(path)
+    with sqlite3.connect(path) as con:
+        described = dict(con.execute("SELECT table_name, description FROM gpkg_contents"))
+    for name in _data_layers(path):
+        info = pyogrio.read_info(path, layer=name)
+        assert info["crs"] == f"EPSG:{epsg}", name
+        geom_col, qml, default, _ = styles[name]
+        assert geom_col == "geom" and default == 1, name
+        assert qml.lstrip().startswith("<!DOCTYPE qgis") and "<renderer-v2" in qml, name
+        assert described[name] and "data status" in described[name], name
+    assert 'type="graduatedSymbol"' in styles["gaps_hex"][1]
+    assert "&quot;covered&quot;" in styles["villages_access"][1]
+    assert "outline_color" in styles["district"][1] and "<aliases>" in styles["district"][1]
+    if epsg == 4547:  # metres: Qujiang lies near the central meridian 114°E
+        bounds = pyogrio.read_info(path, layer="district", force_total_bounds=True)["total_bounds"]
+        assert 3e5 < bounds[0] < 5e5 and 2.6e6 < bounds[1] < 2.8e6
+
+
+def test_facility_layers_mark_scenario_additions_and_invented_attributes(
+    dataset, results, tmp_path
+) -> None:
+    park = dataset.layer("park").copy()
+    park["scenario"] = None
+    park.loc[park.index[0], "scenario"] = "s1"  # a modified park
+    added = park.iloc[[1]].copy()
+    added["id"], added["provenance"] = "S-park-1", "user"
+    added["source"], added["scenario"] = "scenario s1 (planner-entered)", "s1"
+    park = gpd.GeoDataFrame(pd.concat([park, added], ignore_index=True), crs=park.crs)
+    ds = dataset.with_layer("park", park)
+    path = tmp_path / "s.gpkg"
+    path.write_bytes(_package(ds, results, "gpkg"))
+    got = pyogrio.read_dataframe(path, layer="facility_park").set_index("id")
+    assert got.loc["S-park-1", "scenario_change"] == "added"
+    assert got.loc[park["id"].iloc[0], "scenario_change"] == "changed"
+    assert (
+        got.drop(index=["S-park-1", park["id"].iloc[0]])["scenario_change"] == "unchanged"
+    ).all()
+    assert set(got["attribute_status"]) == {"has_play_area: sample; child_friendly_base: sample"}
+    assert set(got["data_status"]) == {"sample"} and "provenance" in got.columns
+    assert "'added'" in _styles(path)["facility_park"][1]
+
+
+def test_shapefile_types_rounding_and_aliases(dataset, results, tmp_path) -> None:
+    data = _package(dataset, results, "shp.zip")
+    path = tmp_path / "t.zip"
+    path.write_bytes(data)
+    info = pyogrio.read_info(f"/vsizip/{path}/villages_access.shp")
+    types = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert types["covered"] == "int64" and types["urban"] == "int64"  # booleans as 0/1
+    assert types["dist_m"] == "float64" and types["child_unc"] == "float64"
+    shp = pyogrio.read_dataframe(f"/vsizip/{path}/villages_access.shp")
+    assert set(shp["covered"]) <= {0, 1}
+    assert np.allclose(shp["dist_m"], shp["dist_m"].round(1), equal_nan=True)
+    towns = pyogrio.read_dataframe(f"/vsizip/{path}/townships_summary.shp")
+    assert np.allclose(towns["share_cov"], towns["share_cov"].round(3))  # 0.1 %
+    ind = pyogrio.read_info(f"/vsizip/{path}/indicators_by_township.shp")["fields"]
+    assert "sci_com" in ind and "sci_com_ok" in ind
+    assert not [f for f in ind if f[:-1].endswith("_v") or f.endswith(("_sc3", "_v1"))]
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    qml = zf.read("indicators_by_township.qml").decode("utf-8")
+    assert 'field="sci_com" name="science_venue_community_coverage"' in qml
+    assert zf.read("villages_access.cpg").decode().strip().upper() in {"UTF-8", "UTF8"}
+
+
+def test_csv_of_the_facility_layer_in_metres(dataset, results) -> None:
+    data = _package(dataset, results, "csv", layer="facilities", crs="cgcs2000-gk")
+    table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert len(table) == len(dataset.layer("childcare"))
+    assert {"x", "y", "scenario_change", "data_status", "provenance"} <= set(table.columns)
+    assert table["x"].between(3e5, 5e5).all()
+    with pytest.raises(ExportError, match="crs must be one of"):
+        _package(dataset, results, "csv", crs="gcj02")

@@ -21,6 +21,24 @@ class ExportWhat(StrEnum):
     brief = "brief"
 
 
+class ExportCrs(StrEnum):
+    """Coordinate reference system of a data export."""
+
+    cgcs2000 = "cgcs2000"
+    cgcs2000_gk = "cgcs2000-gk"
+    wgs84 = "wgs84"
+
+
+CrsOption = Annotated[
+    ExportCrs,
+    typer.Option(
+        "--crs",
+        help="CRS of data exports: cgcs2000 (EPSG:4490, default), cgcs2000-gk "
+        "(Gauss-Krüger CM 114°E, EPSG:4547, metres) or wgs84 (EPSG:4326).",
+    ),
+]
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``export`` command."""
 
@@ -55,8 +73,13 @@ def register(app: typer.Typer) -> None:
         dpi: Annotated[int, typer.Option("--dpi", help="PNG resolution.", min=50, max=600)] = 300,
         layer: Annotated[
             str,
-            typer.Option("--layer", help="Layer for .geojson/.csv data (default villages_access)."),
+            typer.Option(
+                "--layer",
+                help="Layer for .geojson/.csv data (default villages_access; also district, "
+                "townships_summary, gaps_hex, facilities = the --type facility layer).",
+            ),
         ] = "villages_access",
+        crs: CrsOption = ExportCrs.cgcs2000,
         network: NetworkOption = None,
         data: DataOption = None,
     ) -> None:
@@ -86,6 +109,7 @@ def register(app: typer.Typer) -> None:
                 orientation=orientation,
                 dpi=dpi,
                 layer=layer,
+                crs=crs.value,
                 graph=graph,
             )
         except (ExportError, FontMissingError) as exc:

@@ -100,6 +100,7 @@ def export_bytes(
     orientation: str = "landscape",
     dpi: float = 300,
     layer: str = "villages_access",
+    crs: str = "cgcs2000",
     graph: Any = None,
     lang: str = "zh",
 ) -> bytes:
@@ -124,6 +125,9 @@ def export_bytes(
         Page of the static map.
     layer
         Layer of the single-layer data formats (GeoJSON, CSV).
+    crs
+        CRS of the data export: ``"cgcs2000"`` (EPSG:4490, default), ``"cgcs2000-gk"``
+        (EPSG:4547) or ``"wgs84"`` (:data:`qjgeo.export.gis.EXPORT_CRS`).
     graph
         Walking network for the distances (straight line × detour factor when ``None``).
     lang
@@ -165,6 +169,7 @@ def export_bytes(
         facility_type,
         fmt=_GIS_FMT[ext],  # type: ignore[arg-type]
         layer=layer,
+        crs=crs,
         gaps=gaps,
         surface=surface,
     )
@@ -285,7 +290,7 @@ def export_to_path(
         The file to write (atomically: through a temporary file, then renamed).
     **options
         Passed to :func:`export_bytes` (``facility_type``, ``township``, ``base``, ``paper``,
-        ``orientation``, ``dpi``, ``layer``, ``graph``, ``lang``).
+        ``orientation``, ``dpi``, ``layer``, ``crs``, ``graph``, ``lang``).
 
     Returns
     -------

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from qjgeo.export import export_bytes
+from qjgeo.export.gis import EXPORT_CRS
 from qjgeo.ui import state, widgets
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import prepared_download
@@ -52,10 +53,12 @@ def render(ctx: Ctx) -> None:
 
     st.subheader(ctx.t("exp_data"))
     fmt = st.selectbox(ctx.t("exp_gis_fmt"), GIS_FORMATS, key="exp_gis_fmt")
+    crs = st.selectbox(ctx.t("exp_gis_crs"), tuple(EXPORT_CRS), key="exp_gis_crs",
+                       format_func=lambda k: f"{k} ({EXPORT_CRS[k]})")  # fmt: skip
     ext = {"shp.zip": ".zip"}.get(fmt, f".{fmt}")
     prepared_download(
-        ctx, "gis", ctx.t("exp_gis"), make("data", ext),
-        f"qjgeo-{ftype}{suffix}{ext}", _MIME[fmt],
+        ctx, "gis", ctx.t("exp_gis"), make("data", ext, crs=crs),
+        f"qjgeo-{ftype}{suffix}-{crs}{ext}", _MIME[fmt],
     )  # fmt: skip
     prepared_download(
         ctx, "excel", ctx.t("exp_excel"), make("report", ".xlsx"),
