@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from qjgeo.export.excel import ExportError, excel_report, safe_cell
+from qjgeo.export.excel import SHEETS, ExportError, excel_report, safe_cell
 from qjgeo.gaps import compute_gaps
 from qjgeo.indicators import evaluate
 from qjgeo.scenario import apply, load_scenario
@@ -38,7 +38,8 @@ def _rows(ws) -> list[list[object]]:
 
 
 def test_sheets_and_headers(workbook) -> None:
-    assert workbook.sheetnames == ["区汇总", "镇街×指标", "村缺口", "溺水隐患", "数据说明"]
+    # issue 15: one table per sheet (区汇总 split into 覆盖情况 and 全区指标; 数据来源 apart)
+    assert workbook.sheetnames == [s for s in SHEETS if s not in ("情景对比", "覆盖变化")]
     ws = workbook["村缺口"]
     zh = [c.value for c in ws[1]]
     en = [c.value for c in ws[2]]
@@ -47,16 +48,16 @@ def test_sheets_and_headers(workbook) -> None:
 
 
 def test_district_summary_matches_gaps(dataset, workbook) -> None:
-    ws = workbook["区汇总"]
+    ws = workbook["覆盖情况"]
     head = [c.value for c in ws[1]]
     rows = [r for r in ws.iter_rows(min_row=3, max_row=2 + len(TYPES), values_only=True)]
     for ft, row in zip(TYPES, rows, strict=True):
         g = compute_gaps(dataset, ft)
         rec = dict(zip(head, row, strict=False))
-        assert rec["设施类型"] == ft
+        assert rec["设施类型代码"] == ft
         assert rec["未覆盖儿童"] == pytest.approx(g.district["children_uncovered"])
         assert rec["覆盖率"] == pytest.approx(g.district["share_covered"])
-        assert rec["数据状态"] == "sample"
+        assert rec["数据状态"] == "样例"  # issue 15: data status in Chinese
 
 
 def test_village_gaps_rows(workbook) -> None:
@@ -151,7 +152,7 @@ def test_matrix_rows_carry_data_status(workbook, indicators) -> None:
     assert ws.cell(row=1, column=column).value == "数据状态"
     assert ws.cell(row=2, column=column).value == "Data status"
     weakest = town_rows.groupby("scope")["data_status"].agg(
-        lambda s: "sample" if "sample" in set(s) else ("estimated" if "estimated" in set(s) else "")
+        lambda s: "样例" if "sample" in set(s) else ("估算" if "estimated" in set(s) else "官方")
     )
     for r in range(3, 13):
         code = ws.cell(row=r, column=1).value
@@ -163,19 +164,16 @@ def test_every_result_sheet_has_data_status_and_about_sheet(dataset, indicators)
     wb = openpyxl.load_workbook(
         io.BytesIO(excel_report(scenario, base=dataset, facility_types=("childcare",)))
     )
-    for name in ("区汇总", "村缺口", "溺水隐患", "情景对比"):
+    for name in ("覆盖情况", "全区指标", "村缺口", "溺水隐患", "情景对比", "覆盖变化"):
         assert "数据状态" in [c.value for c in wb[name][1]], name
     cs = wb["情景对比"]
     cmp_head = [c.value for c in cs[1]]
-    indicator_rows = []
-    for row in cs.iter_rows(min_row=3, values_only=True):
-        if all(v is None for v in row):
-            break  # the coverage table follows after a blank row
-        indicator_rows.append(row)
+    indicator_rows = _rows(cs)
     statuses = {r[cmp_head.index("数据状态")] for r in indicator_rows}
-    assert indicator_rows and statuses <= {"sample", "estimated"}
-    cov_start = 3 + len(indicator_rows) + 2
-    cov_head = [c.value for c in cs[cov_start]]
-    assert "数据状态" in cov_head
+    assert indicator_rows and statuses <= {"样例", "估算"}
+    coverage = wb["覆盖变化"]  # issue 15: the coverage change has its own sheet
+    cov_head = [c.value for c in coverage[1]]
+    cov_statuses = {r[cov_head.index("数据状态")] for r in _rows(coverage)}
+    assert cov_statuses and cov_statuses <= {"样例", "估算"}
     about = [r[0] for r in _rows(wb["数据说明"])]
     assert "数据状态 Data status" in about
