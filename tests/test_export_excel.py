@@ -177,3 +177,130 @@ def test_every_result_sheet_has_data_status_and_about_sheet(dataset, indicators)
     assert cov_statuses and cov_statuses <= {"样例", "估算"}
     about = [r[0] for r in _rows(wb["数据说明"])]
     assert "数据状态 Data status" in about
+
+
+#: English codes and enumerations that must not show in a column with a Chinese header.
+ENGLISH_CODES = {
+    "TRUE",
+    "FALSE",
+    "True",
+    "False",
+    "sample",
+    "estimated",
+    "official",
+    "user",
+    "osm",
+    ">=",
+    "<=",
+    "==",
+    "straight_line_x_detour",
+    "straight_line",
+    "network",
+    "district",
+    "river",
+    "pond",
+    "reservoir",
+}
+
+
+@pytest.fixture(scope="module")
+def report_with_base(dataset):
+    scenario = apply(dataset, load_scenario(REPO / "scenarios" / "childcare_in_luokeng.yaml"))
+    data = excel_report(
+        scenario, base=dataset, facility_types=TYPES, date=__import__("datetime").date(2026, 5, 4)
+    )
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def _is_id_column(header: object) -> bool:
+    return isinstance(header, str) and header.endswith(("代码", "编号"))
+
+
+def test_report_cells_as_a_planner_reads_them(report_with_base) -> None:
+    """Issue 15: every number formatted, no English code under a Chinese header, no TRUE/FALSE."""
+    wb = report_with_base
+    assert wb.sheetnames == list(SHEETS)
+    numbers = 0
+    for ws in wb:
+        head = [c.value for c in ws[1]]
+        for row in ws.iter_rows(min_row=3):
+            for cell in row:
+                value = cell.value
+                assert not isinstance(value, bool), (ws.title, cell.coordinate)
+                if isinstance(value, int | float):
+                    numbers += 1
+                    assert cell.number_format != "General", (ws.title, cell.coordinate, value)
+                if not isinstance(value, str) or cell.column > len(head):
+                    continue
+                header = head[cell.column - 1]
+                if _is_id_column(header):
+                    continue
+                tokens = {value, *value.replace(", ", "、").split("、")}
+                assert not tokens & ENGLISH_CODES, (ws.title, header, cell.coordinate, value)
+                assert "straight_line" not in value, (ws.title, header, value)
+    assert numbers > 1000
+    share = wb["覆盖情况"]
+    head = [c.value for c in share[1]]
+    assert share.cell(row=3, column=head.index("覆盖率") + 1).number_format == "0.0%"
+    assert share.cell(row=3, column=head.index("儿童数") + 1).number_format == "#,##0"
+    assert share.cell(row=3, column=head.index("城镇步行距离（米）") + 1).number_format == "#,##0"
+    district = wb["全区指标"]
+    head = [c.value for c in district[1]]
+    formats = {
+        district.cell(row=r, column=head.index("现状值") + 1).number_format for r in range(3, 20)
+    }
+    assert formats <= {"#,##0", "#,##0.0", "#,##0.00"} and "#,##0.0" in formats
+    assert {r[head.index("是否达标")] for r in _rows(district)} <= {"达标", "未达标", "无法判断"}
+    assert {r[head.index("比较")] for r in _rows(district)} <= {"≥", "≤", ">", "<", "="}
+
+
+def test_report_headers_name_what_columns_hold(dataset, report_with_base, indicators) -> None:
+    """Each id column sits under the header of what it holds (hazard ids under 隐患编号)."""
+    from qjgeo.hazards import rank_hazards
+
+    wb = report_with_base
+    hz = wb["溺水隐患"]
+    head = [c.value for c in hz[1]]
+    assert "指标编号" not in head
+    assert [r[head.index("隐患编号")] for r in _rows(hz)] == list(rank_hazards(dataset)["id"])
+    ids = set(indicators["id"])
+    for ws in wb:
+        head = [c.value for c in ws[1]]
+        if "指标编号" in head:
+            assert {r[head.index("指标编号")] for r in _rows(ws)} <= ids, ws.title
+        assert None not in head[: ws.max_column] or ws.title == "镇街×指标", ws.title
+        english = [c.value for c in ws[2]]
+        assert all(isinstance(h, str) and not h.isascii() for h in head if h is not None), ws.title
+        assert len(english) == len(head)
+
+
+def test_report_layout_and_print_setup(report_with_base) -> None:
+    """Widths from content, wrapped long text, top alignment, A4 landscape, footer, properties."""
+    wb = report_with_base
+    gaps = wb["村缺口"]
+    head = [c.value for c in gaps[1]]
+    names = [r[head.index("名称")] for r in _rows(gaps)]
+    widest = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in n) for n in names)
+    letter = openpyxl.utils.get_column_letter(head.index("名称") + 1)
+    assert gaps.column_dimensions[letter].width >= widest
+    district = wb["全区指标"]
+    head = [c.value for c in district[1]]
+    shortfall = district.cell(row=3, column=head.index("差距") + 1)
+    assert shortfall.alignment.wrap_text and shortfall.alignment.vertical == "top"
+    assert gaps.cell(row=3, column=1).alignment.vertical == "top"
+    for ws in wb:
+        assert ws.freeze_panes == ("C3" if ws.title == "镇街×指标" else "A3"), ws.title
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert str(ws.page_setup.paperSize) == "9", ws.title  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.print_title_rows and ws.print_title_rows.replace("$", "") == "1:2", ws.title
+        footer = ws.oddFooter.left.text
+        # the data notice as maps and briefs print it (their wording: 示例数据 = sample)
+        assert footer and "数据状态" in footer and "示例数据" in footer, ws.title
+        assert "&P" in ws.oddFooter.right.text
+    props = wb.properties
+    assert props.creator == "qjgeo"
+    assert props.title and "曲江区" in props.title
+    assert props.subject and "数据状态" in props.subject
+    assert props.created is not None and props.created.date().isoformat() == "2026-05-04"
