@@ -287,6 +287,7 @@ def test_report_layout_and_print_setup(report_with_base) -> None:
     head = [c.value for c in district[1]]
     shortfall = district.cell(row=3, column=head.index("差距") + 1)
     assert shortfall.alignment.wrap_text and shortfall.alignment.vertical == "top"
+    assert (district.row_dimensions[3].height or 0) > 15  # the row grows to its wrapped text
     assert gaps.cell(row=3, column=1).alignment.vertical == "top"
     for ws in wb:
         assert ws.freeze_panes == ("C3" if ws.title == "镇街×指标" else "A3"), ws.title

@@ -59,6 +59,7 @@ from qjgeo.export.excel_style import (
     VALUE_COLUMNS,
     column_format,
     display_frame,
+    fit_row_heights,
     formatted_text,
     print_setup,
     row_value_format,
@@ -596,6 +597,7 @@ def _finish(
     scenario = dataset.scenario_name or "基线"
     notice = f"{status_zh}　情景：{scenario}　日期：{day}"
     for sheet in wb.worksheets:
+        fit_row_heights(sheet)
         print_setup(sheet, notice=notice)
     set_properties(
         wb,

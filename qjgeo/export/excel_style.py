@@ -291,3 +291,35 @@ def set_properties(wb: Workbook, *, title: str, subject: str, date: dt.date | No
     wb.properties.created = created
     wb.properties.modified = created
     wb.properties.keywords = "曲江区; 儿童友好; qjgeo"
+
+
+def fit_row_heights(ws: Worksheet) -> None:
+    """Row heights for wrapped text (LibreOffice keeps the default height of an xlsx row).
+
+    Rows with a height already set are left alone; a row grows to the most lines a
+    wrapped cell of it needs at its column's width (CJK characters counting double).
+
+    Parameters
+    ----------
+    ws
+        The sheet, its column widths already set.
+    """
+    widths = {
+        letter: (dim.width or 8.43) for letter, dim in ws.column_dimensions.items() if dim.width
+    }
+    for row in ws.iter_rows():
+        index = row[0].row
+        if ws.row_dimensions[index].height is not None:
+            continue
+        height = 0.0
+        for cell in row:
+            if cell.value is None or not cell.alignment.wrap_text:
+                continue
+            width = max(1.0, widths.get(cell.column_letter, 8.43) - 1.5)
+            lines = sum(
+                max(1, math.ceil(text_width(line) / width)) for line in str(cell.value).split("\n")
+            )
+            size = float(cell.font.sz or 11)
+            height = max(height, lines * size * 1.4 + 2)
+        if height > 15:
+            ws.row_dimensions[index].height = round(height, 1)
