@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from qjgeo.export.excel import ExportError, excel_report, safe_cell
+from qjgeo.export.excel import SHEETS, ExportError, excel_report, safe_cell
 from qjgeo.gaps import compute_gaps
 from qjgeo.indicators import evaluate
 from qjgeo.scenario import apply, load_scenario
@@ -38,7 +38,8 @@ def _rows(ws) -> list[list[object]]:
 
 
 def test_sheets_and_headers(workbook) -> None:
-    assert workbook.sheetnames == ["区汇总", "镇街×指标", "村缺口", "溺水隐患", "数据说明"]
+    # issue 15: one table per sheet (区汇总 split into 覆盖情况 and 全区指标; 数据来源 apart)
+    assert workbook.sheetnames == [s for s in SHEETS if s not in ("情景对比", "覆盖变化")]
     ws = workbook["村缺口"]
     zh = [c.value for c in ws[1]]
     en = [c.value for c in ws[2]]
@@ -47,16 +48,16 @@ def test_sheets_and_headers(workbook) -> None:
 
 
 def test_district_summary_matches_gaps(dataset, workbook) -> None:
-    ws = workbook["区汇总"]
+    ws = workbook["覆盖情况"]
     head = [c.value for c in ws[1]]
     rows = [r for r in ws.iter_rows(min_row=3, max_row=2 + len(TYPES), values_only=True)]
     for ft, row in zip(TYPES, rows, strict=True):
         g = compute_gaps(dataset, ft)
         rec = dict(zip(head, row, strict=False))
-        assert rec["设施类型"] == ft
+        assert rec["设施类型代码"] == ft
         assert rec["未覆盖儿童"] == pytest.approx(g.district["children_uncovered"])
         assert rec["覆盖率"] == pytest.approx(g.district["share_covered"])
-        assert rec["数据状态"] == "sample"
+        assert rec["数据状态"] == "样例"  # issue 15: data status in Chinese
 
 
 def test_village_gaps_rows(workbook) -> None:
@@ -151,7 +152,7 @@ def test_matrix_rows_carry_data_status(workbook, indicators) -> None:
     assert ws.cell(row=1, column=column).value == "数据状态"
     assert ws.cell(row=2, column=column).value == "Data status"
     weakest = town_rows.groupby("scope")["data_status"].agg(
-        lambda s: "sample" if "sample" in set(s) else ("estimated" if "estimated" in set(s) else "")
+        lambda s: "样例" if "sample" in set(s) else ("估算" if "estimated" in set(s) else "官方")
     )
     for r in range(3, 13):
         code = ws.cell(row=r, column=1).value
@@ -163,19 +164,144 @@ def test_every_result_sheet_has_data_status_and_about_sheet(dataset, indicators)
     wb = openpyxl.load_workbook(
         io.BytesIO(excel_report(scenario, base=dataset, facility_types=("childcare",)))
     )
-    for name in ("区汇总", "村缺口", "溺水隐患", "情景对比"):
+    for name in ("覆盖情况", "全区指标", "村缺口", "溺水隐患", "情景对比", "覆盖变化"):
         assert "数据状态" in [c.value for c in wb[name][1]], name
     cs = wb["情景对比"]
     cmp_head = [c.value for c in cs[1]]
-    indicator_rows = []
-    for row in cs.iter_rows(min_row=3, values_only=True):
-        if all(v is None for v in row):
-            break  # the coverage table follows after a blank row
-        indicator_rows.append(row)
+    indicator_rows = _rows(cs)
     statuses = {r[cmp_head.index("数据状态")] for r in indicator_rows}
-    assert indicator_rows and statuses <= {"sample", "estimated"}
-    cov_start = 3 + len(indicator_rows) + 2
-    cov_head = [c.value for c in cs[cov_start]]
-    assert "数据状态" in cov_head
+    assert indicator_rows and statuses <= {"样例", "估算"}
+    coverage = wb["覆盖变化"]  # issue 15: the coverage change has its own sheet
+    cov_head = [c.value for c in coverage[1]]
+    cov_statuses = {r[cov_head.index("数据状态")] for r in _rows(coverage)}
+    assert cov_statuses and cov_statuses <= {"样例", "估算"}
     about = [r[0] for r in _rows(wb["数据说明"])]
     assert "数据状态 Data status" in about
+
+
+#: English codes and enumerations that must not show in a column with a Chinese header.
+ENGLISH_CODES = {
+    "TRUE",
+    "FALSE",
+    "True",
+    "False",
+    "sample",
+    "estimated",
+    "official",
+    "user",
+    "osm",
+    ">=",
+    "<=",
+    "==",
+    "straight_line_x_detour",
+    "straight_line",
+    "network",
+    "district",
+    "river",
+    "pond",
+    "reservoir",
+}
+
+
+@pytest.fixture(scope="module")
+def report_with_base(dataset):
+    scenario = apply(dataset, load_scenario(REPO / "scenarios" / "childcare_in_luokeng.yaml"))
+    data = excel_report(
+        scenario, base=dataset, facility_types=TYPES, date=__import__("datetime").date(2026, 5, 4)
+    )
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def _is_id_column(header: object) -> bool:
+    return isinstance(header, str) and header.endswith(("代码", "编号"))
+
+
+def test_report_cells_as_a_planner_reads_them(report_with_base) -> None:
+    """Issue 15: every number formatted, no English code under a Chinese header, no TRUE/FALSE."""
+    wb = report_with_base
+    assert wb.sheetnames == list(SHEETS)
+    numbers = 0
+    for ws in wb:
+        head = [c.value for c in ws[1]]
+        for row in ws.iter_rows(min_row=3):
+            for cell in row:
+                value = cell.value
+                assert not isinstance(value, bool), (ws.title, cell.coordinate)
+                if isinstance(value, int | float):
+                    numbers += 1
+                    assert cell.number_format != "General", (ws.title, cell.coordinate, value)
+                if not isinstance(value, str) or cell.column > len(head):
+                    continue
+                header = head[cell.column - 1]
+                if _is_id_column(header):
+                    continue
+                tokens = {value, *value.replace(", ", "、").split("、")}
+                assert not tokens & ENGLISH_CODES, (ws.title, header, cell.coordinate, value)
+                assert "straight_line" not in value, (ws.title, header, value)
+    assert numbers > 1000
+    share = wb["覆盖情况"]
+    head = [c.value for c in share[1]]
+    assert share.cell(row=3, column=head.index("覆盖率") + 1).number_format == "0.0%"
+    assert share.cell(row=3, column=head.index("儿童数") + 1).number_format == "#,##0"
+    assert share.cell(row=3, column=head.index("城镇步行距离（米）") + 1).number_format == "#,##0"
+    district = wb["全区指标"]
+    head = [c.value for c in district[1]]
+    formats = {
+        district.cell(row=r, column=head.index("现状值") + 1).number_format for r in range(3, 20)
+    }
+    assert formats <= {"#,##0", "#,##0.0", "#,##0.00"} and "#,##0.0" in formats
+    assert {r[head.index("是否达标")] for r in _rows(district)} <= {"达标", "未达标", "无法判断"}
+    assert {r[head.index("比较")] for r in _rows(district)} <= {"≥", "≤", ">", "<", "="}
+
+
+def test_report_headers_name_what_columns_hold(dataset, report_with_base, indicators) -> None:
+    """Each id column sits under the header of what it holds (hazard ids under 隐患编号)."""
+    from qjgeo.hazards import rank_hazards
+
+    wb = report_with_base
+    hz = wb["溺水隐患"]
+    head = [c.value for c in hz[1]]
+    assert "指标编号" not in head
+    assert [r[head.index("隐患编号")] for r in _rows(hz)] == list(rank_hazards(dataset)["id"])
+    ids = set(indicators["id"])
+    for ws in wb:
+        head = [c.value for c in ws[1]]
+        if "指标编号" in head:
+            assert {r[head.index("指标编号")] for r in _rows(ws)} <= ids, ws.title
+        assert None not in head[: ws.max_column] or ws.title == "镇街×指标", ws.title
+        english = [c.value for c in ws[2]]
+        assert all(isinstance(h, str) and not h.isascii() for h in head if h is not None), ws.title
+        assert len(english) == len(head)
+
+
+def test_report_layout_and_print_setup(report_with_base) -> None:
+    """Widths from content, wrapped long text, top alignment, A4 landscape, footer, properties."""
+    wb = report_with_base
+    gaps = wb["村缺口"]
+    head = [c.value for c in gaps[1]]
+    names = [r[head.index("名称")] for r in _rows(gaps)]
+    widest = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in n) for n in names)
+    letter = openpyxl.utils.get_column_letter(head.index("名称") + 1)
+    assert gaps.column_dimensions[letter].width >= widest
+    district = wb["全区指标"]
+    head = [c.value for c in district[1]]
+    shortfall = district.cell(row=3, column=head.index("差距") + 1)
+    assert shortfall.alignment.wrap_text and shortfall.alignment.vertical == "top"
+    assert (district.row_dimensions[3].height or 0) > 15  # the row grows to its wrapped text
+    assert gaps.cell(row=3, column=1).alignment.vertical == "top"
+    for ws in wb:
+        assert ws.freeze_panes == ("C3" if ws.title == "镇街×指标" else "A3"), ws.title
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert str(ws.page_setup.paperSize) == "9", ws.title  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.print_title_rows and ws.print_title_rows.replace("$", "") == "1:2", ws.title
+        footer = ws.oddFooter.left.text
+        # the data notice as maps and briefs print it (their wording: 示例数据 = sample)
+        assert footer and "数据状态" in footer and "示例数据" in footer, ws.title
+        assert "&P" in ws.oddFooter.right.text
+    props = wb.properties
+    assert props.creator == "qjgeo"
+    assert props.title and "曲江区" in props.title
+    assert props.subject and "数据状态" in props.subject
+    assert props.created is not None and props.created.date().isoformat() == "2026-05-04"

@@ -1,9 +1,13 @@
-"""The Excel report: district summary, township × indicator matrix, gaps, hazards, scenario.
+"""The Excel report: coverage, district indicators, township × indicator matrix, gaps, hazards.
 
-Sheets (Chinese headers in row 1, English in row 2, data from row 3):
+One table per sheet (Chinese headers in row 1, English in row 2, both frozen and repeated on
+every printed page; data from row 3):
 
-``区汇总`` (district summary)
-    coverage of children per facility type, then every district-level plan indicator;
+``覆盖情况`` (coverage)
+    children covered per facility type: walking distances, villages and children covered,
+    share covered, distance method;
+``全区指标`` (district indicators)
+    every district-level plan indicator: value, comparison, target, 达标 / 未达标, shortfall;
 ``镇街×指标`` (townships × indicators)
     one row per township, one column per indicator value, cells green when the target is
     met and red when not (grey: cannot be judged), and the weakest data status of the
@@ -12,17 +16,26 @@ Sheets (Chinese headers in row 1, English in row 2, data from row 3):
     every village for every facility type: children, service distance, distance, covered;
 ``溺水隐患`` (water hazards)
     the ranked hazards (:func:`qjgeo.hazards.rank_hazards`), when the dataset has them;
-``情景对比`` (scenario versus base)
-    indicator values in the base and the scenario, when ``base`` is given, with the data
-    status of the comparison;
+``情景对比`` (scenario versus base), ``覆盖变化`` (coverage change)
+    indicator values, then children covered, in the base and the scenario, when ``base``
+    is given, with the data status of the comparison;
 ``数据说明`` (about the data)
-    scenario, date, distances and method, data status of every layer, sources and licences.
+    scenario, date, distances and method, data status, sources, coverage rule;
+``数据来源`` (layer sources)
+    every layer: features, data status, source, licence, date, notes.
 
-Every row drawn from results carries a ``data_status`` (数据状态) column: ``sample`` or
-``estimated`` when it rests on such data.
+Cells are shown as a planner reads them (:mod:`qjgeo.export.excel_style`): codes and
+enumerations in Chinese (数据状态 官方 / 估算 / 样例 / 用户 / OSM, 达标 / 未达标 / 无法判断,
+≥ ≤, 直线×绕行系数 / 步行路网, 是 / 否), every number with a number format, widths from the
+content, long text wrapped; every sheet prints A4 landscape, fitted to the width, with the
+data status in the footer; the document properties name the report and creator ``qjgeo``.
 
-Every text cell is passed through :func:`qjgeo.ingest.safety.neutralise_formula`, so a name
-beginning with ``= + - @`` is shown as text, never run as a formula.
+Every row drawn from results carries a ``data_status`` (数据状态) column: 样例 (sample) or
+估算 (estimated) when it rests on such data.
+
+Every text cell is passed through :func:`qjgeo.textsafety.neutralise_formula` (via
+:func:`safe_cell`), so a name beginning with ``= + - @`` is shown as text, never run as a
+formula.
 """
 
 from __future__ import annotations
@@ -40,10 +53,24 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from qjgeo.catalog import Dataset
+from qjgeo.export.excel_style import (
+    MAX_WIDTH,
+    STATUS_ZH,
+    VALUE_COLUMNS,
+    column_format,
+    display_frame,
+    fit_row_heights,
+    formatted_text,
+    print_setup,
+    row_value_format,
+    set_properties,
+    text_width,
+)
 from qjgeo.export.staticmap import (
     ExportError,
     attribution_line,
     data_status_line,
+    data_status_texts,
     default_facility_types,
     facility_titles,
     gaps_by_facility_type,
@@ -52,19 +79,22 @@ from qjgeo.export.staticmap import (
 )
 from qjgeo.textsafety import neutralise_formula
 
-#: Sheet names in workbook order (``情景对比`` only with a base).
+#: Sheet names in workbook order (``情景对比`` and ``覆盖变化`` only with a base).
 SHEETS: Final[tuple[str, ...]] = (
-    "区汇总",
+    "覆盖情况",
+    "全区指标",
     "镇街×指标",
     "村缺口",
     "溺水隐患",
     "情景对比",
+    "覆盖变化",
     "数据说明",
+    "数据来源",
 )
 
 #: Column → (Chinese header, English header).
 HEADERS: Final[dict[str, tuple[str, str]]] = {
-    "facility_type": ("设施类型", "Facility type"),
+    "facility_type": ("设施类型代码", "Facility type code"),
     "facility_title": ("设施", "Facility"),
     "age_label": ("儿童年龄（岁）", "Children aged"),
     "urban_threshold_m": ("城镇步行距离（米）", "Urban walking distance (m)"),
@@ -89,6 +119,8 @@ HEADERS: Final[dict[str, tuple[str, str]]] = {
     "op": ("比较", "Op"),
     "target": ("目标值", "Target"),
     "met": ("是否达标", "Met"),
+    "hazard_id": ("隐患编号", "Hazard id"),
+    "townships_nearby": ("附近镇街代码", "Townships nearby (codes)"),
     "shortfall_zh": ("差距", "Shortfall (zh)"),
     "shortfall_en": ("差距（英文）", "Shortfall"),
     "code9": ("镇街代码", "Township code"),
@@ -120,8 +152,14 @@ HEADERS: Final[dict[str, tuple[str, str]]] = {
     "delta": ("变化", "Change"),
     "met_a": ("基线达标", "Base met"),
     "met_b": ("情景达标", "Scenario met"),
+    "covered_a": ("基线已覆盖儿童", "Children covered (base)"),
+    "covered_b": ("情景已覆盖儿童", "Children covered (scenario)"),
+    "newly_covered": ("新增覆盖儿童", "Newly covered"),
+    "newly_uncovered": ("新增未覆盖儿童", "Newly not covered"),
+    "share_a": ("基线覆盖率", "Share covered (base)"),
+    "share_b": ("情景覆盖率", "Share covered (scenario)"),
     "flipped": ("达标状态改变", "Status flipped"),
-    "layer": ("图层", "Layer"),
+    "layer": ("图层代码", "Layer id"),
     "title": ("图层名称", "Layer title"),
     "features": ("要素数", "Features"),
     "source": ("来源", "Source"),
@@ -138,6 +176,8 @@ _NA_FILL = PatternFill("solid", fgColor="E7E6E6")
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _HEAD_FONT = Font(bold=True)
 _EN_FONT = Font(italic=True, color="595959", size=9)
+_TOP = Alignment(vertical="top")
+_TOP_WRAP = Alignment(vertical="top", wrap_text=True)
 
 
 def safe_cell(value: Any) -> Any:
@@ -171,8 +211,44 @@ def _header(column: str) -> tuple[str, str]:
     return HEADERS.get(column, (column, column))
 
 
-def write_table(ws: Worksheet, frame: pd.DataFrame, *, start_row: int = 1) -> int:
+def _write_header(ws: Worksheet, columns: list[str], start_row: int) -> None:
+    for j, col in enumerate(columns, start=1):
+        zh, en = _header(col)
+        top = ws.cell(row=start_row, column=j, value=safe_cell(zh))
+        top.font = _HEAD_FONT
+        top.fill = _HEAD_FILL
+        top.alignment = _TOP_WRAP
+        sub = ws.cell(row=start_row + 1, column=j, value=safe_cell(en))
+        sub.font = _EN_FONT
+        sub.fill = _HEAD_FILL
+        sub.alignment = _TOP_WRAP
+
+
+def _cell_formats(frame: pd.DataFrame) -> list[list[str]]:
+    """The number format of every cell: by column, indicator values by row."""
+    columns = [str(c) for c in frame.columns]
+    by_column = [column_format(c, frame[c]) for c in columns]
+    out = []
+    for record in frame.to_dict("records"):
+        row_format = row_value_format({str(k): v for k, v in record.items()})
+        out.append(
+            [
+                row_format if c in VALUE_COLUMNS else f
+                for c, f in zip(columns, by_column, strict=True)
+            ]
+        )
+    return out
+
+
+def write_table(
+    ws: Worksheet, frame: pd.DataFrame, *, start_row: int = 1, max_width: int = MAX_WIDTH
+) -> int:
     """Write a frame with a Chinese header row and an English header row below it.
+
+    Codes are shown in Chinese (:func:`~qjgeo.export.excel_style.display_frame`), every
+    number gets a number format, column widths follow the content (CJK counting double),
+    text wider than ``max_width`` wraps, every cell is aligned to the top, and the two
+    header rows stay frozen.
 
     Parameters
     ----------
@@ -182,41 +258,39 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, *, start_row: int = 1) -> in
         The table (columns named as in :data:`HEADERS`; others keep their name).
     start_row
         First row of the Chinese header.
+    max_width
+        Widest column (characters) before its text wraps.
 
     Returns
     -------
     int
         The last row written.
     """
-    columns = list(frame.columns)
-    for j, col in enumerate(columns, start=1):
-        zh, en = _header(str(col))
-        top = ws.cell(row=start_row, column=j, value=safe_cell(zh))
-        top.font = _HEAD_FONT
-        top.fill = _HEAD_FILL
-        sub = ws.cell(row=start_row + 1, column=j, value=safe_cell(en))
-        sub.font = _EN_FONT
-        sub.fill = _HEAD_FILL
+    columns = [str(c) for c in frame.columns]
+    shown = display_frame(frame)
+    formats = _cell_formats(frame)
+    _write_header(ws, columns, start_row)
+    widths = [min(max(text_width(z), text_width(e)), 16) for z, e in map(_header, columns)]
     row = start_row + 1
-    for row, values in enumerate(frame.itertuples(index=False, name=None), start=start_row + 2):
-        for j, value in enumerate(values, start=1):
-            ws.cell(row=row, column=j, value=safe_cell(value))
-    for j, col in enumerate(columns, start=1):
-        width = max(
-            [len(str(_header(str(col))[0])) * 2, len(str(_header(str(col))[1]))]
-            + [min(len(str(v)), 40) for v in frame[col].head(200)]
-        )
-        ws.column_dimensions[get_column_letter(j)].width = min(max(8, width + 2), 50)
+    cells: list[list[Any]] = []
+    for row, (values, row_formats) in enumerate(
+        zip(shown.itertuples(index=False, name=None), formats, strict=True), start=start_row + 2
+    ):
+        line = []
+        for j, (value, number_format) in enumerate(zip(values, row_formats, strict=True)):
+            cell = ws.cell(row=row, column=j + 1, value=safe_cell(value))
+            if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                cell.number_format = number_format
+            widths[j] = max(widths[j], text_width(formatted_text(cell.value, number_format)))
+            line.append(cell)
+        cells.append(line)
+    for j, width in enumerate(widths):
+        ws.column_dimensions[get_column_letter(j + 1)].width = min(max(6, width), max_width) + 2
+        alignment = _TOP_WRAP if width > max_width else _TOP
+        for line in cells:
+            line[j].alignment = alignment
     ws.freeze_panes = ws.cell(row=start_row + 2, column=1)
     return row
-
-
-def _percent_format(ws: Worksheet, frame: pd.DataFrame, column: str, start_row: int = 3) -> None:
-    if column not in frame.columns:
-        return
-    j = list(frame.columns).index(column) + 1
-    for i in range(len(frame)):
-        ws.cell(row=start_row + i, column=j).number_format = "0.0%"
 
 
 def district_summary(dataset: Dataset, gaps: dict[str, Any]) -> pd.DataFrame:
@@ -302,6 +376,28 @@ def _indicator_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in wanted if c in frame.columns]
 
 
+def _matrix_header(ws: Worksheet, ids: list[str], titles: pd.DataFrame) -> int:
+    """The two header rows of ``镇街×指标`` (indicator titles with units); the status column."""
+    heads = [("镇街代码", "Township code"), ("镇街", "Township")]
+    for ind in ids:
+        raw_unit: Any = titles.at[ind, "unit"] if "unit" in titles.columns else None
+        unit = "" if raw_unit is None or pd.isna(raw_unit) else str(raw_unit)
+        zh = str(titles.at[ind, "title_zh"]) + (f"（{unit}）" if unit else "")
+        heads.append((zh, str(titles.at[ind, "title_en"])))
+    heads.append(("数据状态", "Data status"))
+    for j, (zh, en) in enumerate(heads, start=1):
+        top = ws.cell(row=1, column=j, value=safe_cell(zh))
+        sub = ws.cell(row=2, column=j, value=safe_cell(en))
+        top.font, sub.font = _HEAD_FONT, _EN_FONT
+        for cell in (top, sub):
+            cell.fill = _HEAD_FILL
+            cell.alignment = _TOP_WRAP
+        ws.column_dimensions[get_column_letter(j)].width = 16 if 2 < j < len(heads) else 12
+    ws.row_dimensions[1].height = 60
+    ws.row_dimensions[2].height = 45
+    return len(heads)
+
+
 def _matrix_sheet(ws: Worksheet, indicators: pd.DataFrame, dataset: Dataset) -> int:
     """Township × indicator values, coloured by met / not met; returns the number of rows."""
     rows = indicators[indicators["scope"].astype(str) != "district"]
@@ -311,54 +407,38 @@ def _matrix_sheet(ws: Worksheet, indicators: pd.DataFrame, dataset: Dataset) -> 
         towns = dataset.layer("township")[["code9", "name"]].astype(str)
     else:
         towns = rows[["scope", "scope_name"]].drop_duplicates().set_axis(["code9", "name"], axis=1)
-    ws.cell(row=1, column=1, value="镇街代码").font = _HEAD_FONT
-    ws.cell(row=1, column=2, value="镇街").font = _HEAD_FONT
-    ws.cell(row=2, column=1, value="Township code").font = _EN_FONT
-    ws.cell(row=2, column=2, value="Township").font = _EN_FONT
-    for j, ind in enumerate(ids, start=3):
-        raw_unit: Any = titles.at[ind, "unit"] if "unit" in titles.columns else None
-        unit = "" if raw_unit is None or pd.isna(raw_unit) else str(raw_unit)
-        zh = str(titles.at[ind, "title_zh"]) + (f"（{unit}）" if unit else "")
-        top = ws.cell(row=1, column=j, value=safe_cell(zh))
-        top.font = _HEAD_FONT
-        top.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.cell(row=2, column=j, value=safe_cell(titles.at[ind, "title_en"])).font = _EN_FONT
-        ws.cell(row=2, column=j).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(j)].width = 16
-    status_col = len(ids) + 3
-    ws.cell(row=1, column=status_col, value="数据状态").font = _HEAD_FONT
-    ws.cell(row=2, column=status_col, value="Data status").font = _EN_FONT
-    ws.column_dimensions[get_column_letter(status_col)].width = 12
-    for cell in (*ws[1], *ws[2]):
-        cell.fill = _HEAD_FILL
-    ws.row_dimensions[1].height = 60
-    ws.row_dimensions[2].height = 45
-    ws.column_dimensions["A"].width = 12
-    ws.column_dimensions["B"].width = 12
+    status_col = _matrix_header(ws, ids, titles)
     lookup = rows.set_index(["scope", "id"])
     lookup = lookup[~lookup.index.duplicated()]
     default = dataset.data_status(["township"]) if dataset.has("township") else "official"
     statuses = township_data_status(indicators, towns["code9"], default=default)
+    formats = {ind: column_format("value", rows.loc[rows["id"] == ind, "value"]) for ind in ids}
     for i, (code, name) in enumerate(zip(towns["code9"], towns["name"], strict=True), start=3):
-        ws.cell(row=i, column=1, value=safe_cell(code))
-        ws.cell(row=i, column=2, value=safe_cell(name))
-        ws.cell(row=i, column=status_col, value=safe_cell(statuses.iloc[i - 3]))
+        ws.cell(row=i, column=1, value=safe_cell(code)).alignment = _TOP
+        ws.cell(row=i, column=2, value=safe_cell(name)).alignment = _TOP
+        status = str(statuses.iloc[i - 3])
+        ws.cell(row=i, column=status_col, value=safe_cell(STATUS_ZH.get(status, status)))
         for j, ind in enumerate(ids, start=3):
             key = (str(code), ind)
             cell = ws.cell(row=i, column=j)
+            cell.alignment = _TOP
             if key not in lookup.index:
                 cell.fill = _NA_FILL
                 continue
             rec = lookup.loc[key]
             cell.value = safe_cell(rec["value"])
-            if isinstance(cell.value, float):
-                cell.number_format = "0.0"
+            if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                cell.number_format = formats[ind]
             met = rec["met"]
             cell.fill = (
                 _NA_FILL
                 if met is None or (isinstance(met, float) and np.isnan(met))
                 else (_MET_FILL if bool(met) else _NOT_MET_FILL)
             )
+    ws.column_dimensions["A"].width = (
+        max(text_width(str(c)) for c in [*towns["code9"], "镇街代码"]) + 2
+    )
+    ws.column_dimensions["B"].width = max(text_width(str(n)) for n in [*towns["name"], "镇街"]) + 2
     ws.freeze_panes = "C3"
     legend_row = len(towns) + 4
     ws.cell(
@@ -483,41 +563,54 @@ def excel_report(
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = "区汇总"
-    _summary_sheet(ws, dataset, gaps, indicators)
+    ws.title = "覆盖情况"
+    write_table(ws, district_summary(dataset, gaps))
+    _district_indicator_sheet(wb.create_sheet("全区指标"), indicators)
     _matrix_sheet(wb.create_sheet("镇街×指标"), indicators, dataset)
     write_table(wb.create_sheet("村缺口"), village_gaps(dataset, gaps))
     _hazard_sheet(wb.create_sheet("溺水隐患"), hazards)
     if base is not None:
-        _comparison_sheet(wb, base, dataset, list(gaps), indicators, graph=graph)
-    _about_sheet(wb.create_sheet("数据说明"), dataset, gaps, base, date)
+        _comparison_sheets(wb, base, dataset, list(gaps), indicators, graph=graph)
+    _about_sheets(wb, dataset, gaps, base, date)
+    _finish(wb, dataset, list(gaps), date)
 
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def _summary_sheet(
-    ws: Worksheet, dataset: Dataset, gaps: dict[str, Any], indicators: pd.DataFrame
-) -> None:
-    """``区汇总``: children covered per facility type, then the district's plan indicators."""
-    summary = district_summary(dataset, gaps)
-    last = write_table(ws, summary)
-    _percent_format(ws, summary, "share_covered")
+def _district_indicator_sheet(ws: Worksheet, indicators: pd.DataFrame) -> None:
+    """``全区指标``: every district-level plan indicator, its value, target and shortfall."""
     district_ind = indicators[indicators["scope"].astype(str) == "district"]
-    district_ind = district_ind[_indicator_columns(district_ind)]
-    start = last + 3
-    ws.cell(
-        row=start - 1, column=1, value="全区规划指标 District plan indicators"
-    ).font = _HEAD_FONT
-    write_table(ws, district_ind, start_row=start)
-    ws.freeze_panes = "A3"
+    write_table(ws, district_ind[_indicator_columns(district_ind)])
+
+
+def _finish(
+    wb: Workbook, dataset: Dataset, facility_types: list[str], date: dt.date | None
+) -> None:
+    """Print setup on every sheet (data notice in the footer) and the document properties."""
+    layers = ["district", "township", "village", *facility_types]
+    if dataset.has("water_hazard"):
+        layers.append("water_hazard")
+    status_zh = data_status_texts(dataset, layers)[0]
+    day = (date or dt.date.today()).isoformat()
+    scenario = dataset.scenario_name or "基线"
+    notice = f"{status_zh}　情景：{scenario}　日期：{day}"
+    for sheet in wb.worksheets:
+        fit_row_heights(sheet)
+        print_setup(sheet, notice=notice)
+    set_properties(
+        wb,
+        title=f"曲江区儿童友好设施规划报告（{scenario}）",
+        subject=f"儿童友好设施覆盖、规划指标、缺口与溺水隐患；{status_zh}",
+        date=date,
+    )
 
 
 def _hazard_sheet(hz: Worksheet, hazards: pd.DataFrame | None) -> None:
     """``溺水隐患``: the ranked water hazards (points as lon / lat), or a line saying none."""
     if hazards is not None and len(hazards):
-        table = pd.DataFrame(hazards).copy()
+        table = pd.DataFrame(hazards).copy().rename(columns={"id": "hazard_id"})
         if "geometry" in table.columns:
             pts = hazards.geometry.representative_point()
             table = table.drop(columns="geometry")
@@ -530,7 +623,7 @@ def _hazard_sheet(hz: Worksheet, hazards: pd.DataFrame | None) -> None:
         )
 
 
-def _comparison_sheet(
+def _comparison_sheets(
     wb: Workbook,
     base: Dataset,
     dataset: Dataset,
@@ -539,7 +632,7 @@ def _comparison_sheet(
     *,
     graph: Any,
 ) -> None:
-    """``情景对比``: indicators in the base and the scenario, then the change in coverage."""
+    """``情景对比``: indicators in the base and the scenario; ``覆盖变化``: children covered."""
     from qjgeo.scenario import compare
 
     comparison = compare(base, dataset, graph=graph, facility_types=facility_types)
@@ -549,28 +642,24 @@ def _comparison_sheet(
         cmp_frame.insert(1, "title_zh", cmp_frame["id"].map(titles))
     if "data_status" not in cmp_frame.columns:
         cmp_frame["data_status"] = comparison.data_status
-    cs = wb.create_sheet("情景对比")
-    last = write_table(cs, cmp_frame)
+    write_table(wb.create_sheet("情景对比"), cmp_frame)
     cov = comparison.coverage.copy()
     if "data_status" not in cov.columns:
         cov["data_status"] = comparison.data_status
     if len(cov):
-        cs.cell(
-            row=last + 2, column=1, value="儿童覆盖变化 Children coverage change"
-        ).font = _HEAD_FONT
-        write_table(cs, cov, start_row=last + 3)
-        cs.freeze_panes = "A3"
+        if "facility_type" in cov.columns:
+            titles_zh = [facility_titles(dataset, str(ft))[0] for ft in cov["facility_type"]]
+            cov.insert(0, "facility_title", titles_zh)
+        write_table(wb.create_sheet("覆盖变化"), cov)
 
 
-def _about_sheet(
-    about: Worksheet,
+def _about_sheets(
+    wb: Workbook,
     dataset: Dataset,
     gaps: dict[str, Any],
     base: Dataset | None,
     date: dt.date | None,
 ) -> None:
-    """``数据说明``: scenario, date, method and data status, then every layer's source."""
-    last = write_table(about, _about_rows(dataset, gaps, base, date))
-    about.column_dimensions["B"].width = 120
-    write_table(about, _layer_rows(dataset), start_row=last + 3)
-    about.freeze_panes = "A3"
+    """``数据说明``: scenario, date, method and data status; ``数据来源``: every layer's source."""
+    write_table(wb.create_sheet("数据说明"), _about_rows(dataset, gaps, base, date), max_width=90)
+    write_table(wb.create_sheet("数据来源"), _layer_rows(dataset), max_width=60)
