@@ -26,11 +26,13 @@ from qjgeo.crs import convert
 from qjgeo.locking import LOCK_NAME
 from qjgeo.scenario import (
     FacilityAdd,
+    PointOutsideError,
     Scenario,
     ScenarioError,
     apply,
     compare,
     delete_scenario,
+    inside_district,
     list_scenarios,
     load_scenario,
     rename_scenario,
@@ -260,8 +262,10 @@ def test_district_outline_missing_falls_back_to_townships(tiny: Dataset) -> None
         frames={k: v for k, v in tiny.frames.items() if k != "district"},
     )
     text = "name: x\nadd: [{type: childcare, lon: 113.2, lat: 24.05, attributes: {places: 1}}]"
-    with pytest.raises(ScenarioError, match="outside the district"):
+    with pytest.raises(PointOutsideError, match="outside the district") as err:
         apply(no_district, _scn(text))
+    assert (err.value.lon, err.value.lat) == pytest.approx((113.2, 24.05))  # for the app's text
+    assert not inside_district(no_district, 113.2, 24.05)
     grown = apply(no_district, _scn("name: g\npopulation: {district: 2}"))
     assert grown.layer("township")["population"].tolist() == [2000, 4000]
 

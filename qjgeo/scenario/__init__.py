@@ -45,7 +45,7 @@ village layers (and the district totals by the same amount). Each unit's new cou
 township may differ from the township total by a few people of rounding.
 """
 
-from qjgeo.scenario.apply import apply
+from qjgeo.scenario.apply import apply, inside_district
 from qjgeo.scenario.compare import (
     Comparison,
     Snapshot,
@@ -75,6 +75,7 @@ from qjgeo.scenario.model import (
     FacilityModify,
     FacilityMove,
     FacilityRef,
+    PointOutsideError,
     PopulationChange,
     Scenario,
     ScenarioError,
@@ -97,6 +98,7 @@ __all__ = [
     "FacilityModify",
     "FacilityMove",
     "FacilityRef",
+    "PointOutsideError",
     "PopulationChange",
     "Scenario",
     "ScenarioError",
@@ -107,6 +109,7 @@ __all__ = [
     "delete_scenario",
     "evaluate",
     "evaluate_indicators",
+    "inside_district",
     "list_scenarios",
     "load_scenario",
     "name_problem",
