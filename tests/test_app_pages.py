@@ -234,6 +234,30 @@ def test_scenario_map_click_outside_the_district_is_said_in_chinese(app_env) -> 
     assert "sc_draft" not in at.session_state  # nothing was added
 
 
+def test_scenario_compare_map_opens_on_the_district(app_env) -> None:
+    # issue 14: the difference map sits in a tab not yet opened, where Leaflet fits the
+    # bounds to a container of no size (the world view); it fits again when shown
+    at = open_page("scenarios", layer="kindergarten")
+    at.session_state["sc_draft"] = (
+        "name: short\nparameters:\n  access:\n    kindergarten:\n"
+        "      rural_threshold_m: 100\n      urban_threshold_m: 100\n"
+    )
+    at.run()
+    assert not at.exception
+    args = [
+        json.loads(c.proto.json_args)
+        for c in at.get("component_instance")
+        if "st_folium" in c.proto.component_name
+    ]
+    (script,) = [a["script"] for a in args if '"layer": "flips"' in a["script"]]
+    assert '"layer": "township"' in script
+    fits = re.findall(r"\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", script)
+    assert fits, "no bounds fitted"
+    for south, west, north, east in ((float(v) for v in f) for f in fits):
+        assert 24.4 <= south < north <= 24.95 and 113.2 <= west < east <= 114.0
+    assert "fitBounds(" in script and 'map.on("resize"' in script  # fitted again when shown
+
+
 def test_scenario_selected_in_sidebar_changes_views(app_env) -> None:
     _data, scenarios = app_env
     (scenarios / "no_kg.yaml").write_text(

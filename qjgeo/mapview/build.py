@@ -382,6 +382,34 @@ class MetricScale(MacroElement):
         self._name = "MetricScale"
 
 
+class RefitWhenShown(MacroElement):
+    """Fit the bounds again when a map first drawn with no size (a hidden tab) is shown.
+
+    Leaflet fits bounds to the container's size: in a tab not yet opened (streamlit's tabs,
+    the component's frame) that size is zero and ``fitBounds`` falls back to the world view.
+    When the map gets a size (Leaflet's ``resize``), it is fitted once more.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map, bounds) {
+            var size = map.getSize(), fitted = size.x > 0 && size.y > 0;
+            map.on("resize", function (e) {
+                if (!fitted && e.newSize.x > 0 && e.newSize.y > 0) {
+                    fitted = true;
+                    map.fitBounds(bounds);
+                }
+            });
+        })({{ this._parent.get_name() }}, {{ this.bounds|tojson }});
+{% endmacro %}"""
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "RefitWhenShown"
+        self.bounds = bounds
+
+
 class PlainAttribution(MacroElement):
     """The attribution prefix as plain "Leaflet" (Leaflet ≥ 1.9 adds a national flag icon,
     unfit for a government deliverable); data credits stay beside it."""
@@ -716,11 +744,13 @@ def _add_markers(
 
 
 def _fit_bounds(m: folium.Map, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
-    """Zoom to the first layer with features (the bottom one drawn)."""
+    """Zoom to the first layer with features (the bottom one drawn), now and when shown."""
     bounds_frame = next((f for f in frames.values() if len(f)), None)
     if bounds_frame is not None:
         minx, miny, maxx, maxy = (float(v) for v in bounds_frame.total_bounds)
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+        bounds = [[miny, minx], [maxy, maxx]]
+        m.fit_bounds(bounds)
+        m.add_child(RefitWhenShown(bounds))
 
 
 def _add_overlay(
