@@ -258,6 +258,31 @@ def test_scenario_compare_map_opens_on_the_district(app_env) -> None:
     assert "fitBounds(" in script and 'map.on("resize"' in script  # fitted again when shown
 
 
+def test_scenario_file_is_named_after_the_scenario(app_env) -> None:
+    # issue 14: the file name box kept the first name (新情景) after the scenario was renamed
+    _data, scenarios = app_env
+    at = open_page("scenarios")
+    assert at.text_input(key="sc_file_stem").value == "新情景"
+    at.text_input(key="sc_name_in").set_value("托育推荐3处").run()
+    assert at.text_input(key="sc_file_stem").value == "托育推荐3处"
+    at.button(key="sc_save_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert (scenarios / "托育推荐3处.yaml").is_file() and not (scenarios / "新情景.yaml").exists()
+    assert (
+        yaml.safe_load((scenarios / "托育推荐3处.yaml").read_text("utf-8"))["name"] == "托育推荐3处"
+    )
+    # saving again still asks before overwriting
+    at.button(key="sc_save_btn").click().run()
+    assert any("已存在" in w.value for w in at.warning)
+    # a stem typed by the planner is kept when the name changes, and made safe
+    at.text_input(key="sc_file_stem").set_value("../外面/x. ").run()
+    at.text_input(key="sc_name_in").set_value("另一个").run()
+    assert at.text_input(key="sc_file_stem").value == "../外面/x. "
+    at.button(key="sc_save_btn").click().run()
+    assert (scenarios / "外面_x.yaml").is_file()
+    assert not (scenarios.parent / "外面").exists()
+
+
 def test_scenario_selected_in_sidebar_changes_views(app_env) -> None:
     _data, scenarios = app_env
     (scenarios / "no_kg.yaml").write_text(

@@ -32,6 +32,7 @@ from qjgeo.scenario import (
     apply,
     compare,
     delete_scenario,
+    file_stem,
     inside_district,
     list_scenarios,
     load_scenario,
@@ -543,3 +544,24 @@ def test_cli_site_writes_scenario(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "already exists" in again.output
     bad = runner.invoke(app, ["site", "--type", "zoo", "--k", "1"])
     assert bad.exit_code == 2 and "zoo" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("托育推荐3处", "托育推荐3处"),
+        (" ../a/b:c. ", "a_b_c"),
+        ('x\\y*?"<>|z', "x_y______z"),
+        ("..", "scenario"),
+        ("CON", "CON_"),
+        ("com1.txt", "com1.txt_"),
+        ("新 情景", "新 情景"),
+    ],
+)
+def test_file_stem_keeps_chinese_and_stays_in_the_folder(name: str, stem: str) -> None:
+    assert file_stem(name) == stem
+
+
+def test_file_stem_is_cut_at_a_character_boundary() -> None:
+    stem = file_stem("情" * 120)
+    assert len(stem.encode("utf-8")) <= 200 and set(stem) == {"情"}

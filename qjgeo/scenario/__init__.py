@@ -57,6 +57,7 @@ from qjgeo.scenario.compare import (
 from qjgeo.scenario.files import (
     ScenarioInfo,
     delete_scenario,
+    file_stem,
     list_scenarios,
     rename_scenario,
     resolve_chain,
@@ -109,6 +110,7 @@ __all__ = [
     "delete_scenario",
     "evaluate",
     "evaluate_indicators",
+    "file_stem",
     "inside_district",
     "list_scenarios",
     "load_scenario",

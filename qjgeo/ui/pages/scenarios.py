@@ -403,7 +403,9 @@ def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     for note in cmp.notes:
         st.caption(note)
     scenario_ds = cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir)
-    stem = _safe_stem(draft.name)
+    from qjgeo.scenario import file_stem
+
+    stem = file_stem(draft.name)
     prepared_download(
         ctx, "sc_report", ctx.t("sc_report"),
         lambda: export_bytes("report", scenario_ds, ".xlsx", base=ctx.base, graph=ctx.graph),
@@ -495,9 +497,17 @@ def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
 
 def _save_draft(ctx: Ctx, draft: Any, yaml_text: str) -> None:
     """Save the draft in the scenario directory, or download it as YAML."""
-    from qjgeo.scenario import save_scenario
+    from qjgeo.scenario import file_stem, save_scenario
 
-    stem = st.text_input(ctx.t("sc_file"), value=_safe_stem(draft.name), key="sc_file_stem")
+    # the file name follows the scenario's name until the planner types one of their own
+    proposed = file_stem(draft.name)
+    if st.session_state.get(keys.SC_FILE_STEM) in (
+        None,
+        st.session_state.get(keys.SC_FILE_PROPOSED),
+    ):
+        st.session_state[keys.SC_FILE_STEM] = proposed
+    st.session_state[keys.SC_FILE_PROPOSED] = proposed
+    stem = file_stem(st.text_input(ctx.t("sc_file"), key=keys.SC_FILE_STEM))  # stays in the folder
     path = ctx.scenarios_dir / f"{stem}.yaml"
     c1, c2 = st.columns(2)
     saved = st.session_state.pop(keys.SC_SAVED, None)
@@ -585,11 +595,6 @@ def recommendation_table(ctx: Ctx, sites: pd.DataFrame) -> pd.DataFrame:
             ctx.t("col_lat"): sites["lat"].to_numpy(),
         }
     )
-
-
-def _safe_stem(name: str) -> str:
-    keep = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name.strip())
-    return keep.strip("_") or "scenario"
 
 
 def _recommend_options(ctx: Ctx) -> dict[str, Any]:
