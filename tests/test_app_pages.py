@@ -185,6 +185,104 @@ def test_scenarios_page_add_compare_save(app_env) -> None:
     assert any(b.key == "sc_overwrite_btn" for b in at.button)
 
 
+def click_map(at: AppTest, key: str, lon: float, lat: float) -> None:
+    """What streamlit-folium returns after a click on the map, then the rerun it causes."""
+    from streamlit_folium import generate_js_hash
+
+    (component,) = [
+        c for c in at.get("component_instance") if "st_folium" in c.proto.component_name
+    ]
+    script = json.loads(component.proto.json_args)["script"]
+    at.session_state[generate_js_hash(script, key, False)] = {
+        "last_clicked": {"lng": lon, "lat": lat}
+    }
+    at.run()
+
+
+def test_scenario_map_click_inside_the_district_adds_there(app_env) -> None:
+    # issue 14: popups on townships and villages took the click; the editing map has none
+    at = open_page("scenarios", layer="kindergarten")
+    script = map_args(at)["script"]
+    assert "bindPopup" not in script and "GeoJsonPopup" not in script
+    assert "bindTooltip" in script  # the facilities still name themselves on hover
+    # a click on 马坝镇 (inside a township polygon, not on a facility) is kept and drawn
+    click_map(at, "sc_map", 113.597, 24.680)
+    assert not at.exception
+    assert at.session_state["sc_point"] == pytest.approx((113.597, 24.680))
+    pending = map_args(at)["script"]  # the pending marker, at the point clicked
+    assert '"layer": "pending"' in pending and "[113.597, 24.68]" in pending
+    assert any("113.59700" in c.value for c in at.caption)
+    at.button(key="sc_add_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    draft = yaml.safe_load(at.session_state["sc_draft"])
+    assert draft["add"][0]["lon"] == pytest.approx(113.597)
+
+
+def test_scenario_map_click_outside_the_district_is_said_in_chinese(app_env) -> None:
+    at = open_page("scenarios", layer="kindergarten")
+    click_map(at, "sc_map", 112.0, 23.0)
+    assert not at.exception
+    assert "sc_point" not in at.session_state
+    (warning,) = [w.value for w in at.warning if "范围以外" in w.value]
+    assert "请在区界" in warning and "outside" not in warning
+    # a point held from elsewhere (an old session, a file) is refused at the button, in Chinese
+    at.session_state["sc_point"] = (112.0, 23.0)
+    at.button(key="sc_add_btn").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and all("范围以外" in e and "outside" not in e for e in errors), errors
+    assert "sc_draft" not in at.session_state  # nothing was added
+
+
+def test_scenario_compare_map_opens_on_the_district(app_env) -> None:
+    # issue 14: the difference map sits in a tab not yet opened, where Leaflet fits the
+    # bounds to a container of no size (the world view); it fits again when shown
+    at = open_page("scenarios", layer="kindergarten")
+    at.session_state["sc_draft"] = (
+        "name: short\nparameters:\n  access:\n    kindergarten:\n"
+        "      rural_threshold_m: 100\n      urban_threshold_m: 100\n"
+    )
+    at.run()
+    assert not at.exception
+    args = [
+        json.loads(c.proto.json_args)
+        for c in at.get("component_instance")
+        if "st_folium" in c.proto.component_name
+    ]
+    (script,) = [a["script"] for a in args if '"layer": "flips"' in a["script"]]
+    assert '"layer": "township"' in script
+    fits = re.findall(r"\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", script)
+    assert fits, "no bounds fitted"
+    for south, west, north, east in ((float(v) for v in f) for f in fits):
+        assert 24.4 <= south < north <= 24.95 and 113.2 <= west < east <= 114.0
+    assert "fitBounds(" in script and 'map.on("resize"' in script  # fitted again when shown
+
+
+def test_scenario_file_is_named_after_the_scenario(app_env) -> None:
+    # issue 14: the file name box kept the first name (新情景) after the scenario was renamed
+    _data, scenarios = app_env
+    at = open_page("scenarios")
+    assert at.text_input(key="sc_file_stem").value == "新情景"
+    at.text_input(key="sc_name_in").set_value("托育推荐3处").run()
+    assert at.text_input(key="sc_file_stem").value == "托育推荐3处"
+    at.button(key="sc_save_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert (scenarios / "托育推荐3处.yaml").is_file() and not (scenarios / "新情景.yaml").exists()
+    assert (
+        yaml.safe_load((scenarios / "托育推荐3处.yaml").read_text("utf-8"))["name"] == "托育推荐3处"
+    )
+    # saving again still asks before overwriting
+    at.button(key="sc_save_btn").click().run()
+    assert any("已存在" in w.value for w in at.warning)
+    # a stem typed by the planner is kept when the name changes, and made safe
+    at.text_input(key="sc_file_stem").set_value("../外面/x. ").run()
+    at.text_input(key="sc_name_in").set_value("另一个").run()
+    assert at.text_input(key="sc_file_stem").value == "../外面/x. "
+    at.button(key="sc_save_btn").click().run()
+    assert (scenarios / "外面_x.yaml").is_file()
+    assert not (scenarios.parent / "外面").exists()
+
+
 def test_scenario_selected_in_sidebar_changes_views(app_env) -> None:
     _data, scenarios = app_env
     (scenarios / "no_kg.yaml").write_text(

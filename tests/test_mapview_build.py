@@ -234,3 +234,23 @@ def test_popups_show_labels_and_units_not_internal_keys(dataset, lang: str) -> N
         assert any("直线距离 × 绕行系数" in v for vals in v_values.values() for v in vals)
     else:
         assert "Children 0–2" in aliases and "Distance to nearest (m)" in v_aliases
+
+
+def test_map_to_click_on_has_no_popups_and_no_area_tooltips(dataset: Dataset) -> None:
+    layers = ["township", "village", "kindergarten"]
+    m = build_map(dataset, layers=layers, popups=False)
+    for gj in _geojson_layers(m):
+        kids = list(gj._children.values())
+        assert not any(isinstance(c, folium.GeoJsonPopup) for c in kids)
+        is_area = gj.data["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        assert not (is_area and any(isinstance(c, folium.GeoJsonTooltip) for c in kids))
+    assert "bindPopup" not in m.get_root().render()
+    assert "bindPopup" in build_map(dataset, layers=layers).get_root().render()  # the default
+
+
+def test_map_fits_the_district_again_when_first_shown(dataset: Dataset) -> None:
+    # a map in a tab not yet opened has no size: Leaflet's fitBounds then shows the world
+    html = build_map(dataset, layers=["township"]).get_root().render()
+    minx, miny, maxx, maxy = (round(float(v), 6) for v in dataset.layer("township").total_bounds)
+    assert html.count(f"[[{miny}, {minx}], [{maxy}, {maxx}]]") == 2  # fitted now and when shown
+    assert 'map.on("resize"' in html and "e.newSize.x > 0" in html

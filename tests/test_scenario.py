@@ -26,11 +26,14 @@ from qjgeo.crs import convert
 from qjgeo.locking import LOCK_NAME
 from qjgeo.scenario import (
     FacilityAdd,
+    PointOutsideError,
     Scenario,
     ScenarioError,
     apply,
     compare,
     delete_scenario,
+    file_stem,
+    inside_district,
     list_scenarios,
     load_scenario,
     rename_scenario,
@@ -260,8 +263,10 @@ def test_district_outline_missing_falls_back_to_townships(tiny: Dataset) -> None
         frames={k: v for k, v in tiny.frames.items() if k != "district"},
     )
     text = "name: x\nadd: [{type: childcare, lon: 113.2, lat: 24.05, attributes: {places: 1}}]"
-    with pytest.raises(ScenarioError, match="outside the district"):
+    with pytest.raises(PointOutsideError, match="outside the district") as err:
         apply(no_district, _scn(text))
+    assert (err.value.lon, err.value.lat) == pytest.approx((113.2, 24.05))  # for the app's text
+    assert not inside_district(no_district, 113.2, 24.05)
     grown = apply(no_district, _scn("name: g\npopulation: {district: 2}"))
     assert grown.layer("township")["population"].tolist() == [2000, 4000]
 
@@ -539,3 +544,24 @@ def test_cli_site_writes_scenario(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "already exists" in again.output
     bad = runner.invoke(app, ["site", "--type", "zoo", "--k", "1"])
     assert bad.exit_code == 2 and "zoo" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("托育推荐3处", "托育推荐3处"),
+        (" ../a/b:c. ", "a_b_c"),
+        ('x\\y*?"<>|z', "x_y______z"),
+        ("..", "scenario"),
+        ("CON", "CON_"),
+        ("com1.txt", "com1.txt_"),
+        ("新 情景", "新 情景"),
+    ],
+)
+def test_file_stem_keeps_chinese_and_stays_in_the_folder(name: str, stem: str) -> None:
+    assert file_stem(name) == stem
+
+
+def test_file_stem_is_cut_at_a_character_boundary() -> None:
+    stem = file_stem("情" * 120)
+    assert len(stem.encode("utf-8")) <= 200 and set(stem) == {"情"}

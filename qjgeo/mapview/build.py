@@ -241,9 +241,19 @@ def popup_fields(
 
 
 def _popup(
-    frame: gpd.GeoDataFrame, note: Mapping[str, str] | None, lang: str, props: dict
-) -> folium.GeoJsonPopup:
-    """Add the escaped attribute values to ``props``; return the popup showing them."""
+    frame: gpd.GeoDataFrame,
+    note: Mapping[str, str] | None,
+    lang: str,
+    props: dict,
+    enabled: bool = True,
+) -> folium.GeoJsonPopup | None:
+    """Add the escaped attribute values to ``props``; return the popup showing them.
+
+    ``None`` (and nothing added) when popups are off: a map to click on, where a popup
+    would take the click.
+    """
+    if not enabled:
+        return None
     fields, aliases, values = popup_fields(frame, note=note, lang=lang)
     props.update(values)
     return folium.GeoJsonPopup(fields=fields, aliases=aliases, labels=True, max_width=420)
@@ -372,6 +382,34 @@ class MetricScale(MacroElement):
         self._name = "MetricScale"
 
 
+class RefitWhenShown(MacroElement):
+    """Fit the bounds again when a map first drawn with no size (a hidden tab) is shown.
+
+    Leaflet fits bounds to the container's size: in a tab not yet opened (streamlit's tabs,
+    the component's frame) that size is zero and ``fitBounds`` falls back to the world view.
+    When the map gets a size (Leaflet's ``resize``), it is fitted once more.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map, bounds) {
+            var size = map.getSize(), fitted = size.x > 0 && size.y > 0;
+            map.on("resize", function (e) {
+                if (!fitted && e.newSize.x > 0 && e.newSize.y > 0) {
+                    fitted = true;
+                    map.fitBounds(bounds);
+                }
+            });
+        })({{ this._parent.get_name() }}, {{ this.bounds|tojson }});
+{% endmacro %}"""
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "RefitWhenShown"
+        self.bounds = bounds
+
+
 class PlainAttribution(MacroElement):
     """The attribution prefix as plain "Leaflet" (Leaflet ≥ 1.9 adds a national flag icon,
     unfit for a government deliverable); data credits stay beside it."""
@@ -428,6 +466,7 @@ def build_map(
     tianditu_key: str | None = None,
     simplify_tolerance_deg: float = SIMPLIFY_TOLERANCE_DEG,
     height: str | int = "100%",
+    popups: bool = True,
 ) -> folium.Map:
     """Draw the dataset's layers on a folium map, one toggleable group per layer, with a legend.
 
@@ -456,6 +495,10 @@ def build_map(
         Tolerance (degrees) for simplifying polygons before drawing.
     height
         Map height (CSS).
+    popups
+        ``False`` for a map to click on (the scenario editor): no attribute popups on any
+        feature and no tooltips on areas, so a click anywhere reaches the map itself (Leaflet
+        stops a click that opens a popup) and streamlit-folium reports it as ``last_clicked``.
 
     Returns
     -------
@@ -468,7 +511,9 @@ def build_map(
     frames = {lid: display_frame(dataset.layer(lid), basemap) for lid in wanted}
     m = _empty_map(dataset, frames, basemap=basemap, tianditu_key=tianditu_key, height=height)
     legend_rows: list[str] = [f"<b>{html.escape(labels['legend'])}</b>"]
-    shapes = _ShapeOptions(choropleth, choropleth_title, highlight_township, simplify_tolerance_deg)
+    shapes = _ShapeOptions(
+        choropleth, choropleth_title, highlight_township, simplify_tolerance_deg, popups
+    )
     colormap = None
     for lid in wanted:
         frame = frames[lid]
@@ -480,7 +525,7 @@ def build_map(
             colormap = layer_colormap
 
     for ov in overlays:
-        _add_overlay(m, ov, system, lang, legend_rows)
+        _add_overlay(m, ov, system, lang, legend_rows, popups=popups)
 
     if colormap is not None:
         colormap.add_to(m)
@@ -532,12 +577,14 @@ def _empty_layer_row(dataset: Dataset, lid: str, lang: str, labels: Mapping[str,
 
 @dataclass(frozen=True)
 class _ShapeOptions:
-    """How polygons are drawn: the township choropleth, the township outlined, simplification."""
+    """How features are drawn: the township choropleth, the township outlined, simplification,
+    and whether features have popups (and areas tooltips)."""
 
     choropleth: pd.Series | None
     choropleth_title: str
     highlight_township: str | None
     simplify_tolerance_deg: float
+    popups: bool = True
 
 
 def _add_layer(
@@ -567,7 +614,7 @@ def _add_layer(
     is_shape = not is_point
     with_marker = is_point or lid not in _AREA_LAYERS
     props: dict[str, Sequence[Any]] = {"name": list(names)}
-    popup = _popup(frame, _spec_note(dataset, lid), lang, props)
+    popup = _popup(frame, _spec_note(dataset, lid), lang, props, shapes.popups)
     key_col = "code9" if "code9" in frame.columns else ("id" if "id" in frame.columns else None)
     if key_col is not None:
         props[key_col] = [str(v) for v in frame[key_col]]
@@ -588,7 +635,7 @@ def _add_shapes(
     lid: str,
     frame: gpd.GeoDataFrame,
     props: dict[str, Sequence[Any]],
-    popup: folium.GeoJsonPopup,
+    popup: folium.GeoJsonPopup | None,
     look: tuple[str, str],
     options: _ShapeOptions,
 ) -> cm.LinearColormap | None:
@@ -627,12 +674,17 @@ def _add_shapes(
         }
 
     tooltip_fields = ["name", "value"] if "value" in props else ["name"]
+    tooltip = (
+        folium.GeoJsonTooltip(fields=tooltip_fields, labels=False, sticky=False)
+        if options.popups
+        else None
+    )
     folium.GeoJson(
         data,
         name=title,
         style_function=_style,
         highlight_function=lambda _f: {"weight": 3, "color": "#222222"},
-        tooltip=folium.GeoJsonTooltip(fields=tooltip_fields, labels=False, sticky=False),
+        tooltip=tooltip,
         popup=popup,
         smooth_factor=1.0,
     ).add_to(group)
@@ -661,7 +713,7 @@ def _add_markers(
     group: folium.FeatureGroup,
     frame: gpd.GeoDataFrame,
     props: dict[str, Sequence[Any]],
-    popup: folium.GeoJsonPopup,
+    popup: folium.GeoJsonPopup | None,
     style: LayerStyle,
     title: str,
     lid: str,
@@ -692,15 +744,23 @@ def _add_markers(
 
 
 def _fit_bounds(m: folium.Map, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
-    """Zoom to the first layer with features (the bottom one drawn)."""
+    """Zoom to the first layer with features (the bottom one drawn), now and when shown."""
     bounds_frame = next((f for f in frames.values() if len(f)), None)
     if bounds_frame is not None:
         minx, miny, maxx, maxy = (float(v) for v in bounds_frame.total_bounds)
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+        bounds = [[miny, minx], [maxy, maxx]]
+        m.fit_bounds(bounds)
+        m.add_child(RefitWhenShown(bounds))
 
 
 def _add_overlay(
-    m: folium.Map, ov: Overlay, system: str, lang: str, legend_rows: list[str]
+    m: folium.Map,
+    ov: Overlay,
+    system: str,
+    lang: str,
+    legend_rows: list[str],
+    *,
+    popups: bool = True,
 ) -> None:
     frame = ov.frame
     if frame is None or not len(frame):
@@ -720,7 +780,7 @@ def _add_overlay(
         "c": colors,
         "layer": [ov.id] * len(frame),
     }
-    popup = _popup(frame, None, lang, props)
+    popup = _popup(frame, None, lang, props, popups)
     for key in ("code9", "code12", "id"):
         if key in frame.columns:
             props[key] = [str(v) for v in frame[key]]

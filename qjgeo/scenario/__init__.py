@@ -45,7 +45,7 @@ village layers (and the district totals by the same amount). Each unit's new cou
 township may differ from the township total by a few people of rounding.
 """
 
-from qjgeo.scenario.apply import apply
+from qjgeo.scenario.apply import apply, inside_district
 from qjgeo.scenario.compare import (
     Comparison,
     Snapshot,
@@ -57,6 +57,7 @@ from qjgeo.scenario.compare import (
 from qjgeo.scenario.files import (
     ScenarioInfo,
     delete_scenario,
+    file_stem,
     list_scenarios,
     rename_scenario,
     resolve_chain,
@@ -75,6 +76,7 @@ from qjgeo.scenario.model import (
     FacilityModify,
     FacilityMove,
     FacilityRef,
+    PointOutsideError,
     PopulationChange,
     Scenario,
     ScenarioError,
@@ -97,6 +99,7 @@ __all__ = [
     "FacilityModify",
     "FacilityMove",
     "FacilityRef",
+    "PointOutsideError",
     "PopulationChange",
     "Scenario",
     "ScenarioError",
@@ -107,6 +110,8 @@ __all__ = [
     "delete_scenario",
     "evaluate",
     "evaluate_indicators",
+    "file_stem",
+    "inside_district",
     "list_scenarios",
     "load_scenario",
     "name_problem",

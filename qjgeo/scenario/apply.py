@@ -21,6 +21,7 @@ from qjgeo.scenario.model import (
     DEFAULT_NEW_ATTRIBUTES,
     REQUIRED_NEW_ATTRIBUTES,
     FacilityAdd,
+    PointOutsideError,
     Scenario,
     ScenarioError,
     _format_errors,
@@ -75,15 +76,36 @@ def _nearest_village(dataset: Dataset, points: np.ndarray) -> list[str | None]:
     return [str(codes[i]) for i in idx]
 
 
+def inside_district(dataset: Dataset, lon: float, lat: float) -> bool:
+    """Whether a WGS84 point lies in the district, as :func:`apply` checks added/moved points.
+
+    Parameters
+    ----------
+    dataset
+        The dataset whose ``district`` layer (else its townships) is the district.
+    lon, lat
+        The point, WGS84 degrees.
+
+    Returns
+    -------
+    bool
+        ``True`` inside (or when the dataset has no district or township outline).
+    """
+    area = _district_area(dataset)
+    return area is None or bool(shapely.intersects(area, shapely.Point(lon, lat)))
+
+
 def _check_inside(
     scenario: Scenario, area: Any, key: str, lon: float, lat: float, wlon: float, wlat: float
 ) -> None:
     if area is None:
         return
     if not shapely.intersects(area, shapely.Point(wlon, wlat)):
-        raise ScenarioError(
+        raise PointOutsideError(
             f"{_where(scenario)}: {key}: point ({lon}, {lat}) lies outside the district "
-            f"(WGS84 {wlon:.6f}, {wlat:.6f})"
+            f"(WGS84 {wlon:.6f}, {wlat:.6f})",
+            lon=wlon,
+            lat=wlat,
         )
 
 

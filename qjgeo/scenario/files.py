@@ -31,6 +31,47 @@ from qjgeo.scenario.model import (
 #: How much of each file the lookup of a base by ``name`` reads for its ``name:`` line.
 NAME_SCAN_BYTES = 8192
 _NAME_LINE = re.compile(r"^name:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+#: Characters no file name may hold on Windows or POSIX (and control characters).
+_UNSAFE_IN_FILE = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
+#: Names Windows keeps for devices, with or without an extension.
+_DEVICE_NAMES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") for n in range(1, 10)}
+)
+#: Longest file stem in UTF-8 bytes (file systems allow 255 bytes, ".yaml" and a temporary
+#: file's suffix take some).
+MAX_STEM_BYTES = 200
+
+
+def file_stem(name: str) -> str:
+    """A safe file stem for a scenario's name: Chinese kept, nothing that leaves the folder.
+
+    Path separators and the characters Windows refuses (``/ \\ : * ? " < > |``, control
+    characters) become ``_``; leading and trailing dots, spaces and ``_`` are dropped; a
+    Windows device name (``CON``, ``COM1`` …) gets a trailing ``_``; the stem is cut to
+    :data:`MAX_STEM_BYTES` bytes of UTF-8 at a character boundary.
+
+    Parameters
+    ----------
+    name
+        The scenario's name (any text).
+
+    Returns
+    -------
+    str
+        The stem, ``"scenario"`` when nothing usable is left.
+
+    Examples
+    --------
+    >>> file_stem("托育推荐3处")
+    '托育推荐3处'
+    >>> file_stem(" ../a/b:c. ")
+    'a_b_c'
+    """
+    stem = _UNSAFE_IN_FILE.sub("_", name).strip(" ._")
+    stem = stem.encode("utf-8")[:MAX_STEM_BYTES].decode("utf-8", "ignore").rstrip(" ._")
+    if stem.split(".")[0].lower() in _DEVICE_NAMES:
+        stem += "_"
+    return stem or "scenario"
 
 
 @contextmanager

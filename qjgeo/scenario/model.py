@@ -75,6 +75,15 @@ class ScenarioError(ValueError):
     """A scenario file or scenario is unusable; the message names the file, key and value."""
 
 
+class PointOutsideError(ScenarioError):
+    """A scenario places a facility outside the district (``lon``/``lat`` in WGS84)."""
+
+    def __init__(self, message: str, *, lon: float, lat: float) -> None:
+        super().__init__(message)
+        self.lon = lon
+        self.lat = lat
+
+
 # --------------------------------------------------------------------------------------
 # Models
 

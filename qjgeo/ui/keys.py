@@ -31,6 +31,11 @@ SC_POINT: Final = "sc_point"
 SC_CONFIRM_OVERWRITE: Final = "sc_confirm_overwrite"
 #: Scenarios page: the last site recommendation, ``(facility type, result)``.
 SC_REC: Final = "sc_rec"
+#: Scenarios page: the file stem last proposed from the scenario's name (the file name box
+#: follows the name until the planner types a stem of their own).
+SC_FILE_PROPOSED: Final = "sc_file_proposed"
+#: Scenarios page: the file name box (a widget key).
+SC_FILE_STEM: Final = "sc_file_stem"
 
 
 def choice(name: str) -> str:

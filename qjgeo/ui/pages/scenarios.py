@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import streamlit as st
 import yaml
 
@@ -106,10 +108,10 @@ def render(ctx: Ctx) -> None:
         applied = cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir)
         apply_error = None
     except (ScenarioError, Exception) as exc:
-        applied, apply_error = ctx.base, str(exc)
+        applied, apply_error = ctx.base, error_text(ctx, exc)
     data_notice(ctx, ctx.dataset.layer_ids)
     if apply_error:
-        st.error(ctx.t("sc_error", error=apply_error))
+        st.error(apply_error)
 
     tab_edit, tab_cmp, tab_files, tab_rec = st.tabs(
         [ctx.t("sc_edit"), ctx.t("sc_compare"), ctx.t("sc_files"), ctx.t("sc_recommend")]
@@ -126,6 +128,19 @@ def render(ctx: Ctx) -> None:
         _files(ctx, draft, yaml_text)
     with tab_rec:
         _recommend(ctx, draft, applied)
+
+
+def error_text(ctx: Ctx, exc: Exception) -> str:
+    """Why a change or the draft was refused, in the page's language.
+
+    A point outside the district (the library's :class:`~qjgeo.scenario.PointOutsideError`)
+    is said with what to do; other errors keep their own text after "操作失败".
+    """
+    from qjgeo.scenario import PointOutsideError
+
+    if isinstance(exc, PointOutsideError):
+        return ctx.t("sc_point_outside", lon=exc.lon, lat=exc.lat)
+    return ctx.t("sc_error", error=str(exc))
 
 
 def _is_empty(draft: Any) -> bool:
@@ -152,21 +167,45 @@ def _edit(ctx: Ctx, draft: Any, applied: Any) -> None:
 
 
 def _pick_point(ctx: Ctx, applied: Any, ftype: str) -> tuple[float, float] | None:
-    """The editing map; the last point clicked on it (kept across reruns), WGS84."""
+    """The editing map; the last point clicked on it inside the district (kept across reruns).
+
+    The map has no popups, so a click on a township or a village reaches the map; the point
+    held is drawn as a marker. A click outside the district is not kept, and said so.
+    """
+    from qjgeo.scenario import inside_district
+
     basemap = state.get("basemap")
     st.markdown(f"**{ctx.t('sc_add')}**")
+    held = st.session_state.get(keys.SC_POINT)
     m = build_map(
         applied,
         layers=["township", "village", ftype],
         basemap=basemap,
         lang=ctx.lang,
+        overlays=_pending_overlay(ctx, held),
         tianditu_key=cache.tianditu_key(),
+        popups=False,
     )
     out = show_map(m, key="sc_map", returned_objects=["last_clicked"], height=460)
     point = clicked_wgs84(out.get("last_clicked"), basemap)
-    if point is not None:
-        st.session_state[keys.SC_POINT] = point
-    return st.session_state.get(keys.SC_POINT)
+    if point is not None and point != held:
+        if inside_district(applied, *point):
+            st.session_state[keys.SC_POINT] = point
+            st.rerun()  # drawn as the pending marker
+        st.warning(ctx.t("sc_click_outside", lon=point[0], lat=point[1]))
+    return held
+
+
+def _pending_overlay(ctx: Ctx, point: tuple[float, float] | None) -> list[Overlay]:
+    """The point clicked (WGS84) as a marker on the editing map; none before a click."""
+    if point is None:
+        return []
+    frame = gpd.GeoDataFrame(
+        {"name": [ctx.t("sc_pending")]},
+        geometry=[shapely.Point(point[0], point[1])],
+        crs="EPSG:4326",
+    )
+    return [Overlay("pending", ctx.t("sc_pending"), frame, color="#e6007e")]
 
 
 def _add_facility(ctx: Ctx, draft: Any, ftype: str, point: tuple[float, float] | None) -> None:
@@ -194,10 +233,9 @@ def _add_facility(ctx: Ctx, draft: Any, ftype: str, point: tuple[float, float] |
                 item = FacilityAdd(
                     type=ftype, lon=point[0], lat=point[1], name=new_name, attributes=attrs
                 )
-                _set_draft(draft.with_add(item))
-                st.rerun()
+                _update_draft(ctx, lambda: draft.with_add(item))
             except Exception as exc:
-                st.error(ctx.t("sc_error", error=str(exc)))
+                st.error(error_text(ctx, exc))
 
 
 def _change_facility(
@@ -234,12 +272,22 @@ def _change_facility(
 
 
 def _update_draft(ctx: Ctx, change: Callable[[], Any]) -> None:
-    """Keep the draft ``change()`` returns and rerun; or say why the change was refused."""
+    """Keep the draft ``change()`` returns and rerun; or say why the change was refused.
+
+    The new draft is applied first (cached, so the rerun reuses it): a change the engine
+    would refuse — a point outside the district, a bad attribute — is refused here, in the
+    page's language, and the draft stays as it was.
+    """
+    from qjgeo.scenario import scenario_to_yaml
+
     try:
-        _set_draft(change())
-        st.rerun()
+        changed = change()
+        cache.scenario_dataset(ctx.data_dir, scenario_to_yaml(changed), ctx.scenarios_dir)
     except Exception as exc:
-        st.error(ctx.t("sc_error", error=str(exc)))
+        st.error(error_text(ctx, exc))
+        return
+    _set_draft(changed)
+    st.rerun()
 
 
 def _parameters(ctx: Ctx, draft: Any, applied: Any, ftype: str) -> None:
@@ -355,7 +403,9 @@ def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     for note in cmp.notes:
         st.caption(note)
     scenario_ds = cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir)
-    stem = _safe_stem(draft.name)
+    from qjgeo.scenario import file_stem
+
+    stem = file_stem(draft.name)
     prepared_download(
         ctx, "sc_report", ctx.t("sc_report"),
         lambda: export_bytes("report", scenario_ds, ".xlsx", base=ctx.base, graph=ctx.graph),
@@ -447,9 +497,17 @@ def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
 
 def _save_draft(ctx: Ctx, draft: Any, yaml_text: str) -> None:
     """Save the draft in the scenario directory, or download it as YAML."""
-    from qjgeo.scenario import save_scenario
+    from qjgeo.scenario import file_stem, save_scenario
 
-    stem = st.text_input(ctx.t("sc_file"), value=_safe_stem(draft.name), key="sc_file_stem")
+    # the file name follows the scenario's name until the planner types one of their own
+    proposed = file_stem(draft.name)
+    if st.session_state.get(keys.SC_FILE_STEM) in (
+        None,
+        st.session_state.get(keys.SC_FILE_PROPOSED),
+    ):
+        st.session_state[keys.SC_FILE_STEM] = proposed
+    st.session_state[keys.SC_FILE_PROPOSED] = proposed
+    stem = file_stem(st.text_input(ctx.t("sc_file"), key=keys.SC_FILE_STEM))  # stays in the folder
     path = ctx.scenarios_dir / f"{stem}.yaml"
     c1, c2 = st.columns(2)
     saved = st.session_state.pop(keys.SC_SAVED, None)
@@ -537,11 +595,6 @@ def recommendation_table(ctx: Ctx, sites: pd.DataFrame) -> pd.DataFrame:
             ctx.t("col_lat"): sites["lat"].to_numpy(),
         }
     )
-
-
-def _safe_stem(name: str) -> str:
-    keep = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name.strip())
-    return keep.strip("_") or "scenario"
 
 
 def _recommend_options(ctx: Ctx) -> dict[str, Any]:
