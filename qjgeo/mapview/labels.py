@@ -43,7 +43,7 @@ FIELD_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "boys_0_14": ("0–14 岁男童（人）", "Boys 0–14"),
     "places": ("托位 / 学位（个）", "Places"),
     "nursery_places": ("托班托位（个）", "Nursery places"),
-    "puhui": ("普惠", "Public-benefit (普惠)"),
+    "puhui": ("普惠", "Public-benefit (puhui)"),
     "area_ha": ("面积（公顷）", "Area (ha)"),
     "has_play_area": ("有儿童游戏场地", "Play area"),
     "child_friendly_base": ("儿童友好基地", "Child-friendly base"),
