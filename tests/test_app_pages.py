@@ -218,6 +218,27 @@ def test_scenario_map_click_inside_the_district_adds_there(app_env) -> None:
     assert draft["add"][0]["lon"] == pytest.approx(113.597)
 
 
+def test_scenario_new_facility_attributes_are_a_form_for_its_type(app_env) -> None:
+    # issue 14: the attributes are form fields of the chosen type, not YAML typed by hand
+    at = open_page("scenarios", layer="kindergarten")
+    by_key(at.selectbox, "w_layer").set_value("childcare").run()
+    assert not at.exception
+    assert not any(a.key and a.key.startswith("sc_add_attrs") for a in at.text_area)
+    places = by_key(at.number_input, "sc_attr_childcare_places")
+    assert places.label == "托位 / 学位（个）" and (places.min, places.max) == (0, 5000)
+    places.set_value(40)
+    by_key(at.checkbox, "sc_attr_childcare_puhui").check()
+    at.run()
+    click_map(at, "sc_map", 113.597, 24.680)
+    at.button(key="sc_add_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    text = at.session_state["sc_draft"]
+    assert "places: 40" in text and "puhui: true" in text
+    (added,) = yaml.safe_load(text)["add"]
+    assert added["type"] == "childcare"
+    assert added["attributes"] == {"places": 40, "puhui": True}
+
+
 def test_scenario_map_click_outside_the_district_is_said_in_chinese(app_env) -> None:
     at = open_page("scenarios", layer="kindergarten")
     click_map(at, "sc_map", 112.0, 23.0)

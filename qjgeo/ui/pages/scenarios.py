@@ -15,8 +15,8 @@ import yaml
 from qjgeo.crs import gcj02_to_wgs84
 from qjgeo.export import export_bytes
 from qjgeo.mapview.build import Overlay, build_map
-from qjgeo.schema import REQUIRED_COLUMNS
 from qjgeo.ui import cache, keys, state
+from qjgeo.ui.pages.scenario_form import AUTO_FIELDS, attribute_form
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import (
     data_notice,
@@ -26,9 +26,6 @@ from qjgeo.ui.widgets import (
     show_map,
     township_options,
 )
-
-#: Attributes a new facility gets from its own keys or the scenario engine.
-_AUTO = {"id", "name", "provenance", "source", "township_code", "village_code", "scenario"}
 
 
 def _draft(ctx: Ctx) -> Any:
@@ -58,18 +55,6 @@ def clicked_wgs84(point: dict[str, float] | None, basemap: str) -> tuple[float, 
         x, y = gcj02_to_wgs84(np.array([lon]), np.array([lat]))
         lon, lat = float(x[0]), float(y[0])
     return lon, lat
-
-
-def default_attributes(ctx: Ctx, facility_type: str) -> dict[str, Any]:
-    """Required attributes of a new facility, prefilled with the layer's most common value."""
-    frame = ctx.dataset.layer(facility_type)
-    out: dict[str, Any] = {}
-    for col in REQUIRED_COLUMNS.get(facility_type, ()):
-        if col in _AUTO or col not in frame.columns or frame[col].dropna().empty:
-            continue
-        value = frame[col].dropna().mode().iloc[0]
-        out[col] = value.item() if hasattr(value, "item") else value
-    return out
 
 
 def render(ctx: Ctx) -> None:
@@ -209,7 +194,7 @@ def _pending_overlay(ctx: Ctx, point: tuple[float, float] | None) -> list[Overla
 
 
 def _add_facility(ctx: Ctx, draft: Any, ftype: str, point: tuple[float, float] | None) -> None:
-    """A new facility at the point clicked: its name and attributes (YAML)."""
+    """A new facility at the point clicked: its name and attributes (a form for its type)."""
     from qjgeo.scenario import FacilityAdd
 
     c1, c2 = st.columns(2)
@@ -218,18 +203,12 @@ def _add_facility(ctx: Ctx, draft: Any, ftype: str, point: tuple[float, float] |
         if point:
             st.caption(ctx.t("sc_clicked", lon=point[0], lat=point[1]))
     with c2:
-        attrs_text = st.text_area(
-            ctx.t("sc_add_attrs"),
-            value=yaml.safe_dump(default_attributes(ctx, ftype), allow_unicode=True),
-            key=f"sc_add_attrs_{ftype}",
-            height=100,
-        )
+        attrs = attribute_form(ctx, ftype)
     if st.button(ctx.t("sc_add_button"), key="sc_add_btn"):
         if not point:
             st.warning(ctx.t("sc_no_click"))
         else:
             try:
-                attrs = yaml.safe_load(attrs_text) or {}
                 item = FacilityAdd(
                     type=ftype, lon=point[0], lat=point[1], name=new_name, attributes=attrs
                 )
@@ -254,7 +233,7 @@ def _change_facility(
         label_visibility="collapsed",
     )
     c1, c2, c3 = st.columns([2, 2, 1])
-    attrs_avail = [c for c in frame.columns if c not in _AUTO and c != frame.geometry.name]
+    attrs_avail = [c for c in frame.columns if c not in AUTO_FIELDS and c != frame.geometry.name]
     with c1:
         attr = st.selectbox(ctx.t("sc_attr"), attrs_avail, key="sc_mod_attr")
     with c2:
