@@ -239,6 +239,25 @@ def test_scenario_new_facility_attributes_are_a_form_for_its_type(app_env) -> No
     assert added["attributes"] == {"places": 40, "puhui": True}
 
 
+def test_untouched_attribute_form_gives_the_old_yaml_defaults(app_env, dataset) -> None:
+    # each facility type's form, left as it is, adds what its default YAML used to give
+    from qjgeo.ui.pages.scenario_form import form_fields
+
+    at = open_page("scenarios")
+    for ftype in [t for t in dataset.params.access if dataset.has(t)]:
+        by_key(at.selectbox, "w_layer").set_value(ftype).run()
+        at.session_state["sc_point"] = (113.597, 24.680)
+        at.button(key="sc_add_btn").click().run()
+        assert not at.exception and not at.error, (ftype, [e.value for e in at.error])
+        added = yaml.safe_load(at.session_state["sc_draft"])["add"][-1]
+        attributes = added.get("attributes", {})  # none written when a type takes none
+        frame = dataset.layer(ftype)
+        modes = {c: frame[c].dropna().mode().iloc[0] for c in form_fields(ftype)}
+        expected = {c: getattr(v, "item", lambda v=v: v)() for c, v in modes.items()}
+        assert added["type"] == ftype and attributes == expected, ftype
+        assert [type(v) for v in attributes.values()] == [type(v) for v in expected.values()], ftype
+
+
 def test_scenario_map_click_outside_the_district_is_said_in_chinese(app_env) -> None:
     at = open_page("scenarios", layer="kindergarten")
     click_map(at, "sc_map", 112.0, 23.0)
