@@ -51,10 +51,12 @@ def neutralise_formula(value: object) -> object:
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of a table whose text cells pass :func:`neutralise_formula` (for a CSV file)."""
+    from pandas.api.types import is_string_dtype
+
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object or str(out[column].dtype) in ("string", "str"):
-            out[column] = out[column].map(neutralise_formula)
+        if out[column].dtype == object or is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralise_formula, na_action="ignore")
     return out
 
 

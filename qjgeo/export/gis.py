@@ -59,6 +59,7 @@ from qjgeo.export.gis_fields import (
 from qjgeo.export.gis_style import layer_qml, write_layer_styles
 from qjgeo.export.staticmap import ExportError, prepare_gap_results, township_data_status
 from qjgeo.schema import FACILITY_LAYERS
+from qjgeo.textsafety import neutralise_frame
 
 __all__ = [
     "EXPORT_CRS",
@@ -352,16 +353,6 @@ def gis_layers(
     return {name: round_values(frame) for name, frame in layers.items()}
 
 
-def _neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    from qjgeo.textsafety import neutralise_formula
-
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise_formula, na_action="ignore")
-    return out
-
-
 def _csv_geometry(frame: gpd.GeoDataFrame, crs: str) -> pd.DataFrame:
     """The geometry as columns: ``lon``/``lat`` (or ``x``/``y`` in metres) of points, or WKT."""
     geom = frame.geometry.to_crs(crs) if frame.crs is not None else frame.geometry
@@ -386,7 +377,7 @@ def table_csv(frame: pd.DataFrame, crs: str = WGS84_CRS) -> bytes:
     if isinstance(frame, gpd.GeoDataFrame):
         table = table.drop(columns=[frame.geometry.name])
         table = pd.concat([table, _csv_geometry(frame, crs)], axis=1)
-    table = _neutralise_frame(table)
+    table = neutralise_frame(table)
     return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
