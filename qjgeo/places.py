@@ -39,6 +39,7 @@ __all__ = [
     "is_bundled",
     "monitoring_dir",
     "user_data_dir",
+    "working_copy_path",
     "working_dataset_dir",
     "working_scenarios_dir",
 ]
@@ -116,6 +117,11 @@ def _copy_once(source: Path, target: Path) -> Path:
     return target
 
 
+def working_copy_path() -> Path:
+    """Where the planner's working copy of the dataset lives (or will, after the first write)."""
+    return user_data_dir() / "layers"
+
+
 def working_dataset_dir(*, create: bool = True) -> Path:
     """The planner's working copy of the dataset: ``<user data folder>/layers``.
 
@@ -131,7 +137,7 @@ def working_dataset_dir(*, create: bool = True) -> Path:
     pathlib.Path
         The dataset folder to read or write.
     """
-    target = user_data_dir() / "layers"
+    target = working_copy_path()
     if not create:
         return target if target.is_dir() else bundled_path("layers")
     return _copy_once(bundled_path("layers"), target)

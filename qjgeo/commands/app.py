@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qjgeo.commands._common import fail
-from qjgeo.places import PlacesError, user_data_dir, working_dataset_dir
+from qjgeo.places import PlacesError, working_copy_path, working_dataset_dir
 
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port of the app.")]
 HostOption = Annotated[
@@ -58,7 +58,7 @@ def app_command(
     shown = launch.env.get("QJGEO_DATA") or working_dataset_dir(create=False)
     typer.echo(f"  数据 / data: {shown}")
     if "QJGEO_DATA" not in launch.env:  # imports make (or use) the planner's working copy
-        typer.echo(f"  导入写入 / imports go to: {user_data_dir() / 'layers'}")
+        typer.echo(f"  导入写入 / imports go to: {working_copy_path()}")
     typer.echo(f"  方案 / scenarios: {launch.env['QJGEO_SCENARIOS']}")
     typer.echo("  停止 / stop: Ctrl+C")
     run_app(launch)

@@ -48,7 +48,7 @@ def write_data_dir(*, create: bool = True) -> Path:
     env = _env_dir(DATA_ENV)
     if env is not None:
         return env
-    return places.working_dataset_dir() if create else places.user_data_dir() / "layers"
+    return places.working_dataset_dir() if create else places.working_copy_path()
 
 
 def scenarios_dir() -> Path:
