@@ -335,7 +335,8 @@ class Dataset:
         )
         specs = dict(self.specs)
         specs[layer_id] = spec
-        return replace(self, specs=specs, frames=frames, _metric_cache={})
+        kept = {k: v for k, v in self._metric_cache.items() if k != layer_id}
+        return replace(self, specs=specs, frames=frames, _metric_cache=kept)
 
     def with_params(self, params: PlanningParams) -> Dataset:
         """Return a new dataset using other planning parameters (frames shared)."""

@@ -44,6 +44,7 @@ from qjgeo.scenario import (
     snapshot,
     write_schema,
 )
+from qjgeo.scenario.model import REQUIRED_NEW_ATTRIBUTES
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"
@@ -565,3 +566,54 @@ def test_file_stem_keeps_chinese_and_stays_in_the_folder(name: str, stem: str) -
 def test_file_stem_is_cut_at_a_character_boundary() -> None:
     stem = file_stem("情" * 120)
     assert len(stem.encode("utf-8")) <= 200 and set(stem) == {"情"}
+
+
+def _full_and_incremental(dataset: Dataset, after: Dataset) -> tuple[object, object]:
+    """compare() against a cached baseline (incremental) and with everything recomputed."""
+    base = snapshot(dataset)
+    incremental = compare(base, after)
+    full = compare(base, snapshot(after))  # no base given: every indicator recomputed
+    return incremental, full
+
+
+def _one_edit_per_type(dataset: Dataset) -> list[Scenario]:
+    """For every facility layer: remove its first feature, and add one at a village."""
+    village = dataset.layer("village").geometry.iloc[40]
+    edits = []
+    for ftype in dataset.params.access:
+        if not dataset.has(ftype) or dataset.layer(ftype).empty:
+            continue
+        first = str(dataset.layer(ftype)["id"].iloc[0])
+        edits.append(Scenario(name=f"rm-{ftype}", remove=[{"type": ftype, "id": first}]))
+        edits.append(
+            Scenario(
+                name=f"add-{ftype}",
+                add=[
+                    FacilityAdd(
+                        type=ftype,
+                        lon=village.x,
+                        lat=village.y,
+                        name="新",
+                        attributes={k: 30 for k in REQUIRED_NEW_ATTRIBUTES.get(ftype, ())},
+                    )
+                ],
+            )
+        )
+    return edits
+
+
+def test_compare_recomputes_only_what_the_edit_touched_and_agrees(dataset: Dataset) -> None:
+    """The baseline's snapshot is reused for untouched layers; results equal a full recompute."""
+    scenarios = [load_scenario(p) for p in sorted(SCENARIOS.glob("*.yaml"))]
+    for scenario in scenarios + _one_edit_per_type(dataset):
+        after = apply(dataset, scenario)
+        incremental, full = _full_and_incremental(dataset, after)
+        for name in ("indicators", "coverage", "villages_flipped", "townships_flipped"):
+            pd.testing.assert_frame_equal(
+                getattr(incremental, name), getattr(full, name), obj=f"{scenario.name}: {name}"
+            )
+    base = snapshot(dataset)
+    after = apply(dataset, _one_edit_per_type(dataset)[1])  # add one facility of a type
+    reused = snapshot(after, base=base)
+    kept = [t for t in base.coverage if after.frames[t] is dataset.frames[t]]
+    assert kept and all(reused.coverage[t] is base.coverage[t] for t in kept)

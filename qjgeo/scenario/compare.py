@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,12 +188,49 @@ class Snapshot:
         left out.
     data_status
         Weakest provenance of the village, township and facility layers used.
+    basis
+        What the snapshot was computed from (the dataset's layer frames, parameters and
+        info, and the graph), kept by reference so a later :func:`snapshot` of an edited
+        copy can tell which layers the edit touched and recompute only those.
     """
 
     name: str
     indicators: pd.DataFrame
     coverage: Mapping[str, pd.DataFrame]
     data_status: str
+    basis: _Basis | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class _Basis:
+    """The inputs of a snapshot, by reference (identity tells what an edit changed)."""
+
+    frames: Mapping[str, Any]
+    params: Any
+    info: Any
+    graph: Any
+    facility_types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, dataset: Dataset, graph: Any, types: Iterable[str]) -> _Basis:
+        return cls(dict(dataset.frames), dataset.params, dataset.info, graph, tuple(types))
+
+    def changed_layers(self, dataset: Dataset, graph: Any, types: Iterable[str]) -> set[str] | None:
+        """Layers whose frames differ from this basis; ``None`` when everything must be redone."""
+        if (
+            dataset.params is not self.params
+            or dataset.info is not self.info
+            or graph is not self.graph
+            or tuple(types) != self.facility_types
+        ):
+            return None
+        ids = set(self.frames) | set(dataset.frames)
+        changed = {i for i in ids if self.frames.get(i) is not dataset.frames.get(i)}
+        return None if changed & _ADMIN_LAYERS else changed
+
+
+#: Layers every indicator and coverage rests on: an edit of one redoes the whole snapshot.
+_ADMIN_LAYERS = frozenset({"village", "township", "district"})
 
 
 def snapshot(
@@ -201,6 +238,7 @@ def snapshot(
     *,
     graph: WalkGraph | None = None,
     facility_types: Iterable[str] | None = None,
+    base: Snapshot | None = None,
 ) -> Snapshot:
     """Evaluate indicators and coverage of one dataset, for :func:`compare`.
 
@@ -213,24 +251,72 @@ def snapshot(
     facility_types
         Facility types whose coverage to compute; default: every type with access
         parameters whose layer the dataset holds.
+    base
+        A snapshot of the dataset this one was derived from (the baseline of a scenario):
+        what the edit left untouched is taken from it — coverage of the facility types whose
+        layers are the same objects, the indicators whose layers are — and only the rest is
+        recomputed. Without it (or when the parameters, the graph or an admin layer
+        changed) everything is computed.
     """
     types = (
         [t for t in dataset.params.access if dataset.has(t)]
         if facility_types is None
         else list(facility_types)
     )
+    changed = (
+        None
+        if base is None or base.basis is None
+        else base.basis.changed_layers(dataset, graph, types)
+    )
     coverage = {}
     for ftype in types:
+        if changed is not None and base is not None and ftype not in changed:
+            if ftype in base.coverage:
+                coverage[ftype] = base.coverage[ftype]
+                continue
         frame = _village_coverage(dataset, ftype, graph)
         if frame is not None:
             coverage[ftype] = frame
     layers = [x for x in ("village", "township", *types) if dataset.has(x)]
+    indicators = (
+        evaluate_indicators(dataset, graph)
+        if changed is None or base is None
+        else _indicators_after_edit(dataset, graph, base.indicators, changed)
+    )
     return Snapshot(
         name=dataset.scenario_name or BASELINE,
-        indicators=evaluate_indicators(dataset, graph),
+        indicators=indicators,
         coverage=coverage,
         data_status=dataset.data_status(layers),
+        basis=_Basis.of(dataset, graph, types),
     )
+
+
+def _indicators_after_edit(
+    dataset: Dataset, graph: WalkGraph | None, before: pd.DataFrame, changed: set[str]
+) -> pd.DataFrame:
+    """The indicators of an edited dataset: rows whose layers the edit left alone are kept.
+
+    An indicator is recomputed when any layer it used changed or when it could not be
+    measured before (a layer it needs may be the one the edit touched).
+    """
+    from qjgeo.indicators.evaluate import evaluate as evaluate_dataset
+
+    if before.empty:
+        return evaluate_indicators(dataset, graph)
+    touched = before["layers_used"].map(lambda used: bool(changed.intersection(used)))
+    redo_mask = touched | before["data_status"].eq("not available")
+    redo = list(dict.fromkeys(before.loc[redo_mask, "id"]))
+    if not redo:
+        return before.assign(scenario=dataset.scenario_name)
+    fresh = evaluate_dataset(dataset, graph=graph, indicators=redo)
+    kept = before[~before["id"].isin(redo)].assign(scenario=dataset.scenario_name)
+    order = {ind: i for i, ind in enumerate(dict.fromkeys(before["id"]))}
+    merged = pd.concat([kept, fresh], ignore_index=True)
+    merged["_order"] = merged["id"].map(order)
+    merged = merged.sort_values("_order", kind="stable").drop(columns="_order")
+    merged["met"] = merged["met"].astype(object)
+    return merged.reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -244,6 +330,19 @@ class _TypeDelta:
 
 def _coverage_delta(ftype: str, va: pd.DataFrame, vb: pd.DataFrame) -> _TypeDelta:
     """Children covered before and after, the villages that flip and the townships that change."""
+    if va is vb:  # a layer the edit left alone: same frame, nothing flips
+        kids = va["children"].fillna(0).to_numpy(dtype=np.float64)
+        covered = float(kids[va["covered"].fillna(False).astype(bool).to_numpy()].sum())
+        total = float(kids.sum())
+        share = covered / total if total else np.nan
+        row = dict(
+            zip(
+                _COVERAGE_COLUMNS,
+                (ftype, total, covered, covered, 0.0, 0.0, share, share),
+                strict=True,
+            )
+        )
+        return _TypeDelta(row, None, [])
     m = va.merge(
         vb[["code12", "children", "covered"]], on="code12", how="outer", suffixes=("_a", "_b")
     )
@@ -333,7 +432,7 @@ def compare(
     """
     types = None if facility_types is None else list(facility_types)
     sa = a if isinstance(a, Snapshot) else snapshot(a, graph=graph, facility_types=types)
-    sb = b if isinstance(b, Snapshot) else snapshot(b, graph=graph, facility_types=types)
+    sb = b if isinstance(b, Snapshot) else snapshot(b, graph=graph, facility_types=types, base=sa)
     notes: list[str] = []
     indicators = _indicator_deltas(sa.indicators, sb.indicators)
     if types is None:
