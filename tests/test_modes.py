@@ -34,6 +34,7 @@ from qjgeo.params import DEFAULT_PARAMS
 from qjgeo.travel import TravelChoice, TravelError, travel_params
 
 MODES = ("walk", "bike", "drive")
+REPO = Path(__file__).resolve().parents[1]
 
 
 # -- ways, directions and speeds ---------------------------------------------------------
@@ -321,3 +322,34 @@ def test_cli_gaps_says_mode_minutes_and_metres() -> None:
     assert "10 min (5,000 m) (urban and rural, --minutes)" in minutes.output
     bad = runner.invoke(app, ["gaps", "--type", "park", "--minutes", "5", "--threshold-m", "9"])
     assert bad.exit_code == 2 and "not both" in bad.output
+
+
+def test_cli_isochrones_and_mode_on_indicators_site_scenario(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "iso.geojson"
+    iso = runner.invoke(app, ["isochrones", "--type", "childcare", "--facility", "CHI007",
+                              "--mode", "bike", "--minutes", "5,15", "--out", str(out)])  # fmt: skip
+    assert iso.exit_code == 0, iso.output
+    assert "mode bike (e-bike, 15 km/h)" in iso.output and "straight_line_x_detour" in iso.output
+    import geopandas as gpd
+
+    written = gpd.read_file(out)
+    assert list(written["minutes"]) == [5.0, 15.0] and set(written["mode"]) == {"bike"}
+    bad = runner.invoke(app, ["isochrones", "--lonlat", "113.6"])
+    assert bad.exit_code == 2 and "LON,LAT" in bad.output
+    for args in (
+        ["indicators", "--mode", "bike"],
+        ["site", "--type", "childcare", "--k", "1", "--mode", "drive", "--minutes", "10"],
+        [
+            "scenario",
+            "run",
+            str(REPO / "scenarios" / "childcare_in_luokeng.yaml"),
+            "--mode",
+            "bike",
+        ],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "mode: " in result.output and "km/h" in result.output, args
+    wrong = runner.invoke(app, ["indicators", "--mode", "boat"])
+    assert wrong.exit_code == 2

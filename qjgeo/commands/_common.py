@@ -16,6 +16,7 @@ from qjgeo.places import PlacesError, monitoring_dir, working_dataset_dir
 from qjgeo.textsafety import neutralise_frame
 
 if TYPE_CHECKING:
+    from qjgeo.modes import ModeNetwork
     from qjgeo.network import WalkGraph
 
 DataOption = Annotated[
@@ -68,6 +69,26 @@ MinutesOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def check_travel_option(
+    mode: TravelMode | str | None, minutes: float | None, threshold_m: float | None = None
+) -> None:
+    """Refuse bad ``--mode`` / ``--minutes`` / ``--threshold-m`` before any data is read."""
+    from qjgeo.travel import TravelChoice, TravelError
+
+    try:
+        TravelChoice(mode=None if mode is None else str(mode), minutes=minutes,
+                     threshold_m=threshold_m)  # fmt: skip
+    except TravelError as exc:
+        fail(str(exc))
+
+
+def travel_line(dataset: Dataset, networked: bool) -> str:
+    """The run's mode, speed and threshold unit in one line (:func:`qjgeo.travel.describe`)."""
+    from qjgeo.travel import choice_of, describe
+
+    return describe(dataset.params, choice_of(dataset.params), networked=networked)
 
 
 def apply_travel_option(
@@ -183,18 +204,20 @@ def emit_frame(frame: pd.DataFrame, fmt: TableFormat | str, out: Path | None = N
         typer.echo(f"wrote {out}")
 
 
-def _load_graph(path: Path, mode: str, params: Any) -> WalkGraph:
-    """The search graph of a mode from a network file (local UTM for an extract abroad)."""
+def _load_network(path: Path, mode: str, params: Any) -> ModeNetwork:
+    """A mode's network from a file (local UTM for an extract abroad); clear exit if bad."""
     from qjgeo.crs import METRIC_CRS
-    from qjgeo.modes import load_network
+    from qjgeo.modes import ModeNetwork, load_network
     from qjgeo.network import NetworkError, load_walk_graph
 
-    def load(crs: str | None) -> WalkGraph:
+    def load(crs: str | None) -> ModeNetwork:
         if path.name.lower().endswith(".graphml"):
             if mode != "walk":
                 fail(f"{path}: a GraphML file is read as a walking network, not {mode}")
-            return load_walk_graph(path, crs=crs)
-        return load_network(path, mode=mode, crs=crs, params=params).search_graph
+            g = load_walk_graph(path, crs=crs)
+            speed = params.travel("walk").speed_kmh
+            return ModeNetwork("walk", g, g.weights, speed, directed=False)
+        return load_network(path, mode=mode, crs=crs, params=params)
 
     try:
         try:
@@ -207,14 +230,13 @@ def _load_graph(path: Path, mode: str, params: Any) -> WalkGraph:
         fail(str(exc))
 
 
-def resolve_graph(dataset: Dataset, network: Path | None) -> tuple[WalkGraph | None, str]:
-    """The network of the run's mode (``dataset.params.mode``, walking when unset) to search
-    on, and a line saying where it came from.
+def resolve_network(dataset: Dataset, network: Path | None) -> tuple[ModeNetwork | None, str]:
+    """The network of the run's mode (``dataset.params.mode``, walking when unset) and a
+    line saying where it came from.
 
     ``--network FILE`` wins; otherwise the dataset directory's network of the mode
     (``network/<mode>.npz`` written by ``qjgeo osm-import``; ``network.npz`` for walking)
     when present; otherwise none (straight line × the mode's detour factor, at its speed).
-    The graph is the one a search from facilities runs on (a drive network reversed).
     """
     from qjgeo.modes import network_path
 
@@ -223,14 +245,21 @@ def resolve_graph(dataset: Dataset, network: Path | None) -> tuple[WalkGraph | N
     travel = params.travel(mode)
     word = {"walk": "walking", "bike": "cycling", "drive": "driving"}[mode]
     if network is not None:
-        return _load_graph(network, mode, params), f"{word} network from {network}"
+        return _load_network(network, mode, params), f"{word} network from {network}"
     path = network_path(dataset.root, mode) if dataset.root is not None else None
     if path is not None:
-        return _load_graph(path, mode, params), f"{word} network from {path} (dataset default)"
+        return _load_network(path, mode, params), f"{word} network from {path} (dataset default)"
     return None, (
         f"no {word} network: straight line × detour factor {params.detour_factor:g} at "
         f"{travel.speed_kmh:g} km/h (an estimate; pass --network FILE for {mode} routes)"
     )
+
+
+def resolve_graph(dataset: Dataset, network: Path | None) -> tuple[WalkGraph | None, str]:
+    """The graph a search from facilities to villages runs on (:func:`resolve_network`'s
+    network, a drive network reversed) and where it came from."""
+    net, note = resolve_network(dataset, network)
+    return (net.search_graph if net is not None else None), note
 
 
 def apply_scenario_option(dataset: Dataset, scenario: Path | None) -> Dataset:
