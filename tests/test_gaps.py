@@ -350,7 +350,8 @@ def test_cli_table_sorted_and_says_method() -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "straight line × detour factor 1.3" in out
-    assert "urban 300 m, rural 2,000 m" in out
+    assert "urban 300 m (5 min), rural 2,000 m (33 min)" in out  # walking minutes too
+    assert "mode: walk" in out
     assert "SAMPLE" in out  # the fixture is sample data and says so, in Chinese too
     assert "样例" in out and "非官方统计" in out
     # detour 1.3: V1 390 m (100 uncovered), V2 1357 m (50), V4 (10), V3 1950 m ≤ 2000 (0)

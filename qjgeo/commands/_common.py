@@ -16,6 +16,7 @@ from qjgeo.places import PlacesError, monitoring_dir, working_dataset_dir
 from qjgeo.textsafety import neutralise_frame
 
 if TYPE_CHECKING:
+    from qjgeo.modes import ModeNetwork
     from qjgeo.network import WalkGraph
 
 DataOption = Annotated[
@@ -33,11 +34,86 @@ NetworkOption = Annotated[
     Path | None,
     typer.Option(
         "--network",
-        help="Walking network (.osm, .osm.bz2, .graphml or .npz); default: the dataset's "
-        "network.npz if present, else straight line × detour factor.",
+        help="Network of the travel mode (.osm, .osm.bz2, .npz; .graphml for walking); "
+        "default: the dataset's network/<mode>.npz (network.npz for walking) if present, "
+        "else straight line × the mode's detour factor.",
         show_default=False,
     ),
 ]
+
+
+class TravelMode(StrEnum):
+    """The travel modes of ``--mode``."""
+
+    walk = "walk"
+    bike = "bike"
+    drive = "drive"
+
+
+ModeOption = Annotated[
+    TravelMode | None,
+    typer.Option(
+        "--mode",
+        help="Travel mode: walk (children, 3.6 km/h), bike (e-bike, 15 km/h) or drive; "
+        "thresholds become each type's urban / rural time standard in minutes. Default: "
+        "walking with the service distances in metres.",
+        show_default=False,
+    ),
+]
+MinutesOption = Annotated[
+    float | None,
+    typer.Option(
+        "--minutes",
+        help="One time threshold in minutes for every village (with --mode; walking if "
+        "no mode is given). Not with --threshold-m.",
+        show_default=False,
+    ),
+]
+
+
+def check_travel_option(
+    mode: TravelMode | str | None, minutes: float | None, threshold_m: float | None = None
+) -> None:
+    """Refuse bad ``--mode`` / ``--minutes`` / ``--threshold-m`` before any data is read."""
+    from qjgeo.travel import TravelChoice, TravelError
+
+    try:
+        TravelChoice(mode=None if mode is None else str(mode), minutes=minutes,
+                     threshold_m=threshold_m)  # fmt: skip
+    except TravelError as exc:
+        fail(str(exc))
+
+
+def travel_line(dataset: Dataset, networked: bool) -> str:
+    """The run's mode, speed and threshold unit in one line (:func:`qjgeo.travel.describe`)."""
+    from qjgeo.travel import choice_of, describe
+
+    return describe(dataset.params, choice_of(dataset.params), networked=networked)
+
+
+def apply_travel_option(
+    dataset: Dataset,
+    mode: TravelMode | str | None,
+    minutes: float | None,
+    threshold_m: float | None = None,
+) -> Dataset:
+    """The dataset with ``--mode`` / ``--minutes`` applied to its parameters (clear exit on
+    a bad value). A scenario's own mode stays unless ``--mode`` is given."""
+    from qjgeo.travel import TravelChoice, TravelError, travel_params
+
+    params = dataset.params
+    try:
+        TravelChoice(mode=None if mode is None else str(mode), minutes=minutes,
+                     threshold_m=threshold_m)  # fmt: skip
+        if mode is None and minutes is None:
+            return dataset
+        choice = TravelChoice(
+            mode=str(mode) if mode is not None else params.mode,
+            minutes=minutes if minutes is not None else params.minutes,
+        )
+    except TravelError as exc:
+        fail(str(exc))
+    return dataset.with_params(travel_params(params, choice))
 
 
 class TableFormat(StrEnum):
@@ -128,38 +204,62 @@ def emit_frame(frame: pd.DataFrame, fmt: TableFormat | str, out: Path | None = N
         typer.echo(f"wrote {out}")
 
 
-def _load_graph(path: Path) -> WalkGraph:
+def _load_network(path: Path, mode: str, params: Any) -> ModeNetwork:
+    """A mode's network from a file (local UTM for an extract abroad); clear exit if bad."""
     from qjgeo.crs import METRIC_CRS
+    from qjgeo.modes import ModeNetwork, load_network
     from qjgeo.network import NetworkError, load_walk_graph
+
+    def load(crs: str | None) -> ModeNetwork:
+        if path.name.lower().endswith(".graphml"):
+            if mode != "walk":
+                fail(f"{path}: a GraphML file is read as a walking network, not {mode}")
+            g = load_walk_graph(path, crs=crs)
+            speed = params.travel("walk").speed_kmh
+            return ModeNetwork("walk", g, g.weights, speed, directed=False)
+        return load_network(path, mode=mode, crs=crs, params=params)
 
     try:
         try:
-            return load_walk_graph(path, crs=METRIC_CRS)
+            return load(METRIC_CRS)
         except NetworkError as exc:
             if "area of use" not in str(exc):
                 raise
-            return load_walk_graph(path, crs=None)  # an extract outside China: local UTM
+            return load(None)  # an extract outside China: local UTM
     except NetworkError as exc:
         fail(str(exc))
 
 
-def resolve_graph(dataset: Dataset, network: Path | None) -> tuple[WalkGraph | None, str]:
-    """The walking network to use and a line saying where it came from.
+def resolve_network(dataset: Dataset, network: Path | None) -> tuple[ModeNetwork | None, str]:
+    """The network of the run's mode (``dataset.params.mode``, walking when unset) and a
+    line saying where it came from.
 
-    ``--network FILE`` wins; otherwise the dataset directory's ``network.npz`` (written by
-    ``qjgeo osm-import``) when present; otherwise none (straight line × detour factor).
+    ``--network FILE`` wins; otherwise the dataset directory's network of the mode
+    (``network/<mode>.npz`` written by ``qjgeo osm-import``; ``network.npz`` for walking)
+    when present; otherwise none (straight line × the mode's detour factor, at its speed).
     """
-    from qjgeo.osm_import import NETWORK_FILE
+    from qjgeo.modes import network_path
 
+    params = dataset.params
+    mode = params.mode or "walk"
+    travel = params.travel(mode)
+    word = {"walk": "walking", "bike": "cycling", "drive": "driving"}[mode]
     if network is not None:
-        return _load_graph(network), f"walking network from {network}"
-    if dataset.root is not None and (Path(dataset.root) / NETWORK_FILE).is_file():
-        path = Path(dataset.root) / NETWORK_FILE
-        return _load_graph(path), f"walking network from {path} (dataset default)"
+        return _load_network(network, mode, params), f"{word} network from {network}"
+    path = network_path(dataset.root, mode) if dataset.root is not None else None
+    if path is not None:
+        return _load_network(path, mode, params), f"{word} network from {path} (dataset default)"
     return None, (
-        f"no walking network: straight line × detour factor {dataset.params.detour_factor:g} "
-        "(an estimate; pass --network FILE for walking distances)"
+        f"no {word} network: straight line × detour factor {params.detour_factor:g} at "
+        f"{travel.speed_kmh:g} km/h (an estimate; pass --network FILE for {mode} routes)"
     )
+
+
+def resolve_graph(dataset: Dataset, network: Path | None) -> tuple[WalkGraph | None, str]:
+    """The graph a search from facilities to villages runs on (:func:`resolve_network`'s
+    network, a drive network reversed) and where it came from."""
+    net, note = resolve_network(dataset, network)
+    return (net.search_graph if net is not None else None), note
 
 
 def apply_scenario_option(dataset: Dataset, scenario: Path | None) -> Dataset:

@@ -1,4 +1,4 @@
-"""``qjgeo gaps``: children beyond walking distance of a facility type, per village and township."""
+"""``qjgeo gaps``: children beyond reach (mode, minutes or metres) of a facility type."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ import typer
 
 from qjgeo.commands._common import (
     DataOption,
+    MinutesOption,
+    ModeOption,
     NetworkOption,
     TableFormat,
     apply_scenario_option,
+    apply_travel_option,
     emit_frame,
     fail,
     frame_records,
@@ -42,8 +45,11 @@ _VILLAGE_COLUMNS = [
     "township_code",
     "urban",
     "children",
+    "mode",
     "threshold_m",
+    "threshold_min",
     "distance_m",
+    "time_min",
     "facility_id",
     "covered",
     "children_uncovered",
@@ -57,22 +63,29 @@ def _metres(value: float) -> str:
     return f"{value:,.0f} m"
 
 
+def _limit(p: dict[str, Any] | Any, which: str) -> str:
+    """A threshold in the run's unit with the other in brackets, e.g. ``"15 min (3,750 m)"``."""
+    metres, minutes = p[f"{which}_threshold_m"], p[f"{which}_threshold_min"]
+    if p["threshold_unit"] == "min":
+        return f"{minutes:g} min ({_metres(metres)})"
+    return f"{_metres(metres)} ({minutes:,.0f} min)"
+
+
 def _header_lines(result: GapResult, graph_note: str, dataset: Dataset) -> list[str]:
     p = result.params_used
-    if p["threshold_override"]:
-        distances = (
-            f"service distance {_metres(p['urban_threshold_m'])} (urban and rural, --threshold-m)"
-        )
+    unit = "time" if p["threshold_unit"] == "min" else "distance"
+    if p["threshold_override"] or p.get("minutes") is not None:
+        option = "--threshold-m" if p["threshold_override"] else "--minutes"
+        distances = f"service {unit} {_limit(p, 'urban')} (urban and rural, {option})"
     else:
-        distances = (
-            f"service distance urban {_metres(p['urban_threshold_m'])}, "
-            f"rural {_metres(p['rural_threshold_m'])}"
-        )
+        distances = f"service {unit} urban {_limit(p, 'urban')}, rural {_limit(p, 'rural')}"
     d = result.district
     share = d["share_covered"]
     lines = [
         f"{result.facility_type}: children aged {result.age_label}; {distances}; covered = "
-        "distance ≤ service distance",
+        f"{unit} ≤ service {unit}",
+        f"mode: {p['mode']} ({p['mode_title_en']}, {p['speed_kmh']:g} km/h); time = route "
+        "metres ÷ speed",
         f"distances: {result.method} — {graph_note}",
         f"scenario: {dataset.scenario_name or 'baseline'}; dataset: {dataset.info.id}",
         f"district: {d['children']:,.0f} children, {d['children_uncovered']:,.0f} uncovered, "
@@ -160,6 +173,8 @@ def gaps_command(
     network: NetworkOption = None,
     scenario: ScenarioOption = None,
     threshold_m: ThresholdOption = None,
+    mode: ModeOption = None,
+    minutes: MinutesOption = None,
     township: TownshipOption = None,
     fmt: FormatOption = TableFormat.table,
     out: OutOption = None,
@@ -167,12 +182,20 @@ def gaps_command(
     cell_size_m: CellSizeOption = None,
     supply_demand: SupplyDemandOption = None,
 ) -> None:
-    """Children beyond walking distance of a facility type: villages (most uncovered first) and townships."""
+    """Children beyond reach of a facility type (by --mode, in minutes or metres): villages
+    (most uncovered first) and townships."""
     from qjgeo.gaps import GapsUnavailable, gaps_report
+    from qjgeo.travel import TravelChoice, TravelError
 
+    try:  # check at the boundary, before any data is read
+        TravelChoice(mode=mode, minutes=minutes, threshold_m=threshold_m)
+    except TravelError as exc:
+        fail(str(exc))
     try:
         report = gaps_report(
-            lambda: apply_scenario_option(open_dataset(data), scenario),
+            lambda: apply_travel_option(
+                apply_scenario_option(open_dataset(data), scenario), mode, minutes
+            ),
             facility_type,
             load_graph=lambda dataset: resolve_graph(dataset, network),
             threshold_m=threshold_m,
@@ -215,6 +238,8 @@ def _render(report: GapsReport, fmt: TableFormat) -> None:
         distance_m=table["distance_m"].map(
             lambda v: f"{v:,.0f}" if math.isfinite(v) else "inf (unreachable)"
         ),
+        time_min=table["time_min"].map(lambda v: f"{v:,.1f}" if math.isfinite(v) else "inf"),
+        threshold_min=table["threshold_min"].map("{:,.1f}".format),
         children=table["children"].map("{:,.0f}".format),
         children_uncovered=table["children_uncovered"].map("{:,.0f}".format),
     )

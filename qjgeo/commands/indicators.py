@@ -14,11 +14,16 @@ import typer
 from qjgeo.commands._checks import check_output_path
 from qjgeo.commands._common import (
     DataOption,
+    MinutesOption,
+    ModeOption,
     NetworkOption,
+    apply_travel_option,
+    check_travel_option,
     emit_frame,
     fail,
     open_dataset,
     resolve_graph,
+    travel_line,
 )
 from qjgeo.textsafety import neutralise_formula
 
@@ -159,9 +164,14 @@ OutOption = Annotated[
 
 
 def _evaluate(
-    data: Path | None, scenario: Path | None, targets: Path | None, network: Path | None
+    data: Path | None,
+    scenario: Path | None,
+    targets: Path | None,
+    network: Path | None,
+    mode: str | None = None,
+    minutes: float | None = None,
 ) -> pd.DataFrame:
-    """Load the dataset, apply ``--scenario`` and evaluate every indicator."""
+    """Load the dataset, apply ``--scenario`` and ``--mode`` and evaluate every indicator."""
     from qjgeo.indicators import TargetsError, evaluate
 
     dataset = open_dataset(data)
@@ -173,13 +183,15 @@ def _evaluate(
             scn = load_scenario(scenario)
         except ScenarioError as exc:
             fail(str(exc))
-    graph, graph_note = resolve_graph(dataset, network)
-    typer.echo(graph_note, err=True)
     try:
         if scn is not None:
             from qjgeo.scenario import apply
 
             dataset = apply(dataset, scn)
+        dataset = apply_travel_option(dataset, mode, minutes)  # --mode wins over the scenario's
+        graph, graph_note = resolve_graph(dataset, network)
+        typer.echo(graph_note, err=True)
+        typer.echo(travel_line(dataset, graph is not None), err=True)
         return evaluate(dataset, targets=targets, graph=graph)
     except TargetsError as exc:
         fail(str(exc))
@@ -224,15 +236,19 @@ def indicators_command(
     township: TownshipOption = None,
     targets: TargetsOption = None,
     network: NetworkOption = None,
+    mode: ModeOption = None,
+    minutes: MinutesOption = None,
     fmt: IndicatorFormatOption = IndicatorFormat.table,
     out: OutOption = None,
 ) -> None:
-    """Each plan target: value, target, met, shortfall, per district and township."""
+    """Each plan target: value, target, met, shortfall, per district and township
+    (distances by --mode, thresholds in minutes with --mode / --minutes)."""
     if out is not None:  # an existing file is replaced, as always
         check_output_path(out, overwrite=True)
     if fmt is IndicatorFormat.xlsx and out is None:
         fail("--format xlsx needs --out FILE.xlsx")
-    frame = _evaluate(data, scenario, targets, network)
+    check_travel_option(mode, minutes)
+    frame = _evaluate(data, scenario, targets, network, mode, minutes)
     _render_indicators(frame, township, fmt, out)
 
 

@@ -12,13 +12,18 @@ import typer
 from qjgeo.commands._checks import check_output_path
 from qjgeo.commands._common import (
     DataOption,
+    MinutesOption,
+    ModeOption,
     NetworkOption,
     TableFormat,
+    apply_travel_option,
+    check_travel_option,
     emit_frame,
     fail,
     frame_records,
     open_dataset,
     resolve_graph,
+    travel_line,
 )
 
 if TYPE_CHECKING:
@@ -134,12 +139,23 @@ def run_command(
     compare_with: CompareOption = None,
     fmt: FormatOption = TableFormat.table,
     network: NetworkOption = None,
+    mode: ModeOption = None,
+    minutes: MinutesOption = None,
 ) -> None:
-    """Evaluate the plan indicators under a scenario (with --compare: the deltas)."""
+    """Evaluate the plan indicators under a scenario (with --compare: the deltas); --mode
+    sets the travel mode of both sides (a scenario's own parameters.mode otherwise)."""
+    check_travel_option(mode, minutes)
     dataset = open_dataset(data)
     scenario = _load(file)
+    if mode is None and minutes is None and scenario.parameters.get("mode"):
+        dataset = apply_travel_option(dataset, scenario.parameters["mode"], None)
+    dataset = apply_travel_option(dataset, mode, minutes)
+    if mode is not None or minutes is not None:  # the command line wins over the file
+        scenario = scenario.with_parameters({"mode": dataset.params.mode,
+                                             "minutes": dataset.params.minutes})  # fmt: skip
     graph, graph_note = resolve_graph(dataset, network)
     typer.echo(graph_note, err=True)
+    typer.echo(travel_line(dataset, graph is not None), err=True)
     result = _run(dataset, scenario, file, compare_with, graph)
     if isinstance(result, pd.DataFrame):
         _render_evaluation(result, scenario, file, fmt)

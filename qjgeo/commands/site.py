@@ -14,13 +14,18 @@ import typer
 from qjgeo.commands._checks import check_output_path, check_scenario_name
 from qjgeo.commands._common import (
     DataOption,
+    MinutesOption,
+    ModeOption,
     NetworkOption,
     TableFormat,
+    apply_travel_option,
+    check_travel_option,
     emit_frame,
     fail,
     frame_records,
     open_dataset,
     resolve_graph,
+    travel_line,
 )
 
 if TYPE_CHECKING:
@@ -261,18 +266,23 @@ def site_command(
     overwrite: OverwriteOption = False,
     data: DataOption = None,
     network: NetworkOption = None,
+    mode: ModeOption = None,
+    minutes: MinutesOption = None,
 ) -> None:
-    """Recommend new sites: k sites covering the most children, or the fewest to a target."""
+    """Recommend new sites: k sites covering the most children, or the fewest to a target
+    (reach by --mode, in the type's time standards or --minutes)."""
     from qjgeo.siting import recommend_sites
 
     _check_arguments(k, target_share, out, name, overwrite)
     site_places = parse_places(places)
     if site_places is not None and out is None:
         fail("--places sets the places written with --out; give --out too")
-    dataset = open_dataset(data)
+    check_travel_option(mode, minutes)
+    dataset = apply_travel_option(open_dataset(data), mode, minutes)
     cands = read_candidates(candidates)
     graph, graph_note = resolve_graph(dataset, network)
     typer.echo(graph_note, err=True)
+    typer.echo(travel_line(dataset, graph is not None), err=True)
     try:
         rec = recommend_sites(
             dataset,

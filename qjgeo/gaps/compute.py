@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,6 +22,7 @@ from qjgeo.catalog import Dataset
 from qjgeo.crs import WGS84_CRS
 from qjgeo.gaps.bands import _RTOL, DEFAULT_BAND_MARKS_M, band_edges, classify_distance
 from qjgeo.gaps.inputs import (
+    GapsUnavailable,
     _access_for,
     _check_threshold,
     _children,
@@ -35,6 +36,10 @@ from qjgeo.gaps.inputs import (
 )
 from qjgeo.network import WalkGraph
 from qjgeo.params import FacilityAccess, PlanningParams
+from qjgeo.travel import TravelError, search_graph
+
+if TYPE_CHECKING:
+    from qjgeo.modes import ModeNetwork
 from qjgeo.priority import priority_columns, priority_counts
 
 
@@ -50,7 +55,10 @@ class GapResult:
         One row per village / community (WGS84 points): ``code12``, ``name``,
         ``township_code``, ``urban``, ``children`` (demand in the age band),
         ``threshold_m``, ``distance_m`` (``inf`` when unreachable), ``facility_id``,
-        ``covered``, ``children_uncovered``, ``distance_band``, ``method``; when the
+        ``covered``, ``children_uncovered``, ``distance_band``, ``method``, ``mode`` (the
+        travel mode), ``time_min`` (travel minutes at the mode's speed) and
+        ``threshold_min``; ``distance_m`` / ``threshold_m`` are route metres at the mode's
+        speed (on a drive network, the time × its reference speed); when the
         village layer carries priority-group counts (:mod:`qjgeo.priority`), also
         ``<group>_uncovered`` (e.g. ``left_behind_children_uncovered``: the group's
         children, all ages the ledger counts, in villages not covered).
@@ -235,7 +243,7 @@ def compute_gaps(
     dataset: Dataset,
     facility_type: str,
     *,
-    graph: WalkGraph | None = None,
+    graph: WalkGraph | ModeNetwork | None = None,
     threshold_m: float | None = None,
     age_bands: Sequence[str] | None = None,
     band_marks_m: Sequence[float] = DEFAULT_BAND_MARKS_M,
@@ -250,8 +258,9 @@ def compute_gaps(
     facility_type
         Facility layer id with access parameters (``childcare``, ``park``...).
     graph
-        Walking network; ``None`` estimates walking distance as the straight line × the
-        detour factor (and says so in ``method``).
+        The network of the run's mode (``params.mode``, walking when unset: a
+        :class:`~qjgeo.modes.ModeNetwork` or a walking ``WalkGraph``); ``None`` estimates the
+        route as the straight line × the mode's detour factor (and says so in ``method``).
     threshold_m
         One service distance for urban and rural villages alike (overrides both).
     age_bands
@@ -261,13 +270,14 @@ def compute_gaps(
         Distance-band edges besides the service distances (default 1, 2 and 3 km), see
         :func:`~qjgeo.gaps.band_edges`.
     params
-        Planning parameters (default: the dataset's).
+        Planning parameters (default: the dataset's); a travel mode is chosen with
+        :func:`qjgeo.travel.travel_params`, which sets ``mode`` and the thresholds.
 
     Returns
     -------
     GapResult
-        Per-village, per-township and district figures, with the method, the distances
-        used and the data status.
+        Per-village, per-township and district figures, with the method, the mode, the
+        distances and times used and the data status.
 
     Raises
     ------
@@ -289,6 +299,11 @@ def compute_gaps(
     else:
         thresholds = np.where(urban, access.urban_threshold_m, access.rural_threshold_m)
 
+    mode = params.mode or "walk"
+    try:
+        graph = search_graph(graph, mode)
+    except TravelError as exc:
+        raise GapsUnavailable(str(exc)) from None
     crs = work_crs(dataset, graph)
     nearest = nearest_from_arrays(
         graph,
@@ -300,6 +315,10 @@ def compute_gaps(
     )
     edges = band_edges(access, threshold_m=threshold_m, marks_m=band_marks_m)
     out = _village_gaps(dataset, urban, children, thresholds, nearest, edges)
+    speed = params.travel(mode).speed_m_s
+    out["mode"] = mode
+    out["time_min"] = out["distance_m"] / speed / 60.0
+    out["threshold_min"] = out["threshold_m"] / speed / 60.0
     method = _overall_method(len(facilities), graph)
     layers = ["village", "township", facility_type]
     return GapResult(
@@ -401,13 +420,35 @@ def _params_used(
         "network_crs": graph.crs if graph is not None else None,
         "crs": crs,
         "coverage_rule": "distance_m <= threshold_m",
+        **_mode_used(params, access, threshold_m),
+    }
+
+
+def _mode_used(
+    params: PlanningParams, access: FacilityAccess, threshold_m: float | None
+) -> dict[str, Any]:
+    """The travel mode entries of ``GapResult.params_used``."""
+    mode = params.mode or "walk"
+    travel = params.travel(mode)
+    per_min = travel.speed_m_s * 60.0
+    urban = threshold_m if threshold_m is not None else access.urban_threshold_m
+    rural = threshold_m if threshold_m is not None else access.rural_threshold_m
+    return {
+        "urban_threshold_min": urban / per_min,
+        "rural_threshold_min": rural / per_min,
+        "mode": mode,
+        "mode_title_en": travel.title_en,
+        "mode_title_zh": travel.title_zh,
+        "speed_kmh": travel.speed_kmh,
+        "threshold_unit": "min" if params.mode is not None and threshold_m is None else "m",
+        "minutes": params.minutes,
     }
 
 
 def compute_all_gaps(
     dataset: Dataset,
     *,
-    graph: WalkGraph | None = None,
+    graph: WalkGraph | ModeNetwork | None = None,
     threshold_m: float | None = None,
     params: PlanningParams | None = None,
 ) -> dict[str, GapResult]:

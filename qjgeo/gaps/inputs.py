@@ -54,10 +54,12 @@ def _access_for(
     except KeyError as exc:
         raise GapsUnavailable(str(exc.args[0])) from None
     if age_bands is not None:
-        access = FacilityAccess(
-            age_bands=tuple(age_bands),
-            urban_threshold_m=access.urban_threshold_m,
-            rural_threshold_m=access.rural_threshold_m,
+        access = access.model_copy(
+            update={
+                "age_bands": FacilityAccess(
+                    age_bands=tuple(age_bands), urban_threshold_m=1, rural_threshold_m=1
+                ).age_bands
+            }
         )
     return access
 

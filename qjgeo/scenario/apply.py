@@ -27,6 +27,7 @@ from qjgeo.scenario.model import (
     _format_errors,
 )
 from qjgeo.schema import POPULATION_COLUMNS, REQUIRED_COLUMNS
+from qjgeo.travel import choice_of, travel_params
 
 
 def _where(scenario: Scenario) -> str:
@@ -305,9 +306,16 @@ def _add(frames: _Frames, dataset: Dataset, scenario: Scenario, area: Any) -> No
 
 
 def _apply_parameters(dataset: Dataset, scenario: Scenario) -> Dataset:
-    """The dataset with the scenario's parameter overrides merged in."""
+    """The dataset with the scenario's parameter overrides merged in.
+
+    A travel mode (``parameters: {mode: bike, minutes: 15}``, optional) turns the thresholds
+    into the mode's (:func:`qjgeo.travel.travel_params`).
+    """
     try:
-        return dataset.with_params(merge_params(dataset.params, scenario.parameters))
+        params = merge_params(dataset.params, scenario.parameters)
+        if params.mode is not None:
+            params = travel_params(params, choice_of(params))
+        return dataset.with_params(params)
     except ValidationError as exc:
         raise ScenarioError(_format_errors(exc, f"{_where(scenario)}: parameters")) from None
 

@@ -197,7 +197,8 @@ class Scenario(_Strict):
     parameters: dict[str, Any] = Field(
         default_factory=dict,
         description="partial PlanningParams overrides, e.g. {detour_factor: 1.4, "
-        "access: {childcare: {rural_threshold_m: 3000}}, target_overrides: {...}}",
+        "access: {childcare: {rural_threshold_m: 3000}}, target_overrides: {...}}; "
+        "optional travel mode: {mode: walk|bike|drive, minutes: 15}",
     )
     population: PopulationChange = Field(default_factory=PopulationChange)
 
