@@ -87,7 +87,7 @@ import yaml
 from defusedxml import DefusedXmlException
 
 from qjgeo.catalog import MANIFEST_NAME, DatasetInfo, LayerSpec, Manifest, load_dataset
-from qjgeo.crs import METRIC_CRS, WGS84_CRS
+from qjgeo.crs import WGS84_CRS, metric_crs_for
 from qjgeo.fileio import current_umask
 from qjgeo.locking import folder_lock
 from qjgeo.schema import POPULATION_COLUMNS
@@ -524,15 +524,6 @@ def _has_play_area(parks: pd.DataFrame, playgrounds: gpd.GeoSeries) -> np.ndarra
     return result
 
 
-def _network_crs(lon: float, lat: float) -> str | None:
-    area = pyproj.CRS.from_user_input(METRIC_CRS).area_of_use
-    if area is not None:
-        west, south, east, north = area.bounds
-        if west <= lon <= east and south <= lat <= north:
-            return METRIC_CRS
-    return None  # the local UTM zone
-
-
 def _district(
     name: str,
     bounds: tuple[float, float, float, float] | None,
@@ -690,7 +681,7 @@ def _walk_network(
     else:
         lon_c, lat_c = 0.0, 0.0
     try:
-        graph, trimmed = _build_network(src, _network_crs(lon_c, lat_c))
+        graph, trimmed = _build_network(src, metric_crs_for(lon_c, lat_c))
     except NetworkError as exc:
         return None, f"no walking network ({exc})"
     network_note = (

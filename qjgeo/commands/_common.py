@@ -129,16 +129,10 @@ def emit_frame(frame: pd.DataFrame, fmt: TableFormat | str, out: Path | None = N
 
 
 def _load_graph(path: Path) -> WalkGraph:
-    from qjgeo.crs import METRIC_CRS
     from qjgeo.network import NetworkError, load_walk_graph
 
     try:
-        try:
-            return load_walk_graph(path, crs=METRIC_CRS)
-        except NetworkError as exc:
-            if "area of use" not in str(exc):
-                raise
-            return load_walk_graph(path, crs=None)  # an extract outside China: local UTM
+        return load_walk_graph(path)  # metric CRS chosen from the network's location
     except NetworkError as exc:
         fail(str(exc))
 
