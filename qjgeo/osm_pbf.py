@@ -1,22 +1,25 @@
 """Clip a large OpenStreetMap file (``.osm.pbf``, or XML) to one area, streaming, with pyosmium.
 
 The extracts planners can get are per-province ``.osm.pbf`` downloads (Guangdong: hundreds of
-MB). :func:`clip_osm` cuts one county out of such a file in bounded memory, never loading the
-province, and writes a small OSM XML file that the importer (:mod:`qjgeo.osm_import`) reads:
+MB). :func:`clip_osm` cuts one county out of such a file in memory bounded by the county, never
+loading the province, and writes a small OSM XML file that the importer
+(:mod:`qjgeo.osm_import`) reads. pyosmium streams the file; each pass reads one kind of object:
 
-1. **nodes** (one pass, streamed in chunks): the ids of the nodes inside the clip area are kept
-   in an :class:`osmium.IdTracker` (a bitset: about 1 bit per id up to the largest id);
-2. **ways** touching those nodes (``IdTracker.complete_forward_references``, one pass);
+1. **nodes**, in chunks of :data:`NODE_CHUNK`: the ids of the nodes inside the clip area (a
+   box test, then ``shapely.intersects_xy`` against the boundary for the chunk);
+2. **ways** with a node inside, and all their nodes (complete ways: a road crossing the
+   boundary is kept whole, so the network does not stop short at the edge);
 3. **relations**: the multipolygons tagged with one of the importer's keys (``relation_keys``)
-   that have a member way or node in the area (one pass over the relations only);
-4. **complete references** (``complete_backward_references``): every node of the kept ways
-   and every member of the kept relations, so a way crossing the boundary is kept whole;
-5. **write** (one pass, filtered by the tracker): nodes outside the area that come in only as
-   way members lose their tags, so no point feature outside the area is imported.
+   with a member in the area, and (one more way pass, only if needed) their member ways'
+   nodes;
+4. **write** the kept objects; nodes outside the area that come in only as way members lose
+   their tags, so no point feature outside the area is imported.
 
-Memory is the bitsets plus one chunk of node coordinates (:data:`NODE_CHUNK`), whatever the
-size of the input; ``bench/bench_pbf.py`` measures it. The input must be sorted (nodes, ways,
-relations, each by id), as every published extract is.
+The kept ids are Python sets: their memory follows the county, not the province. (pyosmium's
+``IdTracker`` / ``IdFilter`` were tried first: their dense bitsets allocate 512 KB per 4 M-id
+block touched, and a county's node ids are scattered over the whole OSM id range, so 200,000
+ids took 1.5 GB.) ``bench/bench_pbf.py`` measures time and peak memory. The input must be
+sorted (nodes, ways, relations, each by id), as every published extract is.
 
 The clip area is a boundary file (:func:`read_boundary`: GeoJSON, GeoPackage, Shapefile — any
 polygon layer geopandas reads, reprojected to WGS84) or a ``W,S,E,N`` box (:func:`parse_bbox`).
@@ -237,35 +240,26 @@ def _read_error(src: Path, exc: BaseException) -> OsmClipError:
     return OsmClipError(f"{src}: not a readable {kind} file（无法读取 {kind} 文件）: {exc}")
 
 
-def _flush(
-    ids: list[int], lon: list[float], lat: list[float], area: Any, trackers: Sequence[Any]
-) -> int:
-    """Track the nodes of one chunk that lie inside the area (``None``: a box, all of
-    them); the number tracked."""
-    if not ids:
-        return 0
-    kept = np.asarray(ids, dtype=np.int64)
-    if area is not None:
-        kept = kept[shapely.intersects_xy(area, np.asarray(lon), np.asarray(lat))]
-    for node_id in kept.tolist():
-        for tracker in trackers:
-            tracker.add_node(node_id)
-    ids.clear()
-    lon.clear()
-    lat.clear()
-    return len(kept)
+def _inside(ids: list[int], lon: list[float], lat: list[float], shape: Any) -> list[int]:
+    """The ids of one chunk of nodes that lie inside ``shape`` (``None``: a box, all)."""
+    if shape is None or not ids:
+        return list(ids)
+    kept = np.asarray(ids, dtype=np.int64)[
+        shapely.intersects_xy(shape, np.asarray(lon), np.asarray(lat))
+    ]
+    return [int(i) for i in kept.tolist()]
 
 
-def _track_inside_nodes(osmium: Any, src: Path, area: BaseGeometry, trackers: Sequence[Any]) -> int:
-    """Pass 1: the ids of the nodes inside ``area`` into ``trackers``, in bounded chunks."""
+def _inside_nodes(osmium: Any, src: Path, area: BaseGeometry) -> set[int]:
+    """Pass 1: the ids of the nodes inside ``area``, tested in chunks of :data:`NODE_CHUNK`."""
     west, south, east, north = area.bounds
     shape = None if area.equals(shapely.box(west, south, east, north)) else area
     if shape is not None:
         shapely.prepare(shape)
+    found: set[int] = set()
     ids: list[int] = []
     lon: list[float] = []
     lat: list[float] = []
-    count = 0
     for node in osmium.FileProcessor(str(src), osmium.osm.NODE):
         loc = node.location
         if not loc.valid():
@@ -276,21 +270,51 @@ def _track_inside_nodes(osmium: Any, src: Path, area: BaseGeometry, trackers: Se
             lon.append(x)
             lat.append(y)
             if len(ids) >= NODE_CHUNK:
-                count += _flush(ids, lon, lat, shape, trackers)
-    return count + _flush(ids, lon, lat, shape, trackers)
+                found.update(_inside(ids, lon, lat, shape))
+                ids, lon, lat = [], [], []
+    found.update(_inside(ids, lon, lat, shape))
+    return found
 
 
-def _track_relations(osmium: Any, src: Path, tracker: Any, keys: frozenset[str]) -> None:
-    """Pass 3: multipolygons with one of ``keys`` that have a member already tracked."""
-    found = []
+def _touching_ways(osmium: Any, src: Path, inside: set[int]) -> tuple[set[int], set[int]]:
+    """Pass 2: the ways with a node inside, and every node they need (complete ways)."""
+    ways: set[int] = set()
+    nodes: set[int] = set()
+    for way in osmium.FileProcessor(str(src), osmium.osm.WAY):
+        refs = [n.ref for n in way.nodes]
+        if not inside.isdisjoint(refs):
+            ways.add(way.id)
+            nodes.update(refs)
+    return ways, nodes
+
+
+def _multipolygons(
+    osmium: Any, src: Path, ways: set[int], inside: set[int], keys: frozenset[str]
+) -> tuple[set[int], set[int], set[int]]:
+    """Pass 3: multipolygons with one of ``keys`` and a member in the area; their ids,
+    member ways not yet kept, member nodes."""
+    relations: set[int] = set()
+    extra_ways: set[int] = set()
+    member_nodes: set[int] = set()
     for rel in osmium.FileProcessor(str(src), osmium.osm.RELATION):
         tags = rel.tags
         if tags.get("type") != "multipolygon" or not any(k in tags for k in keys):
             continue
-        if tracker.contains_any_references(rel):
-            found.append(rel.id)
-    for rel_id in found:
-        tracker.add_relation(rel_id)
+        members = [(m.type, m.ref) for m in rel.members]
+        if any((t == "w" and r in ways) or (t == "n" and r in inside) for t, r in members):
+            relations.add(rel.id)
+            extra_ways.update(r for t, r in members if t == "w" and r not in ways)
+            member_nodes.update(r for t, r in members if t == "n")
+    return relations, extra_ways, member_nodes
+
+
+def _way_nodes(osmium: Any, src: Path, wanted: set[int]) -> set[int]:
+    """Pass 3b (only for multipolygon members outside the area): the nodes of ``wanted``."""
+    nodes: set[int] = set()
+    for way in osmium.FileProcessor(str(src), osmium.osm.WAY):
+        if way.id in wanted:
+            nodes.update(n.ref for n in way.nodes)
+    return nodes
 
 
 def _header(osmium: Any, src: Path, area: BaseGeometry | None) -> tuple[Any, str]:
@@ -305,22 +329,50 @@ def _header(osmium: Any, src: Path, area: BaseGeometry | None) -> tuple[Any, str
     return header, stamp
 
 
-def _write(osmium: Any, src: Path, dest: Path, header: Any, tracker: Any, inside: Any) -> dict:
-    """Pass 5: the tracked objects into ``dest``; outside nodes lose their tags."""
+@dataclass(frozen=True)
+class _Keep:
+    """The ids a clip keeps (``None`` everywhere: the whole file)."""
+
+    inside: set[int] | None = None
+    nodes: set[int] | None = None
+    ways: set[int] | None = None
+    relations: set[int] | None = None
+
+
+def _write(osmium: Any, src: Path, dest: Path, header: Any, keep: _Keep) -> dict[str, int]:
+    """Pass 4: the kept objects into ``dest``; nodes outside the area lose their tags."""
     counts = {"n": 0, "w": 0, "r": 0}
-    inside_ids = inside.node_ids() if inside is not None else None
-    processor = osmium.FileProcessor(str(src))
-    if tracker is not None:
-        processor = processor.with_filter(tracker.id_filter())
+    chosen = {"n": keep.nodes, "w": keep.ways, "r": keep.relations}
+    inside = keep.inside
     with osmium.SimpleWriter(str(dest), header=header, overwrite=True) as writer:
-        for obj in processor:
+        for obj in osmium.FileProcessor(str(src)):
             kind = obj.type_str()
-            counts[kind] += 1
-            if kind == "n" and inside_ids is not None and obj.id not in inside_ids and obj.tags:
+            ids = chosen.get(kind)
+            if ids is not None and obj.id not in ids:
+                continue
+            counts[kind] = counts.get(kind, 0) + 1
+            if kind == "n" and inside is not None and obj.id not in inside and obj.tags:
                 writer.add_node(obj.replace(tags={}))
             else:
                 writer.add(obj)
     return counts
+
+
+def _select(osmium: Any, src: Path, area: BaseGeometry, keys: frozenset[str]) -> _Keep:
+    """Passes 1–3: the ids to keep for ``area``."""
+    inside = _inside_nodes(osmium, src, area)
+    if not inside:
+        raise OsmClipError(
+            f"{src}: no OSM node lies inside the clip area {area.bounds} "
+            "（裁剪范围内没有 OSM 节点：请检查边界或范围是否与文件覆盖区域重叠）"
+        )
+    ways, nodes = _touching_ways(osmium, src, inside)
+    relations, extra_ways, member_nodes = _multipolygons(osmium, src, ways, inside, keys)
+    nodes |= inside | member_nodes
+    if extra_ways:
+        nodes |= _way_nodes(osmium, src, extra_ways)
+        ways |= extra_ways
+    return _Keep(inside, nodes, ways, relations)
 
 
 def clip_osm(
@@ -357,25 +409,14 @@ def clip_osm(
     source, out = Path(src), Path(dest)
     try:
         header, stamp = _header(osmium, source, area)
-        tracker = inside = None
-        inside_count = 0
-        if area is not None:
-            tracker, inside = osmium.IdTracker(), osmium.IdTracker()
-            inside_count = _track_inside_nodes(osmium, source, area, (tracker, inside))
-            if inside_count == 0:
-                raise OsmClipError(
-                    f"{source}: no OSM node lies inside the clip area {area.bounds} "
-                    "（裁剪范围内没有 OSM 节点：请检查边界或范围是否与文件覆盖区域重叠）"
-                )
-            tracker.complete_forward_references(str(source), relation_depth=-1)
-            _track_relations(osmium, source, tracker, frozenset(relation_keys))
-            tracker.complete_backward_references(str(source), relation_depth=0)
-        counts = _write(osmium, source, out, header, tracker, inside)
+        keep = _Keep() if area is None else _select(osmium, source, area, frozenset(relation_keys))
+        counts = _write(osmium, source, out, header, keep)
     except OsmClipError:
         raise
     except (RuntimeError, OSError, ValueError) as exc:
         raise _read_error(source, exc) from exc
-    return ClipSummary(inside_count, counts["n"], counts["w"], counts["r"], stamp)
+    inside = len(keep.inside) if keep.inside is not None else 0
+    return ClipSummary(inside, counts["n"], counts["w"], counts["r"], stamp)
 
 
 def clip_pbf(
