@@ -28,8 +28,10 @@ conversion, which is how the offsets are defined. NaN coordinates pass through a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -41,6 +43,9 @@ if TYPE_CHECKING:
 
 WGS84_CRS = "EPSG:4326"
 METRIC_CRS = "EPSG:4547"
+#: ``crs=AUTO_CRS`` asks a reader for the metric CRS of the data's location
+#: (:func:`metric_crs_for`): :data:`METRIC_CRS` inside its area of use, the local UTM zone elsewhere.
+AUTO_CRS: Final = "auto"
 #: CGCS2000 geographic lon/lat (EPSG:4490), China's national datum, for handing data over.
 CGCS2000_CRS = "EPSG:4490"
 
@@ -584,3 +589,53 @@ def haversine_m(
     h = np.sin((la2 - la1) / 2.0) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2.0) ** 2
     dist: FloatArray = 2.0 * EARTH_MEAN_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
     return dist
+
+
+@cache
+def _metric_area() -> tuple[float, float, float, float]:
+    import pyproj
+
+    area = pyproj.CRS.from_user_input(METRIC_CRS).area_of_use
+    if area is None:  # pragma: no cover - EPSG:4547 has one
+        return (-180.0, -90.0, 180.0, 90.0)
+    return (area.west, area.south, area.east, area.north)
+
+
+def utm_crs(lon: float, lat: float) -> str:
+    """The WGS84 UTM zone (``EPSG:326xx`` north, ``EPSG:327xx`` south) holding a point.
+
+    Parameters
+    ----------
+    lon, lat
+        The point in degrees.
+
+    Returns
+    -------
+    str
+        The zone's EPSG code, e.g. ``"EPSG:32649"`` for Qujiang (113.6°E).
+    """
+    zone = math.floor((lon + 180.0) / 6.0) % 60 + 1
+    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+
+
+def metric_crs_for(lon: float, lat: float) -> str:
+    """The metric CRS for data centred at a point: EPSG:4547 in its area, else local UTM.
+
+    :data:`METRIC_CRS` (CGCS2000 Gauss–Krüger CM 114°E, Qujiang's zone) is used inside its
+    area of use (112.5–115.5°E in China); elsewhere the point's UTM zone (:func:`utm_crs`),
+    so distances stay in metres without the distortion of a projection centred far away.
+
+    Parameters
+    ----------
+    lon, lat
+        The data's centre in degrees (WGS84).
+
+    Returns
+    -------
+    str
+        An EPSG code.
+    """
+    west, south, east, north = _metric_area()
+    if west <= lon <= east and south <= lat <= north:
+        return METRIC_CRS
+    return utm_crs(lon, lat)

@@ -62,7 +62,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_array
 
-from qjgeo.crs import METRIC_CRS
+from qjgeo.crs import AUTO_CRS, METRIC_CRS
 from qjgeo.network import (
     _INDEX_DTYPE,
     NetworkError,
@@ -400,7 +400,7 @@ def graph_from_networkx(
     G: nx.Graph,
     *,
     mode: str = "walk",
-    crs: str | None = METRIC_CRS,
+    crs: str | None = AUTO_CRS,
     params: PlanningParams = DEFAULT_PARAMS,
     source: str = "networkx graph",
 ) -> ModeNetwork:
@@ -416,7 +416,8 @@ def graph_from_networkx(
     mode
         ``"walk"``, ``"bike"`` or ``"drive"``.
     crs
-        Target metric CRS; ``None`` for the local UTM zone.
+        Target metric CRS; the default chooses it from the data's location
+        (:func:`qjgeo.crs.metric_crs_for`); ``None`` for the local UTM zone.
     params
         Planning parameters (speeds).
     source
@@ -550,7 +551,7 @@ def graph_from_osm_file(
     path: str | Path,
     *,
     mode: str = "walk",
-    crs: str | None = METRIC_CRS,
+    crs: str | None = AUTO_CRS,
     simplify: bool = True,
     params: PlanningParams = DEFAULT_PARAMS,
 ) -> ModeNetwork:
@@ -619,7 +620,7 @@ def load_network(
     path: str | Path,
     *,
     mode: str | None = None,
-    crs: str | None = METRIC_CRS,
+    crs: str | None = AUTO_CRS,
     params: PlanningParams = DEFAULT_PARAMS,
 ) -> ModeNetwork:
     """Load a mode's network: ``.npz`` (this module's, or an old walking ``network.npz``),

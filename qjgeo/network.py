@@ -50,7 +50,6 @@ builders use osmnx's own ``network_type="walk"`` filter, which keeps trunk roads
 from __future__ import annotations
 
 import bz2
-import math
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -67,7 +66,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from qjgeo.crs import METRIC_CRS, WGS84_CRS
+from qjgeo.crs import AUTO_CRS, METRIC_CRS, WGS84_CRS, metric_crs_for, utm_crs
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -278,11 +277,6 @@ def _require_projected(crs: str, what: str) -> pyproj.CRS:
     return parsed
 
 
-def _utm_crs(lon: float, lat: float) -> str:
-    zone = math.floor((lon + 180.0) / 6.0) % 60 + 1
-    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
-
-
 def _project_nodes(
     x: NDArray[np.float64],
     y: NDArray[np.float64],
@@ -298,7 +292,9 @@ def _project_nodes(
     else:
         lon_c, lat_c = 0.0, 0.0
     if to_crs is None:
-        to_crs = _utm_crs(lon_c, lat_c)
+        to_crs = utm_crs(lon_c, lat_c)
+    elif to_crs == AUTO_CRS:  # chosen by the data's location
+        to_crs = metric_crs_for(lon_c, lat_c)
     to_parsed = _require_projected(to_crs, source)
     area = to_parsed.area_of_use
     if len(x) and area is not None:
@@ -635,7 +631,7 @@ def walk_networkx_from_osm_file(path: str | Path, *, simplify: bool = True) -> n
 
 
 def graph_from_osm_file(
-    path: str | Path, *, crs: str | None = METRIC_CRS, simplify: bool = True
+    path: str | Path, *, crs: str | None = AUTO_CRS, simplify: bool = True
 ) -> WalkGraph:
     """Build a walk graph from an OSM XML file (``.osm`` or ``.osm.bz2``), offline.
 
@@ -644,8 +640,9 @@ def graph_from_osm_file(
     path
         The OSM XML file.
     crs
-        Target metric CRS (default :data:`qjgeo.crs.METRIC_CRS`); ``None`` for the local
-        UTM zone, e.g. for test extracts outside China.
+        Target metric CRS; the default :data:`qjgeo.crs.AUTO_CRS` chooses it from the
+        data's location (:func:`qjgeo.crs.metric_crs_for`: EPSG:4547 in Qujiang's zone,
+        the local UTM zone elsewhere); ``None`` for the local UTM zone.
     simplify
         Simplify the topology (fewer nodes; distances between kept nodes unchanged).
 
@@ -664,7 +661,7 @@ def graph_from_osm_file(
     return graph_from_networkx(G, crs=crs, source=str(path))
 
 
-def graph_from_graphml(path: str | Path, *, crs: str | None = METRIC_CRS) -> WalkGraph:
+def graph_from_graphml(path: str | Path, *, crs: str | None = AUTO_CRS) -> WalkGraph:
     """Build a walk graph from an osmnx GraphML file.
 
     Parameters
@@ -672,7 +669,8 @@ def graph_from_graphml(path: str | Path, *, crs: str | None = METRIC_CRS) -> Wal
     path
         File written by ``osmnx.save_graphml`` (a walk network; no filter is applied).
     crs
-        Target metric CRS; ``None`` for the local UTM zone.
+        Target metric CRS (by default chosen from the data's location); ``None`` for
+        the local UTM zone.
 
     Returns
     -------
@@ -797,7 +795,7 @@ def _load_npz(p: Path) -> WalkGraph:
         raise NetworkError(f"{p}: {exc}") from exc
 
 
-def load_walk_graph(path: str | Path, *, crs: str | None = METRIC_CRS) -> WalkGraph:
+def load_walk_graph(path: str | Path, *, crs: str | None = AUTO_CRS) -> WalkGraph:
     """Load a walk graph, choosing the reader from the file suffix.
 
     Parameters
@@ -805,8 +803,9 @@ def load_walk_graph(path: str | Path, *, crs: str | None = METRIC_CRS) -> WalkGr
     path
         ``.osm``, ``.osm.bz2``, ``.graphml`` or ``.npz`` (from :func:`save_walk_graph`).
     crs
-        Target metric CRS for OSM and GraphML files; ignored for ``.npz``, which keeps
-        the CRS it was saved with.
+        Target metric CRS for OSM and GraphML files (by default chosen from the data's
+        location, see :func:`qjgeo.crs.metric_crs_for`); ignored for ``.npz``, which
+        keeps the CRS it was saved with.
 
     Returns
     -------

@@ -72,7 +72,7 @@ import shutil
 import tempfile
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -85,11 +85,13 @@ import pyproj
 import shapely
 import yaml
 from defusedxml import DefusedXmlException
+from shapely.geometry.base import BaseGeometry
 
 from qjgeo.catalog import MANIFEST_NAME, DatasetInfo, LayerSpec, Manifest, load_dataset
-from qjgeo.crs import METRIC_CRS, WGS84_CRS
+from qjgeo.crs import WGS84_CRS, metric_crs_for
 from qjgeo.fileio import current_umask
 from qjgeo.locking import folder_lock
+from qjgeo.osm_pbf import PBF_SUFFIXES, OsmClipError, clipped_extract, is_pbf
 from qjgeo.schema import POPULATION_COLUMNS
 
 if TYPE_CHECKING:
@@ -106,6 +108,7 @@ __all__ = [
     "OsmImportError",
     "classify_features",
     "describe_tags",
+    "import_extract",
     "import_osm",
     "select_layer",
     "union_tags",
@@ -524,22 +527,16 @@ def _has_play_area(parks: pd.DataFrame, playgrounds: gpd.GeoSeries) -> np.ndarra
     return result
 
 
-def _network_crs(lon: float, lat: float) -> str | None:
-    area = pyproj.CRS.from_user_input(METRIC_CRS).area_of_use
-    if area is not None:
-        west, south, east, north = area.bounds
-        if west <= lon <= east and south <= lat <= north:
-            return METRIC_CRS
-    return None  # the local UTM zone
-
-
 def _district(
     name: str,
     bounds: tuple[float, float, float, float] | None,
     layers: dict[str, gpd.GeoDataFrame],
     network_lonlat: np.ndarray | None,
+    clip: BaseGeometry | None = None,
 ) -> gpd.GeoDataFrame:
-    if bounds is not None:
+    if clip is not None:
+        outline = clip
+    elif bounds is not None:
         outline = shapely.box(*bounds)
     else:
         parts = [shapely.union_all(f.geometry.to_numpy()) for f in layers.values() if len(f)]
@@ -614,17 +611,30 @@ def _build_network(src: Path, crs: str | None) -> tuple[WalkGraph, int]:
     return graph_from_networkx(G, crs=crs, source=str(src)), int(G.graph.get("ways_cut_at_edge", 0))
 
 
-def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False) -> Path:
-    """Write a qjgeo dataset directory from an OSM XML extract (offline).
+def import_osm(
+    path: str | Path,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    clip: str | Path | BaseGeometry | None = None,
+    bbox: str | Sequence[float] | None = None,
+) -> Path:
+    """Write a qjgeo dataset directory from an OSM extract (offline).
 
     Parameters
     ----------
     path
-        An ``.osm`` or ``.osm.bz2`` file.
+        An ``.osm``, ``.osm.bz2`` or ``.osm.pbf`` file. A PBF (or XML with ``clip`` /
+        ``bbox``) is first cut to the area by :mod:`qjgeo.osm_pbf`, streaming, so a
+        province file is never loaded whole.
     out_dir
         The dataset directory to create (its parent must exist).
     overwrite
         Replace ``out_dir`` if it already exists and is not empty.
+    clip
+        A boundary file (or a WGS84 polygon) to clip to; the district layer is its outline.
+    bbox
+        A ``W,S,E,N`` box in degrees to clip to, instead of ``clip``.
 
     Returns
     -------
@@ -634,14 +644,50 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
     Raises
     ------
     OsmImportError
-        If the file is missing or not OSM XML, or ``out_dir`` exists and is not empty
-        without ``overwrite``. Nothing is left half-written.
+        If the file is missing or not OSM, the clip area is invalid, or ``out_dir`` exists
+        and is not empty without ``overwrite``. Nothing is left half-written.
     """
     src = Path(path)
     out = Path(out_dir)
     _check_paths(src, out, overwrite)
+    if not is_pbf(src) and clip is None and bbox is None:
+        return import_extract(src, out, overwrite=overwrite)
+    # XML declaring entities or a DTD is refused before pyosmium reads it; its date is kept
+    stamp = "" if is_pbf(src) else _header(src)[1] or ""
+    try:
+        with clipped_extract(src, boundary=clip, bbox=bbox, relation_keys=sorted(OSM_TAGS)) as cut:
+            return import_extract(
+                cut.path,
+                out,
+                overwrite=overwrite,
+                source_name=src.name,
+                outline=cut.outline,
+                timestamp=cut.timestamp or stamp,
+            )
+    except OsmClipError as exc:
+        raise OsmImportError(str(exc)) from exc
 
+
+def import_extract(
+    src: Path,
+    out: Path,
+    *,
+    overwrite: bool = False,
+    source_name: str | None = None,
+    outline: BaseGeometry | None = None,
+    timestamp: str = "",
+) -> Path:
+    """Write a dataset from an OSM XML file already cut to its area (:func:`import_osm`'s
+    last step; ``qjgeo osm-fetch`` writes its download through it too).
+
+    ``source_name`` names the original file in the manifest, ``outline`` (WGS84) is the
+    district layer instead of the file's box, ``timestamp`` the data's date when the XML
+    has none.
+    """
+    _check_paths(src, out, overwrite)
+    name = source_name or src.name
     bounds, stamp = _header(src)
+    stamp = timestamp or stamp
     if bounds is None:
         bounds = _node_bounds(src)
     as_of = stamp[:10] if stamp else f"unknown (imported {dt.date.today().isoformat()})"
@@ -649,13 +695,13 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
     layers = classify_features(features)
     tagged = _count_tagged(src)
     graph, network_note = _walk_network(src, bounds, features)
-    stem = src.name.split(".")[0]
-    district = _district(stem, bounds, layers, _lonlat(graph))
+    stem = name.split(".")[0]
+    district = _district(stem, bounds, layers, _lonlat(graph), outline)
 
     left_out = max(tagged - sum(len(f) for f in layers.values()), 0)
     manifest = Manifest(
-        dataset=_dataset_info(src.name, stem, layers, left_out, network_note),
-        layers=_layer_specs(src.name, as_of, layers),
+        dataset=_dataset_info(name, stem, layers, left_out, network_note),
+        layers=_layer_specs(name, as_of, layers),
     )
     _write_dataset(out, district, layers, graph, manifest)
     return out
@@ -665,8 +711,8 @@ def _check_paths(src: Path, out: Path, overwrite: bool) -> None:
     """Refuse a missing or non-OSM input, or an output directory that cannot be (re)placed."""
     if not src.is_file():
         raise OsmImportError(f"OSM file {src} does not exist")
-    if not src.name.lower().endswith((".osm", ".osm.bz2", ".xml")):
-        raise OsmImportError(f"{src}: expected an .osm or .osm.bz2 file")
+    if not src.name.lower().endswith((".osm", ".osm.bz2", ".xml", *PBF_SUFFIXES)):
+        raise OsmImportError(f"{src}: expected an .osm, .osm.bz2 or .osm.pbf file")
     if out.exists() and not out.is_dir():
         raise OsmImportError(f"{out} exists and is not a directory")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
@@ -690,7 +736,7 @@ def _walk_network(
     else:
         lon_c, lat_c = 0.0, 0.0
     try:
-        graph, trimmed = _build_network(src, _network_crs(lon_c, lat_c))
+        graph, trimmed = _build_network(src, metric_crs_for(lon_c, lat_c))
     except NetworkError as exc:
         return None, f"no walking network ({exc})"
     network_note = (

@@ -391,3 +391,19 @@ def test_haversine_known_distance():
         np.pi * crs.EARTH_MEAN_RADIUS_M / 180.0, rel=1e-12
     )
     assert haversine_m([0.0, 1.0], [0.0, 0.0], [0.0, 1.0], [0.0, 0.0]).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "expected"),
+    [
+        (113.6, 24.7, "EPSG:4547"),  # Qujiang: CGCS2000 Gauss–Krüger CM 114°E
+        (115.0, 30.0, "EPSG:4547"),  # still inside the zone's area of use
+        (116.5, 23.4, "EPSG:32650"),  # Shantou: east of the zone, UTM 50N
+        (-122.28, 37.81, "EPSG:32610"),  # Oakland
+        (11.57, 48.14, "EPSG:32632"),  # Munich
+        (151.2, -33.9, "EPSG:32756"),  # Sydney, southern hemisphere
+    ],
+)
+def test_metric_crs_is_chosen_by_location(lon: float, lat: float, expected: str) -> None:
+    assert crs.metric_crs_for(lon, lat) == expected
+    assert crs.utm_crs(113.6, 24.7) == "EPSG:32649"

@@ -251,10 +251,12 @@ def test_real_extracts_read_bz2_and_drop_non_highway_ways(osm_dir: Path) -> None
         assert G.number_of_edges() > 0
         assert all(highway is not None for *_, highway in G.edges(data="highway"))
     with pytest.raises(NetworkError, match="area of use"):
-        graph_from_osm_file(oakland)  # California is not in EPSG:4547
+        graph_from_osm_file(oakland, crs="EPSG:4547")  # California is not in EPSG:4547
     g = graph_from_osm_file(oakland, crs=None)
     assert g.crs == "EPSG:32610"
     assert g.n_nodes > 20
+    # by default the metric CRS is chosen from the data's location: UTM 10N, no refusal
+    assert graph_from_osm_file(oakland).crs == load_walk_graph(oakland).crs == "EPSG:32610"
 
 
 @pytest.mark.parametrize("name", [OAKLAND_NAME, MUNICH_NAME])

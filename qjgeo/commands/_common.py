@@ -205,8 +205,8 @@ def emit_frame(frame: pd.DataFrame, fmt: TableFormat | str, out: Path | None = N
 
 
 def _load_network(path: Path, mode: str, params: Any) -> ModeNetwork:
-    """A mode's network from a file (local UTM for an extract abroad); clear exit if bad."""
-    from qjgeo.crs import METRIC_CRS
+    """A mode's network from a file (metric CRS chosen from its location); clear exit if bad."""
+    from qjgeo.crs import AUTO_CRS
     from qjgeo.modes import ModeNetwork, load_network
     from qjgeo.network import NetworkError, load_walk_graph
 
@@ -220,12 +220,7 @@ def _load_network(path: Path, mode: str, params: Any) -> ModeNetwork:
         return load_network(path, mode=mode, crs=crs, params=params)
 
     try:
-        try:
-            return load(METRIC_CRS)
-        except NetworkError as exc:
-            if "area of use" not in str(exc):
-                raise
-            return load(None)  # an extract outside China: local UTM
+        return load(AUTO_CRS)  # Qujiang's zone inside its area of use, local UTM elsewhere
     except NetworkError as exc:
         fail(str(exc))
 

@@ -15,24 +15,46 @@ def register(app: typer.Typer) -> None:
 
     @app.command("osm-import")
     def osm_import_command(
-        file: Annotated[Path, typer.Argument(help="OSM XML extract (.osm or .osm.bz2).")],
+        file: Annotated[
+            Path, typer.Argument(help="OSM extract: .osm, .osm.bz2 or .osm.pbf (a province).")
+        ],
         out: Annotated[Path, typer.Option("--out", help="Dataset directory to write.")],
+        clip: Annotated[
+            Path | None,
+            typer.Option("--clip", help="Boundary file (GeoJSON, GeoPackage…) to clip to."),
+        ] = None,
+        bbox: Annotated[
+            str | None, typer.Option("--bbox", help="Box W,S,E,N in degrees to clip to.")
+        ] = None,
         overwrite: Annotated[
             bool, typer.Option("--overwrite", help="Replace OUT if it exists and is not empty.")
         ] = False,
     ) -> None:
-        """Write a dataset (parks, schools, childcare, water, walking network) from OSM tags."""
-        from qjgeo.catalog import DatasetError, load_dataset
-        from qjgeo.osm_import import ATTRIBUTION, NETWORK_FILE, OsmImportError, import_osm
+        """Write a dataset (parks, schools, childcare, water, walking network) from OSM tags.
+
+        A .osm.pbf is clipped first (--clip or --bbox), streaming: a province file is fine.
+        """
+        from qjgeo.catalog import DatasetError
+        from qjgeo.osm_import import OsmImportError, import_osm
+        from qjgeo.osm_pbf import OsmClipError, clip_area
 
         try:
-            written = import_osm(file, out, overwrite=overwrite)
-        except (OsmImportError, DatasetError) as exc:
+            area = clip_area(clip, bbox)  # checked before any work starts
+            written = import_osm(file, out, overwrite=overwrite, clip=area)
+        except (OsmImportError, OsmClipError, DatasetError) as exc:
             fail(str(exc))
-        dataset = load_dataset(written)
-        counts = ", ".join(f"{i} {len(dataset.layer(i))}" for i in dataset.layer_ids)
-        typer.echo(f"wrote {written}: {counts}")
-        network = written / NETWORK_FILE
-        typer.echo(f"walking network: {network}" if network.is_file() else "walking network: none")
-        typer.echo("no township / village layers: `qjgeo gaps` needs a village layer with children")
-        typer.echo(ATTRIBUTION)
+        report_written(written)
+
+
+def report_written(written: Path) -> None:
+    """Print what an OSM dataset folder holds (shared with ``osm-fetch``)."""
+    from qjgeo.catalog import load_dataset
+    from qjgeo.osm_import import ATTRIBUTION, NETWORK_FILE
+
+    dataset = load_dataset(written)
+    counts = ", ".join(f"{i} {len(dataset.layer(i))}" for i in dataset.layer_ids)
+    typer.echo(f"wrote {written}: {counts}")
+    network = written / NETWORK_FILE
+    typer.echo(f"walking network: {network}" if network.is_file() else "walking network: none")
+    typer.echo("no township / village layers: `qjgeo gaps` needs a village layer with children")
+    typer.echo(ATTRIBUTION)
