@@ -408,6 +408,17 @@ class Dataset:
                 return status
         return "official"
 
+    def demand_source(self) -> str:
+        """Which demand (residents and children) results rest on: the village layer's source.
+
+        ``""`` when the dataset has no village layer. Shown with every result counting
+        children, so an estimate (``qjgeo demand``) is never read as a census.
+        """
+        if "village" not in self.specs:
+            return ""
+        spec = self.specs["village"]
+        return f"{spec.title_en} [{spec.provenance}]: {spec.source}"
+
     def _require(self, layer_id: str) -> None:
         if layer_id not in self.frames:
             available = ", ".join(self.frames) or "none"

@@ -89,6 +89,7 @@ from shapely.geometry.base import BaseGeometry
 
 from qjgeo.catalog import MANIFEST_NAME, DatasetInfo, LayerSpec, Manifest, load_dataset
 from qjgeo.crs import WGS84_CRS, metric_crs_for
+from qjgeo.demand.osm_layers import DEMAND_TAGS, demand_source_layers, demand_source_specs
 from qjgeo.fileio import current_umask
 from qjgeo.locking import folder_lock
 from qjgeo.osm_pbf import PBF_SUFFIXES, OsmClipError, clipped_extract, is_pbf
@@ -431,7 +432,7 @@ def _read_features(path: Path) -> gpd.GeoDataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("ignore", FutureWarning)
-            frame = ox.features_from_xml(path, tags=OSM_TAGS)
+            frame = ox.features_from_xml(path, tags=union_tags([OSM_TAGS, DEMAND_TAGS]))  # type: ignore[list-item]
     except InsufficientResponseError:
         return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84_CRS), crs=WGS84_CRS)
     except (ET.ParseError, OSError, EOFError, ValueError) as exc:
@@ -699,11 +700,14 @@ def import_extract(
     district = _district(stem, bounds, layers, _lonlat(graph), outline)
 
     left_out = max(tagged - sum(len(f) for f in layers.values()), 0)
+    # buildings, land use and places for `qjgeo demand` (qjgeo.demand.osm_layers)
+    sources = demand_source_layers(features)
+    source_specs = demand_source_specs(f"{SOURCE} ({name})", LICENCE, as_of, sources)
     manifest = Manifest(
         dataset=_dataset_info(name, stem, layers, left_out, network_note),
-        layers=_layer_specs(name, as_of, layers),
+        layers=(*_layer_specs(name, as_of, layers), *source_specs),
     )
-    _write_dataset(out, district, layers, graph, manifest)
+    _write_dataset(out, district, {**layers, **sources}, graph, manifest)
     return out
 
 
@@ -818,7 +822,8 @@ def _dataset_info(
                 else ""
             )
             + f". {network_note}. No township or village layers: coverage gaps need a "
-            "village layer with children (not available). OSM data are not official "
+            "village layer with children (not available until `qjgeo demand` estimates one "
+            "from the buildings, land use and places kept here). OSM data are not official "
             "statistics."
         ),
         built_by="qjgeo osm-import (qjgeo/osm_import.py)",

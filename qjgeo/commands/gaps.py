@@ -111,6 +111,8 @@ def _header_lines(result: GapResult, graph_note: str, dataset: Dataset) -> list[
         )
     if "user" in given:
         lines.append("NOTE: includes user-entered features (scenario or upload)")
+    if dataset.demand_source():
+        lines.append(f"需求（儿童）来源 / demand source: {dataset.demand_source()}")
     if result.data_status in ("sample", "estimated"):
         weak = "; ".join(f"{k}: {', '.join(sorted(v))}" for k, v in result.weak_layers.items())
         status_zh = {"sample": "样例", "estimated": "估算"}[result.data_status]

@@ -213,6 +213,8 @@ def _render_indicators(
     note = weak_data_note(frame)
     if note:
         typer.echo(note, err=True)
+    if frame.attrs.get("demand_source"):
+        typer.echo(f"需求（儿童）来源 / demand source: {frame.attrs['demand_source']}", err=True)
     if fmt is IndicatorFormat.xlsx:
         if out is None:
             fail("--format xlsx needs --out FILE.xlsx")

@@ -317,6 +317,7 @@ def evaluate(
         rows.extend(_indicator_rows(dataset, ind, result))
     frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     frame["met"] = frame["met"].astype(object)
+    frame.attrs["demand_source"] = dataset.demand_source()  # the children counted rest on it
     return frame
 
 

@@ -34,7 +34,7 @@ from qjgeo.indicators.targets import (
     FeatureCountParams,
     PerCapitaParams,
 )
-from qjgeo.measure import unit_names
+from qjgeo.measure import NotAvailableError, unit_names
 
 if TYPE_CHECKING:
     from qjgeo.catalog import Dataset
@@ -221,6 +221,15 @@ def attribute_share(
     frame = dataset.layer(params.layer)
     base = condition_mask(frame, params.base_where, params.layer)
     meets = condition_mask(frame, params.condition, params.layer) & base
+    unknown = np.zeros(len(frame), dtype=bool)
+    for cond in params.condition:  # an empty value is unknown (e.g. tap_water of OSM units)
+        unknown |= frame[cond.column].isna().to_numpy(dtype=bool)
+    if base.any() and (unknown | ~base).all():
+        columns = ", ".join(c.column for c in params.condition)
+        raise NotAvailableError(
+            f"not available: {columns} unknown (empty) for every feature of {params.layer!r}"
+        )
+    base = base & ~unknown
     if params.weight is None:
         weight = base.astype(float)
     else:
