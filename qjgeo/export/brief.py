@@ -30,6 +30,7 @@ from qjgeo.export.staticmap import (
     district_name,
     draw_badge,
     draw_gap_axes,
+    draw_legend,
     draw_north_arrow,
     draw_scale_bar,
     facility_titles,
@@ -207,11 +208,9 @@ def _draw_township_map(
     draw_north_arrow(ax, family=family, size=0.09)
     ax.set_title(f"{zh}步行可达 / walking access to {en.lower()} (儿童 {g.age_label} 岁)",
                  fontsize=8.5, loc="left")  # fmt: skip
-    leg = fig.add_axes((0.585, 0.56, 0.36, 0.325))
-    leg.axis("off")
-    leg.legend(drawn["handles"], drawn["labels"], loc="upper left", fontsize=6.8,
-               frameon=False, title="图例 Legend", title_fontsize=7.5,
-               prop={"family": family, "size": 6.8})  # fmt: skip
+    draw_legend(
+        fig, (0.585, 0.56, 0.36, 0.325), drawn["legend"], family=family, fs=0.95, frame=False
+    )
 
 
 def _draw_coverage_table(fig: Figure, rows: pd.DataFrame) -> float:

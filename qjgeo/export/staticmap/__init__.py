@@ -91,7 +91,10 @@ from qjgeo.export.staticmap.layout import (
 )
 from qjgeo.export.staticmap.legend import (
     LegendEntries,
+    LegendItem,
+    LegendLayout,
     draw_legend,
+    wrap_text,
 )
 from qjgeo.export.staticmap.mapaxes import (
     _add_basemap as _add_basemap,
@@ -150,6 +153,8 @@ __all__ = [
     "Box",
     "ExportError",
     "LegendEntries",
+    "LegendItem",
+    "LegendLayout",
     "Orientation",
     "Paper",
     "ScaleBar",
@@ -189,4 +194,5 @@ __all__ = [
     "township_table_cells",
     "uses_osm",
     "weakest_status",
+    "wrap_text",
 ]

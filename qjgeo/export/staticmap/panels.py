@@ -12,11 +12,10 @@ from typing import Any
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.legend import Legend
 
 from qjgeo.export.staticmap.data import _summary_rows
-from qjgeo.export.staticmap.layout import Box, _renderer
-from qjgeo.export.staticmap.legend import draw_legend
+from qjgeo.export.staticmap.layout import Box
+from qjgeo.export.staticmap.legend import LegendLayout, draw_legend
 from qjgeo.export.staticmap.texts import NO_DEMAND_LINES
 
 #: Left edges of the table's columns (name) and right edges (share, children), axes fractions.
@@ -35,10 +34,10 @@ def _draw_side_panel(
 ) -> None:
     """Legend and a township table of children covered, to the right of (or below) the map."""
     x, y, w, h = box
-    legend_h = 0.42 * h if not portrait else h
+    legend_h = 0.58 * h if not portrait else h
     legend_w = w if not portrait else 0.45 * w
     legend_rect = (x, y + h - legend_h, legend_w, legend_h)
-    legend = draw_legend(fig, legend_rect, drawn, family=family, fs=fs)
+    legend = draw_legend(fig, legend_rect, drawn["legend"], family=family, fs=fs)
     t_ax = _table_axes(fig, box, legend, portrait=portrait)
     if not getattr(gaps, "has_demand", True):
         _no_demand_note(t_ax, family=family, fs=fs)
@@ -49,15 +48,14 @@ def _draw_side_panel(
     _table_note(t_ax, 0.9 - len(cells) * row_h - 0.01, family=family, fs=fs)
 
 
-def _table_axes(fig: Figure, box: Box, legend: Legend, *, portrait: bool) -> Axes:
+def _table_axes(fig: Figure, box: Box, legend: LegendLayout, *, portrait: bool) -> Axes:
     """Empty axes for the table: below the legend (landscape) or right of it (portrait)."""
     x, y, w, h = box
     tx = x if not portrait else x + 0.5 * w
     tw = w if not portrait else 0.5 * w
     table_top = y + h
     if not portrait:
-        extent = legend.get_window_extent(_renderer(fig))
-        table_top = float(fig.transFigure.inverted().transform((0, extent.y0))[1]) - 0.04
+        table_top = float(fig.transFigure.inverted().transform((0, legend.frame.y0))[1]) - 0.03
     table_h = table_top - y
     t_ax = fig.add_axes((tx, y, tw, table_h))
     t_ax.axis("off")
