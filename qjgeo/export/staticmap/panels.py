@@ -31,7 +31,7 @@ def _draw_side_panel(
     family: str,
     fs: float,
     portrait: bool,
-) -> None:
+) -> LegendLayout:
     """Legend and a township table of children covered, to the right of (or below) the map."""
     x, y, w, h = box
     legend_h = 0.58 * h if not portrait else h
@@ -41,11 +41,12 @@ def _draw_side_panel(
     t_ax = _table_axes(fig, box, legend, portrait=portrait)
     if not getattr(gaps, "has_demand", True):
         _no_demand_note(t_ax, family=family, fs=fs)
-        return
+        return legend
     cells, bold_last = township_table_cells(gaps)
     _table_heading(t_ax, family=family, fs=fs)
     row_h = _table_rows(t_ax, cells, bold_last, family=family, fs=fs)
     _table_note(t_ax, 0.9 - len(cells) * row_h - 0.01, family=family, fs=fs)
+    return legend
 
 
 def _table_axes(fig: Figure, box: Box, legend: LegendLayout, *, portrait: bool) -> Axes:
@@ -155,6 +156,9 @@ def _table_note(t_ax: Axes, top: float, *, family: str, fs: float) -> None:
     """What the share means, under the table (``top`` in axes fractions)."""
     note = ("覆盖率 = 在步行距离内的儿童占比 / share of children", "within the walking distance; "
             "最低者在前 lowest first")  # fmt: skip
+    fig = t_ax.get_figure(root=True)
+    height_pt = t_ax.get_position().height * fig.get_figheight() * 72  # type: ignore[union-attr]
+    step = 6.2 * fs * 1.35 / height_pt
     for k, line in enumerate(note):
-        t_ax.text(0, top - k * 0.035, line, fontsize=6.2 * fs, va="top",
+        t_ax.text(0, top - k * step, line, fontsize=6.2 * fs, va="top",
                   color="#555555", fontfamily=family, transform=t_ax.transAxes)  # fmt: skip
