@@ -160,3 +160,20 @@ def test_data_crs_and_facilities_layer(tmp_path) -> None:
     assert "scenario_change" in pyogrio.read_info(out)["fields"]
     res = runner.invoke(app, [*args, "--crs", "gcj02", "--out", str(out)])
     assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_png_map_gets_world_file_prj_and_title(tmp_path) -> None:
+    out = tmp_path / "map.png"
+    result = runner.invoke(
+        app,
+        ["export", "--what", "map", "--out", str(out), "--dpi", "50",
+         "--title", "托育缺口", "--figure-no", "5"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert out.exists() and (tmp_path / "map.pgw").exists() and (tmp_path / "map.prj").exists()
+    assert len((tmp_path / "map.pgw").read_text().split()) == 6
+    assert "CGCS2000" in (tmp_path / "map.prj").read_text()
+    from PIL import Image
+
+    with Image.open(out) as img:
+        assert img.info.get("Title") == "图 5  托育缺口"

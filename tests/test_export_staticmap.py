@@ -194,9 +194,10 @@ def test_map_draws_every_band_township_and_facility(dataset, gaps, surface) -> N
     drawn = draw_gap_axes(ax, dataset, "childcare", gaps, family=cjk_font_family(), surface=surface)
     bands = set(gaps.villages["distance_band"]) | set(surface["distance_band"])
     assert set(drawn["bands"]) == bands
-    for band in bands:
+    for band in set(surface["distance_band"]):  # the hexagons' stepped ramp
         assert any(label.strip() == band for label in drawn["labels"])
     assert any("托育机构" in label for label in drawn["labels"])
+    assert any(label.startswith("已覆盖") for label in drawn["labels"])
     names = {t.get_text() for t in ax.texts}
     assert set(dataset.layer("township")["name"]) <= names
     # the extent holds the whole district, in metres

@@ -38,6 +38,22 @@ CrsOption = Annotated[
     ),
 ]
 
+TitleOption = Annotated[
+    str | None, typer.Option("--title", help="Title of a map or brief (default: generated).")
+]
+FigureNoOption = Annotated[
+    str | None,
+    typer.Option("--figure-no", help="Figure number before the title, e.g. '3' or '图 3-1'."),
+]
+LayerOption = Annotated[
+    str,
+    typer.Option(
+        "--layer",
+        help="Layer for .geojson/.csv data (default villages_access; also district, "
+        "townships_summary, gaps_hex, facilities = the --type facility layer).",
+    ),
+]
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``export`` command."""
@@ -71,15 +87,10 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--orientation", help="Map orientation: landscape or portrait.")
         ] = "landscape",
         dpi: Annotated[int, typer.Option("--dpi", help="PNG resolution.", min=50, max=600)] = 300,
-        layer: Annotated[
-            str,
-            typer.Option(
-                "--layer",
-                help="Layer for .geojson/.csv data (default villages_access; also district, "
-                "townships_summary, gaps_hex, facilities = the --type facility layer).",
-            ),
-        ] = "villages_access",
+        layer: LayerOption = "villages_access",
         crs: CrsOption = ExportCrs.cgcs2000,
+        title: TitleOption = None,
+        figure_no: FigureNoOption = None,
         network: NetworkOption = None,
         data: DataOption = None,
     ) -> None:
@@ -111,9 +122,14 @@ def register(app: typer.Typer) -> None:
                 layer=layer,
                 crs=crs.value,
                 graph=graph,
+                title=title,
+                figure_no=figure_no,
             )
         except (ExportError, FontMissingError) as exc:
             fail(str(exc))
         except OSError as exc:
             fail(f"{out}: cannot write: {exc.strerror or exc}")
         typer.echo(f"wrote {path} ({path.stat().st_size:,} bytes; {graph_note})")
+        if what is ExportWhat.map and suffix == ".png":
+            typer.echo(f"wrote {path.with_suffix('.pgw')} and {path.with_suffix('.prj')} "
+                       "(world file, EPSG:4547: the PNG opens georeferenced in GIS)")  # fmt: skip

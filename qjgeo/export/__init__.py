@@ -31,6 +31,7 @@ __all__ = [
     "EXTENSIONS",
     "ExportError",
     "export_bytes",
+    "export_files",
     "export_to_path",
     "resolve_township",
 ]
@@ -88,7 +89,12 @@ def resolve_township(dataset: Dataset, township: str) -> str:
     raise ExportError(f"no township {township!r}; known: {known}")
 
 
-def export_bytes(
+def export_bytes(what: What | str, dataset: Dataset, ext: str, **options: Any) -> bytes:
+    """Produce one export in memory (the main file of :func:`export_files`)."""
+    return export_files(what, dataset, ext, **options)[ext.lower()]
+
+
+def export_files(
     what: What | str,
     dataset: Dataset,
     ext: str,
@@ -103,8 +109,10 @@ def export_bytes(
     crs: str = "cgcs2000",
     graph: Any = None,
     lang: str = "zh",
-) -> bytes:
-    """Produce one export in memory.
+    title: str | None = None,
+    figure_no: str | None = None,
+) -> dict[str, bytes]:
+    """Produce one export in memory: its file, and a PNG map's world file and ``.prj``.
 
     Parameters
     ----------
@@ -132,11 +140,14 @@ def export_bytes(
         Walking network for the distances (straight line × detour factor when ``None``).
     lang
         ``"zh"`` or ``"en"``: layer names and popup labels of the HTML map.
+    title, figure_no
+        Title and figure number of a map or brief (default titles when ``None``).
 
     Returns
     -------
-    bytes
-        The file content (HTML encoded as UTF-8).
+    dict
+        ``{extension: content}``: the file (HTML encoded as UTF-8) under ``ext``; a PNG map
+        also ``.pgw`` and ``.prj`` (:func:`~qjgeo.export.staticmap.gap_map_png_files`).
 
     Raises
     ------
@@ -148,31 +159,28 @@ def export_bytes(
     if what == "report":
         from qjgeo.export.excel import excel_report
 
-        return excel_report(dataset, base=base, graph=graph)
+        return {ext: excel_report(dataset, base=base, graph=graph)}
     if what == "brief":
-        return _brief_bytes(dataset, ext, township, facility_type, graph=graph)
+        return {ext: _brief_bytes(dataset, ext, township, facility_type, graph=graph,
+                                  title=title, figure_no=figure_no)}  # fmt: skip
 
     from qjgeo.export.staticmap import prepare_gap_results
 
     gaps, surface = prepare_gap_results(dataset, facility_type, graph=graph)
     if what == "map":
-        return _map_bytes(dataset, facility_type, ext, paper, orientation, dpi, gaps, surface)
+        kw = {"title": title, "figure_no": figure_no, "gaps": gaps, "surface": surface}
+        return _map_bytes(dataset, facility_type, ext, paper, orientation, dpi, **kw)
     if what == "html":
         from qjgeo.export.html import gap_map_html
 
         html = gap_map_html(dataset, facility_type, gaps=gaps, surface=surface, lang=lang)
-        return html.encode("utf-8")
+        return {ext: html.encode("utf-8")}
     from qjgeo.export.gis import gis_package
 
-    return gis_package(
-        dataset,
-        facility_type,
-        fmt=_GIS_FMT[ext],  # type: ignore[arg-type]
-        layer=layer,
-        crs=crs,
-        gaps=gaps,
-        surface=surface,
-    )
+    fmt = _GIS_FMT[ext]
+    data = gis_package(dataset, facility_type, fmt=fmt, layer=layer, crs=crs, gaps=gaps,  # type: ignore[arg-type]
+                       surface=surface)  # fmt: skip
+    return {ext: data}
 
 
 def _check_format(what: str, ext: str) -> None:
@@ -186,10 +194,18 @@ def _check_format(what: str, ext: str) -> None:
 
 
 def _brief_bytes(
-    dataset: Dataset, ext: str, township: str | None, facility_type: str, *, graph: Any
+    dataset: Dataset,
+    ext: str,
+    township: str | None,
+    facility_type: str,
+    *,
+    graph: Any,
+    title: str | None = None,
+    figure_no: str | None = None,
 ) -> bytes:
     """One township's brief (.pdf), or a zip of briefs (all townships, or the one given)."""
     from qjgeo.export.brief import township_brief_pdf
+    from qjgeo.export.staticmap import default_facility_types, gaps_by_facility_type
     from qjgeo.indicators import evaluate
 
     if not dataset.has("township") or not len(dataset.layer("township")):
@@ -200,9 +216,11 @@ def _brief_bytes(
         if township is None:
             raise ExportError("a brief is per township: give --township CODE (or --out *.zip)")
         return township_brief_pdf(
-            dataset, resolve_township(dataset, township), facility_type, graph=graph
-        )
+            dataset, resolve_township(dataset, township), facility_type, graph=graph,
+            title=title, figure_no=figure_no,
+        )  # fmt: skip
     indicators = evaluate(dataset)
+    gaps = gaps_by_facility_type(dataset, default_facility_types(dataset), graph=graph)
     codes = (
         [resolve_township(dataset, township)]
         if township is not None
@@ -219,8 +237,9 @@ def _brief_bytes(
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for code in codes:
             pdf = township_brief_pdf(
-                dataset, code, facility_type, indicators=indicators, graph=graph
-            )
+                dataset, code, facility_type, indicators=indicators, graph=graph,
+                figure_no=figure_no, gaps=gaps,
+            )  # fmt: skip
             zf.writestr(f"{code}_{names.get(code, code)}.pdf", pdf)
     return buf.getvalue()
 
@@ -232,21 +251,20 @@ def _map_bytes(
     paper: str,
     orientation: str,
     dpi: float,
-    gaps: Any,
-    surface: Any,
-) -> bytes:
-    """The static gap map as PNG or PDF, after checking the paper and orientation."""
-    from qjgeo.export.staticmap import gap_map_pdf, gap_map_png
+    **kw: Any,
+) -> dict[str, bytes]:
+    """The static gap map as PNG (with its world file and .prj) or PDF, by extension."""
+    from qjgeo.export.staticmap import gap_map_pdf, gap_map_png_files
 
     if paper not in ("A4", "A3") or orientation not in ("landscape", "portrait"):
         raise ExportError(
             f"paper must be A4 or A3 and orientation landscape or portrait, got "
             f"{paper!r} / {orientation!r}"
         )
-    kw: dict[str, Any] = {"paper": paper, "orientation": orientation}
+    kw.update(paper=paper, orientation=orientation)
     if ext == ".png":
-        return gap_map_png(dataset, facility_type, dpi=dpi, gaps=gaps, surface=surface, **kw)
-    return gap_map_pdf(dataset, facility_type, gaps=gaps, surface=surface, **kw)
+        return gap_map_png_files(dataset, facility_type, dpi=dpi, **kw)
+    return {ext: gap_map_pdf(dataset, facility_type, **kw)}
 
 
 def _check_folder(out: str | Path) -> None:
@@ -290,7 +308,8 @@ def export_to_path(
         The file to write (atomically: through a temporary file, then renamed).
     **options
         Passed to :func:`export_bytes` (``facility_type``, ``township``, ``base``, ``paper``,
-        ``orientation``, ``dpi``, ``layer``, ``crs``, ``graph``, ``lang``).
+        ``orientation``, ``dpi``, ``layer``, ``crs``, ``graph``, ``lang``, ``title``,
+        ``figure_no``). A PNG map gets its world file (``.pgw``) and ``.prj`` beside it.
 
     Returns
     -------
@@ -305,5 +324,9 @@ def export_to_path(
     """
     ext = _extension(str(what), out)
     _check_folder(out)
-    data = export_bytes(what, dataset, ext, **options)
-    return write_atomic(out, data)
+    files = export_files(what, dataset, ext, **options)
+    path = Path(out)
+    for suffix, data in files.items():  # sidecars (a PNG's .pgw / .prj) first, the file last
+        if suffix != ext:
+            write_atomic(path.with_suffix(suffix), data)
+    return write_atomic(out, files[ext])

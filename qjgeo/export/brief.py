@@ -22,16 +22,17 @@ from qjgeo.catalog import Dataset
 from qjgeo.export.fonts import cjk_font_family, pdf_rc
 from qjgeo.export.staticmap import (
     BADGE_STATUSES,
+    CRS_LABEL,
     ExportError,
     attribution_line,
     check_facility_type,
+    crs_date_line,
     data_status_line,
     default_facility_types,
     district_name,
     draw_badge,
     draw_gap_axes,
-    draw_north_arrow,
-    draw_scale_bar,
+    draw_legend,
     facility_titles,
     figure_bytes,
     gaps_by_facility_type,
@@ -39,7 +40,10 @@ from qjgeo.export.staticmap import (
     scenario_line,
     status_badge_lines,
     text_lines,
+    title_block,
 )
+from qjgeo.export.staticmap.inset import Inset
+from qjgeo.export.staticmap.placement import place_furniture
 
 _MET = "#1a9850"
 _NOT_MET = "#d73027"
@@ -104,6 +108,9 @@ def township_brief_figure(
     indicators: pd.DataFrame | None = None,
     date: dt.date | None = None,
     graph: Any = None,
+    title: str | None = None,
+    figure_no: str | None = None,
+    gaps: dict[str, Any] | None = None,
 ) -> Figure:
     """Lay out the one-page township brief (A4 portrait) as a matplotlib figure.
 
@@ -123,6 +130,12 @@ def township_brief_figure(
         Date printed in the footer (today by default).
     graph
         Walking network for the distances (straight line × detour factor when ``None``).
+    title, figure_no
+        The brief's title (default ``"<township> 儿童友好设施简报"``) and a figure number
+        printed before it.
+    gaps
+        Precomputed gap results by facility type (:func:`gaps_by_facility_type`): briefs of
+        several townships share one computation.
 
     Returns
     -------
@@ -140,7 +153,9 @@ def township_brief_figure(
     types = list(facility_types if facility_types is not None else default_facility_types(dataset))
     if facility_type not in types:
         types.insert(0, facility_type)
-    gaps = gaps_by_facility_type(dataset, types, graph=graph)
+    if gaps is None or any(t not in gaps for t in types):
+        gaps = gaps_by_facility_type(dataset, types, graph=graph)
+    gaps = {t: gaps[t] for t in types if t in gaps}
     if indicators is None:
         from qjgeo.indicators import evaluate
 
@@ -152,7 +167,8 @@ def township_brief_figure(
     with matplotlib.rc_context({**pdf_rc(), "font.family": family}):
         fig = Figure(figsize=(8.27, 11.69))
         FigureCanvasAgg(fig)
-        _draw_heading(fig, dataset, str(town["name"]), code9, gaps, facility_type, family=family)
+        heading = title_block(title or f"{town['name']} 儿童友好设施简报", figure_no)
+        _draw_heading(fig, dataset, heading, code9, gaps, facility_type, family=family)
         _draw_township_map(fig, dataset, code9, facility_type, gaps, family=family)
         y = _draw_coverage_table(fig, township_gap_rows(str(code9), gaps, dataset))
         _draw_indicator_table(fig, mine, y)
@@ -170,9 +186,9 @@ def _draw_heading(
     *,
     family: str,
 ) -> None:
-    """The township's name as title, the district and code below, and the warning badge."""
+    """The title (the township's name), the district and code below, and the warning badge."""
     dzh, den = district_name(dataset)
-    fig.text(0.06, 0.965, f"{name} 儿童友好设施简报", fontsize=20, fontweight="bold", va="top")
+    fig.text(0.06, 0.965, name, fontsize=20, fontweight="bold", va="top")
     fig.text(
         0.06,
         0.928,
@@ -203,15 +219,15 @@ def _draw_township_map(
         ax, dataset, facility_type, g, family=family, township=str(code9),
         label_size=8, marker_scale=1.1,
     )  # fmt: skip
-    draw_scale_bar(ax, family=family, fontsize=6.5)
-    draw_north_arrow(ax, family=family, size=0.09)
+    towns = dataset.metric("township")
+    focus = towns[towns["code9"].astype(str) == str(code9)]
+    inset = Inset(towns, focus, "区位图 Location: 曲江区 Qujiang", 0.3)
+    place_furniture(ax, drawn, family=family, fs=0.9, inset=inset, arrow_size=0.09)
     ax.set_title(f"{zh}步行可达 / walking access to {en.lower()} (儿童 {g.age_label} 岁)",
                  fontsize=8.5, loc="left")  # fmt: skip
-    leg = fig.add_axes((0.585, 0.56, 0.36, 0.325))
-    leg.axis("off")
-    leg.legend(drawn["handles"], drawn["labels"], loc="upper left", fontsize=6.8,
-               frameon=False, title="图例 Legend", title_fontsize=7.5,
-               prop={"family": family, "size": 6.8})  # fmt: skip
+    draw_legend(
+        fig, (0.585, 0.56, 0.36, 0.325), drawn["legend"], family=family, fs=0.95, frame=False
+    )
 
 
 def _draw_coverage_table(fig: Figure, rows: pd.DataFrame) -> float:
@@ -304,6 +320,7 @@ def _draw_footer(
         scenario_line(dataset, date),
         method_line(dataset, facility_type, gaps[facility_type]),
         data_status_line(dataset, layers),
+        crs_date_line(dataset, ["district", "township", "village", facility_type], CRS_LABEL),
         attribution_line(dataset, ["district", "township", "village", facility_type]),
     ]
     text_lines(fig, 0.06, 0.095, footer, fontsize=5.9, linespacing=1.5, max_width=0.88,
@@ -319,8 +336,11 @@ def township_brief_pdf(
     indicators: pd.DataFrame | None = None,
     date: dt.date | None = None,
     graph: Any = None,
+    title: str | None = None,
+    figure_no: str | None = None,
+    gaps: dict[str, Any] | None = None,
 ) -> bytes:
-    """A one-page A4 PDF brief of a township (fonts embedded).
+    """A one-page A4 PDF brief of a township (fonts embedded, title and subject metadata).
 
     Parameters are those of :func:`township_brief_figure`.
 
@@ -331,6 +351,10 @@ def township_brief_pdf(
     """
     fig = township_brief_figure(
         dataset, code9, facility_type, facility_types=facility_types, indicators=indicators,
-        date=date, graph=graph,
+        date=date, graph=graph, title=title, figure_no=figure_no, gaps=gaps,
     )  # fmt: skip
-    return figure_bytes(fig, "pdf")
+    name = str(_township_row(dataset, code9)["name"])
+    meta = {"Title": title_block(title or f"{name} 儿童友好设施简报", figure_no),
+            "Subject": f"{name} ({code9}): township brief, child-friendly facilities",
+            "Keywords": "qjgeo; 儿童友好; township brief"}  # fmt: skip
+    return figure_bytes(fig, "pdf", metadata=meta)

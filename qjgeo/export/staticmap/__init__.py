@@ -54,10 +54,15 @@ from qjgeo.export.staticmap.errors import (
     ExportError,
 )
 from qjgeo.export.staticmap.figure import (
+    MapPage,
     figure_bytes,
     gap_map_figure,
+    gap_map_page,
     gap_map_pdf,
     gap_map_png,
+    gap_map_png_files,
+    page_metadata,
+    title_block,
 )
 from qjgeo.export.staticmap.furniture import (
     ScaleBar,
@@ -65,6 +70,14 @@ from qjgeo.export.staticmap.furniture import (
     draw_north_arrow,
     draw_scale_bar,
     nice_length_m,
+)
+from qjgeo.export.staticmap.georef import (
+    CRS_LABEL,
+    draw_graticule_ticks,
+    map_to_pixel,
+    pixel_to_map,
+    prj_text,
+    world_file,
 )
 from qjgeo.export.staticmap.layout import (
     PAPER_IN,
@@ -91,7 +104,10 @@ from qjgeo.export.staticmap.layout import (
 )
 from qjgeo.export.staticmap.legend import (
     LegendEntries,
+    LegendItem,
+    LegendLayout,
     draw_legend,
+    wrap_text,
 )
 from qjgeo.export.staticmap.mapaxes import (
     _add_basemap as _add_basemap,
@@ -119,6 +135,7 @@ from qjgeo.export.staticmap.texts import (
     NO_DEMAND_LINES,
     STATUS_ORDER,
     attribution_line,
+    crs_date_line,
     data_status_line,
     data_status_texts,
     district_name,
@@ -142,6 +159,7 @@ from qjgeo.export.staticmap.texts import (
 __all__ = [
     "BADGE_STATUSES",
     "BAND_COLOURS",
+    "CRS_LABEL",
     "FACILITY_COLOUR",
     "NO_DEMAND_LINES",
     "PAPER_IN",
@@ -150,6 +168,9 @@ __all__ = [
     "Box",
     "ExportError",
     "LegendEntries",
+    "LegendItem",
+    "LegendLayout",
+    "MapPage",
     "Orientation",
     "Paper",
     "ScaleBar",
@@ -158,6 +179,7 @@ __all__ = [
     "band_order",
     "band_styles",
     "check_facility_type",
+    "crs_date_line",
     "data_status_line",
     "data_status_texts",
     "declutter_labels",
@@ -165,6 +187,7 @@ __all__ = [
     "district_name",
     "draw_badge",
     "draw_gap_axes",
+    "draw_graticule_ticks",
     "draw_legend",
     "draw_north_arrow",
     "draw_scale_bar",
@@ -172,21 +195,30 @@ __all__ = [
     "figure_bytes",
     "font_scale",
     "gap_map_figure",
+    "gap_map_page",
     "gap_map_pdf",
     "gap_map_png",
+    "gap_map_png_files",
     "gap_subtitle",
     "gaps_by_facility_type",
     "map_layers",
+    "map_to_pixel",
     "method_line",
     "nice_length_m",
     "page_boxes",
+    "page_metadata",
     "page_scale",
+    "pixel_to_map",
     "prepare_gap_results",
+    "prj_text",
     "scenario_line",
     "status_badge_lines",
     "text_lines",
+    "title_block",
     "township_data_status",
     "township_table_cells",
     "uses_osm",
     "weakest_status",
+    "world_file",
+    "wrap_text",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -19,8 +20,10 @@ from matplotlib.text import Text
 
 from qjgeo.catalog import Dataset
 from qjgeo.export.fonts import cjk_font_family, pdf_rc
-from qjgeo.export.staticmap.data import prepare_gap_results
-from qjgeo.export.staticmap.furniture import draw_badge, draw_north_arrow, draw_scale_bar
+from qjgeo.export.staticmap.data import _metric, prepare_gap_results
+from qjgeo.export.staticmap.furniture import draw_badge
+from qjgeo.export.staticmap.georef import CRS_LABEL, prj_text, world_file
+from qjgeo.export.staticmap.inset import Inset, city_context
 from qjgeo.export.staticmap.layout import (
     Orientation,
     Paper,
@@ -30,11 +33,14 @@ from qjgeo.export.staticmap.layout import (
     page_scale,
     text_lines,
 )
+from qjgeo.export.staticmap.legend import LegendLayout
 from qjgeo.export.staticmap.mapaxes import _add_basemap, draw_gap_axes
 from qjgeo.export.staticmap.panels import _draw_side_panel
+from qjgeo.export.staticmap.placement import place_furniture
 from qjgeo.export.staticmap.texts import (
     BADGE_STATUSES,
     attribution_line,
+    crs_date_line,
     data_status_line,
     district_name,
     facility_titles,
@@ -46,6 +52,19 @@ from qjgeo.export.staticmap.texts import (
 )
 
 
+@dataclass
+class MapPage:
+    """A laid-out gap-map page and what was placed on it (for saving and for checks)."""
+
+    figure: Figure
+    map_ax: Axes
+    legend: LegendLayout
+    title: str
+    subtitle: str
+    labels: list[Text] = field(default_factory=list)
+    furniture: dict[str, str] = field(default_factory=dict)
+
+
 def gap_map_figure(
     dataset: Dataset,
     facility_type: str,
@@ -53,12 +72,33 @@ def gap_map_figure(
     paper: Paper = "A4",
     orientation: Orientation = "landscape",
     title: str | None = None,
+    figure_no: str | None = None,
     gaps: Any = None,
     surface: gpd.GeoDataFrame | Literal[False] | None = None,
     date: dt.date | None = None,
     basemap: bool = False,
 ) -> Figure:
-    """Lay out a full gap map page as a matplotlib figure.
+    """Lay out a full gap map page as a matplotlib figure (:func:`gap_map_page`'s figure)."""
+    return gap_map_page(
+        dataset, facility_type, paper=paper, orientation=orientation, title=title,
+        figure_no=figure_no, gaps=gaps, surface=surface, date=date, basemap=basemap,
+    ).figure  # fmt: skip
+
+
+def gap_map_page(
+    dataset: Dataset,
+    facility_type: str,
+    *,
+    paper: Paper = "A4",
+    orientation: Orientation = "landscape",
+    title: str | None = None,
+    figure_no: str | None = None,
+    gaps: Any = None,
+    surface: gpd.GeoDataFrame | Literal[False] | None = None,
+    date: dt.date | None = None,
+    basemap: bool = False,
+) -> MapPage:
+    """Lay out a full gap map page.
 
     Parameters
     ----------
@@ -70,6 +110,8 @@ def gap_map_figure(
         Page size (``"A4"`` / ``"A3"``) and orientation.
     title
         Main (Chinese) title; default ``"曲江区 托育机构 步行可达缺口"``.
+    figure_no
+        Figure number printed before the title, e.g. ``"图 3"`` (a bare ``"3"`` gets ``图``).
     gaps
         A precomputed :class:`qjgeo.gaps.GapResult`; computed when ``None``.
     surface
@@ -82,8 +124,8 @@ def gap_map_figure(
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The page, not yet saved (close it with ``plt.close`` or let it be collected).
+    MapPage
+        The page (figure not yet saved), its map axes, legend layout and titles.
 
     Raises
     ------
@@ -101,33 +143,34 @@ def gap_map_figure(
         FigureCanvasAgg(fig)
         map_box, side_box = page_boxes(orientation)
         ax = fig.add_axes(map_box)
-        drawn = draw_gap_axes(
-            ax,
-            dataset,
-            facility_type,
-            gaps,
-            family=family,
-            surface=hexes,
-            label_size=9 * fs,
-            marker_scale=fs,
-        )
-        _draw_map_furniture(ax, basemap=basemap, family=family, fs=fs)
-        _draw_titles(fig, dataset, facility_type, gaps, title=title, family=family, fs=fs)
-        _draw_side_panel(
-            fig, side_box, drawn, gaps, family=family, fs=fs, portrait=orientation == "portrait"
-        )
+        drawn = draw_gap_axes(ax, dataset, facility_type, gaps, family=family, surface=hexes,
+                              label_size=9 * fs, marker_scale=fs)  # fmt: skip
+        corners = _draw_map_furniture(ax, dataset, drawn, basemap=basemap, family=family, fs=fs)
+        main, sub = _draw_titles(fig, dataset, facility_type, gaps, title=title,
+                                 figure_no=figure_no, family=family, fs=fs)  # fmt: skip
+        legend = _draw_side_panel(fig, side_box, drawn, gaps, family=family, fs=fs,
+                                  portrait=orientation == "portrait")  # fmt: skip
         footer_fs = 6.6 * fs * min(page_scale(size, orientation), 1.0)
         _draw_footer(fig, dataset, facility_type, gaps, date=date, orientation=orientation,
                      fontsize=footer_fs, family=family)  # fmt: skip
-    return fig
+    return MapPage(fig, ax, legend, main, sub, drawn["labels_drawn"], dict(corners))
 
 
-def _draw_map_furniture(ax: Axes, *, basemap: bool, family: str, fs: float) -> None:
-    """The optional web basemap under the map, then the scale bar and the north arrow."""
+def _draw_map_furniture(
+    ax: Axes, dataset: Dataset, drawn: dict[str, Any], *, basemap: bool, family: str, fs: float
+) -> dict[str, str]:
+    """Basemap, degree ticks, then inset, north arrow and scale bar in the emptiest corners."""
     if basemap:
         _add_basemap(ax)
-    draw_scale_bar(ax, family=family, fontsize=7 * fs)
-    draw_north_arrow(ax, family=family)
+    context, highlight = (
+        city_context(_metric(dataset.layer("district")))
+        if dataset.has("district")
+        else (None, None)
+    )
+    inset = None
+    if context is not None and highlight is not None:
+        inset = Inset(context, highlight, "区位图 Location: 韶关市 Shaoguan", 0.22)
+    return dict(place_furniture(ax, drawn, family=family, fs=fs, inset=inset))
 
 
 def _draw_titles(
@@ -137,13 +180,14 @@ def _draw_titles(
     gaps: Any,
     *,
     title: str | None,
+    figure_no: str | None,
     family: str,
     fs: float,
-) -> None:
+) -> tuple[str, str]:
     """The Chinese title, the English subtitle and, on weak data, the warning badge."""
     zh, en = facility_titles(dataset, facility_type)
     dzh, den = district_name(dataset)
-    main_title = title or f"{dzh} {zh} 步行可达缺口"
+    main_title = title_block(title or f"{dzh} {zh} 步行可达缺口", figure_no)
     subtitle = gap_subtitle(den, en, gaps)
     fig.text(
         0.025,
@@ -161,6 +205,7 @@ def _draw_titles(
     if status in BADGE_STATUSES:
         draw_badge(fig, 0.975, 0.955, status_badge_lines(status), fontsize=8.5 * fs,
                    family=family)  # fmt: skip
+    return main_title, subtitle
 
 
 def _draw_footer(
@@ -180,6 +225,7 @@ def _draw_footer(
         scenario_line(dataset, date),
         method_line(dataset, facility_type, gaps),
         data_status_line(dataset, layers),
+        crs_date_line(dataset, layers, CRS_LABEL),
         attribution_line(dataset, layers),
     ]
     text_lines(
@@ -195,8 +241,29 @@ def _draw_footer(
     )
 
 
-def figure_bytes(fig: Figure, fmt: Literal["png", "pdf"], *, dpi: float = 300) -> bytes:
-    """Save a figure to PNG (with its dpi recorded) or PDF (fonts embedded) and return the bytes."""
+def title_block(title: str, figure_no: str | None) -> str:
+    """The title with its figure number before it (``"3"`` → ``"图 3  title"``)."""
+    if not figure_no or not figure_no.strip():
+        return title
+    number = figure_no.strip()
+    if number[0].isdigit():
+        number = f"图 {number}"
+    return f"{number}  {title}"
+
+
+def figure_bytes(
+    fig: Figure,
+    fmt: Literal["png", "pdf"],
+    *,
+    dpi: float = 300,
+    metadata: dict[str, Any] | None = None,
+) -> bytes:
+    """Save a figure to PNG (with its dpi recorded) or PDF (fonts embedded) and return the bytes.
+
+    ``metadata`` (``Title``, ``Subject``, ``Author``, ``Keywords``) goes into the PDF's
+    document information (with ``Creator`` qjgeo and the creation date) or the PNG's text
+    chunks (``Subject`` as ``Description``).
+    """
     for text in fig.findobj(Text):
         # One glyph per character: Simplified Chinese forms, no ligatures. Without this the
         # shaper may give a digit two glyphs, or "fi" one, and the PDF embeds the font twice.
@@ -204,9 +271,48 @@ def figure_bytes(fig: Figure, fmt: Literal["png", "pdf"], *, dpi: float = 300) -
         text.set_fontfeatures(["-liga", "-clig", "-dlig"])
     buf = io.BytesIO()
     with matplotlib.rc_context(pdf_rc()):
-        metadata = {"Creator": "qjgeo"} if fmt == "pdf" else {"Software": "qjgeo (matplotlib)"}
-        fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=_metadata(fmt, metadata or {}))
     return buf.getvalue()
+
+
+def _metadata(fmt: str, given: dict[str, Any]) -> dict[str, Any]:
+    """Document metadata in the keys each format takes."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if fmt == "pdf":
+        keep = {k: v for k, v in given.items() if k in ("Title", "Subject", "Author", "Keywords")}
+        return {"Author": "qjgeo", "Creator": "qjgeo", "CreationDate": now, **keep}
+    out = {"Software": "qjgeo (matplotlib)", "Author": "qjgeo",
+           "Creation Time": now.isoformat()}  # fmt: skip
+    if "Title" in given:
+        out["Title"] = str(given["Title"])
+    if "Subject" in given:
+        out["Description"] = str(given["Subject"])
+    return out
+
+
+def page_metadata(page: MapPage) -> dict[str, Any]:
+    """Title and subject of a map page for its file."""
+    return {"Title": page.title, "Subject": page.subtitle, "Author": "qjgeo",
+            "Keywords": "qjgeo; 儿童友好; gap map"}  # fmt: skip
+
+
+def gap_map_png_files(
+    dataset: Dataset, facility_type: str, *, dpi: float = 300, **options: Any
+) -> dict[str, bytes]:
+    """A gap map as PNG with its world file and ``.prj`` (GIS places the page georeferenced).
+
+    Parameters are those of :func:`gap_map_page`, plus ``dpi``.
+
+    Returns
+    -------
+    dict
+        ``{".png": ..., ".pgw": ..., ".prj": ...}`` (the world file in EPSG:4547 metres,
+        :func:`~qjgeo.export.staticmap.georef.world_file`).
+    """
+    page = gap_map_page(dataset, facility_type, **options)
+    png = figure_bytes(page.figure, "png", dpi=dpi, metadata=page_metadata(page))
+    world = world_file(page.figure, page.map_ax, dpi)
+    return {".png": png, ".pgw": world.encode("ascii"), ".prj": prj_text().encode("ascii")}
 
 
 def gap_map_png(
@@ -217,6 +323,7 @@ def gap_map_png(
     orientation: Orientation = "landscape",
     dpi: float = 300,
     title: str | None = None,
+    figure_no: str | None = None,
     gaps: Any = None,
     surface: gpd.GeoDataFrame | Literal[False] | None = None,
     date: dt.date | None = None,
@@ -224,25 +331,18 @@ def gap_map_png(
 ) -> bytes:
     """A gap map as PNG bytes (300 dpi by default; the dpi is written into the file).
 
-    Parameters are those of :func:`gap_map_figure`, plus ``dpi``.
+    Parameters are those of :func:`gap_map_page`, plus ``dpi``.
 
     Returns
     -------
     bytes
         The PNG file.
     """
-    fig = gap_map_figure(
-        dataset,
-        facility_type,
-        paper=paper,
-        orientation=orientation,
-        title=title,
-        gaps=gaps,
-        surface=surface,
-        date=date,
-        basemap=basemap,
-    )
-    return figure_bytes(fig, "png", dpi=dpi)
+    page = gap_map_page(
+        dataset, facility_type, paper=paper, orientation=orientation, title=title,
+        figure_no=figure_no, gaps=gaps, surface=surface, date=date, basemap=basemap,
+    )  # fmt: skip
+    return figure_bytes(page.figure, "png", dpi=dpi, metadata=page_metadata(page))
 
 
 def gap_map_pdf(
@@ -252,29 +352,23 @@ def gap_map_pdf(
     paper: Paper = "A4",
     orientation: Orientation = "landscape",
     title: str | None = None,
+    figure_no: str | None = None,
     gaps: Any = None,
     surface: gpd.GeoDataFrame | Literal[False] | None = None,
     date: dt.date | None = None,
     basemap: bool = False,
 ) -> bytes:
-    """A gap map as a one-page PDF (vector, CJK font embedded).
+    """A gap map as a one-page PDF (vector, CJK font embedded, title and subject metadata).
 
-    Parameters are those of :func:`gap_map_figure`.
+    Parameters are those of :func:`gap_map_page`.
 
     Returns
     -------
     bytes
         The PDF file.
     """
-    fig = gap_map_figure(
-        dataset,
-        facility_type,
-        paper=paper,
-        orientation=orientation,
-        title=title,
-        gaps=gaps,
-        surface=surface,
-        date=date,
-        basemap=basemap,
-    )
-    return figure_bytes(fig, "pdf", dpi=300)
+    page = gap_map_page(
+        dataset, facility_type, paper=paper, orientation=orientation, title=title,
+        figure_no=figure_no, gaps=gaps, surface=surface, date=date, basemap=basemap,
+    )  # fmt: skip
+    return figure_bytes(page.figure, "pdf", dpi=300, metadata=page_metadata(page))

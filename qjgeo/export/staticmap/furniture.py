@@ -39,9 +39,14 @@ class ScaleBar:
 
 
 def draw_scale_bar(
-    ax: Axes, *, family: str, fraction: float = 0.25, fontsize: float = 7
+    ax: Axes,
+    *,
+    family: str,
+    fraction: float = 0.25,
+    fontsize: float = 7,
+    corner: str = "lower left",
 ) -> ScaleBar:
-    """Draw a two-segment scale bar in the lower-left corner of a metric-CRS map.
+    """Draw a two-segment scale bar in a corner of a metric-CRS map (lower left by default).
 
     The axes' data units must be metres (EPSG:4547 here), so the bar is exactly as long as
     its label says.
@@ -54,8 +59,9 @@ def draw_scale_bar(
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     length = nice_length_m(x1 - x0, fraction)
-    bx = x0 + 0.04 * (x1 - x0)
-    by = y0 + 0.05 * (y1 - y0)
+    left, lower = corner.endswith("left"), corner.startswith("lower")
+    bx = x0 + 0.04 * (x1 - x0) if left else x1 - 0.04 * (x1 - x0) - length
+    by = y0 + 0.04 * (y1 - y0) if lower else y1 - 0.08 * (y1 - y0)
     h = 0.012 * (y1 - y0)
     half = length / 2
     ax.add_patch(
@@ -88,15 +94,17 @@ def draw_scale_bar(
     return ScaleBar(x0_m=bx, y_m=by, length_m=length, label=label)
 
 
-def draw_north_arrow(ax: Axes, *, family: str, size: float = 0.07) -> None:
-    """Draw a north arrow (grid north ≈ true north here) in the upper-right of the map."""
+def draw_north_arrow(
+    ax: Axes, *, family: str, size: float = 0.07, corner: str = "upper right"
+) -> None:
+    """Draw a north arrow (grid north ≈ true north here) in a corner (upper right by default)."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     w = x1 - x0
     hgt = y1 - y0
-    cx = x1 - 0.06 * w
-    top = y1 - 0.04 * hgt
     length = size * hgt
+    cx = x1 - 0.05 * w if corner.endswith("right") else x0 + 0.05 * w
+    top = y1 - 0.03 * hgt if corner.startswith("upper") else y0 + 0.07 * hgt + length
     half_w = 0.35 * length
     base = top - length
     ax.add_patch(

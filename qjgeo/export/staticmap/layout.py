@@ -174,8 +174,8 @@ def page_boxes(orientation: str) -> tuple[Box, Box]:
     Landscape pages put the panel to the right of the map, portrait pages below it.
     """
     if orientation == "landscape":
-        return (0.025, 0.135, 0.66, 0.735), (0.705, 0.135, 0.275, 0.735)
-    return (0.04, 0.37, 0.92, 0.51), (0.04, 0.115, 0.92, 0.235)
+        return (0.04, 0.155, 0.645, 0.715), (0.705, 0.135, 0.275, 0.735)
+    return (0.06, 0.42, 0.9, 0.46), (0.04, 0.115, 0.92, 0.275)
 
 
 def font_scale(paper: str) -> float:

@@ -17,10 +17,12 @@ import shapely
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.text import Text
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import METRIC_CRS
+from qjgeo.export.staticmap import symbols
 from qjgeo.export.staticmap.data import (
     FACILITY_COLOUR,
     UNREACHABLE_COLOUR,
@@ -29,7 +31,7 @@ from qjgeo.export.staticmap.data import (
 )
 from qjgeo.export.staticmap.errors import ExportError
 from qjgeo.export.staticmap.layout import _set_extent, declutter_labels
-from qjgeo.export.staticmap.legend import LegendEntries
+from qjgeo.export.staticmap.legend import LegendEntries, band_swatches
 from qjgeo.export.staticmap.texts import facility_titles
 
 
@@ -45,7 +47,7 @@ def draw_gap_axes(
     label_size: float = 9.0,
     marker_scale: float = 1.0,
 ) -> dict[str, Any]:
-    """Draw the gap map contents on metric-CRS axes and return legend handles.
+    """Draw the gap map contents on metric-CRS axes and return their legend entries.
 
     Parameters
     ----------
@@ -71,30 +73,45 @@ def draw_gap_axes(
     Returns
     -------
     dict
-        ``{"handles": [...], "labels": [...]}`` for a legend, and ``"bands"``.
+        ``"legend"`` (:class:`~qjgeo.export.staticmap.legend.LegendEntries`), ``"labels"``
+        (each entry in one line), ``"bands"``, ``"colours"``, ``"data"`` (the geometries
+        drawn, metres, for placing the furniture) and ``"labels_drawn"`` (the texts).
     """
     villages = _metric(gaps.villages)
     has_surface = surface is not None and len(surface) > 0
     bands, colours = band_styles([villages] + ([surface] if has_surface else []))
     townships = _metric(dataset.layer("township")) if dataset.has("township") else None
     focus = _focus_township(townships, township)
-    fzh, _ = facility_titles(dataset, facility_type)
+    fzh, fen = facility_titles(dataset, facility_type)
     legend = LegendEntries()
+    data: list[Any] = []
     if dataset.has("district"):
-        _draw_district(ax, _metric(dataset.layer("district")), legend)
+        district = _metric(dataset.layer("district"))
+        _draw_district(ax, district, legend)
+        data.extend(district.geometry.array)
     if surface is not None and has_surface:
-        _draw_surface(ax, _metric(surface), bands, colours, legend, len(villages) > 0, fzh)
+        hexes = _metric(surface)
+        _draw_surface(ax, hexes, bands, colours, legend, len(villages) > 0, (fzh, fen))
     if townships is not None:
         _draw_townships(ax, townships, focus, legend)
     if len(villages):
-        _draw_villages(ax, villages, bands, colours, legend, fzh, marker_scale)
+        symbols.draw_villages(ax, villages, bands, legend, gaps, marker_scale)
+        data.extend(villages.geometry.buffer(400).array)
     if dataset.has(facility_type) and len(dataset.layer(facility_type)):
-        _draw_facilities(ax, dataset, facility_type, legend, marker_scale)
+        pts = _draw_facilities(ax, dataset, facility_type, legend, marker_scale)
+        data.extend(pts.buffer(400).array)
+    if focus is not None:
+        data = [g for g in data if g.geom_type == "Polygon" and g.area < 1e7] + list(
+            focus.geometry.array
+        )
     _set_extent(ax, _map_extent(dataset, focus, villages))
+    labels: list[Text] = []
     if townships is not None:
-        _label_townships(ax, townships, focus, township, family=family, label_size=label_size)
+        labels = _label_townships(ax, townships, focus, township, family=family,
+                                  label_size=label_size)  # fmt: skip
     _bare_frame(ax)
-    return {"handles": legend.handles, "labels": legend.labels, "bands": bands, "colours": colours}
+    return {"legend": legend, "labels": legend.labels, "bands": bands, "colours": colours,
+            "data": data, "labels_drawn": labels}  # fmt: skip
 
 
 def _focus_township(
@@ -109,10 +126,19 @@ def _focus_township(
     return focus
 
 
+#: How the district outline is drawn (map and legend alike).
+DISTRICT_STYLE: dict[str, Any] = {"color": "#222222", "linewidth": 1.4}
+#: How township boundaries are drawn: every shared edge once, so the dashes stay regular.
+TOWNSHIP_STYLE: dict[str, Any] = {"color": "#555555", "linewidth": 0.8, "linestyle": (0, (4, 2))}
+#: The township in focus (brief): filled pale yellow, outlined brown.
+FOCUS_FILL = "#fff7bc"
+FOCUS_EDGE = "#b35806"
+
+
 def _draw_district(ax: Axes, district: gpd.GeoDataFrame, legend: LegendEntries) -> None:
     """The district outline, on top of the hexagons and township boundaries."""
-    ax.add_collection(_lines(district, color="#222222", linewidth=1.4, zorder=6))
-    legend.district()
+    ax.add_collection(_lines(district, zorder=6, **DISTRICT_STYLE))
+    legend.add("line", "区界", "District boundary", **DISTRICT_STYLE)
 
 
 def _draw_surface(
@@ -122,16 +148,16 @@ def _draw_surface(
     colours: Mapping[str, str],
     legend: LegendEntries,
     with_villages: bool,
-    facility_zh: str,
+    facility: tuple[str, str],
 ) -> None:
     """The gap hexagons: faint under the villages, or the map's message when alone."""
     fill = hexes["distance_band"].astype(str).map(colours).fillna(UNREACHABLE_COLOUR)
     alpha = 0.22 if with_villages else 0.55  # alone, the surface is the map's message
     ax.add_collection(_polygons(hexes, fill.to_list(), alpha=alpha, linewidth=0, zorder=2))
-    if with_villages:
-        legend.surface(alpha)
-    else:  # no villages: the hexagons carry the distance bands
-        legend.surface_bands(facility_zh, bands, colours, alpha)
+    shown = [b for b in bands if b in set(hexes["distance_band"].astype(str))]
+    legend.heading(f"缺口面（六边形）：到最近{facility[0]}的距离",
+                   f"Gap surface (hexagons): distance to nearest {facility[1].lower()}")  # fmt: skip
+    band_swatches(legend, shown, colours, alpha=alpha)
 
 
 def _draw_townships(
@@ -140,59 +166,38 @@ def _draw_townships(
     focus: gpd.GeoDataFrame | None,
     legend: LegendEntries,
 ) -> None:
-    """Township boundaries (dashed), and the township in focus filled and outlined."""
-    ax.add_collection(_lines(townships, color="#555555", linewidth=0.7, linestyle="--", zorder=5))
-    legend.township_boundary()
+    """Township boundaries (each edge once, dashed), and the township in focus filled."""
+    ax.add_collection(LineCollection(_inner_edges(townships), zorder=5, **TOWNSHIP_STYLE))
+    legend.add("line", "镇街界（估算）", "Township boundary (estimated)", **TOWNSHIP_STYLE)
     if focus is not None:
         ax.add_collection(
-            _polygons(focus, ["#fff7bc"] * len(focus), alpha=0.45, linewidth=0, zorder=1)
+            _polygons(focus, [FOCUS_FILL] * len(focus), alpha=0.45, linewidth=0, zorder=1)
         )
-        ax.add_collection(_lines(focus, color="#b35806", linewidth=1.8, zorder=6))
-        legend.focus_township()
+        ax.add_collection(_lines(focus, color=FOCUS_EDGE, linewidth=1.8, zorder=6))
+        legend.add("patch", "本镇街", "This township", facecolor=to_rgba(FOCUS_FILL, 0.45),
+                   edgecolor=FOCUS_EDGE, linewidth=1.8)  # fmt: skip
 
 
-def _draw_villages(
-    ax: Axes,
-    villages: gpd.GeoDataFrame,
-    bands: Sequence[str],
-    colours: Mapping[str, str],
-    legend: LegendEntries,
-    facility_zh: str,
-    marker_scale: float,
-) -> None:
-    """Villages as dots coloured by their distance band."""
-    colour = villages["distance_band"].astype(str).map(colours).fillna(UNREACHABLE_COLOUR)
-    size = 22 * marker_scale
-    xy = np.column_stack([villages.geometry.x, villages.geometry.y])
-    ax.scatter(
-        xy[:, 0],
-        xy[:, 1],
-        s=size,
-        c=colour.to_list(),
-        edgecolors="#333333",
-        linewidths=0.4,
-        zorder=8,
-    )
-    legend.village_bands(facility_zh, bands, colours)
+def _inner_edges(townships: gpd.GeoDataFrame) -> list[np.ndarray]:
+    """The townships' boundaries as lines, every shared edge once, merged end to end."""
+    rings = shapely.boundary(townships.geometry.array)
+    merged = shapely.line_merge(shapely.union_all(rings))
+    parts = shapely.get_parts(merged)
+    return [np.asarray(p.coords) for p in parts if not p.is_empty]
 
 
 def _draw_facilities(
     ax: Axes, dataset: Dataset, facility_type: str, legend: LegendEntries, marker_scale: float
-) -> None:
-    """The facilities as triangles, on top of everything but the labels."""
+) -> gpd.GeoSeries:
+    """The facilities as triangles, on top of everything but the labels; their points."""
     fac = _metric(dataset.layer(facility_type))
     pts = fac.geometry.representative_point()
-    ax.scatter(
-        pts.x,
-        pts.y,
-        marker="^",
-        s=30 * marker_scale,
-        c=FACILITY_COLOUR,
-        edgecolors="white",
-        linewidths=0.5,
-        zorder=9,
-    )
-    legend.facilities(*facility_titles(dataset, facility_type))
+    style: dict[str, Any] = {"marker": "^", "s": 34 * marker_scale, "facecolor": FACILITY_COLOUR,
+             "edgecolor": "white", "linewidth": 0.5}  # fmt: skip
+    ax.scatter(pts.x, pts.y, zorder=9, **style)
+    zh, en = facility_titles(dataset, facility_type)
+    legend.add("marker", zh, en, **style)
+    return pts
 
 
 def _map_extent(
@@ -214,7 +219,7 @@ def _label_townships(
     *,
     family: str,
     label_size: float,
-) -> None:
+) -> list[Text]:
     """Township names inside the extent, smallest townships first, overlaps nudged apart.
 
     With a township in focus, the other names are grey and not bold.
@@ -248,6 +253,7 @@ def _label_townships(
             )
         )
     declutter_labels(ax, texts)
+    return texts
 
 
 def _bare_frame(ax: Axes) -> None:

@@ -12,11 +12,10 @@ from typing import Any
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.legend import Legend
 
 from qjgeo.export.staticmap.data import _summary_rows
-from qjgeo.export.staticmap.layout import Box, _renderer
-from qjgeo.export.staticmap.legend import draw_legend
+from qjgeo.export.staticmap.layout import Box
+from qjgeo.export.staticmap.legend import LegendLayout, draw_legend
 from qjgeo.export.staticmap.texts import NO_DEMAND_LINES
 
 #: Left edges of the table's columns (name) and right edges (share, children), axes fractions.
@@ -32,32 +31,32 @@ def _draw_side_panel(
     family: str,
     fs: float,
     portrait: bool,
-) -> None:
+) -> LegendLayout:
     """Legend and a township table of children covered, to the right of (or below) the map."""
     x, y, w, h = box
-    legend_h = 0.42 * h if not portrait else h
+    legend_h = 0.58 * h if not portrait else h
     legend_w = w if not portrait else 0.45 * w
     legend_rect = (x, y + h - legend_h, legend_w, legend_h)
-    legend = draw_legend(fig, legend_rect, drawn, family=family, fs=fs)
+    legend = draw_legend(fig, legend_rect, drawn["legend"], family=family, fs=fs)
     t_ax = _table_axes(fig, box, legend, portrait=portrait)
     if not getattr(gaps, "has_demand", True):
         _no_demand_note(t_ax, family=family, fs=fs)
-        return
+        return legend
     cells, bold_last = township_table_cells(gaps)
     _table_heading(t_ax, family=family, fs=fs)
     row_h = _table_rows(t_ax, cells, bold_last, family=family, fs=fs)
     _table_note(t_ax, 0.9 - len(cells) * row_h - 0.01, family=family, fs=fs)
+    return legend
 
 
-def _table_axes(fig: Figure, box: Box, legend: Legend, *, portrait: bool) -> Axes:
+def _table_axes(fig: Figure, box: Box, legend: LegendLayout, *, portrait: bool) -> Axes:
     """Empty axes for the table: below the legend (landscape) or right of it (portrait)."""
     x, y, w, h = box
     tx = x if not portrait else x + 0.5 * w
     tw = w if not portrait else 0.5 * w
     table_top = y + h
     if not portrait:
-        extent = legend.get_window_extent(_renderer(fig))
-        table_top = float(fig.transFigure.inverted().transform((0, extent.y0))[1]) - 0.04
+        table_top = float(fig.transFigure.inverted().transform((0, legend.frame.y0))[1]) - 0.03
     table_h = table_top - y
     t_ax = fig.add_axes((tx, y, tw, table_h))
     t_ax.axis("off")
@@ -157,6 +156,9 @@ def _table_note(t_ax: Axes, top: float, *, family: str, fs: float) -> None:
     """What the share means, under the table (``top`` in axes fractions)."""
     note = ("覆盖率 = 在步行距离内的儿童占比 / share of children", "within the walking distance; "
             "最低者在前 lowest first")  # fmt: skip
+    fig = t_ax.get_figure(root=True)
+    height_pt = t_ax.get_position().height * fig.get_figheight() * 72  # type: ignore[union-attr]
+    step = 6.2 * fs * 1.35 / height_pt
     for k, line in enumerate(note):
-        t_ax.text(0, top - k * 0.035, line, fontsize=6.2 * fs, va="top",
+        t_ax.text(0, top - k * step, line, fontsize=6.2 * fs, va="top",
                   color="#555555", fontfamily=family, transform=t_ax.transAxes)  # fmt: skip

@@ -262,3 +262,23 @@ def status_badge_lines(status: str) -> list[str]:
     if status == "osm":
         return ["OpenStreetMap 数据 — 非官方统计", "OpenStreetMap data — not official statistics"]
     return ["含估算数据", "Includes estimated data"]
+
+
+def crs_date_line(dataset: Dataset, layer_ids: Sequence[str], crs_label: str) -> str:
+    """The map's coordinate system and the date each layer's data stands for.
+
+    E.g. ``"坐标系 CRS: CGCS2000 / … (EPSG:4547), 经纬度为 CGCS2000 · 数据时点 Data as of:
+    区界 2020-11-01；镇（街道）、村（社区） 2023-06-30；托育机构 2026-11-28"``.
+    """
+    by_date: dict[str, list[str]] = {}
+    for layer_id in layer_ids:
+        if not dataset.has(layer_id):
+            continue
+        spec = dataset.spec(layer_id)
+        as_of = str(getattr(spec, "as_of", "") or "—")
+        by_date.setdefault(as_of, []).append(_strip_brackets(spec.title_zh))
+    dates = "；".join(f"{'、'.join(names)} {day}" for day, names in by_date.items())
+    return (
+        f"坐标系 CRS: {crs_label}，经纬度注记为 CGCS2000 / degree labels CGCS2000  ·  "
+        f"数据时点 Data as of: {dates or '—'}"
+    )
