@@ -21,7 +21,7 @@ from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import (
     data_notice,
     facility_types,
-    prepared_download,
+    one_click_download,
     scenario_stems,
     show_map,
     township_options,
@@ -385,7 +385,7 @@ def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     from qjgeo.scenario import file_stem
 
     stem = file_stem(draft.name)
-    prepared_download(
+    one_click_download(
         ctx, "sc_report", ctx.t("sc_report"),
         lambda: export_bytes("report", scenario_ds, ".xlsx", base=ctx.base, graph=ctx.graph),
         f"qjgeo-report-{stem}.xlsx",
