@@ -192,7 +192,7 @@ def test_scenarios_page_add_compare_save(app_env) -> None:
     assert draft["add"][0]["lon"] == pytest.approx(113.597)
     assert draft["add"][0]["attributes"]["places"] > 0
     # the comparison tab shows coverage changes
-    assert len(at.dataframe) >= 2
+    assert len(at.table) >= 2
     # save, then saving again asks before overwriting
     at.text_input(key="sc_file_stem").set_value("more_kg").run()
     at.button(key="sc_save_btn").click().run()
@@ -318,6 +318,51 @@ def test_scenario_compare_map_opens_on_the_district(app_env) -> None:
     for south, west, north, east in ((float(v) for v in f) for f in fits):
         assert 24.4 <= south < north <= 24.95 and 113.2 <= west < east <= 114.0
     assert "fitBounds(" in script and 'map.on("resize"' in script  # fitted again when shown
+
+
+def test_compare_leads_with_what_flipped_and_maps_the_changes(app_env) -> None:
+    # issue 14: the deltas table leads with 未达标 → 达标; the map shows the changed
+    # facilities and villages with a legend inside it
+    at = open_page("scenarios", layer="childcare")
+    at.session_state["sc_draft"] = (
+        "name: more-places\nadd:\n- type: childcare\n  lon: 113.597\n  lat: 24.68\n"
+        "  name: 新托育点\n  attributes: {places: 300, puhui: true}\n"
+    )
+    at.run()
+    assert not at.exception
+    deltas = next(t.value for t in at.table if "达标变化" in t.value.columns)
+    flips = list(deltas["达标变化"])
+    assert flips[0] == "未达标 → 达标"
+    first_other = next((i for i, f in enumerate(flips) if f != "未达标 → 达标"), len(flips))
+    assert all(f == "未达标 → 达标" for f in flips[:first_other])
+    assert "未达标 → 达标" not in flips[first_other:]
+    places = "每千常住人口3岁以下婴幼儿托位数（托位/千人）"
+    (row,) = [r for _i, r in deltas.iterrows() if r["指标"] == places and r["范围"] == "全区"]
+    assert row["达标变化"] == "未达标 → 达标"
+    assert row["基线"] == "5.49" and row["变化"].startswith("+")
+    for frame in at.table:  # no None, no raw decimals of counts
+        cells = frame.value.astype(str).to_numpy().ravel()
+        assert not any(c in ("None", "nan") or c.endswith(".00") for c in cells), cells
+    args = [
+        json.loads(c.proto.json_args)
+        for c in at.get("component_instance")
+        if "st_folium" in c.proto.component_name
+    ]
+    (diff,) = [a for a in args if '"layer": "facility_changes"' in a["script"]]
+    text = "".join(str(v) for v in diff.values())
+    assert json.dumps("新托育点")[1:-1] in text and "qjgeo-legend" in text  # features: \\u escapes
+    for word in ("情景改动的设施", "新增设施", "镇（街道）"):  # the legend's rows
+        assert word in text, word
+
+
+def test_loading_a_scenario_file_shows_its_name(app_env) -> None:
+    _data, scenarios = app_env
+    (scenarios / "kg.yaml").write_text("name: 幼儿园加点\n", encoding="utf-8")
+    at = open_page("scenarios")
+    assert at.text_input(key="sc_name_in").value == "新情景"
+    at.button(key="sc_load_btn").click().run()
+    assert not at.exception
+    assert at.text_input(key="sc_name_in").value == "幼儿园加点"
 
 
 def test_scenario_file_is_named_after_the_scenario(app_env) -> None:
