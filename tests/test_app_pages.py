@@ -65,6 +65,29 @@ def open_page(page: str, **params: str) -> AppTest:
     return at
 
 
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict]:
+    """Every download button drawn, by key: its label, data (bytes or the callable that
+    builds them on click) and file name (AppTest cannot click a download)."""
+    import streamlit
+
+    seen: dict[str, dict] = {}
+    original = streamlit.download_button
+
+    def record(label, data, file_name=None, mime=None, key=None, **kw):
+        seen[str(key)] = {"label": label, "data": data, "file_name": file_name, "mime": mime}
+        return original(label, data, file_name=file_name, mime=mime, key=key, **kw)
+
+    monkeypatch.setattr(streamlit, "download_button", record)
+    return seen
+
+
+def built(button: dict) -> bytes:
+    """The bytes a download button gives when clicked."""
+    data = button["data"]
+    return data() if callable(data) else data
+
+
 def by_key(elements, key: str):
     return next(e for e in elements if e.key == key)
 
@@ -126,7 +149,7 @@ def _metric_values(at: AppTest) -> list[str]:
     return [m.value for m in at.metric]
 
 
-def test_gaps_page_reacts_to_facility_type(app_env, tmp_path: Path) -> None:
+def test_gaps_page_reacts_to_facility_type(app_env, tmp_path: Path, downloads) -> None:
     at = open_page("gaps", layer="kindergarten")
     assert at.title[0].value == "缺口"
     kinder = _metric_values(at)
@@ -145,9 +168,8 @@ def test_gaps_page_reacts_to_facility_type(app_env, tmp_path: Path) -> None:
     assert wide[1] != school[1] and wide[1] == "0"
     assert len(at.dataframe) == 1  # the worst villages
     # the GIS download is of exactly this view: with 20 km every village is covered
-    at.button(key="exp_prep_gap_gpkg").click().run()
-    assert not at.exception
-    name, payload = at.session_state["exp_data_gap_gpkg"]
+    gpkg = downloads["exp_dl_gap_gpkg"]
+    name, payload = gpkg["file_name"], built(gpkg)
     assert name == "qjgeo-primary_school.gpkg"
     path = tmp_path / name
     path.write_bytes(payload)
@@ -170,7 +192,7 @@ def test_scenarios_page_add_compare_save(app_env) -> None:
     assert draft["add"][0]["lon"] == pytest.approx(113.597)
     assert draft["add"][0]["attributes"]["places"] > 0
     # the comparison tab shows coverage changes
-    assert len(at.dataframe) >= 2
+    assert len(at.table) >= 2
     # save, then saving again asks before overwriting
     at.text_input(key="sc_file_stem").set_value("more_kg").run()
     at.button(key="sc_save_btn").click().run()
@@ -296,6 +318,51 @@ def test_scenario_compare_map_opens_on_the_district(app_env) -> None:
     for south, west, north, east in ((float(v) for v in f) for f in fits):
         assert 24.4 <= south < north <= 24.95 and 113.2 <= west < east <= 114.0
     assert "fitBounds(" in script and 'map.on("resize"' in script  # fitted again when shown
+
+
+def test_compare_leads_with_what_flipped_and_maps_the_changes(app_env) -> None:
+    # issue 14: the deltas table leads with 未达标 → 达标; the map shows the changed
+    # facilities and villages with a legend inside it
+    at = open_page("scenarios", layer="childcare")
+    at.session_state["sc_draft"] = (
+        "name: more-places\nadd:\n- type: childcare\n  lon: 113.597\n  lat: 24.68\n"
+        "  name: 新托育点\n  attributes: {places: 300, puhui: true}\n"
+    )
+    at.run()
+    assert not at.exception
+    deltas = next(t.value for t in at.table if "达标变化" in t.value.columns)
+    flips = list(deltas["达标变化"])
+    assert flips[0] == "未达标 → 达标"
+    first_other = next((i for i, f in enumerate(flips) if f != "未达标 → 达标"), len(flips))
+    assert all(f == "未达标 → 达标" for f in flips[:first_other])
+    assert "未达标 → 达标" not in flips[first_other:]
+    places = "每千常住人口3岁以下婴幼儿托位数（托位/千人）"
+    (row,) = [r for _i, r in deltas.iterrows() if r["指标"] == places and r["范围"] == "全区"]
+    assert row["达标变化"] == "未达标 → 达标"
+    assert row["基线"] == "5.49" and row["变化"].startswith("+")
+    for frame in at.table:  # no None, no raw decimals of counts
+        cells = frame.value.astype(str).to_numpy().ravel()
+        assert not any(c in ("None", "nan") or c.endswith(".00") for c in cells), cells
+    args = [
+        json.loads(c.proto.json_args)
+        for c in at.get("component_instance")
+        if "st_folium" in c.proto.component_name
+    ]
+    (diff,) = [a for a in args if '"layer": "facility_changes"' in a["script"]]
+    text = "".join(str(v) for v in diff.values())
+    assert json.dumps("新托育点")[1:-1] in text and "qjgeo-legend" in text  # features: \\u escapes
+    for word in ("情景改动的设施", "新增设施", "镇（街道）"):  # the legend's rows
+        assert word in text, word
+
+
+def test_loading_a_scenario_file_shows_its_name(app_env) -> None:
+    _data, scenarios = app_env
+    (scenarios / "kg.yaml").write_text("name: 幼儿园加点\n", encoding="utf-8")
+    at = open_page("scenarios")
+    assert at.text_input(key="sc_name_in").value == "新情景"
+    at.button(key="sc_load_btn").click().run()
+    assert not at.exception
+    assert at.text_input(key="sc_name_in").value == "幼儿园加点"
 
 
 def test_scenario_file_is_named_after_the_scenario(app_env) -> None:
@@ -480,15 +547,44 @@ def test_import_report_is_in_the_session_language(
     assert list(rejected.columns) == [row, why]
 
 
-def test_export_page_offline_html(app_env) -> None:
+def test_export_page_offline_html(app_env, downloads) -> None:
     at = open_page("export", layer="park")
     assert at.title[0].value == "导出"
-    at.button(key="exp_prep_html").click().run()
-    assert not at.exception
-    dl = [d for d in at.get("download_button") if "gap-map-park" in d.label]
-    assert dl
-    html = at.session_state["exp_data_html"][1].decode("utf-8")
+    html_button = downloads["exp_dl_html"]
+    assert html_button["file_name"] == "gap-map-park.html"
+    html = built(html_button).decode("utf-8")
     assert "leaflet" in html.lower() and external_urls(html) == []
+
+
+def test_every_export_is_one_click_with_its_file(app_env, downloads) -> None:
+    """Each export is one download button whose data is built on the click (no 'prepare')."""
+    at = open_page("export", layer="childcare", township="440205100")
+    assert not [b for b in at.button if b.key and b.key.startswith("exp_prep")]
+    keys = {"exp_dl_html", "exp_dl_png", "exp_dl_pdf", "exp_dl_gis", "exp_dl_excel", "exp_dl_brief"}
+    assert keys <= set(downloads)
+    assert all(callable(downloads[k]["data"]) for k in keys)  # nothing built before the click
+    assert built(downloads["exp_dl_png"])[:4] == b"\x89PNG"
+    assert built(downloads["exp_dl_excel"])[:2] == b"PK"
+    assert all(d.label.startswith("下载：") for d in at.get("download_button"))
+    # the formats by their names, not raw extensions
+    fmt = by_key(at.selectbox, "exp_gis_fmt")
+    assert fmt.options[0] == "GeoPackage (.gpkg)：多图层，含 QGIS 样式"
+    assert not {"gpkg", "geojson", "csv", "shp.zip"} & set(fmt.options)
+
+
+def test_a_failed_export_is_said_in_the_page_language(app_env, downloads, monkeypatch) -> None:
+    import qjgeo.ui.pages.export_page as export_page
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(export_page, "export_bytes", broken)
+    at = open_page("export", layer="park")
+    with pytest.raises(RuntimeError):
+        built(downloads["exp_dl_png"])
+    at.run()
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("未能生成“缺口地图（PNG）”") and "disk full" in error
 
 
 def test_guide_page_in_both_languages(app_env) -> None:
@@ -782,7 +878,7 @@ def osm_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("page", ["map", "indicators", "gaps", "scenarios", "import", "export"])
 def test_every_page_runs_on_an_osm_dataset(
-    osm_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
+    osm_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str, downloads
 ) -> None:
     """An osm-import dataset (no townships or villages, several empty facility layers,
     a walking network) shows every page, credits OpenStreetMap and crashes nowhere."""
@@ -794,10 +890,7 @@ def test_every_page_runs_on_an_osm_dataset(
         cells = {m.label: m.value for m in at.metric}
         assert int(cells["Hexagon cells"].replace(",", "")) >= 10
         assert any("walking network" in c.value for c in at.caption)
-        prepare = by_key(at.button, "exp_prep_gap_png")  # the map can be exported
-        prepare.click().run()
-        assert not at.exception and not at.error
-        assert at.session_state["exp_data_gap_png"][1][:4] == b"\x89PNG"
+        assert built(downloads["exp_dl_gap_png"])[:4] == b"\x89PNG"  # the map can be exported
 
 
 def test_gaps_page_lists_uncovered_priority_children(own_data_env) -> None:

@@ -276,3 +276,15 @@ def _compare(path: str, key: Any, yaml_text: str, sc_dir: str) -> Any:
 def compare(directory: Path, yaml_text: str, sc_dir: Path) -> Any:
     """``qjgeo.scenario.compare`` of the baseline and the scenario."""
     return _compare(str(directory), fingerprint(directory), yaml_text, str(sc_dir))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _facility_changes(path: str, key: Any, yaml_text: str, sc_dir: str) -> Any:
+    from qjgeo.scenario.changes import facility_changes
+
+    return facility_changes(_load(path, key), _applied(path, key, yaml_text, sc_dir))
+
+
+def facility_changes(directory: Path, yaml_text: str, sc_dir: Path) -> Any:
+    """``qjgeo.scenario.changes.facility_changes`` of the baseline and the scenario."""
+    return _facility_changes(str(directory), fingerprint(directory), yaml_text, str(sc_dir))

@@ -48,9 +48,10 @@ def widget(name: str) -> str:
     return f"w_{name}"
 
 
-def export_data(name: str) -> str:
-    """Key of a prepared download's ``(file name, bytes)``, e.g. ``exp_data_gap_png``."""
-    return f"exp_data_{name}"
+#: Downloads: download key → the event set when the file a click asked for is built.
+EXPORT_JOBS: Final = "exp_jobs"
+#: Downloads: download key → why building its file failed (said under the button).
+EXPORT_FAILURES: Final = "exp_failures"
 
 
 #: Import page: a counter bumped after a commit or cancel, so the upload widgets start afresh.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -131,23 +133,53 @@ def township_options(ctx: state.Ctx) -> tuple[list[str], dict[str, str]]:
     return ["", *sorted(k for k in names if k)], names
 
 
-def prepared_download(
+def one_click_download(
     ctx: state.Ctx, key: str, label: str, make: Callable[[], bytes], file_name: str, mime: str
 ) -> None:
-    """A 'prepare' button that builds the file, then its download button (kept per session)."""
-    c1, c2 = st.columns([1, 3])
-    if c1.button(ctx.t("exp_prepare", what=label), key=f"exp_prep_{key}"):
+    """One download button: the file is built when it is clicked (Streamlit's deferred data).
+
+    A failure is kept for the session and said in the page's language under the button after
+    the rerun the click starts (the rerun waits for the file, so it can say so at once);
+    Streamlit's own short note under the button ("Failed to generate file for download") is
+    English and cannot be changed.
+    """
+    jobs = st.session_state.setdefault(keys.EXPORT_JOBS, {})
+    failures = st.session_state.setdefault(keys.EXPORT_FAILURES, {})
+
+    def build() -> bytes:
+        done = threading.Event()
+        jobs[key] = done
         try:
-            st.session_state[keys.export_data(key)] = (file_name, make())
-        except Exception as exc:  # shown to the planner, who keeps everything else
-            st.session_state.pop(keys.export_data(key), None)
-            c2.error(ctx.t("exp_failed", error=str(exc)))
-    held = st.session_state.get(keys.export_data(key))
-    if held and held[0] == file_name:
-        c2.download_button(
-            ctx.t("exp_download", file=file_name),
-            held[1],
-            file_name=file_name,
-            mime=mime,
-            key=f"exp_dl_{key}",
-        )
+            data = make()
+        except Exception as exc:
+            failures[key] = str(exc) or type(exc).__name__
+            raise
+        else:
+            failures.pop(key, None)
+            return data
+        finally:
+            done.set()
+
+    st.download_button(
+        ctx.t("exp_download", what=label),
+        build,
+        file_name=file_name,
+        mime=mime,
+        key=f"exp_dl_{key}",
+        help=ctx.t("exp_file", file=file_name),
+        icon=":material/download:",
+        on_click=_await_build,
+        args=(jobs, key),
+    )
+    if key in failures:
+        st.error(ctx.t("exp_failed", what=label, error=failures[key]))
+
+
+def _await_build(jobs: dict[str, threading.Event], key: str) -> None:
+    """Wait (briefly for its start, then for its end) for the file a click asked for."""
+    for _ in range(20):  # the browser asks for the file along with the click's rerun
+        if key in jobs:
+            jobs[key].wait(timeout=600)
+            jobs.pop(key, None)
+            return
+        time.sleep(0.05)

@@ -11,7 +11,7 @@ from qjgeo.export import export_bytes
 from qjgeo.export.gis import EXPORT_CRS
 from qjgeo.ui import state, widgets
 from qjgeo.ui.state import Ctx
-from qjgeo.ui.widgets import prepared_download
+from qjgeo.ui.widgets import one_click_download
 
 GIS_FORMATS = ("gpkg", "geojson", "shp.zip", "csv")
 _MIME = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
@@ -38,29 +38,30 @@ def render(ctx: Ctx) -> None:
         )
 
     st.subheader(ctx.t("exp_maps"))
-    prepared_download(
-        ctx, "html", ctx.t("exp_map_html"), make("html", ".html"),
+    one_click_download(
+        ctx, "html", ctx.t("exp_map_html"), make("html", ".html", lang=ctx.lang),
         f"gap-map-{ftype}{suffix}.html", "text/html",
     )  # fmt: skip
-    prepared_download(
+    one_click_download(
         ctx, "png", ctx.t("exp_map_png"), make("map", ".png"),
         f"gap-map-{ftype}{suffix}.png", "image/png",
     )  # fmt: skip
-    prepared_download(
+    one_click_download(
         ctx, "pdf", ctx.t("exp_map_pdf"), make("map", ".pdf"),
         f"gap-map-{ftype}{suffix}.pdf", "application/pdf",
     )  # fmt: skip
 
     st.subheader(ctx.t("exp_data"))
-    fmt = st.selectbox(ctx.t("exp_gis_fmt"), GIS_FORMATS, key="exp_gis_fmt")
+    fmt = st.selectbox(ctx.t("exp_gis_fmt"), GIS_FORMATS, key="exp_gis_fmt",
+                       format_func=lambda f: ctx.t(f"exp_fmt_{f.replace('.', '_')}"))  # fmt: skip
     crs = st.selectbox(ctx.t("exp_gis_crs"), tuple(EXPORT_CRS), key="exp_gis_crs",
-                       format_func=lambda k: f"{k} ({EXPORT_CRS[k]})")  # fmt: skip
+                       format_func=lambda k: ctx.t(f"exp_crs_{k.replace('-', '_')}"))  # fmt: skip
     ext = {"shp.zip": ".zip"}.get(fmt, f".{fmt}")
-    prepared_download(
+    one_click_download(
         ctx, "gis", ctx.t("exp_gis"), make("data", ext, crs=crs),
         f"qjgeo-{ftype}{suffix}-{crs}{ext}", _MIME[fmt],
     )  # fmt: skip
-    prepared_download(
+    one_click_download(
         ctx, "excel", ctx.t("exp_excel"), make("report", ".xlsx"),
         f"qjgeo-report{suffix}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -70,7 +71,7 @@ def render(ctx: Ctx) -> None:
     codes, names = widgets.township_options(ctx)
     code = state.bound(st.selectbox, ctx.t("township"), "township", codes, format_func=names.get)
     if code:
-        prepared_download(
+        one_click_download(
             ctx, "brief", ctx.t("exp_brief"), make("brief", ".pdf", township=code),
             f"brief-{code}{suffix}.pdf", "application/pdf",
         )  # fmt: skip

@@ -19,7 +19,7 @@ from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import (
     data_notice,
     facility_types,
-    prepared_download,
+    one_click_download,
     show_map,
     township_options,
 )
@@ -309,12 +309,12 @@ def _map_downloads(
     if override:
         ds = ds.with_params(merge_params(ds.params, {"access": {facility: override}}))
     suffix = f"-{ctx.scenario_name}" if ctx.scenario_name else ""
-    prepared_download(
+    one_click_download(
         ctx, "gap_png", ctx.t("exp_map_png"),
         lambda: export_bytes("map", ds, ".png", facility_type=facility, graph=ctx.graph),
         f"gap-map-{facility}{suffix}.png", "image/png",
     )  # fmt: skip
-    prepared_download(
+    one_click_download(
         ctx, "gap_gpkg", ctx.t("exp_gis"),
         lambda: export_bytes("data", ds, ".gpkg", facility_type=facility, graph=ctx.graph),
         f"qjgeo-{facility}{suffix}.gpkg", "application/geopackage+sqlite3",

@@ -286,10 +286,10 @@ def _trend_chart(ctx: Ctx, series: pd.DataFrame, table: pd.DataFrame, titles: pd
 
 def _excel_button(ctx: Ctx) -> None:
     from qjgeo.export import export_bytes
-    from qjgeo.ui.widgets import prepared_download
+    from qjgeo.ui.widgets import one_click_download
 
     base = ctx.base if ctx.scenario_name else None
-    prepared_download(
+    one_click_download(
         ctx,
         "ind_excel",
         ctx.t("exp_excel"),

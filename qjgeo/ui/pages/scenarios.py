@@ -13,15 +13,14 @@ import streamlit as st
 import yaml
 
 from qjgeo.crs import gcj02_to_wgs84
-from qjgeo.export import export_bytes
 from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.ui import cache, keys, state
+from qjgeo.ui.pages.scenario_compare import compare_section
 from qjgeo.ui.pages.scenario_form import AUTO_FIELDS, attribute_form
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import (
     data_notice,
     facility_types,
-    prepared_download,
     scenario_stems,
     show_map,
     township_options,
@@ -108,7 +107,7 @@ def render(ctx: Ctx) -> None:
             st.caption(ctx.t("sc_no_changes"))
         elif not apply_error:
             # keyed on the changes only: renaming the draft does not recompute the comparison
-            _compare(ctx, draft, scenario_to_yaml(draft.renamed("draft")), applied)
+            compare_section(ctx, draft, scenario_to_yaml(draft.renamed("draft")), applied)
     with tab_files:
         _files(ctx, draft, yaml_text)
     with tab_rec:
@@ -331,139 +330,6 @@ def _changes(ctx: Ctx, draft: Any) -> None:
             st.rerun()
 
 
-def _status_text(ctx: Ctx, met: Any) -> str:
-    if met is True:
-        return ctx.t("ind_met")
-    if met is False:
-        return ctx.t("ind_not_met")
-    return ctx.t("ind_na")
-
-
-def delta_table(ctx: Ctx, indicators: pd.DataFrame) -> pd.DataFrame:
-    """Indicator rows that change (value or status), labelled in the session's language."""
-    if indicators.empty:
-        return pd.DataFrame()
-    delta = pd.to_numeric(indicators["delta"], errors="coerce").fillna(0.0)
-    changed = indicators[(delta.abs() > 1e-9) | indicators["flipped"].astype(bool)]
-    titles = {i: (zh if ctx.lang == "zh" else en) for i, zh, en, _u in cache.indicator_titles()}
-    _codes, names = township_options(ctx)
-    scope = changed["scope"].astype(str)
-    names = {**names, "district": ctx.t("district")}
-    return pd.DataFrame(
-        {
-            ctx.t("col_indicator"): changed["id"].map(titles).fillna(changed["id"]).to_numpy(),
-            ctx.t("col_scope"): scope.map(names).fillna(changed["scope_name"]).to_numpy(),
-            ctx.t("col_baseline"): changed["value_a"].round(2).to_numpy(),
-            ctx.t("col_scenario"): changed["value_b"].round(2).to_numpy(),
-            ctx.t("col_delta"): pd.to_numeric(changed["delta"], errors="coerce")
-            .round(2)
-            .to_numpy(),
-            ctx.t("col_status_before"): [_status_text(ctx, m) for m in changed["met_a"]],
-            ctx.t("col_status_after"): [_status_text(ctx, m) for m in changed["met_b"]],
-        }
-    )
-
-
-def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
-    """The Compare tab: what the draft changes against its base, and the Excel report."""
-    try:
-        cmp = cache.compare(ctx.data_dir, yaml_text, ctx.scenarios_dir)
-    except Exception as exc:
-        st.error(ctx.t("sc_error", error=str(exc)))
-        return
-    st.subheader(ctx.t("sc_deltas"))
-    deltas = delta_table(ctx, cmp.indicators)
-    if deltas.empty:
-        st.caption(ctx.t("sc_no_deltas"))
-    else:
-        st.dataframe(deltas, hide_index=True, width="stretch")
-    _coverage_change(ctx, cmp.coverage)
-    _flipped_villages(ctx, cmp.villages_flipped, applied)
-    for note in cmp.notes:
-        st.caption(note)
-    scenario_ds = cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir)
-    from qjgeo.scenario import file_stem
-
-    stem = file_stem(draft.name)
-    prepared_download(
-        ctx, "sc_report", ctx.t("sc_report"),
-        lambda: export_bytes("report", scenario_ds, ".xlsx", base=ctx.base, graph=ctx.graph),
-        f"qjgeo-report-{stem}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )  # fmt: skip
-
-
-def _coverage_change(ctx: Ctx, cov: pd.DataFrame) -> None:
-    """Children covered before and after, per facility type."""
-    st.subheader(ctx.t("sc_coverage"))
-    if not len(cov):
-        return
-    st.dataframe(
-        pd.DataFrame(
-            {
-                ctx.t("facility_type"): cov["facility_type"].map(ctx.title).to_numpy(),
-                ctx.t("col_children"): cov["children"].round(0).to_numpy(),
-                ctx.t("col_covered_before"): cov["covered_a"].round(0).to_numpy(),
-                ctx.t("col_covered_after"): cov["covered_b"].round(0).to_numpy(),
-                ctx.t("sc_flip_gain"): cov["newly_covered"].round(0).to_numpy(),
-                ctx.t("sc_flip_loss"): cov["newly_uncovered"].round(0).to_numpy(),
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-
-
-def _flipped_villages(ctx: Ctx, flips: pd.DataFrame, applied: Any) -> None:
-    """Villages that gain or lose walking access: a table and a map."""
-    st.subheader(ctx.t("sc_flipped"))
-    if not len(flips):
-        return
-    _codes, names = township_options(ctx)
-    st.dataframe(
-        pd.DataFrame(
-            {
-                ctx.t("col_village"): flips["name"].to_numpy(),
-                ctx.t("col_township"): flips["township_code"].astype(str).map(names).to_numpy(),
-                ctx.t("facility_type"): flips["facility_type"].map(ctx.title).to_numpy(),
-                ctx.t("col_children"): flips["children"].round(0).to_numpy(),
-                ctx.t("col_change"): [
-                    ctx.t("sc_flip_gain") if b else ctx.t("sc_flip_loss")
-                    for b in flips["covered_b"].astype(bool)
-                ],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    if applied.has("village"):
-        _flips_map(ctx, flips, applied)
-
-
-def _flips_map(ctx: Ctx, flips: pd.DataFrame, applied: Any) -> None:
-    """The villages that gain (green) or lose (red) walking access, on the townships."""
-    v = applied.layer("village")
-    merged = v[["code12", "geometry"]].merge(flips, on="code12")
-    merged["change"] = np.where(merged["covered_b"].astype(bool), "gain", "loss")
-    ov = Overlay(
-        "flips",
-        ctx.t("sc_flipped"),
-        merged[["code12", "name", "facility_type", "children", "change", "geometry"]],
-        "change",
-        {"gain": "#1a9850", "loss": "#d73027"},
-        labels={"gain": ctx.t("sc_flip_gain"), "loss": ctx.t("sc_flip_loss")},
-    )
-    m = build_map(
-        applied,
-        layers=["township"],
-        basemap=state.get("basemap"),
-        lang=ctx.lang,
-        overlays=[ov],
-        tianditu_key=cache.tianditu_key(),
-    )
-    show_map(m, key="sc_diff_map", returned_objects=[], height=420)
-
-
 def _files(ctx: Ctx, draft: Any, yaml_text: str) -> None:
     """The Files tab: save the draft (asking before overwriting); load, rename, delete files."""
     _save_draft(ctx, draft, yaml_text)
@@ -529,6 +395,7 @@ def _manage_files(ctx: Ctx, stems: list[str]) -> None:
             st.session_state[keys.SC_DRAFT] = scenario_to_yaml(
                 load_scenario(sc_dir / f"{pick}.yaml")
             )
+            st.session_state.pop("sc_name_in", None)  # the name box shows the loaded name
             st.rerun()
         except Exception as exc:
             st.error(ctx.t("sc_error", error=str(exc)))
