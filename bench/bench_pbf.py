@@ -125,9 +125,7 @@ def _child(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     result: dict[str, Any] = {}
     if args.child == "clip":
-        summary = clip_osm(
-            args.src, args.dest, clip_area(BOUNDARY), relation_keys=sorted(OSM_TAGS)
-        )
+        summary = clip_osm(args.src, args.dest, clip_area(BOUNDARY), relation_keys=sorted(OSM_TAGS))
         result.update(summary.__dict__)
     elif args.child == "import":
         out = import_osm(args.src, args.dest, clip=BOUNDARY, overwrite=True)
