@@ -18,8 +18,8 @@ loading the province, and writes a small OSM XML file that the importer
 The kept ids are Python sets: their memory follows the county, not the province. (pyosmium's
 ``IdTracker`` / ``IdFilter`` were tried first: their dense bitsets allocate 512 KB per 4 M-id
 block touched, and a county's node ids are scattered over the whole OSM id range, so 200,000
-ids took 1.5 GB.) ``bench/bench_pbf.py`` measures time and peak memory. The input must be
-sorted (nodes, ways, relations, each by id), as every published extract is.
+ids took 1.5 GB.) ``bench/bench_pbf.py`` measures time and peak memory. Each pass reads the
+whole file for its kind of object, so the order of the input does not matter.
 
 The clip area is a boundary file (:func:`read_boundary`: GeoJSON, GeoPackage, Shapefile — any
 polygon layer geopandas reads, reprojected to WGS84) or a ``W,S,E,N`` box (:func:`parse_bbox`).
@@ -387,7 +387,7 @@ def clip_osm(
     Parameters
     ----------
     src
-        ``.osm.pbf`` (or ``.osm`` / ``.osm.bz2``), sorted as published extracts are.
+        ``.osm.pbf`` (or ``.osm`` / ``.osm.bz2``).
     dest
         Output file; its ending chooses the format (``.osm`` for XML, ``.osm.pbf``).
     area
