@@ -165,9 +165,14 @@ def test_bad_pbf_is_refused_naming_the_file(tmp_path: Path) -> None:
 def test_large_pbf_without_area_is_refused(
     tmp_path: Path, pbf_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("qjgeo.osm_pbf.UNCLIPPED_PBF_LIMIT_BYTES", 100)
-    with pytest.raises(OsmImportError, match=r"munich_small.osm.pbf.*--clip.*--bbox.*裁剪"):
-        import_osm(pbf_dir / "munich_small.osm.pbf", tmp_path / "out")
+    src = pbf_dir / "munich_small.osm.pbf"
+    monkeypatch.setattr("qjgeo.osm_pbf.UNCLIPPED_PBF_LIMIT_BYTES", 100)  # by its size
+    with pytest.raises(OsmImportError, match=r"munich_small\.osm\.pbf.* MB;.*--clip.*--bbox.*裁剪"):
+        import_osm(src, tmp_path / "out")
+    monkeypatch.undo()
+    monkeypatch.setattr("qjgeo.osm_pbf.UNCLIPPED_MAX_BOX_DEG2", 1e-6)  # by its header's box
+    with pytest.raises(OsmImportError, match=r"munich_small\.osm\.pbf.*square degrees;.*--clip"):
+        import_osm(src, tmp_path / "out")
 
 
 def test_area_without_nodes_is_refused(tmp_path: Path, pbf_dir: Path) -> None:
