@@ -1,8 +1,9 @@
 """Turn an OpenStreetMap extract into a qjgeo dataset directory, offline.
 
-``import_osm("area.osm.bz2", "data/area")`` reads an OSM XML file (``.osm`` or ``.osm.bz2``)
-and writes a dataset directory in the manifest format of :mod:`qjgeo.catalog`, so every
-command (``--data DIR``) runs on any OSM extract. Nothing is downloaded.
+``import_osm("area.osm.bz2", "data/area")`` reads an OSM XML file (``.osm``, ``.osm.bz2``; a
+``.osm.pbf`` or ``clip=``/``bbox=`` is cut first by :mod:`qjgeo.osm_pbf`) and writes a dataset
+directory in the manifest format of :mod:`qjgeo.catalog`, so every command (``--data DIR``)
+runs on any OSM extract. Nothing is downloaded.
 
 Tag mapping
 -----------

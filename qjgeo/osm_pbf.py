@@ -18,13 +18,14 @@ loading the province, and writes a small OSM XML file that the importer
 The kept ids are Python sets: their memory follows the county, not the province. (pyosmium's
 ``IdTracker`` / ``IdFilter`` were tried first: their dense bitsets allocate 512 KB per 4 M-id
 block touched, and a county's node ids are scattered over the whole OSM id range, so 200,000
-ids took 1.5 GB.) ``bench/bench_pbf.py`` measures time and peak memory. The input must be
-sorted (nodes, ways, relations, each by id), as every published extract is.
+ids took 1.5 GB.) ``bench/bench_pbf.py`` measures time and peak memory. Each pass reads the
+whole file for its kind of object, so the order of the input does not matter.
 
 The clip area is a boundary file (:func:`read_boundary`: GeoJSON, GeoPackage, Shapefile — any
 polygon layer geopandas reads, reprojected to WGS84) or a ``W,S,E,N`` box (:func:`parse_bbox`).
 A PBF given without either is converted whole when it is small (up to
-:data:`UNCLIPPED_PBF_LIMIT_BYTES`) and refused otherwise, with a message naming the clip options.
+:data:`UNCLIPPED_PBF_LIMIT_BYTES`, header box up to :data:`UNCLIPPED_MAX_BOX_DEG2`) and refused
+otherwise, with a message naming the clip options.
 
 Errors are :class:`OsmClipError` with a Chinese and English message that names the file.
 This module imports nothing of qjgeo's importer: the importer calls it (no import circle).
@@ -50,6 +51,7 @@ from qjgeo.crs import WGS84_CRS
 __all__ = [
     "NODE_CHUNK",
     "PBF_SUFFIXES",
+    "UNCLIPPED_MAX_BOX_DEG2",
     "UNCLIPPED_PBF_LIMIT_BYTES",
     "ClipSummary",
     "ClippedExtract",
@@ -67,6 +69,9 @@ __all__ = [
 PBF_SUFFIXES: Final[tuple[str, ...]] = (".osm.pbf", ".pbf")
 #: A PBF larger than this (16 MB, about 2 million nodes) is not imported without a clip area.
 UNCLIPPED_PBF_LIMIT_BYTES: Final[int] = 16 * 1024 * 1024
+#: ... or whose header box spans more than this (4 square degrees ≈ 40,000 km²: a prefecture
+#: city at most; Qujiang's box is 0.3).
+UNCLIPPED_MAX_BOX_DEG2: Final[float] = 4.0
 #: Node coordinates tested against the clip area at once (bounds the memory of pass 1).
 NODE_CHUNK: Final[int] = 1 << 18
 
@@ -387,7 +392,7 @@ def clip_osm(
     Parameters
     ----------
     src
-        ``.osm.pbf`` (or ``.osm`` / ``.osm.bz2``), sorted as published extracts are.
+        ``.osm.pbf`` (or ``.osm`` / ``.osm.bz2``).
     dest
         Output file; its ending chooses the format (``.osm`` for XML, ``.osm.pbf``).
     area
@@ -439,13 +444,27 @@ def clip_pbf(
 
 
 def _check_unclipped(src: Path) -> None:
+    """Refuse a PBF too large to import whole: by its size, or by its header's box."""
+    if not is_pbf(src):
+        return
     size = src.stat().st_size
-    if is_pbf(src) and size > UNCLIPPED_PBF_LIMIT_BYTES:
+    what = f"{size / 2**20:.0f} MB" if size > UNCLIPPED_PBF_LIMIT_BYTES else ""
+    try:
+        box = _osmium().FileProcessor(str(src)).header.box()
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise _read_error(src, exc) from exc
+    if box.valid():
+        extent = (box.top_right.lon - box.bottom_left.lon) * (
+            box.top_right.lat - box.bottom_left.lat
+        )
+        if extent > UNCLIPPED_MAX_BOX_DEG2:
+            what = what or f"{extent:.1f} square degrees"
+    if what:
         raise OsmClipError(
-            f"{src} is {size / 2**20:.0f} MB: a PBF larger than "
-            f"{UNCLIPPED_PBF_LIMIT_BYTES // 2**20} MB (a province) is imported clipped to one "
-            "area: pass --clip BOUNDARY.geojson or --bbox W,S,E,N"
-            "（PBF 文件过大，请用 --clip 边界文件 或 --bbox 西,南,东,北 裁剪到一个县区）"
+            f"{src} covers a province ({what}; whole files up to "
+            f"{UNCLIPPED_PBF_LIMIT_BYTES // 2**20} MB and {UNCLIPPED_MAX_BOX_DEG2:g} square "
+            "degrees): clip it to one area with --clip BOUNDARY.geojson or --bbox W,S,E,N"
+            "（PBF 文件范围过大，请用 --clip 边界文件 或 --bbox 西,南,东,北 裁剪到一个县区）"
         )
 
 
@@ -460,7 +479,8 @@ def clipped_extract(
     """A temporary OSM XML file of ``src`` clipped to an area, for the importer.
 
     Without ``boundary`` and ``bbox`` the whole file is converted (a PBF only up to
-    :data:`UNCLIPPED_PBF_LIMIT_BYTES`). The file is removed when the block ends.
+    :data:`UNCLIPPED_PBF_LIMIT_BYTES` and :data:`UNCLIPPED_MAX_BOX_DEG2`). The file is removed
+    when the block ends.
 
     Raises
     ------
