@@ -77,6 +77,35 @@ def declutter_labels(ax: Axes, texts: Sequence[Text]) -> int:
     return moves
 
 
+def keep_inside(ax: Axes, texts: Sequence[Text], *, optional: Sequence[bool]) -> list[Text]:
+    """Move labels cut by the map frame inside it; drop optional ones that then overlap.
+
+    Returns
+    -------
+    list of matplotlib.text.Text
+        The labels kept (dropped ones are removed from the axes).
+    """
+    renderer = _renderer(ax.get_figure(root=True))  # type: ignore[arg-type]
+    frame = ax.get_window_extent(renderer)
+    to_data = ax.transData.inverted()
+    kept: list[Text] = []
+    boxes: list[Bbox] = []
+    for text, drop_ok in zip(texts, optional, strict=True):
+        box = text.get_window_extent(renderer)
+        dx = max(frame.x0 + 2 - box.x0, 0) - max(box.x1 - (frame.x1 - 2), 0)
+        dy = max(frame.y0 + 2 - box.y0, 0) - max(box.y1 - (frame.y1 - 2), 0)
+        if dx or dy:
+            x, y = ax.transData.transform(text.get_position())
+            text.set_position(tuple(to_data.transform((x + dx, y + dy))))
+            box = box.translated(dx, dy)
+        if drop_ok and any(box.overlaps(b) for b in boxes):
+            text.remove()
+            continue
+        kept.append(text)
+        boxes.append(box)
+    return kept
+
+
 def _set_extent(ax: Axes, bounds: Sequence[float], margin: float = 0.04) -> None:
     """Fit the bounds into the axes box with equal x/y scale (metres stay square)."""
     minx, miny, maxx, maxy = (float(v) for v in bounds)

@@ -30,7 +30,7 @@ from qjgeo.export.staticmap.data import (
     band_styles,
 )
 from qjgeo.export.staticmap.errors import ExportError
-from qjgeo.export.staticmap.layout import _set_extent, declutter_labels
+from qjgeo.export.staticmap.layout import _set_extent, declutter_labels, keep_inside
 from qjgeo.export.staticmap.legend import LegendEntries, band_swatches
 from qjgeo.export.staticmap.texts import facility_titles
 
@@ -253,7 +253,8 @@ def _label_townships(
             )
         )
     declutter_labels(ax, texts)
-    return texts
+    optional = [t.get_fontweight() != "bold" for t in texts]  # neighbours of the focus
+    return keep_inside(ax, texts, optional=optional)
 
 
 def _bare_frame(ax: Axes) -> None:
