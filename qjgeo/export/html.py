@@ -141,7 +141,7 @@ def gap_map_html(
     m = build_map(
         dataset,
         choropleth=share,
-        choropleth_title="儿童覆盖率（%，红 = 缺口）share of children covered (%, red = gap)",
+        choropleth_title="儿童覆盖率 % covered（红 = 缺口 red = gap）",
         choropleth_scale=ChoroplethScale(COVERAGE_RAMP, 0.0, 100.0),
         layers=("district", "township", facility_type),
         basemap="none",
