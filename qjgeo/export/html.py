@@ -1,8 +1,9 @@
 """Interactive HTML gap map: one self-contained file (no network needed to open it).
 
 The map is the app's own folium map (:func:`qjgeo.mapview.build.build_map`): township polygons
-filled by the share of children covered, the facilities of the type, the gap hexagons and the
-villages coloured by distance band as overlays, with a legend and popups in which every value
+filled by the share of children covered (percent, red = gap → green), the facilities of the
+type, the gap hexagons (by distance band) and the villages covered / not covered as overlays,
+with a legend and popups (distances in km, one decimal) in which every value
 is HTML-escaped. A title box adds the scenario, date, distances used, the data-status line and
 the source / licence attribution; a data-status box in the bottom-left corner names, in the
 map's language, the layers resting on sample or estimated data.
@@ -183,7 +184,7 @@ def _gap_overlays(
     *,
     lang: str,
 ) -> list[Any]:
-    """The gap hexagons and the villages as map overlays coloured by distance band."""
+    """The gap hexagons (by distance band) and the villages (covered or not) as overlays."""
     from qjgeo.mapview.build import Overlay
 
     zh, en = titles

@@ -1,7 +1,7 @@
 """The map itself: the layers of a gap map drawn on metric-CRS axes, one step per layer.
 
 :func:`draw_gap_axes` draws, in this order, the district outline, the gap hexagons, the
-township boundaries (and the township in focus), the villages coloured by distance band and
+township boundaries (and the township in focus), the villages covered or not covered and
 the facilities; then it fits the extent and places the township names. Each step adds its
 legend entries (:class:`~qjgeo.export.staticmap.legend.LegendEntries`) as it draws.
 """
