@@ -38,7 +38,7 @@ def test_names_are_escaped(page: str) -> None:
 def test_title_legend_and_data_status(page: str) -> None:
     assert "曲江区 托育机构 步行可达缺口" in page
     assert "数据状态" in page and "Data status" in page
-    assert "≤300 m" in page  # a distance band in the legend
+    assert "已覆盖" in page and "未覆盖" in page  # villages covered / not, in the legend
     assert "马坝镇" in page or json.dumps("马坝镇")[1:-1] in page  # township layer (JSON)
 
 
@@ -76,3 +76,18 @@ def test_data_status_note_on_official_data(dataset) -> None:
     note = _status_note(gap_map_html(ds, "childcare", surface=False))
     assert 'data-status="official"' in note
     assert "所用图层均为官方或用户提供数据" in note and "非正式成果" not in note
+
+
+def test_coverage_in_percent_red_means_gap_and_km(dataset) -> None:
+    gaps = compute_gaps(dataset, "childcare")
+    page = gap_map_html(dataset, "childcare", gaps=gaps, surface=False)
+    assert "儿童覆盖率 % covered（红 = 缺口 red = gap）" in page or "red = gap" in page
+    # the colour scale runs 0 → 100 % from the gap red to the covered green
+    assert "#d73027" in page and "#1a9850" in page
+    assert '"vmin": 0.0' in page or "0.0," in page
+    # popups: the distance in km with one decimal, no metres with decimals
+    far = gaps.villages["distance_m"].max()
+    assert f"{far / 1000:,.1f}" in page
+    label = "到最近设施距离（公里）"
+    assert "distance_m" not in page
+    assert label in page or json.dumps(label)[1:-1] in page

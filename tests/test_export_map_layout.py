@@ -239,3 +239,19 @@ def test_map_furniture_covers_no_data(dataset, all_gaps) -> None:
     assert set(page.furniture) == {"north_arrow", "scale_bar", "inset"}
     assert len(set(page.furniture.values())) == 3
     page.figure.clear()
+
+
+def test_labels_step_off_point_symbols() -> None:
+    from qjgeo.export.staticmap import declutter_labels
+
+    fig = Figure(figsize=(4, 3))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    label = ax.text(50, 50, "松山街道", fontfamily=cjk_font_family(), ha="center", va="center")
+    villages = np.array([[50.0, 50.0], [48.0, 51.0], [53.0, 49.0]])
+    assert declutter_labels(ax, [label], obstacles=villages) == 1
+    box = label.get_window_extent(_renderer(fig))
+    for x, y in ax.transData.transform(villages):
+        assert not (box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1)

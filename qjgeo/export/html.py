@@ -1,8 +1,9 @@
 """Interactive HTML gap map: one self-contained file (no network needed to open it).
 
 The map is the app's own folium map (:func:`qjgeo.mapview.build.build_map`): township polygons
-filled by the share of children covered, the facilities of the type, the gap hexagons and the
-villages coloured by distance band as overlays, with a legend and popups in which every value
+filled by the share of children covered (percent, red = gap → green), the facilities of the
+type, the gap hexagons (by distance band) and the villages covered / not covered as overlays,
+with a legend and popups (distances in km, one decimal) in which every value
 is HTML-escaped. A title box adds the scenario, date, distances used, the data-status line and
 the source / licence attribution; a data-status box in the bottom-left corner names, in the
 map's language, the layers resting on sample or estimated data.
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from qjgeo.catalog import Dataset
@@ -127,20 +129,21 @@ def gap_map_html(
     ExportError
         If the facility or village layer is missing.
     """
-    from qjgeo.mapview.build import build_map
+    from qjgeo.mapview.build import ChoroplethScale, build_map
     from qjgeo.mapview.offline import standalone_html
 
     gaps, surface = prepare_gap_results(dataset, facility_type, gaps=gaps, surface=surface)
     zh, en = facility_titles(dataset, facility_type)
     colours = _band_colours([gaps.villages] + ([surface] if surface is not None else []))
     share = pd.Series(
-        gaps.townships["share_covered"].to_numpy(dtype=float),
+        (gaps.townships["share_covered"].to_numpy(dtype=float) * 100).round(1),
         index=gaps.townships["code9"].astype(str).to_numpy(),
     )
     m = build_map(
         dataset,
         choropleth=share,
-        choropleth_title="儿童覆盖率 share of children covered",
+        choropleth_title="儿童覆盖率 % covered（红 = 缺口 red = gap）",
+        choropleth_scale=ChoroplethScale(COVERAGE_RAMP, 0.0, 100.0),
         layers=("district", "township", facility_type),
         basemap="none",
         lang=lang,
@@ -181,7 +184,7 @@ def _gap_overlays(
     *,
     lang: str,
 ) -> list[Any]:
-    """The gap hexagons and the villages as map overlays coloured by distance band."""
+    """The gap hexagons (by distance band) and the villages (covered or not) as overlays."""
     from qjgeo.mapview.build import Overlay
 
     zh, en = titles
@@ -191,22 +194,58 @@ def _gap_overlays(
             Overlay(
                 id="gaps_hex",
                 title="缺口面（六边形）Gap surface" if lang == "zh" else "Gap surface (hexagons)",
-                frame=flatten_frame(surface),
+                frame=flatten_frame(_in_km(surface)),
                 color_column="distance_band",
                 colors=colours,
             )
         )
     if len(villages):
+        status = coverage_status(villages, lang=lang)
         overlays.append(
             Overlay(
                 id="villages_access",
-                title=f"村（社区）到最近{zh}的距离" if lang == "zh" else f"Villages: walk to {en}",
-                frame=flatten_frame(villages),
-                color_column="distance_band",
-                colors=colours,
+                title=f"村（社区）：步行距离内有无{zh}"
+                if lang == "zh"
+                else f"Villages: {en.lower()} within walking distance",
+                frame=flatten_frame(_in_km(villages).assign(coverage_status=status)),
+                color_column="coverage_status",
+                colors=_status_colours(lang),
             )
         )
     return overlays
+
+
+#: Township coverage in the HTML choropleth: red (0 %, the gap) → yellow → green (100 %),
+#: the colours the static maps give villages not covered and covered.
+COVERAGE_RAMP: tuple[str, ...] = ("#d73027", "#fc8d59", "#fee08b", "#a6d96a", "#1a9850")
+_STATUS = {"zh": ("已覆盖", "未覆盖", "无可达设施"),
+           "en": ("covered", "not covered", "no facility reachable")}  # fmt: skip
+
+
+def _status_colours(lang: str) -> dict[str, str]:
+    covered, not_covered, never = _STATUS.get(lang, _STATUS["zh"])
+    return {covered: "#1a9850", not_covered: "#d73027", never: "#8c8c8c"}
+
+
+def coverage_status(villages: pd.DataFrame, *, lang: str = "zh") -> pd.Series:
+    """Each village covered / not covered under its urban or rural walking distance."""
+    covered, not_covered, never = _STATUS.get(lang, _STATUS["zh"])
+    finite = np.isfinite(villages["distance_m"].to_numpy(dtype=float))
+    ok = villages["covered"].astype(bool).to_numpy()
+    values = np.where(ok, covered, np.where(finite, not_covered, never))
+    return pd.Series(values, index=villages.index, name="coverage_status")
+
+
+def _in_km(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``distance_m`` replaced by ``distance_km`` as text with one decimal (— unreachable)."""
+    if "distance_m" not in frame.columns:
+        return frame
+    km = frame["distance_m"].to_numpy(dtype=float) / 1000
+    text = [f"{v:,.1f}" if np.isfinite(v) else "—" for v in km]
+    out = frame.drop(columns=["distance_m"]).copy()
+    out.insert(min(len(out.columns) - 1, list(frame.columns).index("distance_m")),
+               "distance_km", text)  # fmt: skip
+    return out
 
 
 def _district_figures(gaps: Any) -> str:

@@ -292,10 +292,25 @@ def _name_column(frame: gpd.GeoDataFrame, lang: str) -> pd.Series:
     return names.fillna("").map(html.escape)
 
 
-def _choropleth_colormap(values: pd.Series, caption: str) -> cm.LinearColormap | None:
+@dataclass(frozen=True)
+class ChoroplethScale:
+    """A fixed colour scale for the township choropleth (e.g. red = 0 % covered → green)."""
+
+    colours: tuple[str, ...]
+    vmin: float
+    vmax: float
+
+
+def _choropleth_colormap(
+    values: pd.Series, caption: str, scale: ChoroplethScale | None = None
+) -> cm.LinearColormap | None:
     finite = pd.to_numeric(values, errors="coerce").replace([np.inf, -np.inf], np.nan).dropna()
     if finite.empty:
         return None
+    if scale is not None:
+        return cm.LinearColormap(
+            list(scale.colours), vmin=scale.vmin, vmax=scale.vmax, caption=caption
+        )
     vmin, vmax = float(finite.min()), float(finite.max())
     if vmin == vmax:
         vmax = vmin + 1.0
@@ -458,6 +473,7 @@ def build_map(
     *,
     choropleth: pd.Series | None = None,
     choropleth_title: str = "",
+    choropleth_scale: ChoroplethScale | None = None,
     layers: Sequence[str] = DEFAULT_LAYERS,
     basemap: str = "none",
     lang: str = "zh",
@@ -478,6 +494,9 @@ def build_map(
         Values indexed by township ``code9``; townships are filled by value (grey when missing).
     choropleth_title
         Caption of the choropleth colour scale (display language).
+    choropleth_scale
+        Fixed colours and range of the choropleth (default: light to dark orange over the
+        values' range).
     layers
         Layer ids to draw, bottom to top; ``"township"`` is drawn as polygons, points as icons.
     basemap
@@ -512,8 +531,9 @@ def build_map(
     m = _empty_map(dataset, frames, basemap=basemap, tianditu_key=tianditu_key, height=height)
     legend_rows: list[str] = [f"<b>{html.escape(labels['legend'])}</b>"]
     shapes = _ShapeOptions(
-        choropleth, choropleth_title, highlight_township, simplify_tolerance_deg, popups
-    )
+        choropleth, choropleth_title, highlight_township, simplify_tolerance_deg, popups,
+        choropleth_scale,
+    )  # fmt: skip
     colormap = None
     for lid in wanted:
         frame = frames[lid]
@@ -585,6 +605,7 @@ class _ShapeOptions:
     highlight_township: str | None
     simplify_tolerance_deg: float
     popups: bool = True
+    choropleth_scale: ChoroplethScale | None = None
 
 
 def _add_layer(
@@ -653,7 +674,7 @@ def _add_shapes(
     colormap = None
     if lid == "township" and options.choropleth is not None and "code9" in frame.columns:
         colormap, fill = _choropleth_fill(
-            frame, props, options.choropleth, options.choropleth_title
+            frame, props, options.choropleth, options.choropleth_title, options.choropleth_scale
         )
     props["fill"] = fill
     props["bold"] = (
@@ -696,9 +717,10 @@ def _choropleth_fill(
     props: dict[str, Sequence[Any]],
     choropleth: pd.Series,
     caption: str,
+    scale: ChoroplethScale | None = None,
 ) -> tuple[cm.LinearColormap | None, list[str | None]]:
     """Each township's value (added to ``props``) and its fill colour (grey when missing)."""
-    colormap = _choropleth_colormap(choropleth, caption)
+    colormap = _choropleth_colormap(choropleth, caption, scale)
     vals = pd.to_numeric(
         frame["code9"].astype(str).map(choropleth.rename(index=str)), errors="coerce"
     )

@@ -1,12 +1,14 @@
 """Static gap maps (PNG at 300 dpi, PDF on A4 / A3) drawn with matplotlib.
 
 A gap map shows, for one facility type, which villages lie beyond the planning walking
-distance: the district outline, township boundaries with their Chinese names, villages coloured
-by distance band, the facilities, and (when available) a hexagon surface of distance bands. Every
-map carries a title (Chinese first, English subtitle), a legend, a scale bar, a north arrow,
-the scenario name and date, the distances and method used, a data-status line naming the
-layers that rest on estimated or sample data, and source / licence attribution (ODbL when any
-layer comes from OpenStreetMap).
+distance: the district outline, township boundaries with their Chinese names, villages covered
+(green) or not covered (red, larger the farther the nearest facility), the facilities, and (when
+available) a hexagon surface of distance bands. Every map carries a title block (Chinese first,
+English subtitle, optional figure number), a legend laid out from measured text, a location
+inset, a scale bar and a north arrow in the emptiest corners, degree ticks, the scenario name and
+date, the distances and method used, a data-status line naming the layers that rest on
+estimated or sample data, the CRS and data dates, and source / licence attribution (ODbL when
+any layer comes from OpenStreetMap). A PNG comes with a world file and ``.prj``.
 
 The map is drawn in the metric CRS (EPSG:4547, CGCS2000 Gauss-Krüger CM 114°E), so axis units
 are metres and the scale bar is exact (grid north differs from true north by < 0.2° here).
@@ -19,7 +21,11 @@ The package is split by what each part draws or computes:
 - :mod:`~qjgeo.export.staticmap.data`: gap results, distance bands and colours, layer checks
 - :mod:`~qjgeo.export.staticmap.layout`: paper sizes, page boxes, one-line texts, label placement
 - :mod:`~qjgeo.export.staticmap.furniture`: scale bar, north arrow, warning badge
-- :mod:`~qjgeo.export.staticmap.legend`: legend entries and the legend box
+- :mod:`~qjgeo.export.staticmap.legend`: legend entries and the legend box (measured, wrapped)
+- :mod:`~qjgeo.export.staticmap.symbols`: village symbols, covered or not covered
+- :mod:`~qjgeo.export.staticmap.placement`: the emptiest corners for inset, arrow and scale bar
+- :mod:`~qjgeo.export.staticmap.inset`: the location inset (区位图)
+- :mod:`~qjgeo.export.staticmap.georef`: degree ticks, world file, ``.prj``
 - :mod:`~qjgeo.export.staticmap.mapaxes`: the map layers drawn on metric axes
 - :mod:`~qjgeo.export.staticmap.panels`: the side panel (legend, township table)
 - :mod:`~qjgeo.export.staticmap.figure`: the whole page and its PNG / PDF bytes

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
@@ -34,47 +35,111 @@ def _figsize(paper: str, orientation: str) -> tuple[float, float]:
     return (w, h) if orientation == "landscape" else (h, w)
 
 
-def declutter_labels(ax: Axes, texts: Sequence[Text]) -> int:
-    """Nudge labels that overlap an earlier one to the nearest free spot; return moves made.
+#: Where a label may go when its own spot is taken, in label widths / heights from it.
+_OFFSETS = ((0, -1), (0, 1), (-0.6, 0), (0.6, 0), (0, -2), (0, 2),
+            (-1, -1), (1, -1), (-1, 1), (1, 1))  # fmt: skip
 
-    Labels are placed in the given order; each later label that overlaps one already placed
-    is tried below, above, left and right of its anchor (one and two label heights away).
+
+def declutter_labels(
+    ax: Axes,
+    texts: Sequence[Text],
+    *,
+    obstacles: np.ndarray | None = None,
+    radius_pt: float = 3.0,
+) -> int:
+    """Place labels so none overlaps another, nor (where possible) a point symbol.
+
+    Labels are placed in the given order. Each one stays on its anchor when that spot is free
+    of earlier labels and of ``obstacles`` (points in data units, e.g. villages, drawn about
+    ``radius_pt`` wide); otherwise it takes the nearby spot (below, above, left, right, one and
+    two label heights away) inside the frame that overlaps no label and the fewest points.
+
+    Returns
+    -------
+    int
+        How many labels were moved.
     """
-    fig = ax.figure
     if not texts:
         return 0
-    renderer = _renderer(fig)
+    renderer = _renderer(ax.get_figure(root=True))  # type: ignore[arg-type]
+    frame = ax.get_window_extent(renderer)
+    pts = ax.transData.transform(obstacles) if obstacles is not None and len(obstacles) else None
+    r = radius_pt * ax.get_figure(root=True).dpi / 72  # type: ignore[union-attr]
+    to_data = ax.transData.inverted()
     placed: list[Bbox] = []
     moves = 0
-    to_data = ax.transData.inverted()
     for text in texts:
         box = text.get_window_extent(renderer).expanded(1.08, 1.15)
-        if not any(box.overlaps(other) for other in placed):
+        best: tuple[int, float, float] | None = None
+        for fx, fy in ((0, 0), *_OFFSETS):
+            dx, dy = fx * box.width, fy * box.height
+            trial = box.translated(dx, dy)
+            if any(trial.overlaps(o) for o in placed) or (
+                (dx or dy) and not _contains(frame, trial)
+            ):
+                continue
+            score = _points_in(trial, pts, r)
+            if best is None or score < best[0]:
+                best = (score, dx, dy)
+            if score == 0:
+                break
+        if best is None:
             placed.append(box)
             continue
-        w, h = box.width, box.height
-        x_disp, y_disp = ax.transData.transform(text.get_position())
-        for dx, dy in (
-            (0, -h),
-            (0, h),
-            (-0.6 * w, 0),
-            (0.6 * w, 0),
-            (0, -2 * h),
-            (0, 2 * h),
-            (-w, -h),
-            (w, -h),
-            (-w, h),
-            (w, h),
-        ):
-            trial = box.translated(dx, dy)
-            if not any(trial.overlaps(other) for other in placed):
-                text.set_position(tuple(to_data.transform((x_disp + dx, y_disp + dy))))
-                placed.append(trial)
-                moves += 1
-                break
-        else:
-            placed.append(box)
+        _, dx, dy = best
+        if dx or dy:
+            x_disp, y_disp = ax.transData.transform(text.get_position())
+            text.set_position(tuple(to_data.transform((x_disp + dx, y_disp + dy))))
+            moves += 1
+        placed.append(box.translated(dx, dy))
     return moves
+
+
+def _contains(outer: Bbox, inner: Bbox) -> bool:
+    return bool(
+        inner.x0 >= outer.x0 and inner.x1 <= outer.x1 and inner.y0 >= outer.y0
+        and inner.y1 <= outer.y1
+    )  # fmt: skip
+
+
+def _points_in(box: Bbox, pts: np.ndarray | None, r: float) -> int:
+    """How many points (display coordinates, drawn ``r`` pixels wide) the box touches."""
+    if pts is None:
+        return 0
+    inside = (
+        (pts[:, 0] > box.x0 - r) & (pts[:, 0] < box.x1 + r)
+        & (pts[:, 1] > box.y0 - r) & (pts[:, 1] < box.y1 + r)
+    )  # fmt: skip
+    return int(np.count_nonzero(inside))
+
+
+def keep_inside(ax: Axes, texts: Sequence[Text], *, optional: Sequence[bool]) -> list[Text]:
+    """Move labels cut by the map frame inside it; drop optional ones that then overlap.
+
+    Returns
+    -------
+    list of matplotlib.text.Text
+        The labels kept (dropped ones are removed from the axes).
+    """
+    renderer = _renderer(ax.get_figure(root=True))  # type: ignore[arg-type]
+    frame = ax.get_window_extent(renderer)
+    to_data = ax.transData.inverted()
+    kept: list[Text] = []
+    boxes: list[Bbox] = []
+    for text, drop_ok in zip(texts, optional, strict=True):
+        box = text.get_window_extent(renderer)
+        dx = max(frame.x0 + 2 - box.x0, 0) - max(box.x1 - (frame.x1 - 2), 0)
+        dy = max(frame.y0 + 2 - box.y0, 0) - max(box.y1 - (frame.y1 - 2), 0)
+        if dx or dy:
+            x, y = ax.transData.transform(text.get_position())
+            text.set_position(tuple(to_data.transform((x + dx, y + dy))))
+            box = box.translated(dx, dy)
+        if drop_ok and any(box.overlaps(b) for b in boxes):
+            text.remove()
+            continue
+        kept.append(text)
+        boxes.append(box)
+    return kept
 
 
 def _set_extent(ax: Axes, bounds: Sequence[float], margin: float = 0.04) -> None:

@@ -1,7 +1,7 @@
 """The map itself: the layers of a gap map drawn on metric-CRS axes, one step per layer.
 
 :func:`draw_gap_axes` draws, in this order, the district outline, the gap hexagons, the
-township boundaries (and the township in focus), the villages coloured by distance band and
+township boundaries (and the township in focus), the villages covered or not covered and
 the facilities; then it fits the extent and places the township names. Each step adds its
 legend entries (:class:`~qjgeo.export.staticmap.legend.LegendEntries`) as it draws.
 """
@@ -30,7 +30,7 @@ from qjgeo.export.staticmap.data import (
     band_styles,
 )
 from qjgeo.export.staticmap.errors import ExportError
-from qjgeo.export.staticmap.layout import _set_extent, declutter_labels
+from qjgeo.export.staticmap.layout import _set_extent, declutter_labels, keep_inside
 from qjgeo.export.staticmap.legend import LegendEntries, band_swatches
 from qjgeo.export.staticmap.texts import facility_titles
 
@@ -97,9 +97,10 @@ def draw_gap_axes(
     if len(villages):
         symbols.draw_villages(ax, villages, bands, legend, gaps, marker_scale)
         data.extend(villages.geometry.buffer(400).array)
+    facility_points = None
     if dataset.has(facility_type) and len(dataset.layer(facility_type)):
-        pts = _draw_facilities(ax, dataset, facility_type, legend, marker_scale)
-        data.extend(pts.buffer(400).array)
+        facility_points = _draw_facilities(ax, dataset, facility_type, legend, marker_scale)
+        data.extend(facility_points.buffer(400).array)
     if focus is not None:
         data = [g for g in data if g.geom_type == "Polygon" and g.area < 1e7] + list(
             focus.geometry.array
@@ -107,8 +108,11 @@ def draw_gap_axes(
     _set_extent(ax, _map_extent(dataset, focus, villages))
     labels: list[Text] = []
     if townships is not None:
+        points = [np.column_stack([g.x, g.y]) for g in (villages.geometry, facility_points)
+                  if g is not None and len(g)]  # fmt: skip
+        obstacles = np.vstack(points) if points else None
         labels = _label_townships(ax, townships, focus, township, family=family,
-                                  label_size=label_size)  # fmt: skip
+                                  label_size=label_size, obstacles=obstacles)  # fmt: skip
     _bare_frame(ax)
     return {"legend": legend, "labels": legend.labels, "bands": bands, "colours": colours,
             "data": data, "labels_drawn": labels}  # fmt: skip
@@ -219,6 +223,7 @@ def _label_townships(
     *,
     family: str,
     label_size: float,
+    obstacles: np.ndarray | None = None,
 ) -> list[Text]:
     """Township names inside the extent, smallest townships first, overlaps nudged apart.
 
@@ -252,8 +257,9 @@ def _label_townships(
                 clip_on=True,
             )
         )
-    declutter_labels(ax, texts)
-    return texts
+    declutter_labels(ax, texts, obstacles=obstacles)
+    optional = [t.get_fontweight() != "bold" for t in texts]  # neighbours of the focus
+    return keep_inside(ax, texts, optional=optional)
 
 
 def _bare_frame(ax: Axes) -> None:
