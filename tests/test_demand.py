@@ -6,6 +6,7 @@ areas in metres), then checked on the real extracts in ``../shared/data/osm``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -284,3 +285,16 @@ def test_demand_needs_the_source_layers_and_refuses_bad_options(tmp_path: Path) 
         app, ["demand", "--population", "5", "--children-share", "0.2", "--unit", "x"]
     )
     assert res.exit_code == 2 and "--unit" in res.output
+
+
+def test_a_map_of_one_facility_zooms_to_an_area_not_a_point(oakland_with_demand: Path) -> None:
+    # Leaflet cannot fit a zero-size box (infinite zoom, NaN coordinates): the Gaps map of
+    # an OSM dataset with one school stayed blank until the box was padded
+    from qjgeo.mapview.build import build_map
+
+    ds = load_dataset(oakland_with_demand)
+    assert len(ds.layer("primary_school")) == 1
+    html = build_map(ds, layers=["township", "primary_school"]).get_root().render()
+    fit = html[html.index("fitBounds(") :][:200]
+    numbers = [float(v) for v in re.findall(r"-?\d+\.\d+", fit)[:4]]
+    assert numbers[2] - numbers[0] >= 0.0019 and numbers[3] - numbers[1] >= 0.0019

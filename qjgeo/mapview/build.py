@@ -748,7 +748,8 @@ def _fit_bounds(m: folium.Map, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
     bounds_frame = next((f for f in frames.values() if len(f)), None)
     if bounds_frame is not None:
         minx, miny, maxx, maxy = (float(v) for v in bounds_frame.total_bounds)
-        bounds = [[miny, minx], [maxy, maxx]]
+        pad = max(0.0, 0.002 - (maxx - minx), 0.002 - (maxy - miny)) / 2  # one point: ≈ 200 m
+        bounds = [[miny - pad, minx - pad], [maxy + pad, maxx + pad]]  # (Leaflet: no zoom ∞)
         m.fit_bounds(bounds)
         m.add_child(RefitWhenShown(bounds))
 
