@@ -424,3 +424,23 @@ def test_the_build_script_refines_villages_from_an_osm_dataset(
     assert int(refined.layer("village")["population"].sum()) == int(
         dataset.layer("village")["population"].sum()
     )
+
+
+def test_the_gaps_page_counts_children_on_the_osm_dataset(
+    oakland_with_demand: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("QJGEO_DATA", str(oakland_with_demand))
+    (tmp_path / "scenarios").mkdir()
+    monkeypatch.setenv("QJGEO_SCENARIOS", str(tmp_path / "scenarios"))
+    monkeypatch.setenv("QJGEO_MONITORING", str(tmp_path / "monitoring"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params.update({"page": "gaps", "lang": "en", "layer": "primary_school"})
+    at.run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Children (6–11)"] != "0" and "Uncovered children" in metrics
+    captions = " ".join(c.value for c in at.caption)
+    assert "Children counted from: Demand units" in captions
+    assert not [e.value for e in at.error]
