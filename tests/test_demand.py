@@ -444,3 +444,37 @@ def test_the_gaps_page_counts_children_on_the_osm_dataset(
     captions = " ".join(c.value for c in at.caption)
     assert "Children counted from: Demand units" in captions
     assert not [e.value for e in at.error]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_buildings=st.integers(1, 60),
+    population=st.integers(0, 500_000),
+    unit=st.sampled_from(["settlement", "hex"]),
+)
+def test_any_layout_keeps_every_total(
+    seed: int, n_buildings: int, population: int, unit: str
+) -> None:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(-4000, 4000, size=(n_buildings, 2))
+    kinds = rng.choice(["yes", "house", "apartments", "shed"], n_buildings)
+    buildings = [
+        (_square(X0 + x, Y0 + y, float(rng.uniform(5, 40))), str(k), float(rng.integers(1, 9)))
+        for (x, y), k in zip(xy, kinds, strict=True)
+    ]
+    places = [
+        (shapely.Point(X0 + x, Y0 + y), f"p{i}", "village", np.nan)
+        for i, (x, y) in enumerate(xy[:3])
+    ]
+    landuse = [(_square(X0 - 4500, Y0 - 4500, 300), "residential")]  # always somewhere to live
+    est = estimate_from_osm(
+        _dataset(buildings, landuse, places),
+        population=population,
+        shares=SHARES,
+        options=UnitOptions(unit=unit, cell_size_m=float(rng.uniform(200, 3000))),
+    )
+    units = est.units
+    assert int(units["population"].sum()) == population
+    assert {b: int(units[b].sum()) for b in CHILD_BANDS} == band_totals(population, SHARES)
+    assert (units["pop_0_14"] <= units["population"]).all()
