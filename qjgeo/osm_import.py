@@ -47,8 +47,9 @@ empty (NaN) when untagged; ``puhui`` (普惠) is false with ``puhui_known`` fals
 ``paediatric_beds``) are empty (NaN) with ``counts_known`` false; water
 ``fenced`` / ``warning_signs`` / ``rescue_equipment`` are false with ``protection_known``
 false; ``township_code`` is empty. There are no township or village layers: the coverage
-gaps need villages with children as demand and report "not available" until a village
-layer is added. Features whose geometry is incomplete in the extract (e.g. a relation
+gaps need villages with children as demand and report "not available" until ``qjgeo demand``
+estimates them from the ``osm_building`` / ``osm_landuse`` / ``osm_place`` layers (kind
+``other``) kept for it (:mod:`qjgeo.demand.osm_layers`). Features whose geometry is incomplete in the extract (e.g. a relation
 whose member ways were cut off) are left out by osmnx; the number is given in the notes.
 
 Point layers take a point inside each polygon (``representative_point``). Layers are

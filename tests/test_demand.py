@@ -6,12 +6,14 @@ areas in metres), then checked on the real extracts in ``../shared/data/osm``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -27,7 +29,8 @@ from qjgeo.demand.weights import MIN_FOOTPRINT_M2
 from qjgeo.schema import AGE_BANDS
 
 runner = CliRunner()
-QUJIANG = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "qujiang"
+REPO = Path(__file__).resolve().parent.parent
+QUJIANG = REPO.parent / "shared" / "data" / "qujiang"
 UTM = "EPSG:32650"  # metres near Qujiang (114°E)
 X0, Y0 = 500_000.0, 2_730_000.0
 
@@ -284,3 +287,194 @@ def test_demand_needs_the_source_layers_and_refuses_bad_options(tmp_path: Path) 
         app, ["demand", "--population", "5", "--children-share", "0.2", "--unit", "x"]
     )
     assert res.exit_code == 2 and "--unit" in res.output
+
+
+def test_a_map_of_one_facility_zooms_to_an_area_not_a_point(oakland_with_demand: Path) -> None:
+    # Leaflet cannot fit a zero-size box (infinite zoom, NaN coordinates): the Gaps map of
+    # an OSM dataset with one school stayed blank until the box was padded
+    from qjgeo.mapview.build import build_map
+
+    ds = load_dataset(oakland_with_demand)
+    assert len(ds.layer("primary_school")) == 1
+    html = build_map(ds, layers=["township", "primary_school"]).get_root().render()
+    fit = html[html.index("fitBounds(") :][:200]
+    numbers = [float(v) for v in re.findall(r"-?\d+\.\d+", fit)[:4]]
+    assert numbers[2] - numbers[0] >= 0.0019 and numbers[3] - numbers[1] >= 0.0019
+
+
+# ---------------------------------------------------------------- Qujiang: villages refined
+def test_qujiang_villages_move_to_their_buildings_and_share_the_township(
+    dataset: Dataset, tmp_path: Path
+) -> None:
+    from qjgeo.crs import METRIC_CRS
+    from qjgeo.demand.refine import refine_villages
+
+    villages = dataset.layer("village").to_crs(METRIC_CRS)
+    town = villages[villages["township_code"] == "440205100"]  # 马坝镇
+    a, b = town.iloc[0], town.iloc[5]
+    # 30 houses 80 m east of A (20 × 20 m, 3 levels), 10 houses 80 m north of B (same): 3 : 1
+    blocks = [
+        *(
+            _square(a.geometry.x + 70 + 25 * (i % 6), a.geometry.y + 25 * (i // 6), 20)
+            for i in range(30)
+        ),
+        *(
+            _square(b.geometry.x + 25 * (i % 5), b.geometry.y + 70 + 25 * (i // 5), 20)
+            for i in range(10)
+        ),
+    ]
+    houses = gpd.GeoDataFrame(
+        {"building": ["house"] * 40, "levels": [3.0] * 40}, geometry=blocks, crs=METRIC_CRS
+    )
+    est = refine_villages(dataset, houses)
+    new = est.units.to_crs(METRIC_CRS).set_index("code12")
+    old = villages.set_index("code12")
+    pair = [a["code12"], b["code12"]]
+    assert int(new.loc[pair, "population"].sum()) == int(old.loc[pair, "population"].sum())
+    share_a = new.loc[a["code12"], "population"] / new.loc[pair, "population"].sum()
+    assert share_a == pytest.approx(0.75, abs=1e-3)
+    # A sits at the centre of its 30 houses: x + 70 + (0…125) + 10, y + (0…100) + 10 (by hand)
+    assert new.loc[a["code12"]].geometry.x == pytest.approx(a.geometry.x + 70 + 62.5 + 10)
+    assert new.loc[a["code12"]].geometry.y == pytest.approx(a.geometry.y + 50 + 10)
+    assert "30 OSM buildings" in new.loc[a["code12"], "location_source"]
+    others = old.index.difference(pair)
+    assert (new.loc[others, "population"] == old.loc[others, "population"]).all()
+    assert (new.loc[others].geometry.distance(old.loc[others].geometry) < 1e-6).all()
+    for band in [*CHILD_BANDS, "population"]:  # township and district totals kept exactly
+        assert int(new[band].sum()) == int(old[band].sum())
+        in_town = new["township_code"] == "440205100"
+        assert int(new.loc[in_town, band].sum()) == int(
+            old.loc[old["township_code"] == "440205100", band].sum()
+        )
+    assert est.refines and "Refined by qjgeo demand --refine-villages" in est.method
+    # written into a copy of the bundled data: same titles, the method added to the notes
+    import shutil
+
+    from qjgeo.demand.write import write_demand
+
+    assert dataset.root is not None
+    copy = shutil.copytree(dataset.root, tmp_path / "layers")
+    write_demand(copy, est)
+    again = load_dataset(copy)
+    assert again.spec("village").title_en == dataset.spec("village").title_en
+    assert "Refined" in again.spec("village").notes and again.spec("village").file == "village.gpkg"
+    assert not (copy / "village.geojson").exists()
+    assert int(again.layer("district")["population"].iloc[0]) == int(
+        dataset.layer("district")["population"].iloc[0]
+    )
+
+
+def test_refine_villages_command_refuses_buildings_outside_the_district(
+    tmp_path: Path, oakland_with_demand: Path
+) -> None:
+    res = runner.invoke(app, ["demand", "--refine-villages", str(oakland_with_demand)])
+    assert res.exit_code == 2 and "no residential building inside the outline" in res.output
+
+
+def test_the_build_script_refines_villages_from_an_osm_dataset(
+    dataset: Dataset, tmp_path: Path
+) -> None:
+    import importlib.util
+    import shutil
+
+    from qjgeo.catalog import Manifest
+    from qjgeo.crs import METRIC_CRS
+    from qjgeo.demand.osm_layers import demand_source_specs
+
+    spec = importlib.util.spec_from_file_location(
+        "build_qujiang", REPO / "tools" / "build_qujiang.py"
+    )
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    # an osm-import-like folder: 12 houses beside one village of 马坝镇
+    village = dataset.layer("village").to_crs(METRIC_CRS).iloc[40]
+    houses = [_square(village.geometry.x + 30 * i, village.geometry.y + 40, 15) for i in range(12)]
+    osm = tmp_path / "osm"
+    osm.mkdir()
+    frames = {
+        "osm_building": _frame(
+            [
+                {"id": f"way/{i}", "building": "yes", "levels": 2.0, "provenance": "osm"}
+                for i in range(12)
+            ],
+            houses,
+            METRIC_CRS,
+        ),
+    }
+    frames["osm_building"].to_file(osm / "osm_building.gpkg", layer="osm_building", driver="GPKG")
+    specs = [
+        s for s in demand_source_specs("test", "ODbL 1.0", "2026", frames) if s.id == "osm_building"
+    ]
+    manifest = Manifest.model_validate(
+        {"dataset": {"id": "t", "title_zh": "t", "title_en": "t"}, "layers": []}
+    )
+    text = yaml.safe_dump(
+        manifest.model_copy(update={"layers": tuple(specs)}).model_dump(mode="json"),
+        allow_unicode=True,
+    )
+    (osm / "manifest.yaml").write_text(text, encoding="utf-8")
+    assert dataset.root is not None
+    out = Path(shutil.copytree(dataset.root, tmp_path / "layers"))
+    build.refine_with_osm(out, osm)
+    refined = load_dataset(out)
+    row = refined.layer("village").set_index("code12").loc[village["code12"]]
+    assert row["location_source"] == "weighted centroid of 12 OSM buildings"
+    assert "refined from OSM buildings" in refined.spec("village").source
+    assert int(refined.layer("village")["population"].sum()) == int(
+        dataset.layer("village")["population"].sum()
+    )
+
+
+def test_the_gaps_page_counts_children_on_the_osm_dataset(
+    oakland_with_demand: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("QJGEO_DATA", str(oakland_with_demand))
+    (tmp_path / "scenarios").mkdir()
+    monkeypatch.setenv("QJGEO_SCENARIOS", str(tmp_path / "scenarios"))
+    monkeypatch.setenv("QJGEO_MONITORING", str(tmp_path / "monitoring"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params.update({"page": "gaps", "lang": "en", "layer": "primary_school"})
+    at.run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Children (6–11)"] != "0" and "Uncovered children" in metrics
+    captions = " ".join(c.value for c in at.caption)
+    assert "Children counted from: Demand units" in captions
+    assert not [e.value for e in at.error]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_buildings=st.integers(1, 60),
+    population=st.integers(0, 500_000),
+    unit=st.sampled_from(["settlement", "hex"]),
+)
+def test_any_layout_keeps_every_total(
+    seed: int, n_buildings: int, population: int, unit: str
+) -> None:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(-4000, 4000, size=(n_buildings, 2))
+    kinds = rng.choice(["yes", "house", "apartments", "shed"], n_buildings)
+    buildings = [
+        (_square(X0 + x, Y0 + y, float(rng.uniform(5, 40))), str(k), float(rng.integers(1, 9)))
+        for (x, y), k in zip(xy, kinds, strict=True)
+    ]
+    places = [
+        (shapely.Point(X0 + x, Y0 + y), f"p{i}", "village", np.nan)
+        for i, (x, y) in enumerate(xy[:3])
+    ]
+    landuse = [(_square(X0 - 4500, Y0 - 4500, 300), "residential")]  # always somewhere to live
+    est = estimate_from_osm(
+        _dataset(buildings, landuse, places),
+        population=population,
+        shares=SHARES,
+        options=UnitOptions(unit=unit, cell_size_m=float(rng.uniform(200, 3000))),
+    )
+    units = est.units
+    assert int(units["population"].sum()) == population
+    assert {b: int(units[b].sum()) for b in CHILD_BANDS} == band_totals(population, SHARES)
+    assert (units["pop_0_14"] <= units["population"]).all()

@@ -1,7 +1,9 @@
 """Build the bundled Qujiang dataset (``layers/``) from ``../shared/data/qujiang``.
 
 Deterministic: the same inputs give byte-identical outputs (a fixed random seed, sorted
-rows, coordinates rounded to 6 decimals). Run ``python tools/build_qujiang.py [SOURCE_DIR]``.
+rows, coordinates rounded to 6 decimals). Run ``python tools/build_qujiang.py [SOURCE_DIR
+[OUT_DIR]] [--osm-buildings OSM_DATASET_DIR]``; the last option re-estimates the village points
+and the split of each township's population from OSM buildings (:func:`refine_with_osm`).
 
 What is official, what is estimated and what is sample is recorded per feature in the
 ``provenance`` column and explained in ``layers/README.md``. In short:
@@ -1193,6 +1195,43 @@ def write_manifest(facilities: dict[str, gpd.GeoDataFrame], out: Path) -> None:
     )
 
 
+def refine_with_osm(out: Path, osm_dir: Path) -> None:
+    """Re-estimate the villages from OSM buildings (``--osm-buildings DIR``, issue 19).
+
+    ``DIR`` is a dataset folder written by ``qjgeo osm-import`` from an extract covering
+    Qujiang (its ``osm_building`` / ``osm_landuse`` layers). Each village with buildings moves
+    to their floor-area-weighted centroid and takes its township's population in proportion
+    to floor area (:func:`qjgeo.demand.refine.refine_villages`); the village layer's source and
+    notes say so, and each village's ``location_source`` / ``population_source``.
+    """
+    from qjgeo.catalog import load_dataset
+    from qjgeo.demand.refine import refine_villages
+
+    osm = load_dataset(osm_dir)
+    landuse = osm.layer("osm_landuse") if osm.has("osm_landuse") else None
+    estimate = refine_villages(load_dataset(out), osm.layer("osm_building"), landuse)
+    write_layer(estimate.units, "village", out)
+    path = out / "manifest.yaml"
+    header, body = path.read_text(encoding="utf-8").split("\n", 1)
+    manifest = yaml.safe_load(body)
+    for layer in manifest["layers"]:
+        if layer["id"] == "village":
+            layer["source"] += f"; {estimate.source} ({osm_dir.name})"
+            layer["notes"] += " " + estimate.method
+    text = yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=120)
+    path.write_text(header + "\n" + text, encoding="utf-8")
+    print(estimate.method, *estimate.notices, sep="\n")
+
+
 if __name__ == "__main__":
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data" / "qujiang"
-    build(source, Path(sys.argv[2]) if len(sys.argv) > 2 else OUT)
+    args = sys.argv[1:]
+    osm_buildings = None
+    if "--osm-buildings" in args:  # python tools/build_qujiang.py [SRC [OUT]] --osm-buildings DIR
+        at = args.index("--osm-buildings")
+        osm_buildings = Path(args[at + 1])
+        del args[at : at + 2]
+    source = Path(args[0]) if args else ROOT.parent / "shared" / "data" / "qujiang"
+    target = Path(args[1]) if len(args) > 1 else OUT
+    build(source, target)
+    if osm_buildings is not None:
+        refine_with_osm(target, osm_buildings)

@@ -53,6 +53,15 @@ RasterAgesOption = Annotated[
     ),
 ]
 
+RefineOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--refine-villages",
+        help="Instead of new units: move the dataset's villages to the buildings of this "
+        "osm-import dataset folder and split each township's population by floor area.",
+    ),
+]
+
 
 def _shares(
     age_shares: Path | None, age_row: str | None, children_share: float | None
@@ -99,6 +108,32 @@ def _report(estimate: DemandEstimate, root: Path) -> None:
     typer.echo("demand source: " + load_dataset(root).demand_source())
 
 
+def _refine(data: Path | None, osm_dir: Path) -> None:
+    """``--refine-villages``: the dataset's villages re-estimated from OSM buildings."""
+    from qjgeo.catalog import DatasetError, load_dataset
+    from qjgeo.demand.estimate import DemandError
+    from qjgeo.demand.refine import refine_villages
+    from qjgeo.demand.write import write_demand
+
+    try:
+        source = load_dataset(osm_dir)
+    except DatasetError as exc:
+        fail(f"--refine-villages: {exc}")
+    if not source.has("osm_building"):
+        fail(f"--refine-villages: {osm_dir} has no osm_building layer (re-run qjgeo osm-import)")
+    dataset = open_dataset(data, write=True)
+    assert dataset.root is not None
+    landuse = source.layer("osm_landuse") if source.has("osm_landuse") else None
+    try:
+        estimate = refine_villages(dataset, source.layer("osm_building"), landuse)
+        write_demand(dataset.root, estimate)
+    except DemandError as exc:
+        fail(str(exc))
+    typer.echo(estimate.method)
+    for notice in estimate.notices:
+        typer.echo(f"note: {notice}")
+
+
 def demand_command(
     data: DataOption = None,
     population: PopulationOption = None,
@@ -111,12 +146,16 @@ def demand_command(
     urban_density: UrbanDensityOption = 1500.0,
     raster: RasterOption = None,
     raster_age_bands: RasterAgesOption = None,
+    refine_villages: RefineOption = None,
 ) -> None:
     """Spread residents and children over OSM buildings or a population grid (village layer)."""
     from qjgeo.demand.estimate import DemandError, estimate_from_grid, estimate_from_osm
     from qjgeo.demand.raster import RasterError
     from qjgeo.demand.write import write_demand
 
+    if refine_villages is not None:
+        _refine(data, refine_villages)
+        return
     options = _options(unit, cell_size_m, urban_places, urban_density)
     if raster is None and population is None:
         fail("give --population N (residents to spread over OSM buildings) or --raster FILE")

@@ -56,5 +56,9 @@ def report_written(written: Path) -> None:
     typer.echo(f"wrote {written}: {counts}")
     network = written / NETWORK_FILE
     typer.echo(f"walking network: {network}" if network.is_file() else "walking network: none")
-    typer.echo("no township / village layers: `qjgeo gaps` needs a village layer with children")
+    typer.echo(
+        "no township / village layers: children are not counted until "
+        f"`qjgeo demand --data {written} --population N --children-share S` estimates them "
+        "from the buildings, land use and places kept here"
+    )
     typer.echo(ATTRIBUTION)

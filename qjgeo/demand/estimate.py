@@ -47,9 +47,11 @@ __all__ = [
     "DemandEstimate",
     "UnitOptions",
     "band_totals_from_counts",
+    "clip_items",
     "estimate_from_grid",
     "estimate_from_osm",
     "make_units",
+    "outline_of",
 ]
 
 SOURCE_LAYERS: tuple[str, ...] = ("osm_building", "osm_landuse", "osm_place")
@@ -75,7 +77,9 @@ class DemandEstimate:
 
     ``units`` is WGS84 points; ``cells`` the hexagons' polygons (``None`` for settlements);
     ``method`` the text written on the layer; ``notices`` what the planner should know
-    (a fallback taken, sources missing).
+    (a fallback taken, sources missing). ``refines`` is true when existing villages were
+    moved and re-weighted (:mod:`qjgeo.demand.refine`): the layer keeps its titles and the
+    district totals are left alone.
     """
 
     units: gpd.GeoDataFrame
@@ -85,15 +89,18 @@ class DemandEstimate:
     method: str
     source: str
     notices: tuple[str, ...] = field(default_factory=tuple)
+    refines: bool = False
 
 
-def _outline(dataset: Dataset, crs: str) -> shapely.Geometry | None:
+def outline_of(dataset: Dataset, crs: str) -> shapely.Geometry | None:
+    """The dataset's outline (its district layer) in ``crs``; ``None`` without one."""
     if not dataset.has("district") or not len(dataset.layer("district")):
         return None
     return shapely.union_all(dataset.layer("district").to_crs(crs).geometry.to_numpy())
 
 
-def _clip(items: Items, outline: shapely.Geometry | None) -> Items:
+def clip_items(items: Items, outline: shapely.Geometry | None) -> Items:
+    """The items inside the outline (all of them without one)."""
     if outline is None or not len(items):
         return items
     keep = shapely.contains_xy(outline, items.xy[:, 0], items.xy[:, 1])
@@ -176,7 +183,7 @@ def estimate_from_osm(
     """
     crs = work_crs(dataset)
     buildings, landuse, places = _source_frames(dataset, crs)
-    items = _clip(demand_items(buildings, landuse, places), _outline(dataset, crs))
+    items = clip_items(demand_items(buildings, landuse, places), outline_of(dataset, crs))
     if population > 0 and not items.residents.sum() > 0:
         raise DemandError(
             "范围内没有住宅建筑、居住用地或居民点，无法分配人口 / no residential building, "
@@ -284,7 +291,7 @@ def estimate_from_grid(
         for the grid itself.
     """
     crs = work_crs(dataset)
-    outline = _outline(dataset, WGS84_CRS)
+    outline = outline_of(dataset, WGS84_CRS)
     if outline is None:
         raise DemandError("数据集没有 district 范围图层 / the dataset has no district outline")
     if not age_grids and shares is None:

@@ -1,7 +1,7 @@
 """Demand units: items grouped into settlements or hexagons, residents and children counted.
 
 * **settlement** units: each item joins its nearest *named* place (``osm_place``), i.e. a
-  Voronoi partition of the items by place — one ``STRtree.query_nearest`` for all items.
+  Voronoi partition of the items by place — one KD-tree query (scipy) for all items.
 * **hex** units: pointy-top hexagons ``cell_size_m`` apart (centre to centre); an item's cell
   comes from its coordinates by arithmetic (axial coordinates, cube rounding), no search.
 
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from qjgeo.demand.allocate import apportion_bands, largest_remainder
 from qjgeo.demand.weights import KIND_BUILDING, KIND_LANDUSE, KIND_PLACE, Items
@@ -74,11 +75,9 @@ def assign_settlements(
     """Each item to its nearest place (metric CRS); the places should be the named ones."""
     if not len(place_xy):
         raise ValueError("no named places to form settlement units")
-    tree = shapely.STRtree(shapely.points(place_xy))
     unit = np.zeros(len(items), dtype=np.int64)
-    if len(items):
-        src, hit = tree.query_nearest(shapely.points(items.xy), all_matches=False)
-        unit[src] = hit
+    if len(items):  # nearest place of every item: one KD-tree query on coordinates
+        unit = cKDTree(place_xy).query(items.xy)[1].astype(np.int64)
     n = len(place_xy)
     return UnitAssignment(
         unit,

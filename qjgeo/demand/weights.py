@@ -18,7 +18,8 @@ before the known total is spread over them (:mod:`qjgeo.demand.units`):
    tag, else a default by place type (:data:`PLACE_DEFAULT_RESIDENTS`).
 
 Only the proportions matter within one kind; the constants set how the kinds weigh against
-each other where the mapping is patchy. All of it is vectorised on shapely ``STRtree`` queries.
+each other where the mapping is patchy. All of it is vectorised: shapely ``STRtree`` queries for
+the polygons, a scipy KD-tree on coordinates for the points.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 __all__ = [
     "FLOOR_M2_PER_PERSON",
@@ -119,13 +121,17 @@ class Items:
         )
 
 
-def _inside(points: NDArray[np.object_], areas: NDArray[np.object_]) -> NDArray[np.bool_]:
-    """Which points lie inside any of the areas (one STRtree query)."""
+def _inside(
+    points: NDArray[np.object_], areas: NDArray[np.object_]
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Which points lie inside any of the areas, and which areas hold a point (one query)."""
     hit = np.zeros(len(points), dtype=bool)
+    holds = np.zeros(len(areas), dtype=bool)
     if len(points) and len(areas):
-        idx, _ = shapely.STRtree(areas).query(points, predicate="within")
+        idx, area_idx = shapely.STRtree(areas).query(points, predicate="within")
         hit[idx] = True
-    return hit
+        holds[area_idx] = True
+    return hit, holds
 
 
 def building_items(
@@ -134,8 +140,8 @@ def building_items(
     levels: NDArray[np.float64],
     residential: NDArray[np.object_],
     non_residential: NDArray[np.object_],
-) -> Items:
-    """Items of the buildings that count as homes (arrays in a metric CRS).
+) -> tuple[Items, NDArray[np.bool_]]:
+    """Items of the buildings that count as homes, and the residential areas holding one.
 
     Parameters
     ----------
@@ -147,35 +153,38 @@ def building_items(
         ``building:levels`` of each (NaN when untagged).
     residential, non_residential
         Residential and non-residential land-use polygons (metric CRS).
+
+    Returns
+    -------
+    (Items, numpy.ndarray)
+        The homes (metric CRS), and per residential area whether a building stands in it
+        (every building in a residential area is a home).
     """
     area = shapely.area(footprints)
     points = shapely.centroid(footprints)
     kind = np.asarray(building, dtype=object).astype(str)
-    in_res = _inside(points, residential)
-    in_other = _inside(points, non_residential) & ~in_res
+    in_res, area_has_home = _inside(points, residential)
+    in_other = _inside(points, non_residential)[0] & ~in_res
     dwelling = np.isin(kind, list(RESIDENTIAL_BUILDINGS))
     typed_not = np.isin(kind, list(NON_DWELLING_BUILDINGS))
     generic = ~dwelling & ~typed_not & (area >= MIN_FOOTPRINT_M2) & ~in_other
     counted = in_res | dwelling | generic
     lv = np.clip(np.nan_to_num(np.asarray(levels, dtype=float), nan=1.0), 1, MAX_LEVELS)
     floor = area[counted] * np.floor(lv[counted])
-    return Items(
+    homes = Items(
         shapely.get_coordinates(points[counted]),
         floor / FLOOR_M2_PER_PERSON,
         np.full(int(counted.sum()), KIND_BUILDING, dtype=np.int8),
         floor,
         area[counted],
     )
+    return homes, area_has_home
 
 
-def landuse_items(residential: NDArray[np.object_], homes_xy: NDArray[np.float64]) -> Items:
-    """Items of residential areas holding no counted building (metric CRS)."""
+def landuse_items(residential: NDArray[np.object_], has_home: NDArray[np.bool_]) -> Items:
+    """Items of the residential areas holding no counted building (metric CRS)."""
     if not len(residential):
         return Items.empty()
-    has_home = np.zeros(len(residential), dtype=bool)
-    if len(homes_xy):
-        _, idx = shapely.STRtree(residential).query(shapely.points(homes_xy), predicate="within")
-        has_home[idx] = True
     empty = residential[~has_home]
     floor = shapely.area(empty) * LANDUSE_FLOOR_RATIO
     return Items(
@@ -199,10 +208,11 @@ def place_items(
     kind = np.asarray(place, dtype=object).astype(str)
     radius = np.asarray([PLACE_RADIUS_M.get(k, 300.0) for k in kind])  # per place, not per building
     covered = np.zeros(len(points), dtype=bool)
-    if len(mapped_xy):
-        tree = shapely.STRtree(shapely.points(mapped_xy))
-        idx, _ = tree.query(points, predicate="dwithin", distance=radius)
-        covered[idx] = True
+    if len(mapped_xy):  # a KD-tree on coordinates: no point geometry per building
+        near = cKDTree(mapped_xy).query_ball_point(
+            shapely.get_coordinates(points), r=radius, return_length=True
+        )
+        covered = np.asarray(near) > 0
     default = np.asarray([PLACE_DEFAULT_RESIDENTS.get(k, 0.0) for k in kind])
     pop = np.asarray(population, dtype=float)
     residents = np.where(np.isfinite(pop) & (pop > 0), pop, default)[~covered]
@@ -232,14 +242,14 @@ def demand_items(
     use = landuse["landuse"].astype(str).to_numpy() if len(landuse) else np.zeros(0, dtype=str)
     lgeom = landuse.geometry.to_numpy()
     residential, other = lgeom[use == "residential"], lgeom[use != "residential"]
-    homes = building_items(
+    homes, has_home = building_items(
         buildings.geometry.to_numpy(),
         buildings["building"].to_numpy(dtype=object),
         buildings["levels"].to_numpy(dtype=float, na_value=np.nan),
         residential,
         other,
     )
-    land = landuse_items(residential, homes.xy)
+    land = landuse_items(residential, has_home)
     mapped = homes.concat(land)
     towns = place_items(
         places.geometry.to_numpy(),

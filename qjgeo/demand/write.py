@@ -50,6 +50,15 @@ def _driver(file: str) -> str:
 
 
 def _village_spec(estimate: DemandEstimate, old: LayerSpec | None) -> LayerSpec:
+    if estimate.refines and old is not None:  # the same villages, moved and re-weighted
+        return old.model_copy(
+            update={
+                "file": old.file if _driver(old.file) == "GPKG" else "village.gpkg",
+                "source": f"{old.source}; {estimate.source}",
+                "notes": f"{old.notes} {estimate.method}".strip(),
+                "as_of": dt.date.today().isoformat(),
+            }
+        )
     hexagons = estimate.cells is not None
     return LayerSpec(
         id="village",
@@ -146,6 +155,8 @@ def _commit(
             )
         tx.copy(folder / MANIFEST_NAME, folder / _HISTORY / f"village-{stamp}.manifest.yaml")
         tx.write_with(folder / village.file, _writer(estimate.units, "village", "GPKG"))
+        if old is not None and old.file != village.file and (folder / old.file).is_file():
+            tx.delete(folder / old.file)  # kept in .history above
         new_specs = {**specs, "village": village}
         if estimate.cells is not None:
             area = _area_spec(estimate)
@@ -153,7 +164,7 @@ def _commit(
             new_specs[area.id] = area
         else:
             new_specs.pop(DEMAND_AREA_LAYER, None)
-        if district is not None and "district" in specs:
+        if district is not None and "district" in specs and not estimate.refines:
             spec = specs["district"]
             frame = _with_district(district, estimate)
             tx.write_with(folder / spec.file, _writer(frame, "district", _driver(spec.file)))

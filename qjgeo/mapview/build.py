@@ -551,7 +551,7 @@ def build_map(
         colormap.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     m.add_child(Legend("".join(legend_rows)), name="qjgeo_legend")
-    _fit_bounds(m, frames)
+    _fit_bounds(m, frames, [ov.frame for ov in overlays])
     return m
 
 
@@ -765,12 +765,18 @@ def _add_markers(
     return row
 
 
-def _fit_bounds(m: folium.Map, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
-    """Zoom to the first layer with features (the bottom one drawn), now and when shown."""
+def _fit_bounds(
+    m: folium.Map, frames: Mapping[str, gpd.GeoDataFrame], overlays: Sequence[gpd.GeoDataFrame] = ()
+) -> None:
+    """Zoom to the first layer with features (the bottom one drawn) and the overlays."""
     bounds_frame = next((f for f in frames.values() if len(f)), None)
-    if bounds_frame is not None:
-        minx, miny, maxx, maxy = (float(v) for v in bounds_frame.total_bounds)
-        bounds = [[miny, minx], [maxy, maxx]]
+    shown = [f.total_bounds for f in (bounds_frame, *overlays) if f is not None and len(f)]
+    if shown:
+        box = np.asarray(shown, dtype=float)
+        minx, miny = box[:, 0].min(), box[:, 1].min()
+        maxx, maxy = box[:, 2].max(), box[:, 3].max()
+        pad = max(0.0, 0.002 - (maxx - minx), 0.002 - (maxy - miny)) / 2  # one point: ≈ 200 m
+        bounds = [[miny - pad, minx - pad], [maxy + pad, maxx + pad]]  # (Leaflet: no zoom ∞)
         m.fit_bounds(bounds)
         m.add_child(RefitWhenShown(bounds))
 

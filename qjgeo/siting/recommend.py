@@ -203,6 +203,9 @@ def recommend_sites(
     if result.message:
         notes.append(result.message)
         notes_zh.append(result.message_zh)
+    if dataset.demand_source():
+        notes.append(f"demand source: {dataset.demand_source()}")
+        notes_zh.append(f"需求（儿童）来源：{dataset.demand_source()}")
     status = dataset.data_status([x for x in model.layers if dataset.has(x)])
     if status != "official":
         notes.append(f"rests on {status} data: check the sites on the ground before use")

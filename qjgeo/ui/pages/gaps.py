@@ -120,6 +120,18 @@ def _district_figures(ctx: Ctx, res: Any) -> None:
         st.caption(ctx.t("gap_method_none"))
     else:
         st.caption(ctx.t("gap_method_straight", detour=res.params_used.get("detour_factor", "")))
+    if ctx.dataset.has("village"):
+        st.caption(ctx.t("gap_demand_source", source=_demand_source(ctx)))
+
+
+def _demand_source(ctx: Ctx) -> str:
+    """The village layer's title, provenance and source, in the page's language."""
+    spec = ctx.dataset.spec("village")
+    title = spec.title_zh if ctx.lang == "zh" else spec.title_en
+    text = f"{title} [{spec.provenance}]: {spec.source}"
+    if ctx.lang != "zh" and any("\u4e00" <= ch <= "\u9fff" for ch in spec.source):
+        text = f"{title} [{spec.provenance}] (source: see the layer list)"
+    return text
 
 
 def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> None:
