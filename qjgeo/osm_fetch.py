@@ -5,7 +5,7 @@ Overpass client for
 
 - every ``highway`` way touching the area, with its nodes (one query per sub-polygon, as
   ``osmnx.graph_from_polygon`` sends; the importer then applies its own per-mode filters), and
-- every element with one of the importer's tags (:data:`qjgeo.osm_import.OSM_TAGS`), with
+- every element with one of the importer's tags (:data:`qjgeo.osm_import.READ_TAGS`: the layers' and demand's), with
   its nodes and members (``osmnx.features_from_polygon``'s query),
 
 writes the answers as one OSM XML file (:func:`overpass_to_osm`: elements merged and sorted,
@@ -40,7 +40,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from qjgeo.osm_import import OSM_TAGS, OsmImportError, import_extract
+from qjgeo.osm_import import READ_TAGS, OsmImportError, import_extract
 from qjgeo.osm_pbf import OsmClipError, read_boundary
 
 __all__ = [
@@ -126,7 +126,7 @@ def _download(area: BaseGeometry) -> list[dict[str, Any]]:
     _check_reachable(url)
     try:
         answers = list(_overpass._download_overpass_network(area, "all", HIGHWAY_FILTER))
-        answers += list(_overpass._download_overpass_features(area, dict(OSM_TAGS)))
+        answers += list(_overpass._download_overpass_features(area, dict(READ_TAGS)))
     except Exception as exc:  # requests' errors and osmnx's response errors
         raise _download_error(url, exc) from exc
     return answers

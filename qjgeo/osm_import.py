@@ -107,6 +107,7 @@ __all__ = [
     "NETWORK_FILE",
     "NO_OSM_TAG_LAYERS",
     "OSM_TAGS",
+    "READ_TAGS",
     "SOURCE",
     "OsmImportError",
     "classify_features",
@@ -185,6 +186,8 @@ def union_tags(
 
 #: The OSM tags read by the importer: the union of :data:`LAYER_TAGS` (osmnx ``tags=`` form).
 OSM_TAGS: Final[dict[str, bool | str | list[str]]] = union_tags(LAYER_TAGS.values())
+#: Everything an extract, a clip or a download must keep: the layers' tags and demand's.
+READ_TAGS: Final[dict[str, bool | str | list[str]]] = union_tags([OSM_TAGS, DEMAND_TAGS])  # type: ignore[list-item]
 
 
 def describe_tags(layer_id: str) -> str:
@@ -434,7 +437,7 @@ def _read_features(path: Path) -> gpd.GeoDataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("ignore", FutureWarning)
-            frame = ox.features_from_xml(path, tags=union_tags([OSM_TAGS, DEMAND_TAGS]))  # type: ignore[list-item]
+            frame = ox.features_from_xml(path, tags=READ_TAGS)
     except InsufficientResponseError:
         return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=WGS84_CRS), crs=WGS84_CRS)
     except (ET.ParseError, OSError, EOFError, ValueError) as exc:
@@ -658,7 +661,7 @@ def import_osm(
     # XML declaring entities or a DTD is refused before pyosmium reads it; its date is kept
     stamp = "" if is_pbf(src) else _header(src)[1] or ""
     try:
-        with clipped_extract(src, boundary=clip, bbox=bbox, relation_keys=sorted(OSM_TAGS)) as cut:
+        with clipped_extract(src, boundary=clip, bbox=bbox, relation_keys=sorted(READ_TAGS)) as cut:
             return import_extract(
                 cut.path,
                 out,

@@ -68,6 +68,8 @@ def test_fetch_by_boundary_writes_the_osm_import_dataset(
         assert_same_dataset(fetched, imported, same_date=name == NAMES[0])
         if name == NAMES[1]:
             assert len(load_dataset(fetched).layer("park")) == 2
+            # demand's buildings come down too (qjgeo demand needs them)
+            assert len(load_dataset(fetched).layer("osm_building")) > 0
     assert standin.hits["/api/interpreter"] == 4  # roads, then features, per area
     assert standin.hits["/api/status"] == 4  # osmnx's rate-limit check before each
 
