@@ -518,6 +518,16 @@ def points_xy(frame: gpd.GeoDataFrame | gpd.GeoSeries, name: str, crs: str) -> N
     return xy
 
 
+def _straight_line_crs(origins: gpd.GeoDataFrame) -> str:
+    """Where straight lines are measured without a network: the origins' own metric CRS
+    (a dataset's :meth:`~qjgeo.catalog.Dataset.metric` frame: EPSG:4547 in Qujiang, local
+    UTM abroad), else :data:`qjgeo.crs.METRIC_CRS`."""
+    crs = origins.crs
+    if crs is not None and crs.is_projected:
+        return str(crs.to_string())
+    return METRIC_CRS
+
+
 def nearest_facility(
     graph: WalkGraph | None,
     origins: gpd.GeoDataFrame,
@@ -560,7 +570,7 @@ def nearest_facility(
     ValueError
         If a layer has no CRS, the id column is missing or a facility has no location.
     """
-    crs = graph.crs if graph is not None else METRIC_CRS
+    crs = graph.crs if graph is not None else _straight_line_crs(origins)
     oxy = points_xy(origins, "origins", crs)
     fxy = points_xy(facilities, "facilities", crs)
     if not np.all(np.isfinite(fxy)):

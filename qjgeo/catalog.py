@@ -14,6 +14,7 @@ import datetime as dt
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from qjgeo.crs import METRIC_CRS, WGS84_CRS
+from qjgeo.crs import METRIC_CRS, WGS84_CRS, metric_crs_for
 from qjgeo.params import DEFAULT_PARAMS, PlanningParams
 from qjgeo.places import bundled_path, working_dataset_dir
 from qjgeo.schema import (
@@ -303,12 +304,35 @@ class Dataset:
         self._require(layer_id)
         return self.frames[layer_id]
 
+    @cached_property
+    def metric_crs(self) -> str:
+        """The metric CRS of distances and areas, chosen from where the data lies.
+
+        :data:`qjgeo.crs.METRIC_CRS` (CGCS2000 Gauss–Krüger, EPSG:4547) for Qujiang and
+        anything else in its zone, the local UTM zone elsewhere (an OSM extract abroad):
+        :func:`qjgeo.crs.metric_crs_for` of the centre of the district outline, else of
+        all layers.
+        """
+        frames = (
+            [self.frames["district"]]
+            if self.has("district") and len(self.frames["district"])
+            else [f for f in self.frames.values() if len(f)]
+        )
+        bounds = [f.total_bounds for f in frames if not f.geometry.is_empty.all()]
+        if not bounds:
+            return METRIC_CRS
+        west = min(b[0] for b in bounds)
+        east = max(b[2] for b in bounds)
+        south = min(b[1] for b in bounds)
+        north = max(b[3] for b in bounds)
+        return metric_crs_for((west + east) / 2, (south + north) / 2)
+
     def metric(self, layer_id: str) -> gpd.GeoDataFrame:
-        """A layer in the metric CRS (EPSG:4547), for distances and areas."""
+        """A layer in the dataset's metric CRS (:attr:`metric_crs`), for distances and areas."""
         self._require(layer_id)
         cached = self._metric_cache.get(layer_id)
         if cached is None:
-            cached = self.frames[layer_id].to_crs(METRIC_CRS)
+            cached = self.frames[layer_id].to_crs(self.metric_crs)
             self._metric_cache[layer_id] = cached
         return cached
 
@@ -335,7 +359,12 @@ class Dataset:
         )
         specs = dict(self.specs)
         specs[layer_id] = spec
-        kept = {k: v for k, v in self._metric_cache.items() if k != layer_id}
+        # other layers' metric frames stay valid unless the outline (which sets the CRS) moved
+        kept = (
+            {}
+            if layer_id == "district"
+            else {k: v for k, v in self._metric_cache.items() if k != layer_id}
+        )
         return replace(self, specs=specs, frames=frames, _metric_cache=kept)
 
     def with_params(self, params: PlanningParams) -> Dataset:

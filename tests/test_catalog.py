@@ -191,3 +191,27 @@ def test_importing_qjgeo_does_not_import_streamlit():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_metric_crs_follows_the_data(dataset):
+    """Qujiang is measured in EPSG:4547; the same layers moved to Oakland in local UTM, where
+    a metric distance equals the geodesic one (EPSG:4547 there would be far off)."""
+    import geopandas as gpd
+    import shapely
+    from pyproj import Geod
+
+    assert dataset.metric_crs == METRIC_CRS
+    moved = dataset
+    for layer_id in ("district", "village"):
+        frame = dataset.layer(layer_id).copy()
+        frame.geometry = shapely.transform(
+            frame.geometry.array, lambda xy: xy + [-122.27 - 113.6, 37.8 - 24.7]
+        )
+        moved = moved.with_layer(layer_id, gpd.GeoDataFrame(frame, crs=frame.crs))
+    assert moved.metric_crs == "EPSG:32610"
+    a, b = moved.layer("village").geometry.iloc[:2]
+    _, _, geodesic = Geod(ellps="WGS84").inv(a.x, a.y, b.x, b.y)
+    pa, pb = moved.metric("village").geometry.iloc[:2]
+    assert pa.distance(pb) == pytest.approx(geodesic, rel=2e-3)
+    wrong = moved.layer("village").to_crs(METRIC_CRS).geometry.iloc[:2]
+    assert abs(wrong.iloc[0].distance(wrong.iloc[1]) / geodesic - 1) > 0.05

@@ -10,16 +10,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 from numpy.typing import NDArray
 
 from qjgeo.access import points_xy
 from qjgeo.catalog import Dataset
-from qjgeo.crs import METRIC_CRS, WGS84_CRS
 from qjgeo.network import WalkGraph
 from qjgeo.params import FacilityAccess, PlanningParams
 
@@ -109,39 +106,21 @@ def _urban_flags(villages: pd.DataFrame) -> NDArray[np.bool_]:
 
 
 def work_crs(dataset: Dataset, graph: WalkGraph | None = None) -> str:
-    """The metric CRS distances are measured in: the network's, else EPSG:4547 or local UTM.
+    """The metric CRS distances are measured in: the network's, else the dataset's.
 
-    Without a network, straight lines are measured in :data:`qjgeo.crs.METRIC_CRS`
-    (EPSG:4547, CM 114°E) when the dataset lies in its area of use (Qujiang), and in the
-    local UTM zone otherwise (e.g. an OSM extract elsewhere), so distances stay in metres
-    without the distortion of a projection centred far away.
+    Without a network, straight lines are measured in the dataset's
+    :attr:`~qjgeo.catalog.Dataset.metric_crs`: EPSG:4547 (CM 114°E) for Qujiang, the local
+    UTM zone elsewhere (e.g. an OSM extract abroad), so distances stay in metres without the
+    distortion of a projection centred far away.
 
     Parameters
     ----------
     dataset
-        The dataset (its layers' extent decides).
+        The dataset (its extent decides).
     graph
         The walking network, if any.
     """
-    if graph is not None:
-        return graph.crs
-    frames = [f for f in dataset.frames.values() if len(f)]
-    if not frames:
-        return METRIC_CRS
-    lon = np.concatenate([f.total_bounds[[0, 2]] for f in frames])
-    lat = np.concatenate([f.total_bounds[[1, 3]] for f in frames])
-    area = pyproj.CRS.from_user_input(METRIC_CRS).area_of_use
-    if area is None or (
-        area.west <= lon.min()
-        and lon.max() <= area.east
-        and area.south <= lat.min()
-        and lat.max() <= area.north
-    ):
-        return METRIC_CRS
-    centre = gpd.GeoSeries(
-        [shapely.Point(lon.mean(), lat.mean())], crs=WGS84_CRS
-    ).estimate_utm_crs()
-    return str(centre.to_string())
+    return graph.crs if graph is not None else dataset.metric_crs
 
 
 def _layer_xy(dataset: Dataset, layer_id: str, crs: str) -> NDArray[np.float64]:
@@ -149,9 +128,10 @@ def _layer_xy(dataset: Dataset, layer_id: str, crs: str) -> NDArray[np.float64]:
 
     One row per feature; a missing or empty geometry gives a NaN row.
     """
-    frame = dataset.metric(layer_id) if crs == METRIC_CRS else dataset.layer(layer_id)
+    metric = crs == dataset.metric_crs
+    frame = dataset.metric(layer_id) if metric else dataset.layer(layer_id)
     points_only = (frame.geom_type == "Point").all() and not frame.is_empty.any()
-    if len(frame) and crs == METRIC_CRS and points_only:
+    if len(frame) and metric and points_only:
         return shapely.get_coordinates(frame.geometry.to_numpy())
     return points_xy(frame, layer_id, crs)
 

@@ -11,7 +11,7 @@ import shapely
 from numpy.typing import NDArray
 
 from qjgeo.catalog import Dataset
-from qjgeo.crs import METRIC_CRS, WGS84_CRS
+from qjgeo.crs import WGS84_CRS
 
 
 def _hex_centres(area_metric: Any, spacing_m: float) -> NDArray[np.float64]:
@@ -155,7 +155,7 @@ def _hex_candidates(dataset: Dataset, hex_spacing_m: float) -> gpd.GeoDataFrame:
         raise ValueError(f"hex_spacing_m must be ≥ 50, got {hex_spacing_m}")
     area = shapely.union_all(dataset.metric("district").geometry.array)
     pts = _hex_centres(area, hex_spacing_m)
-    metric = gpd.GeoSeries(shapely.points(pts), crs=METRIC_CRS)
+    metric = gpd.GeoSeries(shapely.points(pts), crs=dataset.metric_crs)
     ids = np.array([f"HEX{i + 1:05d}" for i in range(len(pts))], dtype=object)
     return gpd.GeoDataFrame(
         {"candidate_id": ids, "name": ids, "source": f"hex grid {hex_spacing_m:g} m"},
