@@ -117,3 +117,19 @@ def test_the_graph_sees_late_imports(tmp_path: Path) -> None:
     known["qjgeo.b"].write_text("def f():\n    from qjgeo import a\n", encoding="utf-8")
     assert _imported("qjgeo.a", known["qjgeo.a"], known) == {"qjgeo.b"}
     assert _imported("qjgeo.b", known["qjgeo.b"], known) == {"qjgeo.a"}
+
+
+def test_first_pages_load_without_matplotlib() -> None:
+    """The Map and Scenarios pages (the app's first map) import no matplotlib: only the static
+    map exports need it, and it costs the first map about half a second on a cold server."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qjgeo.ui.nav, qjgeo.ui.pages.map_page, qjgeo.ui.pages.scenarios;"
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"

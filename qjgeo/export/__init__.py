@@ -25,7 +25,7 @@ from typing import Any, Final, Literal
 
 from qjgeo import fileio
 from qjgeo.catalog import Dataset
-from qjgeo.export.staticmap import ExportError
+from qjgeo.export.errors import ExportError
 
 __all__ = [
     "EXTENSIONS",

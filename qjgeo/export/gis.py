@@ -50,6 +50,7 @@ import pyogrio
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import CGCS2000_CRS, METRIC_CRS, WGS84_CRS
+from qjgeo.export.errors import ExportError
 from qjgeo.export.gis_fields import (
     SHAPEFILE_FIELDS,
     round_values,
@@ -57,7 +58,6 @@ from qjgeo.export.gis_fields import (
     shapefile_names,
 )
 from qjgeo.export.gis_style import layer_qml, write_layer_styles
-from qjgeo.export.staticmap import ExportError, prepare_gap_results, township_data_status
 from qjgeo.schema import FACILITY_LAYERS
 from qjgeo.textsafety import neutralise_frame
 
@@ -179,6 +179,8 @@ def indicators_by_township(dataset: Dataset, indicators: pd.DataFrame) -> gpd.Ge
     for ind in ids:
         wide[ind] = values[ind].reindex(wide.index) if ind in values else np.nan
         wide[f"{ind}_met"] = met[ind].reindex(wide.index) if ind in met else None
+    from qjgeo.export.staticmap import township_data_status  # loads matplotlib: late
+
     status = township_data_status(
         indicators, towns["code9"], default=dataset.data_status(["township"])
     )
@@ -328,6 +330,8 @@ def gis_layers(
     ExportError
         If the facility or village layer is missing.
     """
+    from qjgeo.export.staticmap import prepare_gap_results  # loads matplotlib: late
+
     gaps, surface = prepare_gap_results(dataset, facility_type, gaps=gaps, surface=surface)
     extra = context_layers(dataset) if context else {}
     layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}

@@ -1,7 +1,7 @@
-"""The error every exporter raises when an output cannot be produced."""
+"""The error every exporter raises (defined in :mod:`qjgeo.export.errors`, named here too)."""
 
 from __future__ import annotations
 
+from qjgeo.export.errors import ExportError
 
-class ExportError(ValueError):
-    """An export cannot be produced; the message says why (missing layer, bad option)."""
+__all__ = ["ExportError"]
