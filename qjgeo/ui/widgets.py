@@ -122,6 +122,18 @@ def facility_types(ctx: state.Ctx) -> list[str]:
     return [lid for lid in ctx.dataset.params.access if ctx.dataset.has(lid)]
 
 
+def english_place_names(ctx: state.Ctx) -> dict[str, str]:
+    """Township name → its English name (``罗坑镇`` → ``Luokeng``), from the township layer."""
+    if not ctx.dataset.has("township") or "name_en" not in ctx.dataset.layer("township"):
+        return {}
+    tw = ctx.dataset.layer("township")
+    return {
+        str(zh): str(en)
+        for zh, en in zip(tw["name"], tw["name_en"], strict=True)
+        if isinstance(en, str) and en.strip()
+    }
+
+
 def township_options(ctx: state.Ctx) -> tuple[list[str], dict[str, str]]:
     """Township codes ('' first = none) and code → display name."""
     if not ctx.dataset.has("township"):
