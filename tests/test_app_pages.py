@@ -320,6 +320,42 @@ def test_scenario_compare_map_opens_on_the_district(app_env) -> None:
     assert "fitBounds(" in script and 'map.on("resize"' in script  # fitted again when shown
 
 
+def test_existing_facility_is_edited_in_a_form_moved_and_removed(app_env) -> None:
+    # issue 14: an existing facility's attributes are form fields with labels, units and
+    # ranges — no raw field name, no YAML typed
+    at = open_page("scenarios", layer="kindergarten")
+    pick = by_key(at.selectbox, "sc_fac_kindergarten")
+    assert pick.value is None and pick.placeholder == "选择一处设施…"
+    fid = pick.options[0].rsplit("（", 1)[1].rstrip("）")
+    pick.set_value(fid).run()
+    assert not at.exception
+    places = by_key(at.number_input, f"sc_edit_{fid}_kindergarten_places")
+    assert places.label == "托位 / 学位（个）" and (places.min, places.max) == (0, 5000)
+    assert by_key(at.button, "sc_mod_btn").disabled  # nothing changed yet
+    assert not [t for t in at.text_input if t.key and t.key.startswith("sc_mod")]
+    places.set_value(int(places.value) + 30).run()
+    at.button(key="sc_mod_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    draft = yaml.safe_load(at.session_state["sc_draft"])
+    assert draft["modify"] == [
+        {"type": "kindergarten", "id": fid, "attributes": {"places": int(places.value)}}
+    ]
+    # the changes are a table in the planner's words; the file text is folded away
+    changes = next(t.value for t in at.table if "内容" in t.value.columns)
+    assert changes.iloc[0]["变化"] == "修改" and "托位 / 学位（个）：" in changes.iloc[0]["内容"]
+    # move it to the point clicked, then remove it
+    at.session_state["sc_point"] = (113.597, 24.680)
+    by_key(at.selectbox, "sc_fac_kindergarten").set_value(fid).run()
+    at.button(key="sc_move_btn").click().run()
+    assert yaml.safe_load(at.session_state["sc_draft"])["move"][0]["id"] == fid
+    by_key(at.selectbox, "sc_fac_kindergarten").set_value(fid).run()
+    at.button(key="sc_rm_btn").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert yaml.safe_load(at.session_state["sc_draft"])["remove"] == [
+        {"type": "kindergarten", "id": fid}
+    ]
+
+
 def test_compare_leads_with_what_flipped_and_maps_the_changes(app_env) -> None:
     # issue 14: the deltas table leads with 未达标 → 达标; the map shows the changed
     # facilities and villages with a legend inside it
@@ -781,7 +817,7 @@ def test_recommendation_and_changes_are_labelled(app_env) -> None:
     by_key(at.selectbox, "sc_rec_type").set_value("science_venue")
     at.button(key="sc_rec_btn").click().run()
     assert not at.exception
-    sites = next(f.value for f in at.dataframe if "Rank" in f.value.columns)
+    sites = next(f.value for f in at.table if "Rank" in f.value.columns)
     assert list(sites["Rank"]) == [1, 2, 3]
     assert "Children newly covered" in sites.columns and "geometry" not in sites.columns
     assert not any(CJK.search(str(t)) for t in sites["Township"])
