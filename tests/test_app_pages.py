@@ -469,7 +469,7 @@ def test_import_page_refuses_far_points_unless_kept(own_data_env) -> None:
     assert [m.value for m in at.markdown if "读取" in m.value] == [
         "读取 2 行，接受 1 行，拒绝 1 行。"
     ]
-    reasons = at.dataframe[0].value.to_string()
+    reasons = at.table[0].value.to_string()
     assert "位于本区范围之外" in reasons and "公里" in reasons
     by_key(at.checkbox, "imp_allow_outside").check().run()
     assert not at.exception
@@ -577,7 +577,7 @@ def test_import_report_is_in_the_session_language(
     ledger = (FIXTURES / "childcare_ledger.csv").read_bytes()
     at.file_uploader[0].set_value(("tuoyu.csv", ledger, "text/csv")).run()
     assert not at.exception
-    rejected, warned = (f.value for f in at.dataframe)
+    rejected, warned = (f.value for f in at.table)
     assert rejected.values.tolist() == [[4, reason]]
     assert warned.values.tolist() == [[3, kind, message]]
     row, why = ("行", "原因") if lang == "zh" else ("Row", "Reason")
@@ -970,3 +970,32 @@ def test_opening_the_app_makes_no_working_copy_until_an_import(monkeypatch, user
     at.button(key="imp_commit").click().run()
     assert not at.exception
     assert "阳光托育园" in (user_data_home / "layers" / "childcare.geojson").read_text("utf-8")
+
+
+def _shown_texts(at: AppTest) -> list[str]:
+    """Every text a run shows: headings, notes, messages, metrics, table and widget values."""
+    texts = _labels(at)
+    for kind in ("markdown", "info", "warning", "error", "success"):
+        texts += [e.value for e in getattr(at, kind)]
+    texts += [f"{m.label} {m.value}" for m in at.metric]
+    for frame in [*at.dataframe, *at.table]:
+        texts += [str(v) for v in frame.value.astype(str).to_numpy().ravel()]
+    texts += [str(s.value) for s in at.selectbox if s.value is not None]
+    return texts
+
+
+@pytest.mark.parametrize("page", ["map", "indicators", "gaps", "scenarios", "import", "export"])
+def test_chinese_pages_show_no_none_and_no_streamlit_english(app_env, page: str) -> None:
+    # issue 14: "None" in tables, Streamlit's own "Choose an option" / "Upload" on Chinese pages
+    at = open_page(page, layer="childcare", township="440205109")
+    shown = _shown_texts(at)
+    assert not [t for t in shown if re.search(r"\bNone\b|\bnan\b", t)], page
+    empty = [s for s in at.selectbox if s.value is None] + list(at.multiselect)
+    for widget in empty:  # a choice not yet made says what to choose, in Chinese
+        assert CJK.search(widget.placeholder or ""), (widget.key, widget.placeholder)
+    if page == "import":
+        (style,) = [
+            h.proto.body for h in at.get("html") if "stFileUploaderDropzone" in h.proto.body
+        ]
+        assert "选择文件" in style and "50 MB" in style  # the uploader's English replaced
+        assert "st-key-imp_file_0" in style

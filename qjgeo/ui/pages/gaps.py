@@ -79,6 +79,7 @@ def _view_controls(ctx: Ctx, types: list[str]) -> tuple[str, tuple[str, ...] | N
             default=[b for b in access.age_bands if b in AGE_BANDS],
             format_func=lambda b: f"{AGE_BANDS[b][0]}–{AGE_BANDS[b][1]}",
             key=f"gap_bands_{facility}",
+            placeholder=ctx.t("gap_bands_pick"),
         )
     with c3:
         threshold = st.number_input(
