@@ -133,7 +133,7 @@ def test_map_layer_toggle_changes_notice(app_env) -> None:
 def test_indicators_page(app_env) -> None:
     at = open_page("indicators")
     assert at.title[0].value == "指标"
-    assert len(at.dataframe) == 2  # district table + township matrix
+    assert len(at.table) == 1 and len(at.dataframe) == 1  # district table + township matrix
     count_before = at.markdown[0].value if at.markdown else ""
     assert "项指标" in at.main.markdown[0].value or any("项指标" in m.value for m in at.markdown)
     section = by_key(at.selectbox, "ind_section")
@@ -166,7 +166,7 @@ def test_gaps_page_reacts_to_facility_type(app_env, tmp_path: Path, downloads) -
     at.number_input(key="gap_thr").set_value(20000).run()
     wide = _metric_values(at)
     assert wide[1] != school[1] and wide[1] == "0"
-    assert len(at.dataframe) == 1  # the worst villages
+    assert len(at.table) == 1  # the worst villages (in full, no inner scroll)
     # the GIS download is of exactly this view: with 20 km every village is covered
     gpkg = downloads["exp_dl_gap_gpkg"]
     name, payload = gpkg["file_name"], built(gpkg)
@@ -320,6 +320,42 @@ def test_scenario_compare_map_opens_on_the_district(app_env) -> None:
     assert "fitBounds(" in script and 'map.on("resize"' in script  # fitted again when shown
 
 
+def test_existing_facility_is_edited_in_a_form_moved_and_removed(app_env) -> None:
+    # issue 14: an existing facility's attributes are form fields with labels, units and
+    # ranges — no raw field name, no YAML typed
+    at = open_page("scenarios", layer="kindergarten")
+    pick = by_key(at.selectbox, "sc_fac_kindergarten")
+    assert pick.value is None and pick.placeholder == "选择一处设施…"
+    fid = pick.options[0].rsplit("（", 1)[1].rstrip("）")
+    pick.set_value(fid).run()
+    assert not at.exception
+    places = by_key(at.number_input, f"sc_edit_{fid}_kindergarten_places")
+    assert places.label == "托位 / 学位（个）" and (places.min, places.max) == (0, 5000)
+    assert by_key(at.button, "sc_mod_btn").disabled  # nothing changed yet
+    assert not [t for t in at.text_input if t.key and t.key.startswith("sc_mod")]
+    places.set_value(int(places.value) + 30).run()
+    at.button(key="sc_mod_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    draft = yaml.safe_load(at.session_state["sc_draft"])
+    assert draft["modify"] == [
+        {"type": "kindergarten", "id": fid, "attributes": {"places": int(places.value)}}
+    ]
+    # the changes are a table in the planner's words; the file text is folded away
+    changes = next(t.value for t in at.table if "内容" in t.value.columns)
+    assert changes.iloc[0]["变化"] == "修改" and "托位 / 学位（个）：" in changes.iloc[0]["内容"]
+    # move it to the point clicked, then remove it
+    at.session_state["sc_point"] = (113.597, 24.680)
+    by_key(at.selectbox, "sc_fac_kindergarten").set_value(fid).run()
+    at.button(key="sc_move_btn").click().run()
+    assert yaml.safe_load(at.session_state["sc_draft"])["move"][0]["id"] == fid
+    by_key(at.selectbox, "sc_fac_kindergarten").set_value(fid).run()
+    at.button(key="sc_rm_btn").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert yaml.safe_load(at.session_state["sc_draft"])["remove"] == [
+        {"type": "kindergarten", "id": fid}
+    ]
+
+
 def test_compare_leads_with_what_flipped_and_maps_the_changes(app_env) -> None:
     # issue 14: the deltas table leads with 未达标 → 达标; the map shows the changed
     # facilities and villages with a legend inside it
@@ -433,7 +469,7 @@ def test_import_page_refuses_far_points_unless_kept(own_data_env) -> None:
     assert [m.value for m in at.markdown if "读取" in m.value] == [
         "读取 2 行，接受 1 行，拒绝 1 行。"
     ]
-    reasons = at.dataframe[0].value.to_string()
+    reasons = at.table[0].value.to_string()
     assert "位于本区范围之外" in reasons and "公里" in reasons
     by_key(at.checkbox, "imp_allow_outside").check().run()
     assert not at.exception
@@ -506,8 +542,9 @@ def test_indicators_page_records_a_year_and_warns(app_env, tmp_path: Path) -> No
     record_year(load_dataset(), 2025, monitoring)
     at = open_page("indicators")
     assert any("预警" in m.value for m in at.markdown)
-    table = at.dataframe[-1].value
+    table = at.table[-1].value
     assert table["状态"].str.contains("预计难以达标").any()
+    assert not table.isin(["None", "nan"]).any().any()
     assert any("样例或估算" in w.value for w in at.warning)  # warnings on sample data say so
     assert any(d.key == "mon_csv" for d in at.get("download_button"))
     # with a scenario selected, nothing can be recorded
@@ -540,7 +577,7 @@ def test_import_report_is_in_the_session_language(
     ledger = (FIXTURES / "childcare_ledger.csv").read_bytes()
     at.file_uploader[0].set_value(("tuoyu.csv", ledger, "text/csv")).run()
     assert not at.exception
-    rejected, warned = (f.value for f in at.dataframe)
+    rejected, warned = (f.value for f in at.table)
     assert rejected.values.tolist() == [[4, reason]]
     assert warned.values.tolist() == [[3, kind, message]]
     row, why = ("行", "原因") if lang == "zh" else ("Row", "Reason")
@@ -678,7 +715,7 @@ def _labels(at: AppTest) -> list[str]:
     for kind in ("selectbox", "multiselect", "text_input", "number_input", "checkbox", "button"):
         texts += [e.label for e in getattr(at, kind) if e.key != "w_lang"]
     texts += [e.label for e in at.get("download_button")]
-    for frame in at.dataframe:
+    for frame in [*at.dataframe, *at.table]:
         texts += [str(c) for c in frame.value.columns]
     return texts
 
@@ -696,8 +733,13 @@ def test_english_pages_have_no_chinese_labels(app_env, page: str) -> None:
     chinese = [x for x in _labels(at) if CJK.search(x) and not {x, x.rsplit(" (", 1)[0]} & glossed]
     assert not chinese, chinese
     if page == "indicators":
-        units = by_key_frame(at, "Unit")
-        assert not any(CJK.search(str(u)) for u in units), units
+        titles = [str(x) for x in by_key_frame(at, "Indicator")]  # units in English too
+        chinese = [x for x in titles if CJK.search(x) and not {x, x.rsplit(" (", 1)[0]} & glossed]
+        assert not chinese, chinese
+        shortfalls = [str(s) for s in by_key_frame(at, "Shortfall")]
+        named = [s for s in shortfalls if CJK.search(s)]  # Chinese names carry their pinyin
+        assert named and all(re.search(r"[\u4e00-\u9fff]+ [A-Z][a-z]+", s) for s in named)
+        assert any("罗坑镇 Luokeng" in s for s in named), named
         section = by_key(at.selectbox, "ind_section")
         assert not any(CJK.search(o) for o in section.options), section.options
     if page == "gaps":  # the worst villages' townships in English, like the chart
@@ -707,7 +749,7 @@ def test_english_pages_have_no_chinese_labels(app_env, page: str) -> None:
 
 def by_key_frame(at: AppTest, column: str) -> list:
     """The values of the first shown table with that column."""
-    frame = next(f.value for f in at.dataframe if column in f.value.columns)
+    frame = next(f.value for f in [*at.table, *at.dataframe] if column in f.value.columns)
     return list(frame[column])
 
 
@@ -720,12 +762,14 @@ def test_map_page_says_how_many_targets_are_met(app_env) -> None:
 def test_township_panel_tables_are_labelled(app_env) -> None:
     at = open_page("map", layer="childcare", township="440205109")  # 罗坑镇
     assert [s.value for s in at.subheader] == ["罗坑镇"]
-    _indicators, villages, gaps = (f.value for f in at.dataframe)
+    _indicators, villages, gaps = (f.value for f in at.table)
     assert list(villages.columns)[:2] == ["代码", "村（社区）"]
     assert set(villages["数据"]) <= {"估算", "样例", "官方", "用户", "OSM"}
     assert list(gaps.columns) == ["村（社区）", "儿童数", "距离（米）", "已覆盖", "未覆盖儿童"]
-    assert (gaps["距离（米）"] == gaps["距离（米）"].round(0)).all()
-    assert list(gaps["未覆盖儿童"]) == sorted(gaps["未覆盖儿童"], reverse=True)
+    assert all(re.fullmatch(r"[\d,]+|—", d) for d in gaps["距离（米）"])  # whole metres
+    uncovered = [int(u.replace(",", "")) for u in gaps["未覆盖儿童"]]
+    assert uncovered == sorted(uncovered, reverse=True)
+    assert set(gaps["已覆盖"]) <= {"是", "否"}
 
 
 def test_gcj02_ledger_replaces_sample_childcare(own_data_env, tmp_path: Path) -> None:
@@ -773,7 +817,7 @@ def test_recommendation_and_changes_are_labelled(app_env) -> None:
     by_key(at.selectbox, "sc_rec_type").set_value("science_venue")
     at.button(key="sc_rec_btn").click().run()
     assert not at.exception
-    sites = next(f.value for f in at.dataframe if "Rank" in f.value.columns)
+    sites = next(f.value for f in at.table if "Rank" in f.value.columns)
     assert list(sites["Rank"]) == [1, 2, 3]
     assert "Children newly covered" in sites.columns and "geometry" not in sites.columns
     assert not any(CJK.search(str(t)) for t in sites["Township"])
@@ -787,10 +831,10 @@ def test_recommendation_and_changes_are_labelled(app_env) -> None:
 
 def test_indicators_can_show_only_the_targets_not_met(app_env) -> None:
     at = open_page("indicators")
-    every = len(at.dataframe[0].value)
+    every = len(at.table[0].value)
     at.toggle(key="ind_only_missed").set_value(True).run()
     assert not at.exception
-    missed = at.dataframe[0].value
+    missed = at.table[0].value
     assert 0 < len(missed) < every and set(missed["状态"]) == {"未达标"}
 
 
@@ -904,8 +948,8 @@ def test_gaps_page_lists_uncovered_priority_children(own_data_env) -> None:
     at = open_page("gaps", layer="children_home")
     assert not at.exception
     assert any("样例数据，并非实际" in c.value for c in at.caption)
-    table = next(f.value for f in at.dataframe if "未覆盖的留守儿童" in f.value.columns)
-    assert table["未覆盖的留守儿童"].sum() >= 0 and len(table) >= 10
+    table = next(f.value for f in at.table if "未覆盖的留守儿童" in f.value.columns)
+    assert all(re.fullmatch(r"[\d,]+", v) for v in table["未覆盖的留守儿童"]) and len(table) >= 10
 
 
 def test_opening_the_app_makes_no_working_copy_until_an_import(monkeypatch, user_data_home) -> None:
@@ -926,3 +970,32 @@ def test_opening_the_app_makes_no_working_copy_until_an_import(monkeypatch, user
     at.button(key="imp_commit").click().run()
     assert not at.exception
     assert "阳光托育园" in (user_data_home / "layers" / "childcare.geojson").read_text("utf-8")
+
+
+def _shown_texts(at: AppTest) -> list[str]:
+    """Every text a run shows: headings, notes, messages, metrics, table and widget values."""
+    texts = _labels(at)
+    for kind in ("markdown", "info", "warning", "error", "success"):
+        texts += [e.value for e in getattr(at, kind)]
+    texts += [f"{m.label} {m.value}" for m in at.metric]
+    for frame in [*at.dataframe, *at.table]:
+        texts += [str(v) for v in frame.value.astype(str).to_numpy().ravel()]
+    texts += [str(s.value) for s in at.selectbox if s.value is not None]
+    return texts
+
+
+@pytest.mark.parametrize("page", ["map", "indicators", "gaps", "scenarios", "import", "export"])
+def test_chinese_pages_show_no_none_and_no_streamlit_english(app_env, page: str) -> None:
+    # issue 14: "None" in tables, Streamlit's own "Choose an option" / "Upload" on Chinese pages
+    at = open_page(page, layer="childcare", township="440205109")
+    shown = _shown_texts(at)
+    assert not [t for t in shown if re.search(r"\bNone\b|\bnan\b", t)], page
+    empty = [s for s in at.selectbox if s.value is None] + list(at.multiselect)
+    for widget in empty:  # a choice not yet made says what to choose, in Chinese
+        assert CJK.search(widget.placeholder or ""), (widget.key, widget.placeholder)
+    if page == "import":
+        (style,) = [
+            h.proto.body for h in at.get("html") if "stFileUploaderDropzone" in h.proto.body
+        ]
+        assert "选择文件" in style and "50 MB" in style  # the uploader's English replaced
+        assert "st-key-imp_file_0" in style

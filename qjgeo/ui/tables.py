@@ -9,11 +9,12 @@ shows at 1440 px); a longer one scrolls inside a frame of its own.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from qjgeo.ui.i18n import unit_label
 
@@ -74,6 +75,13 @@ def format_count(value: Any) -> str:
     return MISSING if number is None else f"{round(number):,}"
 
 
+def yes_no(value: Any, yes: str, no: str) -> str:
+    """A yes/no cell in words (``是`` / ``否``); ``—`` when missing."""
+    if value is None or _is_na(value):
+        return MISSING
+    return yes if bool(value) else no
+
+
 def _is_na(value: Any) -> bool:
     try:
         return bool(pd.isna(value))
@@ -88,19 +96,21 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def show_table(
-    frame: pd.DataFrame | Any,
+    frame: pd.DataFrame | Styler,
     *,
     n_rows: int | None = None,
+    wrap: Sequence[str] | None = None,
     column_config: Mapping[str, Any] | None = None,
 ) -> None:
     """Draw a table: in full when short (no inner scroll, long text wraps), else scrolling.
 
     ``frame`` may be a ``pandas`` ``Styler`` (colours); ``n_rows`` is then its row count.
+    Only the columns in ``wrap`` (default: the text columns of more than 12 characters)
+    wrap; numbers, statuses and badges stay on one line.
     """
-    rows = n_rows if n_rows is not None else len(frame)
-    if rows <= FULL_ROWS:
-        st.table(frame, hide_index=True)
-    else:
+    data: pd.DataFrame = frame.data if isinstance(frame, Styler) else frame  # type: ignore[attr-defined]
+    rows = n_rows if n_rows is not None else len(data)
+    if rows > FULL_ROWS:
         st.dataframe(
             frame,
             hide_index=True,
@@ -108,6 +118,27 @@ def show_table(
             height=fit_height(rows),
             column_config=dict(column_config or {}),
         )
+        return
+    wrapping = set(_long_text_columns(data) if wrap is None else wrap)
+    styled = frame if isinstance(frame, Styler) else frame.style
+    # st.table draws each cell's text in a markdown block that wraps on its own: the rule
+    # has to reach that block (scoped to this table by the Styler's id)
+    styled = styled.set_table_styles(
+        [
+            {"selector": f"td.col{i} *, th.col_heading.col{i}", "props": "white-space: nowrap"}
+            for i, c in enumerate(data.columns)
+            if c not in wrapping
+        ],
+        overwrite=False,
+    )
+    st.table(styled, hide_index=True)
+
+
+def _long_text_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns holding some text longer than 12 characters (they wrap)."""
+    return [
+        c for c in frame.columns if frame[c].map(lambda v: isinstance(v, str) and len(v) > 12).any()
+    ]
 
 
 def fit_height(n_rows: int, *, max_rows: int = FULL_ROWS) -> int:

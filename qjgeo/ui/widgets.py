@@ -117,9 +117,53 @@ def show_map(
     return out or {}
 
 
+def file_uploader(
+    ctx: state.Ctx, label: str, types: Sequence[str], *, key: str, limit_mb: int
+) -> Any:
+    """Streamlit's file uploader with its own words in the page's language.
+
+    The uploader's button ("Upload") and its note ("50MB per file • CSV, …") are English and
+    have no argument to change them: a style scoped to this uploader (its ``st-key-`` class)
+    hides that text and shows ours in its place. Its messages about a refused file type stay
+    English (Streamlit writes them); the page says the accepted types in the label.
+    """
+    button = _css_text(ctx.t("upl_button"))
+    note = _css_text(ctx.t("upl_note", mb=limit_mb))
+    scope = f'[class*="st-key-{key}"] [data-testid="stFileUploaderDropzone"]'
+    st.html(
+        "<style>"
+        f"{scope} button p{{font-size:0}}"
+        f'{scope} button p::after{{content:"{button}";font-size:0.875rem}}'
+        f'{scope} [data-testid="stFileUploaderDropzoneInstructions"] span{{font-size:0}}'
+        f'{scope} [data-testid="stFileUploaderDropzoneInstructions"] span::after'
+        f'{{content:"{note}";font-size:0.875rem}}'
+        "</style>"
+    )
+    return st.file_uploader(label, type=list(types), key=key, help=ctx.t("upl_help", mb=limit_mb))
+
+
+def _css_text(text: str) -> str:
+    """Text safe inside a CSS string (quotes, backslashes and angle brackets escaped)."""
+    return "".join(
+        c if c.isalnum() or c in " ，。、：；（）,.;:()–-" else f"\\{ord(c):x} " for c in text
+    )
+
+
 def facility_types(ctx: state.Ctx) -> list[str]:
     """Facility layers with access parameters present in the dataset."""
     return [lid for lid in ctx.dataset.params.access if ctx.dataset.has(lid)]
+
+
+def english_place_names(ctx: state.Ctx) -> dict[str, str]:
+    """Township name → its English name (``罗坑镇`` → ``Luokeng``), from the township layer."""
+    if not ctx.dataset.has("township") or "name_en" not in ctx.dataset.layer("township"):
+        return {}
+    tw = ctx.dataset.layer("township")
+    return {
+        str(zh): str(en)
+        for zh, en in zip(tw["name"], tw["name_en"], strict=True)
+        if isinstance(en, str) and en.strip()
+    }
 
 
 def township_options(ctx: state.Ctx) -> tuple[list[str], dict[str, str]]:

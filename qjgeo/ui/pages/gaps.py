@@ -15,7 +15,9 @@ from qjgeo.params import merge_params
 from qjgeo.priority import PRIORITY_GROUPS, priority_status
 from qjgeo.schema import AGE_BANDS
 from qjgeo.ui import cache, state
+from qjgeo.ui.names import place_name
 from qjgeo.ui.state import Ctx
+from qjgeo.ui.tables import format_count, readable, show_table, yes_no
 from qjgeo.ui.widgets import (
     data_notice,
     facility_types,
@@ -77,6 +79,7 @@ def _view_controls(ctx: Ctx, types: list[str]) -> tuple[str, tuple[str, ...] | N
             default=[b for b in access.age_bands if b in AGE_BANDS],
             format_func=lambda b: f"{AGE_BANDS[b][0]}–{AGE_BANDS[b][1]}",
             key=f"gap_bands_{facility}",
+            placeholder=ctx.t("gap_bands_pick"),
         )
     with c3:
         threshold = st.number_input(
@@ -208,9 +211,9 @@ def _priority_groups(ctx: Ctx, res: Any) -> None:
     for col in cols:
         zh, en = PRIORITY_GROUPS[col.removesuffix("_uncovered")]
         table[ctx.t("gap_priority_uncovered", group=zh if ctx.lang == "zh" else en)] = (
-            towns[col].round(0).to_numpy()
+            towns[col].map(format_count).to_numpy()
         )
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table)
 
 
 def _worst_villages(ctx: Ctx, res: Any, facility: str) -> None:
@@ -225,19 +228,20 @@ def _worst_villages(ctx: Ctx, res: Any, facility: str) -> None:
     )
     table = pd.DataFrame(
         {
-            ctx.t("col_village"): worst["name"],
+            ctx.t("col_village"): [place_name(n, ctx.lang) for n in worst["name"]],
             ctx.t("col_township"): worst["township_code"]
             .astype(str)
             .map(names)
-            .fillna(worst["township_name"]),
-            ctx.t("col_urban"): worst["urban"],
-            ctx.t("col_distance_m"): worst["distance_m"].round(0),
-            ctx.t("col_band"): worst["distance_band"],
-            ctx.t("col_children"): worst["children"].round(0),
-            ctx.t("col_uncovered"): worst["children_uncovered"].round(0),
+            .fillna(worst["township_name"])
+            .to_numpy(),
+            ctx.t("col_urban"): [yes_no(u, ctx.t("yes"), ctx.t("no")) for u in worst["urban"]],
+            ctx.t("col_distance_m"): worst["distance_m"].map(format_count).to_numpy(),
+            ctx.t("col_band"): readable(worst[["distance_band"]])["distance_band"].to_numpy(),
+            ctx.t("col_children"): worst["children"].map(format_count).to_numpy(),
+            ctx.t("col_uncovered"): worst["children_uncovered"].map(format_count).to_numpy(),
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table)
     st.download_button(
         ctx.t("download_csv"),
         table_csv(villages),

@@ -18,7 +18,8 @@ from qjgeo.schema import WEAK_PROVENANCES
 from qjgeo.ui import cache, keys, state
 from qjgeo.ui.i18n import status_label
 from qjgeo.ui.state import Ctx
-from qjgeo.ui.widgets import data_notice, show_map
+from qjgeo.ui.tables import MISSING, show_table
+from qjgeo.ui.widgets import data_notice, file_uploader, show_map
 
 CRS_CHOICES = ("wgs84", "cgcs2000", "gcj02", "bd09")
 
@@ -49,7 +50,7 @@ def report_table(items: list[dict[str, Any]], text: str, ctx: Ctx) -> pd.DataFra
     frame = pd.DataFrame(items)
     rows = frame["row"]
     if rows.isna().any():  # a note about the whole file: "–", not "None"
-        rows = rows.map(lambda r: "–" if r is None or r != r else str(int(r)))
+        rows = rows.map(lambda r: MISSING if r is None or r != r else str(int(r)))
     shown = pd.DataFrame({ctx.t("col_row"): rows})
     if "kind" in frame.columns:
         shown[ctx.t("col_kind")] = [ctx.t(f"imp_kind_{kind}") for kind in frame["kind"]]
@@ -127,12 +128,13 @@ def _layer_fits(ctx: Ctx, raw: Any, layer: str | None, layers: list[str]) -> Non
 def _upload_section(ctx: Ctx, layer: str | None, nonce: int) -> Any:
     """The uploaded ledger read as a table (``None`` when there is none or it is unusable)."""
     limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
-    upload = st.file_uploader(
+    upload = file_uploader(
+        ctx,
         ctx.t("imp_upload"),
-        type=["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "kml", "kmz", "osm"],
+        ["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "kml", "kmz", "osm"],
         key=f"imp_file_{nonce}",
+        limit_mb=limit_mb,
     )
-    st.caption(ctx.t("imp_limit", mb=limit_mb))
     _undo(ctx, layer)
     if upload is None:
         return None
@@ -199,9 +201,9 @@ def _report_section(ctx: Ctx, rep: Any) -> None:
         ctx.t("imp_rows", read=rep.rows_read, accepted=rep.accepted, rejected=len(rep.rejected))
     )
     if rep.rejected:
-        st.dataframe(report_table(rep.rejected, "reason", ctx), hide_index=True, width="stretch")
+        show_table(report_table(rep.rejected, "reason", ctx))
     if rep.warnings:
-        st.dataframe(report_table(rep.warnings, "message", ctx), hide_index=True, width="stretch")
+        show_table(report_table(rep.warnings, "message", ctx))
 
 
 def _preview_section(ctx: Ctx, base: Any, layer: str, result: Any, mode: str) -> None:

@@ -10,9 +10,11 @@ import streamlit as st
 
 from qjgeo.export.gis import table_csv
 from qjgeo.ui import cache, keys
-from qjgeo.ui.i18n import section_label, status_label, unit_label
+from qjgeo.ui.i18n import section_label, status_label
+from qjgeo.ui.names import gloss_names
 from qjgeo.ui.state import Ctx
-from qjgeo.ui.widgets import data_notice, status_badge, township_options
+from qjgeo.ui.tables import MISSING, fit_height, format_value, indicator_label, show_table
+from qjgeo.ui.widgets import data_notice, english_place_names, status_badge, township_options
 
 _COLOURS = {"met": "#c8e6c9", "not_met": "#ffcdd2", "na": "#eeeeee"}
 
@@ -32,43 +34,68 @@ def district_counts(table: pd.DataFrame) -> dict[str, int]:
     return {"n": len(district)} | {k: int(counts.get(k, 0)) for k in ("met", "not_met", "na")}
 
 
+_OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
+
+
+def _target_text(op: object, target: object, unit: str) -> str:
+    """``≥ 70%``, ``≥ 2``; ``—`` without a target."""
+    value = format_value(target, unit)
+    return value if value == MISSING else f"{_OPS.get(str(op), str(op))} {value}"
+
+
 def status_table(ctx: Ctx, rows: pd.DataFrame) -> pd.DataFrame:
-    """Indicator rows as a display table in the session's language."""
+    """Indicator rows as a display table in the session's language.
+
+    The unit is said once, after the indicator's title (none for shares, which show as
+    percentages); counts are whole numbers, a missing value is "—", and on English pages
+    the Chinese place names in the shortfall carry their English name or pinyin.
+    """
+    units = [str(u) if isinstance(u, str) else "" for u in rows["unit"]]
     title = rows["title_zh"] if ctx.lang == "zh" else rows["title_en"]
+    english = english_place_names(ctx)
     shortfall = rows["shortfall_zh"] if ctx.lang == "zh" else rows["shortfall_en"]
-    status = rows["met"].map(_status).map({
-        "met": ctx.t("ind_met"), "not_met": ctx.t("ind_not_met"), "na": ctx.t("ind_na"),
-    })  # fmt: skip
-    target = (
-        rows["op"].astype(str) + " " + rows["target"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
-    )
+    status = rows["met"].map(_status)
     return pd.DataFrame(
         {
-            ctx.t("col_indicator"): title.to_numpy(),
-            ctx.t("col_value"): rows["value"].round(2).to_numpy(),
-            ctx.t("col_unit"): rows["unit"].map(lambda u: unit_label(str(u), ctx.lang)).to_numpy(),
-            ctx.t("col_target"): target.to_numpy(),
-            ctx.t("col_status"): status.to_numpy(),
-            ctx.t("col_shortfall"): shortfall.fillna("").to_numpy(),
+            ctx.t("col_indicator"): [
+                indicator_label(str(ti), u, ctx.lang) for ti, u in zip(title, units, strict=True)
+            ],
+            ctx.t("col_value"): [
+                format_value(v, u) for v, u in zip(rows["value"], units, strict=True)
+            ],
+            ctx.t("col_target"): [
+                _target_text(o, v, u)
+                for o, v, u in zip(rows["op"], rows["target"], units, strict=True)
+            ],
+            ctx.t("col_status"): status.map(
+                {"met": ctx.t("ind_met"), "not_met": ctx.t("ind_not_met"), "na": ctx.t("ind_na")}
+            ).to_numpy(),
             ctx.t("col_data"): rows["data_status"]
-            .map(lambda s: status_badge(s, ctx.lang))
+            .map(lambda s: status_badge(s, ctx.lang) or ctx.t("status_official"))
             .to_numpy(),
+            ctx.t("col_shortfall"): [
+                _shortfall_text(text, st_, ctx.lang, english)
+                for text, st_ in zip(shortfall, status, strict=True)
+            ],
         }
     )
 
 
+def _shortfall_text(text: object, status: str, lang: str, english: dict[str, str]) -> str:
+    """What is missing to meet the target ("" when met, "—" when not said)."""
+    if isinstance(text, str) and text.strip():
+        return gloss_names(text, lang, english)
+    return "" if status == "met" else MISSING
+
+
 def show_status_table(ctx: Ctx, rows: pd.DataFrame) -> None:
-    """Draw indicator rows: status coloured, values to 2 decimals, '–' where not computable."""
+    """Draw indicator rows in full (long shortfalls wrap), the status cell coloured."""
     shown = status_table(ctx, rows)
     colours = [f"background-color: {_COLOURS[_status(m)]}" for m in rows["met"].tolist()]
-    st.dataframe(
-        shown.style.format(precision=2, na_rep="–", subset=[ctx.t("col_value")]).apply(
-            lambda col: colours, subset=[ctx.t("col_status")]
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={ctx.t("col_shortfall"): st.column_config.TextColumn(width="large")},
-    )
+    styled = shown.style.apply(lambda col: colours, subset=[ctx.t("col_status")])
+    show_table(styled, n_rows=len(shown))
+    if (shown == MISSING).to_numpy().any():
+        st.caption(ctx.t("ind_missing_note"))
 
 
 def render(ctx: Ctx) -> None:
@@ -152,7 +179,7 @@ def _township_matrix(ctx: Ctx, table: pd.DataFrame) -> None:
         key = inverse.get(str(v).removesuffix(" *"), "na")
         return f"background-color: {_COLOURS[key]}"
 
-    st.dataframe(matrix.style.map(colour), width="stretch")
+    st.dataframe(matrix.style.map(colour), width="stretch", height=fit_height(len(matrix)))
     statuses = sorted(set(towns.loc[weak, "data_status"]))
     if statuses:
         labels_ = " / ".join(status_label(s, ctx.lang) for s in statuses)
@@ -240,21 +267,29 @@ def _warning_table(ctx: Ctx, table: pd.DataFrame, titles: pd.Series) -> None:
     if table["weak_data"].any():
         st.warning(ctx.t("mon_weak"), icon="⚠️")
     status = table["status_zh"] if ctx.lang == "zh" else table["status"]
+    units = [str(u) if isinstance(u, str) else "" for u in table["unit"]]
     shown = pd.DataFrame(
         {
-            ctx.t("col_indicator"): titles,
-            ctx.t("mon_years"): table["years"],
-            ctx.t("mon_latest"): table["latest"].round(2),
-            ctx.t("col_target"): table["op"].astype(str)
-            + " "
-            + table["target"].round(2).astype(str),
-            ctx.t("mon_projected", final=FINAL_YEAR): table["projected"].round(2),
+            ctx.t("col_indicator"): [
+                indicator_label(str(ti), u, ctx.lang) for ti, u in zip(titles, units, strict=True)
+            ],
+            ctx.t("mon_years"): table["years"].astype(str).to_numpy(),
+            ctx.t("mon_latest"): [
+                format_value(v, u) for v, u in zip(table["latest"], units, strict=True)
+            ],
+            ctx.t("col_target"): [
+                _target_text(o, v, u)
+                for o, v, u in zip(table["op"], table["target"], units, strict=True)
+            ],
+            ctx.t("mon_projected", final=FINAL_YEAR): [
+                format_value(v, u) for v, u in zip(table["projected"], units, strict=True)
+            ],
             ctx.t("mon_status"): [
                 "⚠ " + s if w else s for s, w in zip(status, table["warning"], strict=True)
             ],
         }
     )
-    st.dataframe(shown, hide_index=True, width="stretch")
+    show_table(shown)
     st.download_button(
         ctx.t("download_csv"),
         table_csv(table),

@@ -8,8 +8,10 @@ import streamlit as st
 from qjgeo.mapview.build import build_map
 from qjgeo.ui import cache, keys, state, widgets
 from qjgeo.ui.i18n import status_label, unit_label
+from qjgeo.ui.names import place_name
 from qjgeo.ui.pages.indicators import district_counts, show_status_table
 from qjgeo.ui.state import Ctx
+from qjgeo.ui.tables import format_count, readable, show_table, yes_no
 
 
 def _choropleth_titles(ctx: Ctx) -> dict[str, str]:
@@ -175,20 +177,7 @@ def township_panel(
             show_status_table(ctx, _township_rows(table, code9))
     with tab2:
         if ctx.dataset.has("village"):
-            v = ctx.dataset.layer("village")
-            v = pd.DataFrame(v[v["township_code"].astype(str) == code9])
-            if "provenance" in v.columns:
-                v["provenance"] = v["provenance"].map(lambda s: status_label(str(s), ctx.lang))
-            labels = {
-                "code12": ctx.t("col_code"),
-                "name": ctx.t("col_village"),
-                "unit_type": ctx.t("col_unit_type"),
-                "urban": ctx.t("col_urban"),
-                "pop_0_14": ctx.t("choropleth_population"),
-                "provenance": ctx.t("col_data"),
-            }
-            cols = [c for c in labels if c in v.columns]
-            st.dataframe(v[cols].rename(columns=labels), hide_index=True, width="stretch")
+            show_table(village_table(ctx, code9))
     with tab3:
         if facility_type:
             try:
@@ -196,20 +185,49 @@ def township_panel(
             except Exception as exc:
                 st.info(ctx.t("gap_unavailable", error=str(exc)))
                 return
-            v = res.villages
-            v = v[v["township_code"].astype(str) == code9].sort_values(
-                "children_uncovered", ascending=False
-            )
-            st.dataframe(
-                pd.DataFrame(
-                    {
-                        ctx.t("col_village"): v["name"].to_numpy(),
-                        ctx.t("col_children"): v["children"].round(0).to_numpy(),
-                        ctx.t("col_distance_m"): v["distance_m"].round(0).to_numpy(),
-                        ctx.t("col_covered"): v["covered"].to_numpy(),
-                        ctx.t("col_uncovered"): v["children_uncovered"].round(0).to_numpy(),
-                    }
-                ),
-                hide_index=True,
-                width="stretch",
-            )
+            show_table(village_gap_table(ctx, res.villages, code9))
+
+
+def _yes_no(ctx: Ctx, value: object) -> str:
+    return yes_no(value, ctx.t("yes"), ctx.t("no"))
+
+
+_UNIT_TYPES_EN = {"村": "village", "社区": "community"}
+
+
+def village_table(ctx: Ctx, code9: str) -> pd.DataFrame:
+    """The township's villages: code, name, kind, urban or not, children, data status."""
+    v = ctx.dataset.layer("village")
+    v = pd.DataFrame(v[v["township_code"].astype(str) == code9])
+    columns: dict[str, object] = {
+        ctx.t("col_code"): v["code12"].astype(str).to_numpy(),
+        ctx.t("col_village"): [place_name(n, ctx.lang) for n in v["name"]],
+    }
+    if "unit_type" in v.columns:
+        kinds = readable(v[["unit_type"]])["unit_type"]
+        if ctx.lang == "en":
+            kinds = kinds.map(lambda k: _UNIT_TYPES_EN.get(str(k), k))
+        columns[ctx.t("col_unit_type")] = kinds.to_numpy()
+    if "urban" in v.columns:
+        columns[ctx.t("col_urban")] = [_yes_no(ctx, u) for u in v["urban"]]
+    if "pop_0_14" in v.columns:
+        columns[ctx.t("choropleth_population")] = v["pop_0_14"].map(format_count).to_numpy()
+    if "provenance" in v.columns:
+        columns[ctx.t("col_data")] = [status_label(str(p), ctx.lang) for p in v["provenance"]]
+    return pd.DataFrame(columns)
+
+
+def village_gap_table(ctx: Ctx, villages: pd.DataFrame, code9: str) -> pd.DataFrame:
+    """The township's villages by children not covered: distance, covered or not."""
+    v = villages[villages["township_code"].astype(str) == code9].sort_values(
+        "children_uncovered", ascending=False
+    )
+    return pd.DataFrame(
+        {
+            ctx.t("col_village"): [place_name(n, ctx.lang) for n in v["name"]],
+            ctx.t("col_children"): v["children"].map(format_count).to_numpy(),
+            ctx.t("col_distance_m"): v["distance_m"].map(format_count).to_numpy(),
+            ctx.t("col_covered"): [_yes_no(ctx, c) for c in v["covered"]],
+            ctx.t("col_uncovered"): v["children_uncovered"].map(format_count).to_numpy(),
+        }
+    )

@@ -10,14 +10,15 @@ import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
-import yaml
 
 from qjgeo.crs import gcj02_to_wgs84
 from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.ui import cache, keys, state
+from qjgeo.ui.names import place_name
 from qjgeo.ui.pages.scenario_compare import compare_section
-from qjgeo.ui.pages.scenario_form import AUTO_FIELDS, attribute_form
+from qjgeo.ui.pages.scenario_form import attribute_form, edit_fields, facility_values
 from qjgeo.ui.state import Ctx
+from qjgeo.ui.tables import MISSING, format_count, show_table
 from qjgeo.ui.widgets import (
     data_notice,
     facility_types,
@@ -202,6 +203,7 @@ def _add_facility(ctx: Ctx, draft: Any, ftype: str, point: tuple[float, float] |
         if point:
             st.caption(ctx.t("sc_clicked", lon=point[0], lat=point[1]))
     with c2:
+        st.markdown(f"**{ctx.t('sc_add_attrs')}**")
         attrs = attribute_form(ctx, ftype)
     if st.button(ctx.t("sc_add_button"), key="sc_add_btn"):
         if not point:
@@ -219,34 +221,67 @@ def _add_facility(ctx: Ctx, draft: Any, ftype: str, point: tuple[float, float] |
 def _change_facility(
     ctx: Ctx, draft: Any, applied: Any, ftype: str, point: tuple[float, float] | None
 ) -> None:
-    """An existing facility: change one attribute, move it to the point clicked, remove it."""
+    """An existing facility: edit its attributes (a form), move it to the point clicked,
+    or remove it."""
     frame = applied.layer(ftype)
+    st.markdown(f"**{ctx.t('sc_existing')}**")
+    if not len(frame):
+        st.caption(ctx.t("sc_no_facilities"))
+        return
     ids = [str(i) for i in frame["id"]]
     labels = dict(zip(ids, frame["name"].astype(str), strict=True))
-    st.markdown(f"**{ctx.t('sc_remove')} / {ctx.t('sc_modify')}**")
     fid = st.selectbox(
-        ctx.t("sc_remove"),
+        ctx.t("sc_pick_facility"),
         ids,
-        format_func=lambda i: f"{labels.get(i, '')} [{i}]",
+        index=None,
+        format_func=lambda i: f"{labels.get(i, '')}（{i}）",
         key=f"sc_fac_{ftype}",
-        label_visibility="collapsed",
+        placeholder=ctx.t("sc_pick_placeholder"),
     )
-    c1, c2, c3 = st.columns([2, 2, 1])
-    attrs_avail = [c for c in frame.columns if c not in AUTO_FIELDS and c != frame.geometry.name]
-    with c1:
-        attr = st.selectbox(ctx.t("sc_attr"), attrs_avail, key="sc_mod_attr")
-    with c2:
-        raw = st.text_input(ctx.t("sc_attr_value"), key="sc_mod_val")
-    with c3:
-        if st.button(ctx.t("sc_modify_button"), key="sc_mod_btn") and fid and attr:
-            _update_draft(ctx, lambda: draft.with_modify(ftype, fid, {attr: yaml.safe_load(raw)}))
-    if st.button(ctx.t("sc_move_button"), key="sc_move_btn") and fid:
-        if not point:
-            st.warning(ctx.t("sc_no_click"))
-        else:
-            _update_draft(ctx, lambda: draft.with_move(ftype, fid, point[0], point[1]))
-    if st.button(ctx.t("sc_remove_button"), key="sc_rm_btn") and fid:
-        _update_draft(ctx, lambda: draft.with_remove(ftype, fid))
+    if fid is None:
+        return
+    row = frame[frame["id"].astype(str) == fid].iloc[0]
+    fields = edit_fields(ftype, list(frame.columns))
+    current = facility_values(row, fields)
+    with st.container(border=True):
+        changed = _edited_values(ctx, ftype, fid, fields, current)
+        c1, c2, c3 = st.columns(3)
+        if c1.button(ctx.t("sc_modify_button"), key="sc_mod_btn", disabled=not changed):
+            _update_draft(ctx, lambda: draft.with_modify(ftype, fid, changed))
+        if c2.button(ctx.t("sc_move_button"), key="sc_move_btn"):
+            if not point:
+                st.warning(ctx.t("sc_no_click"))
+            else:
+                _update_draft(ctx, lambda: draft.with_move(ftype, fid, point[0], point[1]))
+        if c3.button(ctx.t("sc_remove_button"), key="sc_rm_btn"):
+            _update_draft(ctx, lambda: _without_edits_of(draft, ftype, fid).with_remove(ftype, fid))
+
+
+def _without_edits_of(draft: Any, ftype: str, fid: str) -> Any:
+    """The draft without its changes and moves of one facility (before removing it)."""
+    for key in ("modify", "move"):
+        items = getattr(draft, key)
+        for i in reversed(range(len(items))):
+            if items[i].type == ftype and str(items[i].id) == fid:
+                draft = draft.without(key, i)
+    return draft
+
+
+def _edited_values(
+    ctx: Ctx, ftype: str, fid: str, fields: tuple[str, ...], current: dict[str, Any]
+) -> dict[str, Any]:
+    """The facility's attribute form; the values the planner changed."""
+    if not fields:
+        st.caption(ctx.t("sc_no_attrs"))
+        return {}
+    cols = st.columns(min(len(fields), 3))
+    values: dict[str, Any] = {}
+    for i, field in enumerate(fields):
+        with cols[i % len(cols)]:
+            values |= attribute_form(
+                ctx, ftype, defaults=current, fields=(field,), prefix=f"sc_edit_{fid}"
+            )
+    return {k: v for k, v in values.items() if current.get(k) != v}
 
 
 def _update_draft(ctx: Ctx, change: Callable[[], Any]) -> None:
@@ -302,8 +337,54 @@ def _parameters(ctx: Ctx, draft: Any, applied: Any, ftype: str) -> None:
         _update_draft(ctx, lambda: draft.with_parameters(change))
 
 
+def _attribute_text(ctx: Ctx, attributes: dict[str, Any]) -> str:
+    """``托位 / 学位（个）：40；普惠：是`` — attributes under the planner's labels."""
+    from qjgeo.mapview.labels import field_label
+
+    sep, colon = ("；", "：") if ctx.lang == "zh" else ("; ", ": ")
+    parts = []
+    for key, value in attributes.items():
+        shown = (ctx.t("yes") if value else ctx.t("no")) if isinstance(value, bool) else value
+        parts.append(f"{field_label(key, ctx.lang) or key}{colon}{shown}")
+    return sep.join(parts)
+
+
+def _change_detail(ctx: Ctx, kind: str, item: Any) -> str:
+    """Where an added or moved facility goes, and the attributes given or changed."""
+    parts = []
+    if kind in ("add", "move"):
+        parts.append(ctx.t("sc_at", lon=item.lon, lat=item.lat))
+    if kind in ("add", "modify") and item.attributes:
+        parts.append(_attribute_text(ctx, dict(item.attributes)))
+    return ("；" if ctx.lang == "zh" else "; ").join(parts)
+
+
+def change_table(ctx: Ctx, draft: Any) -> pd.DataFrame:
+    """The draft's facility changes, one row each, in the planner's words (no YAML)."""
+    rows = []
+    for kind in ("add", "remove", "modify", "move"):
+        for item in getattr(draft, kind):
+            layer = ctx.base.layer(item.type) if ctx.base.has(item.type) else None
+            names = (
+                {}
+                if layer is None
+                else dict(zip(layer["id"].astype(str), layer["name"], strict=True))
+            )
+            name = getattr(item, "name", "") or names.get(str(getattr(item, "id", "")), "")
+            detail = _change_detail(ctx, kind, item)
+            rows.append(
+                {
+                    ctx.t("col_change"): ctx.t(f"sc_change_{kind}"),
+                    ctx.t("facility_type"): ctx.title(item.type),
+                    ctx.t("col_facility"): place_name(name or getattr(item, "id", ""), ctx.lang),
+                    ctx.t("col_detail"): detail or MISSING,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def _changes(ctx: Ctx, draft: Any) -> None:
-    """The draft as YAML, and undoing one of its changes."""
+    """The draft's changes as a table (its file text folded away), and undoing one."""
     from qjgeo.scenario import scenario_to_yaml
 
     st.markdown(f"**{ctx.t('sc_changes')}**")
@@ -314,7 +395,10 @@ def _changes(ctx: Ctx, draft: Any) -> None:
     ]
     if _is_empty(draft):
         st.caption(ctx.t("sc_no_changes"))
-    st.code(scenario_to_yaml(draft), language="yaml")
+    if items:
+        show_table(change_table(ctx, draft))
+    with st.expander(ctx.t("sc_file_text")):
+        st.code(scenario_to_yaml(draft), language="yaml")
     if items:
         labels_ = [
             f"{ctx.t(f'sc_change_{k}')}: {ctx.title(it.type)} "
@@ -425,20 +509,20 @@ def recommendation_table(ctx: Ctx, sites: pd.DataFrame) -> pd.DataFrame:
     unit = "townships" if "marginal_townships" in sites.columns else "children"
     return pd.DataFrame(
         {
-            ctx.t("sc_rec_rank"): sites["rank"].to_numpy(),
-            ctx.t("sc_rec_site"): sites["name"].astype(str).to_numpy(),
+            ctx.t("sc_rec_rank"): sites["rank"].astype(int).to_numpy(),
+            ctx.t("sc_rec_site"): [place_name(n, ctx.lang) for n in sites["name"].astype(str)],
             ctx.t("col_township"): sites["township_code"]
             .astype(str)
             .map(names)
             .fillna(sites["township_code"])
             .to_numpy(),
-            ctx.t(f"sc_rec_gain_{unit}"): sites["marginal_gain"].round(0).to_numpy(),
-            ctx.t("sc_rec_cumulative"): sites["cumulative_covered"].round(0).to_numpy(),
+            ctx.t(f"sc_rec_gain_{unit}"): sites["marginal_gain"].map(format_count).to_numpy(),
+            ctx.t("sc_rec_cumulative"): sites["cumulative_covered"].map(format_count).to_numpy(),
             ctx.t("gap_metric_share"): sites["share_after_site"]
-            .map(lambda s: "–" if pd.isna(s) else f"{s:.0%}")
+            .map(lambda s: MISSING if pd.isna(s) else f"{s:.0%}")
             .to_numpy(),
-            ctx.t("col_lon"): sites["lon"].to_numpy(),
-            ctx.t("col_lat"): sites["lat"].to_numpy(),
+            ctx.t("col_lon"): sites["lon"].map(lambda v: f"{v:.5f}").to_numpy(),
+            ctx.t("col_lat"): sites["lat"].map(lambda v: f"{v:.5f}").to_numpy(),
         }
     )
 
@@ -501,7 +585,7 @@ def _recommend_result(ctx: Ctx, draft: Any, rec: Any) -> None:
     """The ranked sites, their notes, editable places, and adding them to the draft."""
     from qjgeo.siting import recommendation_to_scenario
 
-    st.dataframe(recommendation_table(ctx, rec.sites), hide_index=True, width="stretch")
+    show_table(recommendation_table(ctx, rec.sites))
     for note in rec.notes_zh if ctx.lang == "zh" else rec.notes:
         st.caption(note)
     places = None
