@@ -258,22 +258,16 @@ class Planner:
     def button(self, label: str) -> Any:
         return self.page.get_by_role("button", name=label, exact=False).first
 
-    def download(self, label: str, file_name: str) -> tuple[str, bytes, int]:
-        """Get a file the page offers: its name, bytes and how many clicks it took.
+    def download(self, label: str) -> tuple[str, bytes]:
+        """Get a file the page offers with one click on its download button: name and bytes.
 
-        One click on the download button when the page offers the file at once; two
-        ("prepare" first) where it still builds the file on request.
+        The button builds the file on the click; there is no "prepare" step to press first.
         """
-        clicks = 0
-        direct = self.page.get_by_role("button", name=self.t("exp_download", file=file_name))
-        if not direct.count():
-            self.button(self.t("exp_prepare", what=label)).click()
-            clicks += 1
+        button = self.page.get_by_role("button", name=self.t("exp_download", what=label))
         with self.page.expect_download(timeout=self.timeout_ms) as info:
-            direct.first.click(timeout=self.timeout_ms)
-            clicks += 1
+            button.first.click(timeout=self.timeout_ms)
         dl = info.value
-        return dl.suggested_filename, Path(dl.path()).read_bytes(), clicks
+        return dl.suggested_filename, Path(dl.path()).read_bytes()
 
 
 # --------------------------------------------------------------------------- the six tasks
@@ -395,8 +389,8 @@ def add_science_venue(
     planner.settled()
     page.get_by_role("tab", name=planner.t("sc_compare")).click()
     panel = page.locator("[data-testid=stTabPanel]").nth(1)
-    # tables are drawn on a canvas; their accessible copy (in the text content) once shown
-    panel.locator("[data-testid=stDataFrame] td").first.wait_for(
+    # short tables are plain HTML (st.table); long ones a canvas with an accessible copy
+    panel.locator("[data-testid=stTable] td, [data-testid=stDataFrame] td").first.wait_for(
         timeout=planner.timeout_ms, state="attached"
     )
     compare_text = panel.text_content()
@@ -411,17 +405,17 @@ def add_science_venue(
     return {"caption": caption, "compare": compare_text, "text": planner.main_text()}
 
 
-def export_files(planner: Planner) -> dict[str, tuple[str, bytes, int]]:
+def export_files(planner: Planner) -> dict[str, tuple[str, bytes]]:
     """Task 5: the gap map as PNG and the Excel report, from the Export page."""
     planner.open("export", layer="childcare")
     planner.wait_text(planner.t("exp_maps"))
     planner.settled()
     out = {}
     start = time.monotonic()
-    out["png"] = planner.download(planner.t("exp_map_png"), "gap-map-childcare.png")
+    out["png"] = planner.download(planner.t("exp_map_png"))
     planner.times["export PNG"] = time.monotonic() - start
     start = time.monotonic()
-    out["xlsx"] = planner.download(planner.t("exp_excel"), "qjgeo-report.xlsx")
+    out["xlsx"] = planner.download(planner.t("exp_excel"))
     planner.times["export Excel"] = time.monotonic() - start
     return out
 

@@ -197,6 +197,7 @@ def test_metric_crs_follows_the_data(dataset):
     """Qujiang is measured in EPSG:4547; the same layers moved to Oakland in local UTM, where
     a metric distance equals the geodesic one (EPSG:4547 there would be far off)."""
     import geopandas as gpd
+    import numpy as np
     import shapely
     from pyproj import Geod
 
@@ -205,7 +206,7 @@ def test_metric_crs_follows_the_data(dataset):
     for layer_id in ("district", "village"):
         frame = dataset.layer(layer_id).copy()
         frame.geometry = shapely.transform(
-            frame.geometry.array, lambda xy: xy + [-122.27 - 113.6, 37.8 - 24.7]
+            frame.geometry.array, lambda xy: xy + np.array([-122.27 - 113.6, 37.8 - 24.7])
         )
         moved = moved.with_layer(layer_id, gpd.GeoDataFrame(frame, crs=frame.crs))
     assert moved.metric_crs == "EPSG:32610"
