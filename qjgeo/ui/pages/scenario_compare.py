@@ -11,6 +11,7 @@ import streamlit as st
 from qjgeo.export import export_bytes
 from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.ui import cache, state
+from qjgeo.ui.pages.scenario_errors import error_text
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.tables import format_count, format_delta, format_value, indicator_label, show_table
 from qjgeo.ui.widgets import one_click_download, show_map, township_options
@@ -96,7 +97,7 @@ def compare_section(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     try:
         cmp = cache.compare(ctx.data_dir, yaml_text, ctx.scenarios_dir)
     except Exception as exc:
-        st.error(ctx.t("sc_error", error=str(exc)))
+        st.error(error_text(ctx, exc))
         return
     st.subheader(ctx.t("sc_deltas"))
     deltas = delta_table(ctx, cmp.indicators)
