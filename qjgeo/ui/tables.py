@@ -106,7 +106,7 @@ def show_table(
     """Draw a table: in full when short (no inner scroll, long text wraps), else scrolling.
 
     ``frame`` may be a ``pandas`` ``Styler`` (colours); ``n_rows`` is then its row count.
-    Only the columns in ``wrap`` (default: the text columns of more than 12 characters)
+    Only the columns in ``wrap`` (default: the text columns of more than 20 characters)
     wrap; numbers, statuses and badges stay on one line.
     """
     data: pd.DataFrame = frame.data if isinstance(frame, Styler) else frame  # type: ignore[attr-defined]
@@ -155,9 +155,9 @@ def escape_markdown(value: Any) -> Any:
 
 
 def _long_text_columns(frame: pd.DataFrame) -> list[str]:
-    """Columns holding some text longer than 12 characters (they wrap)."""
+    """Columns holding some text longer than 20 characters (they wrap)."""
     return [
-        c for c in frame.columns if frame[c].map(lambda v: isinstance(v, str) and len(v) > 12).any()
+        c for c in frame.columns if frame[c].map(lambda v: isinstance(v, str) and len(v) > 20).any()
     ]
 
 
