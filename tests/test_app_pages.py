@@ -999,3 +999,28 @@ def test_chinese_pages_show_no_none_and_no_streamlit_english(app_env, page: str)
         ]
         assert "选择文件" in style and "50 MB" in style  # the uploader's English replaced
         assert "st-key-imp_file_0" in style
+
+
+def test_a_refused_scenario_change_says_what_to_do(app_env) -> None:
+    at = open_page("scenarios", layer="kindergarten")
+    at.session_state["sc_draft"] = (
+        "name: x\nmodify:\n- type: kindergarten\n  id: NOPE\n  attributes: {places: 1}\n"
+    )
+    at.run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("这项操作没有完成，情景草稿保持不变。") and "<app>" not in error
+    assert "NOPE" in error  # the reason stays, for whoever looks into it
+
+
+def test_english_compare_leads_with_what_flipped(app_env) -> None:
+    at = open_page("scenarios", layer="childcare", lang="en")
+    at.session_state["sc_draft"] = (
+        "name: more-places\nadd:\n- type: childcare\n  lon: 113.597\n  lat: 24.68\n"
+        "  name: New childcare\n  attributes: {places: 300, puhui: true}\n"
+    )
+    at.run()
+    assert not at.exception
+    deltas = next(t.value for t in at.table if "Target status" in t.value.columns)
+    assert deltas.iloc[0]["Target status"] == "not met → met"
+    assert not any(CJK.search(str(c)) for c in deltas.columns)

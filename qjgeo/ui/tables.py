@@ -9,6 +9,7 @@ shows at 1440 px); a longer one scrolls inside a frame of its own.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -41,7 +42,7 @@ def format_value(value: Any, unit: str = "") -> str:
     """One value for a table cell: ``60%``, ``2``, ``5.49``, ``1,234``; ``—`` when missing."""
     number = _number(value)
     if number is None:
-        return MISSING if value is None or _is_na(value) else str(value)
+        return value if isinstance(value, str) and value.strip() else MISSING
     if unit in _PERCENT_UNITS:
         return f"{number:.0f}%" if abs(number - round(number)) < 0.05 else f"{number:.1f}%"
     if abs(number - round(number)) < 1e-9:
@@ -105,7 +106,7 @@ def show_table(
     """Draw a table: in full when short (no inner scroll, long text wraps), else scrolling.
 
     ``frame`` may be a ``pandas`` ``Styler`` (colours); ``n_rows`` is then its row count.
-    Only the columns in ``wrap`` (default: the text columns of more than 12 characters)
+    Only the columns in ``wrap`` (default: the text columns of more than 20 characters)
     wrap; numbers, statuses and badges stay on one line.
     """
     data: pd.DataFrame = frame.data if isinstance(frame, Styler) else frame  # type: ignore[attr-defined]
@@ -120,6 +121,10 @@ def show_table(
         )
         return
     wrapping = set(_long_text_columns(data) if wrap is None else wrap)
+    if isinstance(frame, Styler):
+        frame = frame.format(escape_markdown)
+    else:
+        frame = frame.map(escape_markdown)
     styled = frame if isinstance(frame, Styler) else frame.style
     # st.table draws each cell's text in a markdown block that wraps on its own: the rule
     # has to reach that block (scoped to this table by the Styler's id)
@@ -134,10 +139,25 @@ def show_table(
     st.table(styled, hide_index=True)
 
 
+_MD_START = re.compile(r"^(\s*)([>#]|[-+*](?=\s))")
+_MD_NUMBERED = re.compile(r"^(\s*\d+)([.)])(?=\s)")
+_MD_INLINE = re.compile(r"([*_`~<\[\]|\\])")
+
+
+def escape_markdown(value: Any) -> Any:
+    """A text cell as plain text: ``st.table`` reads cells as Markdown (``> 3 km`` would
+    become a quotation, ``*`` emphasis); other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    text = _MD_INLINE.sub(r"\\\1", value)
+    text = _MD_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text)
+    return _MD_NUMBERED.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text)
+
+
 def _long_text_columns(frame: pd.DataFrame) -> list[str]:
-    """Columns holding some text longer than 12 characters (they wrap)."""
+    """Columns holding some text longer than 20 characters (they wrap)."""
     return [
-        c for c in frame.columns if frame[c].map(lambda v: isinstance(v, str) and len(v) > 12).any()
+        c for c in frame.columns if frame[c].map(lambda v: isinstance(v, str) and len(v) > 20).any()
     ]
 
 

@@ -183,9 +183,9 @@ def one_click_download(
     """One download button: the file is built when it is clicked (Streamlit's deferred data).
 
     A failure is kept for the session and said in the page's language under the button after
-    the rerun the click starts (the rerun waits for the file, so it can say so at once);
-    Streamlit's own short note under the button ("Failed to generate file for download") is
-    English and cannot be changed.
+    the rerun the click starts (the rerun waits for the file, so it can say so at once).
+    Streamlit's own short note under the button ("Failed to generate file for download",
+    English, with no argument to change it) is hidden: ours says it instead.
     """
     jobs = st.session_state.setdefault(keys.EXPORT_JOBS, {})
     failures = st.session_state.setdefault(keys.EXPORT_FAILURES, {})
@@ -204,6 +204,7 @@ def one_click_download(
         finally:
             done.set()
 
+    st.html('<style>[data-testid="stDownloadButtonError"]{display:none}</style>')
     st.download_button(
         ctx.t("exp_download", what=label),
         build,

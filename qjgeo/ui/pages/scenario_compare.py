@@ -11,6 +11,8 @@ import streamlit as st
 from qjgeo.export import export_bytes
 from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.ui import cache, state
+from qjgeo.ui.names import place_name
+from qjgeo.ui.pages.scenario_errors import error_text
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.tables import format_count, format_delta, format_value, indicator_label, show_table
 from qjgeo.ui.widgets import one_click_download, show_map, township_options
@@ -96,7 +98,7 @@ def compare_section(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     try:
         cmp = cache.compare(ctx.data_dir, yaml_text, ctx.scenarios_dir)
     except Exception as exc:
-        st.error(ctx.t("sc_error", error=str(exc)))
+        st.error(error_text(ctx, exc))
         return
     st.subheader(ctx.t("sc_deltas"))
     deltas = delta_table(ctx, cmp.indicators)
@@ -154,7 +156,7 @@ def _flipped_villages(ctx: Ctx, flips: pd.DataFrame) -> None:
                     ctx.t("sc_flip_gain") if b else ctx.t("sc_flip_loss")
                     for b in flips["covered_b"].astype(bool)
                 ],
-                ctx.t("col_village"): flips["name"].to_numpy(),
+                ctx.t("col_village"): [place_name(n, ctx.lang) for n in flips["name"]],
                 ctx.t("col_township"): flips["township_code"].astype(str).map(names).to_numpy(),
                 ctx.t("facility_type"): flips["facility_type"].map(ctx.title).to_numpy(),
                 ctx.t("col_children"): flips["children"].map(format_count).to_numpy(),

@@ -16,6 +16,7 @@ from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.ui import cache, keys, state
 from qjgeo.ui.names import place_name
 from qjgeo.ui.pages.scenario_compare import compare_section
+from qjgeo.ui.pages.scenario_errors import error_text
 from qjgeo.ui.pages.scenario_form import attribute_form, edit_fields, facility_values
 from qjgeo.ui.state import Ctx
 from qjgeo.ui.tables import MISSING, format_count, show_table
@@ -72,7 +73,7 @@ def render(ctx: Ctx) -> None:
                 draft = draft.renamed(name)
                 _set_draft(draft)
             except Exception as exc:
-                st.error(ctx.t("sc_error", error=str(exc)))
+                st.error(error_text(ctx, exc))
     with c2:
         bases = ["", *scenario_stems()]
         base = st.selectbox(
@@ -113,19 +114,6 @@ def render(ctx: Ctx) -> None:
         _files(ctx, draft, yaml_text)
     with tab_rec:
         _recommend(ctx, draft, applied)
-
-
-def error_text(ctx: Ctx, exc: Exception) -> str:
-    """Why a change or the draft was refused, in the page's language.
-
-    A point outside the district (the library's :class:`~qjgeo.scenario.PointOutsideError`)
-    is said with what to do; other errors keep their own text after "操作失败".
-    """
-    from qjgeo.scenario import PointOutsideError
-
-    if isinstance(exc, PointOutsideError):
-        return ctx.t("sc_point_outside", lon=exc.lon, lat=exc.lat)
-    return ctx.t("sc_error", error=str(exc))
 
 
 def _is_empty(draft: Any) -> bool:
@@ -451,7 +439,7 @@ def _save_draft(ctx: Ctx, draft: Any, yaml_text: str) -> None:
                 st.session_state[keys.SC_SAVED] = str(path)
                 st.rerun()
             except Exception as exc:
-                st.error(ctx.t("sc_error", error=str(exc)))
+                st.error(error_text(ctx, exc))
     if st.session_state.get(keys.SC_CONFIRM_OVERWRITE) == str(path):
         st.warning(ctx.t("sc_exists", path=str(path)))
         if st.button(ctx.t("sc_overwrite"), key="sc_overwrite_btn"):
@@ -461,7 +449,7 @@ def _save_draft(ctx: Ctx, draft: Any, yaml_text: str) -> None:
                 st.session_state[keys.SC_SAVED] = str(path)
                 st.rerun()
             except Exception as exc:
-                st.error(ctx.t("sc_error", error=str(exc)))
+                st.error(error_text(ctx, exc))
     c2.download_button(
         ctx.t("sc_download_yaml"), yaml_text.encode("utf-8"), file_name=f"{stem}.yaml", key="sc_dl"
     )
@@ -482,7 +470,7 @@ def _manage_files(ctx: Ctx, stems: list[str]) -> None:
             st.session_state.pop("sc_name_in", None)  # the name box shows the loaded name
             st.rerun()
         except Exception as exc:
-            st.error(ctx.t("sc_error", error=str(exc)))
+            st.error(error_text(ctx, exc))
     with c2:
         new = st.text_input(ctx.t("sc_rename"), key="sc_rename_to")
         if st.button(ctx.t("sc_rename_button"), key="sc_rename_btn") and new:
@@ -490,7 +478,7 @@ def _manage_files(ctx: Ctx, stems: list[str]) -> None:
                 rename_scenario(sc_dir, pick, new)
                 st.rerun()
             except Exception as exc:
-                st.error(ctx.t("sc_error", error=str(exc)))
+                st.error(error_text(ctx, exc))
     with c3:
         sure = st.checkbox(ctx.t("sc_delete_confirm", name=pick), key="sc_del_sure")
         if st.button(ctx.t("sc_delete"), key="sc_del_btn", disabled=not sure):
@@ -500,7 +488,7 @@ def _manage_files(ctx: Ctx, stems: list[str]) -> None:
                     state.put("scenario", "")
                 st.success(ctx.t("sc_deleted", name=pick))
             except Exception as exc:
-                st.error(ctx.t("sc_error", error=str(exc)))
+                st.error(error_text(ctx, exc))
 
 
 def recommendation_table(ctx: Ctx, sites: pd.DataFrame) -> pd.DataFrame:
@@ -575,7 +563,7 @@ def _recommend(ctx: Ctx, draft: Any, applied: Any) -> None:
             rec = recommend_sites(applied, graph=ctx.graph, **options)
             st.session_state[keys.SC_REC] = (options["facility_type"], rec)
         except Exception as exc:
-            st.error(ctx.t("sc_error", error=str(exc)))
+            st.error(error_text(ctx, exc))
     held = st.session_state.get(keys.SC_REC)
     if held:
         _recommend_result(ctx, draft, held[1])
@@ -616,4 +604,4 @@ def _recommend_result(ctx: Ctx, draft: Any, rec: Any) -> None:
             st.session_state.pop(keys.SC_REC, None)
             st.rerun()
         except Exception as exc:
-            st.error(ctx.t("sc_error", error=str(exc)))
+            st.error(error_text(ctx, exc))
