@@ -267,6 +267,10 @@ class Planner:
         with self.page.expect_download(timeout=self.timeout_ms) as info:
             button.first.click(timeout=self.timeout_ms)
         dl = info.value
+        # the click reruns the page, which gives every download button a new file id:
+        # let that run finish before the next button is clicked
+        self.page.wait_for_timeout(500)
+        self.settled()
         return dl.suggested_filename, Path(dl.path()).read_bytes()
 
 
