@@ -52,8 +52,10 @@ whose member ways were cut off) are left out by osmnx; the number is given in th
 
 Point layers take a point inside each polygon (``representative_point``). Layers are
 written as GeoPackage, which keeps the column schema even for a layer with no features
-(an empty layer means "none mapped in this extract"). The walking network
-(:func:`qjgeo.network.graph_from_osm_file`) is saved as ``network.npz``, in
+(an empty layer means "none mapped in this extract"). The networks of the three travel
+modes (:func:`qjgeo.modes.networks_from_osm_file`: walking, cycling, driving with one-way
+streets and travel times) are saved as ``network/walk.npz``, ``network/bike.npz`` and
+``network/drive.npz`` and listed in the manifest (``dataset.networks``), in
 :data:`qjgeo.crs.METRIC_CRS` when the extract lies in its area of use (Qujiang) and in the
 local UTM zone otherwise; ``qjgeo gaps`` uses it by default. Every feature has provenance
 ``osm``; the data are © OpenStreetMap contributors under the ODbL 1.0, which the manifest
@@ -93,6 +95,7 @@ from qjgeo.locking import folder_lock
 from qjgeo.schema import POPULATION_COLUMNS
 
 if TYPE_CHECKING:
+    from qjgeo.modes import ModeNetwork
     from qjgeo.network import WalkGraph
 
 __all__ = [
@@ -117,8 +120,11 @@ ATTRIBUTION = (
     "Map data © OpenStreetMap contributors, available under the Open Database Licence "
     "(ODbL 1.0), https://www.openstreetmap.org/copyright"
 )
-#: File name of the walking network inside an imported dataset directory.
-NETWORK_FILE = "network.npz"
+#: File of the walking network inside an imported dataset directory (datasets imported
+#: before travel modes have ``network.npz``, still read as the walking network).
+NETWORK_FILE = "network/walk.npz"
+#: The network file of each travel mode.
+NETWORK_FILES = {mode: f"network/{mode}.npz" for mode in ("walk", "bike", "drive")}
 
 #: OSM tags of each layer read from OSM, in osmnx ``tags=`` form: a key maps to the values
 #: that select a feature, or to ``True`` for any value. The one source of truth for the
@@ -606,12 +612,17 @@ def _count_tagged(path: Path) -> int:
     return count
 
 
-def _build_network(src: Path, crs: str | None) -> tuple[WalkGraph, int]:
-    """The walking network of the extract and the number of ways cut by its edge."""
-    from qjgeo.network import graph_from_networkx, walk_networkx_from_osm_file
+def _build_network(src: Path, crs: str | None) -> tuple[dict[str, ModeNetwork], str, int]:
+    """Every mode's network of the extract, the modes missing and the ways cut by its edge."""
+    from qjgeo.modes import networks_from_osm_file
 
-    G = walk_networkx_from_osm_file(src)
-    return graph_from_networkx(G, crs=crs, source=str(src)), int(G.graph.get("ways_cut_at_edge", 0))
+    networks, problems, cut = networks_from_osm_file(src, crs=crs)
+    if "walk" not in networks:  # no walking network: no network at all
+        from qjgeo.network import NetworkError
+
+        raise NetworkError(problems.get("walk", "no walkable ways"))
+    missing = "; ".join(f"no {m} network ({why})" for m, why in problems.items())
+    return networks, missing, cut
 
 
 def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False) -> Path:
@@ -648,16 +659,16 @@ def import_osm(path: str | Path, out_dir: str | Path, *, overwrite: bool = False
     features = _read_features(src)
     layers = classify_features(features)
     tagged = _count_tagged(src)
-    graph, network_note = _walk_network(src, bounds, features)
+    networks, network_note = _walk_network(src, bounds, features)
     stem = src.name.split(".")[0]
-    district = _district(stem, bounds, layers, _lonlat(graph))
+    district = _district(stem, bounds, layers, _lonlat(networks.get("walk")))
 
     left_out = max(tagged - sum(len(f) for f in layers.values()), 0)
     manifest = Manifest(
-        dataset=_dataset_info(src.name, stem, layers, left_out, network_note),
+        dataset=_dataset_info(src.name, stem, layers, left_out, network_note, networks),
         layers=_layer_specs(src.name, as_of, layers),
     )
-    _write_dataset(out, district, layers, graph, manifest)
+    _write_dataset(out, district, layers, networks, manifest)
     return out
 
 
@@ -679,8 +690,9 @@ def _walk_network(
     src: Path,
     bounds: tuple[float, float, float, float] | None,
     features: gpd.GeoDataFrame,
-) -> tuple[WalkGraph | None, str]:
-    """The extract's walking network (``None`` when it has none) and a note saying so."""
+) -> tuple[dict[str, ModeNetwork], str]:
+    """The extract's networks by mode (empty when it has no walking one) and a note."""
+    from qjgeo.modes import describe_networks
     from qjgeo.network import NetworkError
 
     if bounds is not None:
@@ -690,24 +702,26 @@ def _walk_network(
     else:
         lon_c, lat_c = 0.0, 0.0
     try:
-        graph, trimmed = _build_network(src, _network_crs(lon_c, lat_c))
+        networks, missing, trimmed = _build_network(src, _network_crs(lon_c, lat_c))
     except NetworkError as exc:
-        return None, f"no walking network ({exc})"
+        return {}, f"no walking network ({exc})"
     network_note = (
-        f"walking network: {NETWORK_FILE} ({graph.n_nodes} nodes, {graph.n_edges} edges, "
-        f"{graph.crs}), used by `qjgeo gaps` by default"
+        f"networks by travel mode, {describe_networks(networks)}; used by `qjgeo gaps "
+        "--mode` (walking by default)"
+        + (f"; {missing}" if missing else "")
         + (
             f"; {trimmed} way(s) cut by the extract's edge were split at the missing "
-            "nodes (only their parts inside the extract are walked)"
+            "nodes (only their parts inside the extract are travelled)"
             if trimmed
             else ""
         )
     )
-    return graph, network_note
+    return networks, network_note
 
 
-def _lonlat(graph: WalkGraph | None) -> np.ndarray | None:
+def _lonlat(network: ModeNetwork | None) -> np.ndarray | None:
     """The network's node coordinates in WGS84 (``None`` without nodes)."""
+    graph: WalkGraph | None = None if network is None else network.graph
     if graph is None or not graph.n_nodes:
         return None
     to_ll = pyproj.Transformer.from_crs(graph.crs, WGS84_CRS, always_xy=True)
@@ -757,6 +771,7 @@ def _dataset_info(
     layers: Mapping[str, gpd.GeoDataFrame],
     left_out: int,
     network_note: str,
+    networks: Mapping[str, ModeNetwork],
 ) -> DatasetInfo:
     """The manifest's dataset entry: id, titles and a description of what was imported."""
     counts = ", ".join(f"{k} {len(v)}" for k, v in layers.items())
@@ -777,6 +792,7 @@ def _dataset_info(
         ),
         built_by="qjgeo osm-import (qjgeo/osm_import.py)",
         attribution=ATTRIBUTION,
+        networks={mode: NETWORK_FILES[mode] for mode in networks},
     )
 
 
@@ -784,11 +800,11 @@ def _write_dataset(
     out: Path,
     district: gpd.GeoDataFrame,
     layers: Mapping[str, gpd.GeoDataFrame],
-    graph: WalkGraph | None,
+    networks: Mapping[str, ModeNetwork],
     manifest: Manifest,
 ) -> None:
     """Write the dataset beside ``out``, check that it loads, then move it into place."""
-    from qjgeo.network import save_walk_graph
+    from qjgeo.modes import save_network
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.osm-import-", dir=out.parent))
     try:
@@ -796,8 +812,9 @@ def _write_dataset(
         _write_layer(district, tmp / "district.gpkg", "district")
         for layer_id, frame in layers.items():
             _write_layer(frame, tmp / f"{layer_id}.gpkg", layer_id)
-        if graph is not None:
-            save_walk_graph(graph, tmp / NETWORK_FILE)
+        for mode, network in networks.items():
+            (tmp / NETWORK_FILES[mode]).parent.mkdir(exist_ok=True)
+            save_network(network, tmp / NETWORK_FILES[mode])
         text = "# Written by qjgeo osm-import. " + SOURCE + ", " + LICENCE + ".\n"
         text += yaml.safe_dump(
             manifest.model_dump(mode="json"), allow_unicode=True, sort_keys=False

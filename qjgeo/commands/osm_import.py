@@ -21,9 +21,9 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--overwrite", help="Replace OUT if it exists and is not empty.")
         ] = False,
     ) -> None:
-        """Write a dataset (parks, schools, childcare, water, walking network) from OSM tags."""
+        """Write a dataset (parks, schools, childcare, water, walk/bike/drive networks) from OSM tags."""
         from qjgeo.catalog import DatasetError, load_dataset
-        from qjgeo.osm_import import ATTRIBUTION, NETWORK_FILE, OsmImportError, import_osm
+        from qjgeo.osm_import import ATTRIBUTION, NETWORK_FILES, OsmImportError, import_osm
 
         try:
             written = import_osm(file, out, overwrite=overwrite)
@@ -32,7 +32,10 @@ def register(app: typer.Typer) -> None:
         dataset = load_dataset(written)
         counts = ", ".join(f"{i} {len(dataset.layer(i))}" for i in dataset.layer_ids)
         typer.echo(f"wrote {written}: {counts}")
-        network = written / NETWORK_FILE
-        typer.echo(f"walking network: {network}" if network.is_file() else "walking network: none")
+        for mode, name in NETWORK_FILES.items():
+            network = written / name
+            typer.echo(
+                f"{mode} network: {network}" if network.is_file() else f"{mode} network: none"
+            )
         typer.echo("no township / village layers: `qjgeo gaps` needs a village layer with children")
         typer.echo(ATTRIBUTION)

@@ -19,6 +19,8 @@ from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import (
     data_notice,
     facility_types,
+    mode_caption,
+    mode_switch,
     prepared_download,
     show_map,
     township_options,
@@ -51,7 +53,7 @@ def render(ctx: Ctx) -> None:
         return
     facility, bands, threshold_m = _view_controls(ctx, types)
     data_notice(ctx, ["village", "township", facility])
-    res = _gap_results(ctx, facility, threshold_m, bands)
+    res = _gap_results(ctx, facility, threshold_m, bands, state.current_mode())
     if res is None:
         return
     _district_figures(ctx, res)
@@ -63,12 +65,15 @@ def render(ctx: Ctx) -> None:
 
 
 def _view_controls(ctx: Ctx, types: list[str]) -> tuple[str, tuple[str, ...] | None, float | None]:
-    """Facility type, age bands and walking distance of the view (``None``: the default)."""
-    c1, c2, c3 = st.columns(3)
+    """Facility type, age bands, travel mode and service distance of the view (``None``:
+    the default)."""
+    c1, c2, c3, c4 = st.columns(4)
     with c1:
         facility = state.bound(
             st.selectbox, ctx.t("facility_type"), "layer", types, format_func=ctx.title
         )
+    with c4:
+        mode_switch(ctx)
     access = ctx.dataset.params.facility(facility)
     with c2:
         bands = st.multiselect(
@@ -93,12 +98,16 @@ def _view_controls(ctx: Ctx, types: list[str]) -> tuple[str, tuple[str, ...] | N
 
 
 def _gap_results(
-    ctx: Ctx, facility: str, threshold_m: float | None, bands: tuple[str, ...] | None
+    ctx: Ctx,
+    facility: str,
+    threshold_m: float | None,
+    bands: tuple[str, ...] | None,
+    mode: str = "",
 ) -> Any:
     """The gaps of the view (cached), or ``None`` after saying why they are not available."""
     try:
         return cache.gaps(
-            ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, threshold_m, bands
+            ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, threshold_m, bands, mode
         )
     except Exception as exc:
         st.error(ctx.t("gap_unavailable", error=str(exc)))
@@ -115,11 +124,17 @@ def _district_figures(ctx: Ctx, res: Any) -> None:
     m3.metric(ctx.t("gap_metric_share"), "–" if share is None or share != share else f"{share:.0%}")
     m4.metric(ctx.t("gap_metric_villages"), f"{d['villages'] - d['villages_covered']:,}")
     if res.method == "network":
-        st.caption(ctx.t("gap_method_network"))
+        st.caption(ctx.t("gap_method_network", mode=ctx.t(f"mode_{_mode_of(ctx)}")))
     elif res.method == "no facilities":
         st.caption(ctx.t("gap_method_none"))
     else:
         st.caption(ctx.t("gap_method_straight", detour=res.params_used.get("detour_factor", "")))
+    st.caption(mode_caption(ctx, res.params_used))
+
+
+def _mode_of(ctx: Ctx) -> str:
+    """The travel mode of the view's distances (walking unless a mode is chosen)."""
+    return ctx.dataset.params.mode or "walk"
 
 
 def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> None:
@@ -130,7 +145,12 @@ def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> No
     if st.checkbox(ctx.t("gap_show_surface"), value=True, key="gap_surface_on"):
         try:
             surf = cache.surface(
-                ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, threshold_m
+                ctx.data_dir,
+                ctx.scenario_yaml,
+                ctx.scenarios_dir,
+                facility,
+                threshold_m,
+                mode=state.current_mode(),
             )
             surf_cols = band_colours(surf)
             overlays.append(
@@ -219,7 +239,10 @@ def _worst_villages(ctx: Ctx, res: Any, facility: str) -> None:
             .map(names)
             .fillna(worst["township_name"]),
             ctx.t("col_urban"): worst["urban"],
+            ctx.t("col_mode"): worst["mode"],
             ctx.t("col_distance_m"): worst["distance_m"].round(0),
+            ctx.t("col_time_min"): worst["time_min"].round(1),
+            ctx.t("col_threshold_min"): worst["threshold_min"].round(1),
             ctx.t("col_band"): worst["distance_band"],
             ctx.t("col_children"): worst["children"].round(0),
             ctx.t("col_uncovered"): worst["children_uncovered"].round(0),
@@ -263,13 +286,14 @@ def _surface_only(ctx: Ctx, types: list[str]) -> None:
             facility,
             float(threshold),
             outline_cell_size(ctx.dataset),
+            mode=state.current_mode(),
         )
     except Exception as exc:
         st.error(ctx.t("gap_unavailable", error=str(exc)))
         return
     method = str(surf["method"].iloc[0]) if len(surf) else ""
     if method == "network":
-        st.caption(ctx.t("gap_method_network"))
+        st.caption(ctx.t("gap_method_network", mode=ctx.t(f"mode_{_mode_of(ctx)}")))
     elif method.startswith("straight"):
         st.caption(ctx.t("gap_method_straight", detour=ctx.dataset.params.detour_factor))
     cells = len(surf)

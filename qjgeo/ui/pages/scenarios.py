@@ -21,6 +21,7 @@ from qjgeo.ui.state import Ctx
 from qjgeo.ui.widgets import (
     data_notice,
     facility_types,
+    mode_switch,
     prepared_download,
     scenario_stems,
     show_map,
@@ -90,7 +91,9 @@ def render(ctx: Ctx) -> None:
 
     yaml_text = scenario_to_yaml(draft)
     try:
-        applied = cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir)
+        applied = cache.with_mode(
+            cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir), state.current_mode()
+        )
         apply_error = None
     except (ScenarioError, Exception) as exc:
         applied, apply_error = ctx.base, error_text(ctx, exc)
@@ -98,6 +101,7 @@ def render(ctx: Ctx) -> None:
     if apply_error:
         st.error(apply_error)
 
+    mode_switch(ctx)
     tab_edit, tab_cmp, tab_files, tab_rec = st.tabs(
         [ctx.t("sc_edit"), ctx.t("sc_compare"), ctx.t("sc_files"), ctx.t("sc_recommend")]
     )
@@ -367,7 +371,7 @@ def delta_table(ctx: Ctx, indicators: pd.DataFrame) -> pd.DataFrame:
 def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     """The Compare tab: what the draft changes against its base, and the Excel report."""
     try:
-        cmp = cache.compare(ctx.data_dir, yaml_text, ctx.scenarios_dir)
+        cmp = cache.compare(ctx.data_dir, yaml_text, ctx.scenarios_dir, state.current_mode())
     except Exception as exc:
         st.error(ctx.t("sc_error", error=str(exc)))
         return
@@ -381,7 +385,9 @@ def _compare(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     _flipped_villages(ctx, cmp.villages_flipped, applied)
     for note in cmp.notes:
         st.caption(note)
-    scenario_ds = cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir)
+    scenario_ds = cache.with_mode(
+        cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir), state.current_mode()
+    )
     from qjgeo.scenario import file_stem
 
     stem = file_stem(draft.name)
