@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from qjgeo.commands._common import DataOption, NetworkOption, fail, open_dataset
+from qjgeo.commands._common import (
+    DataOption,
+    MinutesOption,
+    ModeOption,
+    NetworkOption,
+    fail,
+    open_dataset,
+)
 
 
 class ExportWhat(StrEnum):
@@ -81,10 +88,18 @@ def register(app: typer.Typer) -> None:
         ] = "villages_access",
         crs: CrsOption = ExportCrs.cgcs2000,
         network: NetworkOption = None,
+        mode: ModeOption = None,
+        minutes: MinutesOption = None,
         data: DataOption = None,
     ) -> None:
-        """Export a gap map, interactive map, GIS data, the Excel report or a township brief."""
-        from qjgeo.commands._common import apply_scenario_option, resolve_graph
+        """Export a gap map, interactive map, GIS data, the Excel report or a township brief
+        (distances by --mode, thresholds in minutes with --mode / --minutes)."""
+        from qjgeo.commands._common import (
+            apply_scenario_option,
+            apply_travel_option,
+            check_travel_option,
+            resolve_graph,
+        )
         from qjgeo.export import EXTENSIONS, ExportError, export_to_path
         from qjgeo.export.fonts import FontMissingError
 
@@ -94,8 +109,9 @@ def register(app: typer.Typer) -> None:
                 f"{out}: a {what.value} export cannot be {suffix or '(no extension)'}; "
                 f"use one of {', '.join(EXTENSIONS[what.value])}"
             )
-        base = open_dataset(data)
-        dataset = apply_scenario_option(base, scenario)
+        check_travel_option(mode, minutes)
+        base = apply_travel_option(open_dataset(data), mode, minutes)
+        dataset = apply_travel_option(apply_scenario_option(base, scenario), mode, minutes)
         graph, graph_note = resolve_graph(dataset, network)
         try:
             path = export_to_path(

@@ -155,8 +155,8 @@ def _table_rows(
 
 def _table_note(t_ax: Axes, top: float, *, family: str, fs: float) -> None:
     """What the share means, under the table (``top`` in axes fractions)."""
-    note = ("覆盖率 = 在步行距离内的儿童占比 / share of children", "within the walking distance; "
-            "最低者在前 lowest first")  # fmt: skip
+    note = ("覆盖率 = 在服务距离（时间）内的儿童占比 / share of", "children within the service "
+            "distance (time); 最低者在前 lowest first")  # fmt: skip
     for k, line in enumerate(note):
         t_ax.text(0, top - k * 0.035, line, fontsize=6.2 * fs, va="top",
                   color="#555555", fontfamily=family, transform=t_ax.transAxes)  # fmt: skip
