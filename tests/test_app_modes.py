@@ -63,3 +63,17 @@ def test_scenarios_page_has_the_mode_switch(env: None) -> None:
     at = _open("scenarios", mode="drive")
     switch = next(s for s in at.selectbox if s.key == "w_mode")
     assert switch.value == "drive"
+
+
+def test_gaps_page_draws_a_facility_s_catchments(env: None) -> None:
+    at = _open("gaps", layer="childcare", mode="drive")
+    pick = next(s for s in at.selectbox if s.key == "gap_iso")
+    assert pick.value == ""  # none until asked
+    pick.select(pick.options[1]).run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "Catchments: drive, straight_line_x_detour" in captions
+    component = next(
+        c for c in at.get("component_instance") if "st_folium" in c.proto.component_name
+    )
+    assert "Catchments" in component.proto.json_args and "15 min" in component.proto.json_args

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,6 +16,21 @@ from qjgeo.commands._common import (
     fail,
     open_dataset,
 )
+
+
+def _datasets(
+    data: Path | None, scenario: Path | None, mode: str | None, minutes: float | None
+) -> tuple[Any, Any]:
+    """The base dataset and the one exported (scenario applied), both in ``--mode``."""
+    from qjgeo.commands._common import (
+        apply_scenario_option,
+        apply_travel_option,
+        check_travel_option,
+    )
+
+    check_travel_option(mode, minutes)
+    base = apply_travel_option(open_dataset(data), mode, minutes)
+    return base, apply_travel_option(apply_scenario_option(base, scenario), mode, minutes)
 
 
 class ExportWhat(StrEnum):
@@ -94,12 +109,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Export a gap map, interactive map, GIS data, the Excel report or a township brief
         (distances by --mode, thresholds in minutes with --mode / --minutes)."""
-        from qjgeo.commands._common import (
-            apply_scenario_option,
-            apply_travel_option,
-            check_travel_option,
-            resolve_graph,
-        )
+        from qjgeo.commands._common import resolve_graph
         from qjgeo.export import EXTENSIONS, ExportError, export_to_path
         from qjgeo.export.fonts import FontMissingError
 
@@ -109,9 +119,7 @@ def register(app: typer.Typer) -> None:
                 f"{out}: a {what.value} export cannot be {suffix or '(no extension)'}; "
                 f"use one of {', '.join(EXTENSIONS[what.value])}"
             )
-        check_travel_option(mode, minutes)
-        base = apply_travel_option(open_dataset(data), mode, minutes)
-        dataset = apply_travel_option(apply_scenario_option(base, scenario), mode, minutes)
+        base, dataset = _datasets(data, scenario, mode, minutes)
         graph, graph_note = resolve_graph(dataset, network)
         try:
             path = export_to_path(

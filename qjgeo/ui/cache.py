@@ -307,3 +307,39 @@ def compare(directory: Path, yaml_text: str, sc_dir: Path, mode: str = "") -> An
     """``qjgeo.scenario.compare`` of the baseline and the scenario, both in a travel mode
     (``""``: as the data says)."""
     return _compare(str(directory), fingerprint(directory), yaml_text, str(sc_dir), mode)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _isochrones(
+    path: str,
+    key: Any,
+    yaml_text: str | None,
+    sc_dir: str,
+    facility_type: str,
+    facility_id: str,
+    mode: str,
+) -> Any:
+    from qjgeo.isochrones import isochrones as catchments
+
+    ds = _applied(path, key, yaml_text, sc_dir, mode)
+    chosen = ds.params.mode or "walk"
+    frame = ds.layer(facility_type)
+    ids = frame["id"].astype(str) if "id" in frame.columns else frame.index.astype(str)
+    point = frame[(ids == facility_id).to_numpy()].geometry.iloc[0].representative_point()
+    network = _graph(path, key, chosen)[0]
+    return catchments(network, (point.x, point.y), mode=chosen, params=ds.params)
+
+
+def isochrones(
+    directory: Path,
+    yaml_text: str | None,
+    sc_dir: Path,
+    facility_type: str,
+    facility_id: str,
+    mode: str = "",
+) -> Any:
+    """5/10/15-minute catchments of one facility in a travel mode (``qjgeo.isochrones``)."""
+    return _isochrones(
+        str(directory), fingerprint(directory), yaml_text, str(sc_dir), facility_type,
+        facility_id, mode,
+    )  # fmt: skip

@@ -132,6 +132,40 @@ def _district_figures(ctx: Ctx, res: Any) -> None:
     st.caption(mode_caption(ctx, res.params_used))
 
 
+#: Colours of the 5 / 10 / 15-minute catchments, nearest first.
+ISO_COLOURS = ("#1a9850", "#fee08b", "#d73027")
+
+
+def _isochrone_overlay(ctx: Ctx, facility: str) -> Overlay | None:
+    """The 5/10/15-minute catchments of a facility the planner picks, in the view's mode."""
+    frame = ctx.dataset.layer(facility)
+    ids = (frame["id"] if "id" in frame.columns else frame.index).astype(str).tolist()
+    names = dict(zip(ids, frame["name"].astype(str) if "name" in frame.columns else ids,
+                     strict=True))  # fmt: skip
+    chosen = st.selectbox(
+        ctx.t("iso_facility"), ["", *ids], key="gap_iso",
+        format_func=lambda i: names.get(i, i) if i else ctx.t("iso_none"),
+    )  # fmt: skip
+    if not chosen:
+        return None
+    try:
+        iso = cache.isochrones(
+            ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, chosen,
+            state.current_mode(),
+        )  # fmt: skip
+    except Exception as exc:
+        st.caption(ctx.t("gap_unavailable", error=str(exc)))
+        return None
+    iso = iso.sort_values("minutes", ascending=False)
+    iso["catchment"] = iso["minutes"].map(lambda m: f"{m:g} min")
+    colours = dict(zip(iso["catchment"][::-1], ISO_COLOURS, strict=False))
+    st.caption(
+        ctx.t("iso_caption", method=str(iso["method"].iloc[0]), mode=str(iso["mode"].iloc[0]))
+    )
+    shown = iso[["catchment", "mode", "method", "area_km2", "geometry"]]
+    return Overlay("isochrones", ctx.t("iso_layer"), shown, "catchment", colours)
+
+
 def _mode_of(ctx: Ctx) -> str:
     """The travel mode of the view's distances (walking unless a mode is chosen)."""
     return ctx.dataset.params.mode or "walk"
@@ -164,6 +198,9 @@ def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> No
             )
         except Exception as exc:
             st.caption(ctx.t("gap_unavailable", error=str(exc)))
+    catchments = _isochrone_overlay(ctx, facility)
+    if catchments is not None:
+        overlays.append(catchments)
     shown = villages[
         ["code12", "name", "township_name", "children", "distance_m", "covered",
          "children_uncovered", "distance_band", "provenance", "geometry"]
