@@ -41,14 +41,14 @@ def test_gaps_page_by_e_bike_says_mode_minutes_and_metres(env: None) -> None:
         captions
     )
     worst = _table(at, "Mode")
-    assert set(worst["Mode"]) == {"bike"}
+    assert set(worst["Mode"]) == {"e-bike"}
     rural = worst[~worst["Urban"].astype(bool)] if "Urban" in worst.columns else worst
     assert (rural["Time (min)"] > 0).all() and (rural["Distance (m)"] > 0).all()
     # switched to driving: the next run computes in the driving mode, and the URL keeps it
     next(s for s in at.selectbox if s.key == "w_mode").select("drive").run()
     captions = " ".join(c.value for c in at.caption)
     assert "Mode: car, 30 km/h" in captions and "straight line × detour factor 1.4" in captions
-    assert set(_table(at, "Mode")["Mode"]) == {"drive"}
+    assert set(_table(at, "Mode")["Mode"]) == {"driving"}
     assert at.query_params["mode"] in ("drive", ["drive"])
 
 
@@ -56,7 +56,7 @@ def test_gaps_page_default_is_walking_in_metres_with_minutes(env: None) -> None:
     at = _open("gaps", layer="childcare")
     captions = " ".join(c.value for c in at.caption)
     assert "Mode: walk (children), 3.6 km/h; thresholds: urban 5 min (300 m)" in captions
-    assert set(_table(at, "Mode")["Mode"]) == {"walk"}
+    assert set(_table(at, "Mode")["Mode"]) == {"walking"}
 
 
 def test_scenarios_page_has_the_mode_switch(env: None) -> None:

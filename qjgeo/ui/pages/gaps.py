@@ -276,7 +276,7 @@ def _worst_villages(ctx: Ctx, res: Any, facility: str) -> None:
             .map(names)
             .fillna(worst["township_name"]),
             ctx.t("col_urban"): worst["urban"],
-            ctx.t("col_mode"): worst["mode"],
+            ctx.t("col_mode"): worst["mode"].map(lambda m: ctx.t(f"mode_{m}")),
             ctx.t("col_distance_m"): worst["distance_m"].round(0),
             ctx.t("col_time_min"): worst["time_min"].round(1),
             ctx.t("col_threshold_min"): worst["threshold_min"].round(1),
