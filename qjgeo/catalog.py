@@ -97,6 +97,8 @@ class DatasetInfo(BaseModel):
     description: str = ""
     built_by: str = ""
     attribution: str = ""
+    #: The network file of each travel mode inside the dataset, e.g. ``{walk: network/walk.npz}``.
+    networks: dict[str, str] = Field(default_factory=dict)
 
 
 class Manifest(BaseModel):

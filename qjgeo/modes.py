@@ -87,11 +87,13 @@ __all__ = [
     "NETWORK_DIR",
     "ModeNetwork",
     "check_mode",
+    "describe_networks",
     "graph_from_arrays",
     "graph_from_networkx",
     "graph_from_osm_file",
     "load_network",
     "network_path",
+    "networks_from_osm_file",
     "networkx_from_osm_file",
     "save_network",
     "way_direction",
@@ -572,6 +574,48 @@ def graph_from_osm_file(
     """
     G = networkx_from_osm_file(path, mode=mode, simplify=simplify, params=params)
     return graph_from_networkx(G, mode=mode, crs=crs, params=params, source=str(path))
+
+
+def networks_from_osm_file(
+    path: str | Path,
+    *,
+    crs: str | None = METRIC_CRS,
+    params: PlanningParams = DEFAULT_PARAMS,
+) -> tuple[dict[str, ModeNetwork], dict[str, str], int]:
+    """Every mode's network of an OSM XML file, offline (what ``osm-import`` writes).
+
+    Returns
+    -------
+    networks : dict
+        ``{mode: ModeNetwork}`` for the modes the extract has ways of.
+    problems : dict
+        ``{mode: reason}`` for the modes it has none of (or cannot be built).
+    ways_cut : int
+        Ways cut by the extract's edge (split at the missing nodes).
+    """
+    networks: dict[str, ModeNetwork] = {}
+    problems: dict[str, str] = {}
+    cut = 0
+    for mode in MODES:
+        try:
+            G = networkx_from_osm_file(path, mode=mode, params=params)
+            networks[mode] = graph_from_networkx(
+                G, mode=mode, crs=crs, params=params, source=str(path)
+            )
+            cut = max(cut, int(G.graph.get("ways_cut_at_edge", 0)))
+        except NetworkError as exc:
+            problems[mode] = str(exc)
+    return networks, problems, cut
+
+
+def describe_networks(networks: Mapping[str, ModeNetwork]) -> str:
+    """One line per dataset: each mode's file, nodes, edges and CRS."""
+    return "; ".join(
+        f"{mode}: {NETWORK_DIR}/{mode}.npz ({net.n_nodes} nodes, {net.graph.indices.size} "
+        f"directed edges, {net.speed_kmh:g} km/h reference{', one-way streets' if net.directed else ''}, "
+        f"{net.crs})"
+        for mode, net in networks.items()
+    )
 
 
 # --------------------------------------------------------------------------------------

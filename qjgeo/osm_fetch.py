@@ -40,8 +40,9 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from qjgeo.osm_import import READ_TAGS, OsmImportError, import_extract
+from qjgeo.osm_import import OsmImportError, import_extract
 from qjgeo.osm_pbf import OsmClipError, read_boundary
+from qjgeo.osm_tags import READ_TAGS
 
 __all__ = [
     "HIGHWAY_FILTER",

@@ -54,8 +54,10 @@ whose member ways were cut off) are left out by osmnx; the number is given in th
 
 Point layers take a point inside each polygon (``representative_point``). Layers are
 written as GeoPackage, which keeps the column schema even for a layer with no features
-(an empty layer means "none mapped in this extract"). The walking network
-(:func:`qjgeo.network.graph_from_osm_file`) is saved as ``network.npz``, in
+(an empty layer means "none mapped in this extract"). The networks of the three travel
+modes (:func:`qjgeo.modes.networks_from_osm_file`: walking, cycling, driving with one-way
+streets and travel times) are saved as ``network/walk.npz``, ``network/bike.npz`` and
+``network/drive.npz`` and listed in the manifest (``dataset.networks``), in
 :data:`qjgeo.crs.METRIC_CRS` when the extract lies in its area of use (Qujiang) and in the
 local UTM zone otherwise; ``qjgeo gaps`` uses it by default. Every feature has provenance
 ``osm``; the data are © OpenStreetMap contributors under the ODbL 1.0, which the manifest
@@ -74,10 +76,10 @@ import shutil
 import tempfile
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any
 
 import defusedxml.ElementTree as DefusedET
 import geopandas as gpd
@@ -91,13 +93,26 @@ from shapely.geometry.base import BaseGeometry
 
 from qjgeo.catalog import MANIFEST_NAME, DatasetInfo, LayerSpec, Manifest, load_dataset
 from qjgeo.crs import WGS84_CRS, metric_crs_for
-from qjgeo.demand.osm_layers import DEMAND_TAGS, demand_source_layers, demand_source_specs
+from qjgeo.demand.osm_layers import demand_source_layers, demand_source_specs
 from qjgeo.fileio import current_umask
 from qjgeo.locking import folder_lock
 from qjgeo.osm_pbf import PBF_SUFFIXES, OsmClipError, clipped_extract, is_pbf
+from qjgeo.osm_tags import (
+    LAYER_TAGS,
+    NO_OSM_TAG_LAYERS,
+    OSM_TAGS,
+    READ_TAGS,
+    describe_tags,
+    select_layer,
+    tag_is,
+    tag_matches,
+    tag_values,
+    union_tags,
+)
 from qjgeo.schema import POPULATION_COLUMNS
 
 if TYPE_CHECKING:
+    from qjgeo.modes import ModeNetwork
     from qjgeo.network import WalkGraph
 
 __all__ = [
@@ -124,89 +139,11 @@ ATTRIBUTION = (
     "Map data © OpenStreetMap contributors, available under the Open Database Licence "
     "(ODbL 1.0), https://www.openstreetmap.org/copyright"
 )
-#: File name of the walking network inside an imported dataset directory.
-NETWORK_FILE = "network.npz"
-
-#: OSM tags of each layer read from OSM, in osmnx ``tags=`` form: a key maps to the values
-#: that select a feature, or to ``True`` for any value. The one source of truth for the
-#: importer (:func:`classify_features`) and the ledger importer's OSM XML reader. Key order
-#: matters: the first key whose tag matches gives the feature's ``kind``.
-LAYER_TAGS: Final[dict[str, dict[str, list[str] | bool]]] = {
-    "park": {"leisure": ["park", "playground"]},
-    "kindergarten": {"amenity": ["kindergarten"]},
-    "childcare": {"amenity": ["childcare"]},
-    "primary_school": {"amenity": ["school"]},
-    "science_venue": {"tourism": ["museum"], "amenity": ["library"]},
-    "health_centre": {"amenity": ["hospital", "clinic", "doctors"], "healthcare": True},
-    "internet_cafe": {"amenity": ["internet_cafe"], "leisure": ["amusement_arcade"]},
-    "water_hazard": {
-        "waterway": ["river", "stream", "canal"],
-        "water": ["reservoir", "pond"],
-        "natural": ["water"],
-        "landuse": ["reservoir"],
-    },
-}
-
-#: Canonical facility layers no OSM tag identifies: they are never read from OSM.
-NO_OSM_TAG_LAYERS: Final[tuple[str, ...]] = (
-    "middle_school",
-    "family_edu_station",
-    "children_home",
-    "minors_protection_station",
-)
-
-
-def union_tags(
-    tables: Iterable[Mapping[str, list[str] | bool]],
-) -> dict[str, bool | str | list[str]]:
-    """Merge several osmnx tag tables into one that selects what any of them selects.
-
-    Parameters
-    ----------
-    tables
-        Tag tables in osmnx ``tags=`` form (key → list of values, or ``True`` for any).
-
-    Returns
-    -------
-    dict
-        One table: per key ``True`` if any table takes every value, else the sorted union
-        of the values.
-    """
-    merged: dict[str, bool | str | list[str]] = {}
-    for table in tables:
-        for key, values in table.items():
-            have = merged.get(key)
-            if values is True or have is True:
-                merged[key] = True
-            elif isinstance(values, list):
-                old = have if isinstance(have, list) else []
-                merged[key] = sorted({*old, *values})
-    return merged
-
-
-#: The OSM tags read by the importer: the union of :data:`LAYER_TAGS` (osmnx ``tags=`` form).
-OSM_TAGS: Final[dict[str, bool | str | list[str]]] = union_tags(LAYER_TAGS.values())
-#: Everything an extract, a clip or a download must keep: the layers' tags and demand's.
-READ_TAGS: Final[dict[str, bool | str | list[str]]] = union_tags([OSM_TAGS, DEMAND_TAGS])  # type: ignore[list-item]
-
-
-def describe_tags(layer_id: str) -> str:
-    """The OSM tags of a layer as a planner reads them, e.g. ``leisure=park|playground``.
-
-    Parameters
-    ----------
-    layer_id
-        A layer of :data:`LAYER_TAGS`.
-
-    Returns
-    -------
-    str
-        ``key=value|value`` (``key=*`` for any value), comma-separated.
-    """
-    return ", ".join(
-        f"{key}=" + ("*" if values is True else "|".join(values or []))
-        for key, values in LAYER_TAGS[layer_id].items()
-    )
+#: File of the walking network inside an imported dataset directory (datasets imported
+#: before travel modes have ``network.npz``, still read as the walking network).
+NETWORK_FILE = "network/walk.npz"
+#: The network file of each travel mode.
+NETWORK_FILES = {mode: f"network/{mode}.npz" for mode in ("walk", "bike", "drive")}
 
 
 class OsmImportError(ValueError):
@@ -221,51 +158,6 @@ class _LayerDef:
     kind: str
     points: bool
     notes: str
-
-
-def _tag(frame: pd.DataFrame, key: str) -> pd.Series:
-    if key in frame.columns:
-        return frame[key].astype(object).where(frame[key].notna(), None)
-    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-
-
-def _is(frame: pd.DataFrame, key: str, values: tuple[str, ...]) -> pd.Series:
-    return _tag(frame, key).isin(values)
-
-
-def _matches(frame: pd.DataFrame, key: str, values: list[str] | bool) -> pd.Series:
-    if values is True:
-        return _tag(frame, key).notna()
-    return _is(frame, key, tuple(values or ()))
-
-
-def select_layer(features: pd.DataFrame, layer_id: str) -> pd.Series:
-    """Which OSM features belong to a layer, by the layer's tags in :data:`LAYER_TAGS`.
-
-    Parameters
-    ----------
-    features
-        OSM features with one column per tag key (osmnx ``features_from_xml`` output); a
-        missing key column means no feature has that tag.
-    layer_id
-        A layer of :data:`LAYER_TAGS`.
-
-    Returns
-    -------
-    pandas.Series
-        Boolean, aligned with ``features``: true where any of the layer's tags matches.
-
-    Raises
-    ------
-    KeyError
-        If the layer has no OSM tags (see :data:`NO_OSM_TAG_LAYERS`).
-    """
-    if layer_id not in LAYER_TAGS:
-        raise KeyError(f"no OSM tags for layer {layer_id!r} (known: {', '.join(LAYER_TAGS)})")
-    mask = pd.Series(False, index=features.index, dtype=bool)
-    for key, values in LAYER_TAGS[layer_id].items():
-        mask |= _matches(features, key, values).to_numpy(dtype=bool)
-    return mask
 
 
 _UNKNOWN = "not in OSM"
@@ -468,7 +360,7 @@ def classify_features(features: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]
         elem = pd.Index(["feature"] * len(features))
         osm_id = features.index.astype(str)
     refs = pd.Series([f"{e}/{i}" for e, i in zip(elem, osm_id, strict=True)], index=features.index)
-    playgrounds = features[_is(features, "leisure", ("playground",))].geometry
+    playgrounds = features[tag_is(features, "leisure", ("playground",))].geometry
     out: dict[str, gpd.GeoDataFrame] = {}
     for layer in _LAYERS:
         mask = select_layer(features, layer.id).to_numpy(dtype=bool)
@@ -476,7 +368,7 @@ def classify_features(features: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]
         geoms = sub.geometry.to_numpy()
         if layer.points and len(sub):
             geoms = shapely.point_on_surface(geoms)
-        names = _tag(sub, "name")
+        names = tag_values(sub, "name")
         kind = _kind(sub, layer.id)
         labels = [
             n if n else f"{k or layer.id} (unnamed, {r})"
@@ -498,11 +390,11 @@ def classify_features(features: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]
                 dtype=type(default) if not isinstance(default, float) else float,
             )
         if "places" in frame.columns and "capacity" in sub.columns:
-            frame["places"] = pd.to_numeric(_tag(sub, "capacity"), errors="coerce").to_numpy(
+            frame["places"] = pd.to_numeric(tag_values(sub, "capacity"), errors="coerce").to_numpy(
                 dtype=float
             )
         if layer.id == "primary_school" and len(sub):
-            level = _tag(sub, "isced:level").fillna(_tag(sub, "school"))
+            level = tag_values(sub, "isced:level").fillna(tag_values(sub, "school"))
             frame["school_level"] = level.fillna("unknown").astype(object).to_numpy()
         if layer.id == "park" and len(sub):
             frame["has_play_area"] = _has_play_area(sub, playgrounds)
@@ -516,13 +408,13 @@ def _kind(sub: pd.DataFrame, layer_id: str) -> np.ndarray:
     """The value of the first of the layer's tags that matches (in :data:`LAYER_TAGS` order)."""
     kind = pd.Series([None] * len(sub), index=sub.index, dtype=object)
     for key, values in LAYER_TAGS[layer_id].items():
-        value = _tag(sub, key)
-        kind = kind.fillna(value.where(_matches(sub, key, values), None))
+        value = tag_values(sub, key)
+        kind = kind.fillna(value.where(tag_matches(sub, key, values), None))
     return kind.fillna("").astype(object).to_numpy()
 
 
 def _has_play_area(parks: pd.DataFrame, playgrounds: gpd.GeoSeries) -> np.ndarray:
-    is_playground = _is(parks, "leisure", ("playground",)).to_numpy(dtype=bool)
+    is_playground = tag_is(parks, "leisure", ("playground",)).to_numpy(dtype=bool)
     result = is_playground.copy()
     if len(playgrounds):
         tree = shapely.STRtree(playgrounds.to_numpy())
@@ -609,12 +501,17 @@ def _count_tagged(path: Path) -> int:
     return count
 
 
-def _build_network(src: Path, crs: str | None) -> tuple[WalkGraph, int]:
-    """The walking network of the extract and the number of ways cut by its edge."""
-    from qjgeo.network import graph_from_networkx, walk_networkx_from_osm_file
+def _build_network(src: Path, crs: str | None) -> tuple[dict[str, ModeNetwork], str, int]:
+    """Every mode's network of the extract, the modes missing and the ways cut by its edge."""
+    from qjgeo.modes import networks_from_osm_file
 
-    G = walk_networkx_from_osm_file(src)
-    return graph_from_networkx(G, crs=crs, source=str(src)), int(G.graph.get("ways_cut_at_edge", 0))
+    networks, problems, cut = networks_from_osm_file(src, crs=crs)
+    if "walk" not in networks:  # no walking network: no network at all
+        from qjgeo.network import NetworkError
+
+        raise NetworkError(problems.get("walk", "no walkable ways"))
+    missing = "; ".join(f"no {m} network ({why})" for m, why in problems.items())
+    return networks, missing, cut
 
 
 def import_osm(
@@ -700,19 +597,19 @@ def import_extract(
     features = _read_features(src)
     layers = classify_features(features)
     tagged = _count_tagged(src)
-    graph, network_note = _walk_network(src, bounds, features)
+    networks, network_note = _walk_network(src, bounds, features)
     stem = name.split(".")[0]
-    district = _district(stem, bounds, layers, _lonlat(graph), outline)
+    district = _district(stem, bounds, layers, _lonlat(networks.get("walk")), outline)
 
     left_out = max(tagged - sum(len(f) for f in layers.values()), 0)
     # buildings, land use and places for `qjgeo demand` (qjgeo.demand.osm_layers)
     sources = demand_source_layers(features)
     source_specs = demand_source_specs(f"{SOURCE} ({name})", LICENCE, as_of, sources)
     manifest = Manifest(
-        dataset=_dataset_info(name, stem, layers, left_out, network_note),
+        dataset=_dataset_info(name, stem, layers, left_out, network_note, networks),
         layers=(*_layer_specs(name, as_of, layers), *source_specs),
     )
-    _write_dataset(out, district, {**layers, **sources}, graph, manifest)
+    _write_dataset(out, district, {**layers, **sources}, networks, manifest)
     return out
 
 
@@ -734,8 +631,9 @@ def _walk_network(
     src: Path,
     bounds: tuple[float, float, float, float] | None,
     features: gpd.GeoDataFrame,
-) -> tuple[WalkGraph | None, str]:
-    """The extract's walking network (``None`` when it has none) and a note saying so."""
+) -> tuple[dict[str, ModeNetwork], str]:
+    """The extract's networks by mode (empty when it has no walking one) and a note."""
+    from qjgeo.modes import describe_networks
     from qjgeo.network import NetworkError
 
     if bounds is not None:
@@ -745,24 +643,26 @@ def _walk_network(
     else:
         lon_c, lat_c = 0.0, 0.0
     try:
-        graph, trimmed = _build_network(src, metric_crs_for(lon_c, lat_c))
+        networks, missing, trimmed = _build_network(src, metric_crs_for(lon_c, lat_c))
     except NetworkError as exc:
-        return None, f"no walking network ({exc})"
+        return {}, f"no walking network ({exc})"
     network_note = (
-        f"walking network: {NETWORK_FILE} ({graph.n_nodes} nodes, {graph.n_edges} edges, "
-        f"{graph.crs}), used by `qjgeo gaps` by default"
+        f"networks by travel mode, {describe_networks(networks)}; used by `qjgeo gaps "
+        "--mode` (walking by default)"
+        + (f"; {missing}" if missing else "")
         + (
             f"; {trimmed} way(s) cut by the extract's edge were split at the missing "
-            "nodes (only their parts inside the extract are walked)"
+            "nodes (only their parts inside the extract are travelled)"
             if trimmed
             else ""
         )
     )
-    return graph, network_note
+    return networks, network_note
 
 
-def _lonlat(graph: WalkGraph | None) -> np.ndarray | None:
+def _lonlat(network: ModeNetwork | None) -> np.ndarray | None:
     """The network's node coordinates in WGS84 (``None`` without nodes)."""
+    graph: WalkGraph | None = None if network is None else network.graph
     if graph is None or not graph.n_nodes:
         return None
     to_ll = pyproj.Transformer.from_crs(graph.crs, WGS84_CRS, always_xy=True)
@@ -812,6 +712,7 @@ def _dataset_info(
     layers: Mapping[str, gpd.GeoDataFrame],
     left_out: int,
     network_note: str,
+    networks: Mapping[str, ModeNetwork],
 ) -> DatasetInfo:
     """The manifest's dataset entry: id, titles and a description of what was imported."""
     counts = ", ".join(f"{k} {len(v)}" for k, v in layers.items())
@@ -833,6 +734,7 @@ def _dataset_info(
         ),
         built_by="qjgeo osm-import (qjgeo/osm_import.py)",
         attribution=ATTRIBUTION,
+        networks={mode: NETWORK_FILES[mode] for mode in networks},
     )
 
 
@@ -840,11 +742,11 @@ def _write_dataset(
     out: Path,
     district: gpd.GeoDataFrame,
     layers: Mapping[str, gpd.GeoDataFrame],
-    graph: WalkGraph | None,
+    networks: Mapping[str, ModeNetwork],
     manifest: Manifest,
 ) -> None:
     """Write the dataset beside ``out``, check that it loads, then move it into place."""
-    from qjgeo.network import save_walk_graph
+    from qjgeo.modes import save_network
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.osm-import-", dir=out.parent))
     try:
@@ -852,8 +754,9 @@ def _write_dataset(
         _write_layer(district, tmp / "district.gpkg", "district")
         for layer_id, frame in layers.items():
             _write_layer(frame, tmp / f"{layer_id}.gpkg", layer_id)
-        if graph is not None:
-            save_walk_graph(graph, tmp / NETWORK_FILE)
+        for mode, network in networks.items():
+            (tmp / NETWORK_FILES[mode]).parent.mkdir(exist_ok=True)
+            save_network(network, tmp / NETWORK_FILES[mode])
         text = "# Written by qjgeo osm-import. " + SOURCE + ", " + LICENCE + ".\n"
         text += yaml.safe_dump(
             manifest.model_dump(mode="json"), allow_unicode=True, sort_keys=False

@@ -4,11 +4,33 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from qjgeo.commands._common import DataOption, NetworkOption, fail, open_dataset
+from qjgeo.commands._common import (
+    DataOption,
+    MinutesOption,
+    ModeOption,
+    NetworkOption,
+    fail,
+    open_dataset,
+)
+
+
+def _datasets(
+    data: Path | None, scenario: Path | None, mode: str | None, minutes: float | None
+) -> tuple[Any, Any]:
+    """The base dataset and the one exported (scenario applied), both in ``--mode``."""
+    from qjgeo.commands._common import (
+        apply_scenario_option,
+        apply_travel_option,
+        check_travel_option,
+    )
+
+    check_travel_option(mode, minutes)
+    base = apply_travel_option(open_dataset(data), mode, minutes)
+    return base, apply_travel_option(apply_scenario_option(base, scenario), mode, minutes)
 
 
 class ExportWhat(StrEnum):
@@ -92,10 +114,13 @@ def register(app: typer.Typer) -> None:
         title: TitleOption = None,
         figure_no: FigureNoOption = None,
         network: NetworkOption = None,
+        mode: ModeOption = None,
+        minutes: MinutesOption = None,
         data: DataOption = None,
     ) -> None:
-        """Export a gap map, interactive map, GIS data, the Excel report or a township brief."""
-        from qjgeo.commands._common import apply_scenario_option, resolve_graph
+        """Export a gap map, interactive map, GIS data, the Excel report or a township brief
+        (distances by --mode, thresholds in minutes with --mode / --minutes)."""
+        from qjgeo.commands._common import resolve_graph
         from qjgeo.export import EXTENSIONS, ExportError, export_to_path
         from qjgeo.export.fonts import FontMissingError
 
@@ -105,8 +130,7 @@ def register(app: typer.Typer) -> None:
                 f"{out}: a {what.value} export cannot be {suffix or '(no extension)'}; "
                 f"use one of {', '.join(EXTENSIONS[what.value])}"
             )
-        base = open_dataset(data)
-        dataset = apply_scenario_option(base, scenario)
+        base, dataset = _datasets(data, scenario, mode, minutes)
         graph, graph_note = resolve_graph(dataset, network)
         try:
             path = export_to_path(

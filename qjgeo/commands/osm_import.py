@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--overwrite", help="Replace OUT if it exists and is not empty.")
         ] = False,
     ) -> None:
-        """Write a dataset (parks, schools, childcare, water, walking network) from OSM tags.
+        """Write a dataset (parks, schools, childcare, water, walk/bike/drive networks) from OSM tags.
 
         A .osm.pbf is clipped first (--clip or --bbox), streaming: a province file is fine.
         """
@@ -49,13 +49,14 @@ def register(app: typer.Typer) -> None:
 def report_written(written: Path) -> None:
     """Print what an OSM dataset folder holds (shared with ``osm-fetch``)."""
     from qjgeo.catalog import load_dataset
-    from qjgeo.osm_import import ATTRIBUTION, NETWORK_FILE
+    from qjgeo.osm_import import ATTRIBUTION, NETWORK_FILES
 
     dataset = load_dataset(written)
     counts = ", ".join(f"{i} {len(dataset.layer(i))}" for i in dataset.layer_ids)
     typer.echo(f"wrote {written}: {counts}")
-    network = written / NETWORK_FILE
-    typer.echo(f"walking network: {network}" if network.is_file() else "walking network: none")
+    for mode, name in NETWORK_FILES.items():
+        network = written / name
+        typer.echo(f"{mode} network: {network}" if network.is_file() else f"{mode} network: none")
     typer.echo(
         "no township / village layers: children are not counted until "
         f"`qjgeo demand --data {written} --population N --children-share S` estimates them "

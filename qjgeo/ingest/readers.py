@@ -60,7 +60,7 @@ from qjgeo.ingest.safety import (
     refuse_xml_entities,
     safe_extract_zip,
 )
-from qjgeo.osm_import import LAYER_TAGS, NO_OSM_TAG_LAYERS, describe_tags
+from qjgeo.osm_tags import LAYER_TAGS, NO_OSM_TAG_LAYERS, describe_tags
 
 #: How many leading rows are searched for the header row.
 HEADER_SEARCH_ROWS: Final[int] = 20

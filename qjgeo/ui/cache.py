@@ -78,10 +78,12 @@ def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
     if not directory.is_dir():
         return ()
     out = []
-    for p in sorted(directory.iterdir()):
+    networks = directory / "network"  # the networks by travel mode (qjgeo.modes)
+    files = [*directory.iterdir(), *(networks.iterdir() if networks.is_dir() else [])]
+    for p in sorted(files):
         if p.is_file() and not p.name.startswith("."):
             st_ = p.stat()
-            out.append((p.name, st_.st_size, st_.st_mtime_ns))
+            out.append((str(p.relative_to(directory)), st_.st_size, st_.st_mtime_ns))
     return tuple(out)
 
 
@@ -97,16 +99,18 @@ def dataset(directory: Path) -> Dataset:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _graph(path: str, key: tuple[tuple[str, int, int], ...]) -> tuple[Any, str | None]:
+def _graph(
+    path: str, key: tuple[tuple[str, int, int], ...], mode: str = "walk"
+) -> tuple[Any, str | None]:
     del key  # part of the cache key only
-    from qjgeo.network import NetworkError, load_walk_graph
-    from qjgeo.osm_import import NETWORK_FILE
+    from qjgeo.modes import load_network, network_path
+    from qjgeo.network import NetworkError
 
-    file = Path(path) / NETWORK_FILE
-    if not file.is_file():
+    file = network_path(path, mode)
+    if file is None:
         return None, None
     try:
-        loaded = load_walk_graph(file)
+        loaded = load_network(file, mode=mode)
     except NetworkError as exc:
         return None, str(exc)
     from qjgeo.dijkstra import warm_up
@@ -116,14 +120,15 @@ def _graph(path: str, key: tuple[tuple[str, int, int], ...]) -> tuple[Any, str |
     return loaded, None
 
 
-def network(directory: Path) -> tuple[Any, str | None]:
-    """The dataset's walking network (``network.npz``, as ``qjgeo osm-import`` writes it), and
-    why it could not be read.
+def network(directory: Path, mode: str = "walk") -> tuple[Any, str | None]:
+    """The dataset's network of a travel mode (:class:`qjgeo.modes.ModeNetwork`, from
+    ``network/<mode>.npz`` as ``qjgeo osm-import`` writes it, or an old ``network.npz`` for
+    walking), and why it could not be read.
 
     ``(None, None)`` without one, ``(None, reason)`` when it cannot be read: distances are then
     straight line × detour factor. Shared, read-only.
     """
-    return _graph(str(directory), fingerprint(directory))
+    return _graph(str(directory), fingerprint(directory), mode)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -136,11 +141,27 @@ def _scenario_dataset(
     return apply(base, scenario_from_yaml(yaml_text, source="<app>"), scenarios_dir=sc_dir)
 
 
-def _applied(path: str, key: Any, yaml_text: str | None, sc_dir: str) -> Dataset:
-    """The cached dataset of ``key`` with the scenario applied (``None`` → the baseline)."""
+def with_mode(dataset: Dataset, mode: str) -> Dataset:
+    """The dataset in a travel mode (``""``: as the data or scenario says), a new object."""
+    if not mode:
+        return dataset
+    from qjgeo.travel import TravelChoice, travel_params
+
+    return dataset.with_params(travel_params(dataset.params, TravelChoice(mode=mode)))
+
+
+def _applied(path: str, key: Any, yaml_text: str | None, sc_dir: str, mode: str = "") -> Dataset:
+    """The cached dataset of ``key`` with the scenario (``None`` → the baseline) and the
+    session's travel mode applied."""
     if not yaml_text:
-        return _load(path, key)
-    return _scenario_dataset(path, key, yaml_text, sc_dir)
+        return with_mode(_load(path, key), mode)
+    return with_mode(_scenario_dataset(path, key, yaml_text, sc_dir), mode)
+
+
+def _search(path: str, key: Any, dataset: Dataset) -> Any:
+    """The graph a search to facilities runs on in the dataset's mode (None: straight line)."""
+    net = _graph(path, key, dataset.params.mode or "walk")[0]
+    return None if net is None else net.search_graph
 
 
 def scenario_dataset(directory: Path, yaml_text: str | None, sc_dir: Path) -> Dataset:
@@ -164,7 +185,7 @@ def _indicators(path: str, key: Any, yaml_text: str | None, sc_dir: str) -> pd.D
     from qjgeo.indicators import evaluate
 
     ds = _applied(path, key, yaml_text, sc_dir)
-    return evaluate(ds, graph=_graph(path, key)[0])
+    return evaluate(ds, graph=_search(path, key, ds))
 
 
 def indicators(directory: Path, yaml_text: str | None, sc_dir: Path) -> pd.DataFrame:
@@ -181,14 +202,15 @@ def _gaps(
     facility_type: str,
     threshold_m: float | None,
     age_bands: tuple[str, ...] | None,
+    mode: str = "",
 ) -> Any:
     from qjgeo.gaps import compute_gaps
 
-    ds = _applied(path, key, yaml_text, sc_dir)
+    ds = _applied(path, key, yaml_text, sc_dir, mode)
     return compute_gaps(
         ds,
         facility_type,
-        graph=_graph(path, key)[0],
+        graph=_search(path, key, ds),
         threshold_m=threshold_m,
         age_bands=list(age_bands) if age_bands else None,
     )
@@ -201,8 +223,10 @@ def gaps(
     facility_type: str,
     threshold_m: float | None = None,
     age_bands: tuple[str, ...] | None = None,
+    mode: str = "",
 ) -> Any:
-    """``qjgeo.gaps.compute_gaps`` for one facility type (a ``GapResult``)."""
+    """``qjgeo.gaps.compute_gaps`` for one facility type (a ``GapResult``) in a travel mode
+    (``""``: as the data or scenario says)."""
     return _gaps(
         str(directory),
         fingerprint(directory),
@@ -211,6 +235,7 @@ def gaps(
         facility_type,
         threshold_m,
         age_bands,
+        mode,
     )
 
 
@@ -223,14 +248,15 @@ def _surface(
     facility_type: str,
     threshold_m: Any,
     cell_size_m: float | None,
+    mode: str = "",
 ) -> Any:
     from qjgeo.gaps import DEFAULT_CELL_SIZE_M, gap_surface
 
-    ds = _applied(path, key, yaml_text, sc_dir)
+    ds = _applied(path, key, yaml_text, sc_dir, mode)
     return gap_surface(
         ds,
         facility_type,
-        graph=_graph(path, key)[0],
+        graph=_search(path, key, ds),
         threshold_m=threshold_m,
         cell_size_m=cell_size_m or DEFAULT_CELL_SIZE_M,
     )
@@ -243,6 +269,7 @@ def surface(
     facility_type: str,
     threshold_m: float | None = None,
     cell_size_m: float | None = None,
+    mode: str = "",
 ) -> Any:
     """``qjgeo.gaps.gap_surface`` hexagons for one facility type (default cell size)."""
     return _surface(
@@ -253,38 +280,78 @@ def surface(
         facility_type,
         threshold_m,
         cell_size_m,
+        mode,
     )
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _baseline_snapshot(path: str, key: tuple[tuple[str, int, int], ...]) -> Any:
-    """Indicators and coverage of the baseline, computed once per data version (read-only)."""
+def _baseline_snapshot(path: str, key: tuple[tuple[str, int, int], ...], mode: str = "") -> Any:
+    """Indicators and coverage of the baseline, computed once per data version and travel
+    mode (read-only)."""
     from qjgeo.scenario import snapshot
 
-    return snapshot(_load(path, key), graph=_graph(path, key)[0])
+    base = with_mode(_load(path, key), mode)
+    return snapshot(base, graph=_search(path, key, base))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _compare(path: str, key: Any, yaml_text: str, sc_dir: str) -> Any:
+def _compare(path: str, key: Any, yaml_text: str, sc_dir: str, mode: str = "") -> Any:
     from qjgeo.scenario import compare
 
-    base = _baseline_snapshot(path, key)
-    ds = _applied(path, key, yaml_text, sc_dir)
-    return compare(base, ds, graph=_graph(path, key)[0])
+    base = _baseline_snapshot(path, key, mode)
+    ds = _applied(path, key, yaml_text, sc_dir, mode)
+    return compare(base, ds, graph=_search(path, key, ds))
 
 
-def compare(directory: Path, yaml_text: str, sc_dir: Path) -> Any:
-    """``qjgeo.scenario.compare`` of the baseline and the scenario."""
-    return _compare(str(directory), fingerprint(directory), yaml_text, str(sc_dir))
+def compare(directory: Path, yaml_text: str, sc_dir: Path, mode: str = "") -> Any:
+    """``qjgeo.scenario.compare`` of the baseline and the scenario, both in a travel mode
+    (``""``: as the data says)."""
+    return _compare(str(directory), fingerprint(directory), yaml_text, str(sc_dir), mode)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _isochrones(
+    path: str,
+    key: Any,
+    yaml_text: str | None,
+    sc_dir: str,
+    facility_type: str,
+    facility_id: str,
+    mode: str,
+) -> Any:
+    from qjgeo.isochrones import isochrones as catchments
+
+    ds = _applied(path, key, yaml_text, sc_dir, mode)
+    chosen = ds.params.mode or "walk"
+    frame = ds.layer(facility_type)
+    ids = frame["id"].astype(str) if "id" in frame.columns else frame.index.astype(str)
+    point = frame[(ids == facility_id).to_numpy()].geometry.iloc[0].representative_point()
+    network = _graph(path, key, chosen)[0]
+    return catchments(network, (point.x, point.y), mode=chosen, params=ds.params)
+
+
+def isochrones(
+    directory: Path,
+    yaml_text: str | None,
+    sc_dir: Path,
+    facility_type: str,
+    facility_id: str,
+    mode: str = "",
+) -> Any:
+    """5/10/15-minute catchments of one facility in a travel mode (``qjgeo.isochrones``)."""
+    return _isochrones(
+        str(directory), fingerprint(directory), yaml_text, str(sc_dir), facility_type,
+        facility_id, mode,
+    )  # fmt: skip
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _facility_changes(path: str, key: Any, yaml_text: str, sc_dir: str) -> Any:
+def _facility_changes(path: str, key: Any, yaml_text: str, sc_dir: str, mode: str) -> Any:
     from qjgeo.scenario.changes import facility_changes
 
-    return facility_changes(_load(path, key), _applied(path, key, yaml_text, sc_dir))
+    return facility_changes(_load(path, key), _applied(path, key, yaml_text, sc_dir, mode))
 
 
-def facility_changes(directory: Path, yaml_text: str, sc_dir: Path) -> Any:
+def facility_changes(directory: Path, yaml_text: str, sc_dir: Path, mode: str = "") -> Any:
     """``qjgeo.scenario.changes.facility_changes`` of the baseline and the scenario."""
-    return _facility_changes(str(directory), fingerprint(directory), yaml_text, str(sc_dir))
+    return _facility_changes(str(directory), fingerprint(directory), yaml_text, str(sc_dir), mode)

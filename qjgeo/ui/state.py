@@ -21,8 +21,11 @@ from qjgeo.ui import cache, keys
 from qjgeo.ui.i18n import DEFAULT_LANG, LANGS, t
 
 #: Query parameters mirrored from the session state (besides ``page``).
-QP_KEYS = ("lang", "township", "layer", "scenario", "basemap")
+QP_KEYS = ("lang", "township", "layer", "scenario", "basemap", "mode")
+#: The travel modes a session may choose (``""``: walking, service distances in metres).
+MODE_CHOICES = ("", "walk", "bike", "drive")
 DEFAULTS: dict[str, str] = {
+    "mode": "",
     "lang": DEFAULT_LANG,
     "township": "",
     "layer": "kindergarten",
@@ -43,6 +46,8 @@ def init_state() -> None:
         ss[keys.choice(key)] = value if isinstance(value, str) else default
     if ss[keys.choice("lang")] not in LANGS:
         ss[keys.choice("lang")] = DEFAULT_LANG
+    if ss[keys.choice("mode")] not in MODE_CHOICES:
+        ss[keys.choice("mode")] = ""
     ss[keys.INIT] = True
 
 
@@ -80,6 +85,13 @@ def bound(
     return str(ss[keys.choice(key)])
 
 
+def current_mode() -> str:
+    """The session's travel mode: the mode switch's value as this run starts (a change is
+    seen by the run it triggers), else the choice kept; ``""`` for walking in metres."""
+    value = st.session_state.get(keys.widget("mode"), get("mode"))
+    return value if value in MODE_CHOICES else ""
+
+
 def write_query_params(page: str) -> None:
     """Mirror the page and the session's choices into the URL.
 
@@ -87,7 +99,7 @@ def write_query_params(page: str) -> None:
     is chosen; ``basemap`` when it is not the default (none).
     """
     wanted = {"page": page, "lang": get("lang"), "layer": get("layer")}
-    for key in ("township", "scenario"):
+    for key in ("township", "scenario", "mode"):
         if get(key):
             wanted[key] = get(key)
     if get("basemap") != DEFAULTS["basemap"]:
@@ -109,7 +121,8 @@ class Ctx:
     scenario_name: str
     scenario_yaml: str | None
     scenario_error: str | None = None
-    #: the dataset's walking network (``network.npz``); ``None``: straight line × detour
+    #: the graph searches run on, in the session's travel mode (``network/<mode>.npz``, a
+    #: drive network reversed); ``None``: straight line × the mode's detour factor
     graph: Any = None
     #: why the dataset's network file could not be read, if it could not
     graph_error: str | None = None
@@ -148,7 +161,10 @@ def build_ctx() -> Ctx:
                 error = t("scenario_error", lang, name=name, error=str(exc))
                 yaml_text = None
                 ds = base
-    graph, graph_error = cache.network(directory)
+    mode = current_mode()
+    base, ds = cache.with_mode(base, mode), cache.with_mode(ds, mode)
+    network, graph_error = cache.network(directory, ds.params.mode or "walk")
+    graph = None if network is None else network.search_graph
     return Ctx(
         lang,
         directory,

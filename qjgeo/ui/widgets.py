@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import folium
@@ -228,3 +228,33 @@ def _await_build(jobs: dict[str, threading.Event], key: str) -> None:
             jobs.pop(key, None)
             return
         time.sleep(0.05)
+
+
+def mode_switch(ctx: state.Ctx) -> str:
+    """The travel mode switch (Gaps and Scenarios pages), bound to the session's ``mode``:
+    ``""`` walking with service distances in metres, else walk / bike / drive in minutes."""
+
+    def label(mode: str) -> str:
+        if not mode:
+            return ctx.t("mode_default")
+        travel = ctx.base.params.travel(mode)
+        title = travel.title_zh if ctx.lang == "zh" else travel.title_en
+        return ctx.t("mode_option", title=title, speed=f"{travel.speed_kmh:g}")
+
+    return state.bound(st.selectbox, ctx.t("mode"), "mode", state.MODE_CHOICES, format_func=label)
+
+
+def mode_caption(ctx: state.Ctx, params_used: Mapping[str, Any]) -> str:
+    """One line: the mode, its speed and the urban / rural thresholds in minutes and metres."""
+    p = params_used
+
+    def limit(which: str) -> str:
+        return ctx.t(
+            "minutes_metres",
+            minutes=f"{p[f'{which}_threshold_min']:,.0f}",
+            metres=f"{p[f'{which}_threshold_m']:,.0f}",
+        )
+
+    title = p["mode_title_zh"] if ctx.lang == "zh" else p["mode_title_en"]
+    return ctx.t("gap_mode_line", title=title, speed=f"{p['speed_kmh']:g}",
+                 urban=limit("urban"), rural=limit("rural"))  # fmt: skip

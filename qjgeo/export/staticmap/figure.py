@@ -48,6 +48,7 @@ from qjgeo.export.staticmap.texts import (
     gap_subtitle,
     map_layers,
     method_line,
+    mode_words,
     scenario_line,
     status_badge_lines,
 )
@@ -188,7 +189,7 @@ def _draw_titles(
     """The Chinese title, the English subtitle and, on weak data, the warning badge."""
     zh, en = facility_titles(dataset, facility_type)
     dzh, den = district_name(dataset)
-    main_title = title_block(title or f"{dzh} {zh} 步行可达缺口", figure_no)
+    main_title = title_block(title or f"{dzh} {zh} {mode_words(gaps)[0]}可达缺口", figure_no)
     subtitle = gap_subtitle(den, en, gaps)
     fig.text(
         0.025,

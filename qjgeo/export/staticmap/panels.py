@@ -154,8 +154,8 @@ def _table_rows(
 
 def _table_note(t_ax: Axes, top: float, *, family: str, fs: float) -> None:
     """What the share means, under the table (``top`` in axes fractions)."""
-    note = ("覆盖率 = 在步行距离内的儿童占比 / share of children", "within the walking distance; "
-            "最低者在前 lowest first")  # fmt: skip
+    note = ("覆盖率 = 在服务距离（时间）内的儿童占比 / share of", "children within the service "
+            "distance (time); 最低者在前 lowest first")  # fmt: skip
     fig = t_ax.get_figure(root=True)
     height_pt = t_ax.get_position().height * fig.get_figheight() * 72  # type: ignore[union-attr]
     step = 6.2 * fs * 1.35 / height_pt

@@ -197,8 +197,23 @@ def scenario_line(dataset: Dataset, date: dt.date | None = None) -> str:
     return f"情景 Scenario: {name}  ·  制图日期 Date: {day}"
 
 
+#: How each travel mode is named in map titles and method lines (Chinese, English).
+MODE_WORDS: Final[dict[str, tuple[str, str]]] = {
+    "walk": ("步行", "walking"),
+    "bike": ("骑行（电动自行车）", "e-bike"),
+    "drive": ("驾车", "driving"),
+}
+
+
+def mode_words(gaps: Any) -> tuple[str, str]:
+    """The travel mode of a gap result in Chinese and English (walking when unsaid)."""
+    params = getattr(gaps, "params_used", None) or {}
+    return MODE_WORDS.get(str(params.get("mode", "walk")), MODE_WORDS["walk"])
+
+
 def method_line(dataset: Dataset, facility_type: str, gaps: Any) -> str:
-    """Distances and method used: urban / rural thresholds, network or straight line × detour."""
+    """Mode, distances and times, and method: urban / rural thresholds in metres and minutes,
+    network or straight line × detour."""
     params = getattr(gaps, "params_used", None) or {}
     try:
         access = dataset.params.facility(facility_type)
@@ -207,12 +222,15 @@ def method_line(dataset: Dataset, facility_type: str, gaps: Any) -> str:
     except KeyError:
         urban_m = rural_m = float("nan")
     detour = float(params.get("detour_factor", dataset.params.detour_factor))
+    mode_zh, mode_en = mode_words(gaps)
+    speed = float(params.get("speed_kmh", dataset.params.travel("walk").speed_kmh))
+    urban_min, rural_min = urban_m / speed * 0.06, rural_m / speed * 0.06
     methods = _methods(gaps)
     if methods and all("network" in m for m in methods):
-        how_zh, how_en = "步行路网距离", "walking-network distance"
+        how_zh, how_en = f"{mode_zh}路网距离", f"{mode_en}-network distance"
     elif any("network" in m for m in methods):
-        how_zh = f"步行路网，部分为直线×{detour:g}"
-        how_en = f"walking network, some straight line × {detour:g}"
+        how_zh = f"{mode_zh}路网，部分为直线×{detour:g}"
+        how_en = f"{mode_en} network, some straight line × {detour:g}"
     else:
         how_zh = f"直线距离×绕行系数{detour:g}（未载入路网）"
         how_en = f"straight line × {detour:g} detour (no network)"
@@ -220,8 +238,10 @@ def method_line(dataset: Dataset, facility_type: str, gaps: Any) -> str:
     zh_age = f"儿童 {age} 岁；" if age else ""
     en_age = f"children aged {age}; " if age else ""
     return (
-        f"{zh_age}步行距离 城镇 {urban_m:,.0f} m、农村 {rural_m:,.0f} m；{how_zh} / "
-        f"{en_age}walking distance urban {urban_m:,.0f} m, rural {rural_m:,.0f} m; {how_en}"
+        f"{zh_age}{mode_zh}距离 城镇 {urban_m:,.0f} m、农村 {rural_m:,.0f} m"
+        f"（{urban_min:,.0f}、{rural_min:,.0f} 分钟，{speed:g} 公里/小时）；{how_zh} / "
+        f"{en_age}{mode_en} distance urban {urban_m:,.0f} m, rural {rural_m:,.0f} m "
+        f"({urban_min:,.0f} min, {rural_min:,.0f} min at {speed:g} km/h); {how_en}"
     )
 
 
@@ -252,7 +272,8 @@ def gap_subtitle(district_en: str, facility_en: str, gaps: Any) -> str:
             f"{district_en}: walking distance to the nearest {facility_en.lower()} "
             "(no village layer: children not counted)"
         )
-    return f"{district_en}: walking-access gaps to {facility_en.lower()} (children aged {gaps.age_label})"
+    mode_en = mode_words(gaps)[1]
+    return f"{district_en}: {mode_en}-access gaps to {facility_en.lower()} (children aged {gaps.age_label})"
 
 
 def status_badge_lines(status: str) -> list[str]:

@@ -21,6 +21,8 @@ from qjgeo.ui.tables import format_count, readable, show_table, yes_no
 from qjgeo.ui.widgets import (
     data_notice,
     facility_types,
+    mode_caption,
+    mode_switch,
     one_click_download,
     show_map,
     township_options,
@@ -53,7 +55,7 @@ def render(ctx: Ctx) -> None:
         return
     facility, bands, threshold_m = _view_controls(ctx, types)
     data_notice(ctx, ["village", "township", facility])
-    res = _gap_results(ctx, facility, threshold_m, bands)
+    res = _gap_results(ctx, facility, threshold_m, bands, state.current_mode())
     if res is None:
         return
     _district_figures(ctx, res)
@@ -65,12 +67,15 @@ def render(ctx: Ctx) -> None:
 
 
 def _view_controls(ctx: Ctx, types: list[str]) -> tuple[str, tuple[str, ...] | None, float | None]:
-    """Facility type, age bands and walking distance of the view (``None``: the default)."""
-    c1, c2, c3 = st.columns(3)
+    """Facility type, age bands, travel mode and service distance of the view (``None``:
+    the default)."""
+    c1, c2, c3, c4 = st.columns(4)
     with c1:
         facility = state.bound(
             st.selectbox, ctx.t("facility_type"), "layer", types, format_func=ctx.title
         )
+    with c4:
+        mode_switch(ctx)
     access = ctx.dataset.params.facility(facility)
     with c2:
         bands = st.multiselect(
@@ -96,12 +101,16 @@ def _view_controls(ctx: Ctx, types: list[str]) -> tuple[str, tuple[str, ...] | N
 
 
 def _gap_results(
-    ctx: Ctx, facility: str, threshold_m: float | None, bands: tuple[str, ...] | None
+    ctx: Ctx,
+    facility: str,
+    threshold_m: float | None,
+    bands: tuple[str, ...] | None,
+    mode: str = "",
 ) -> Any:
     """The gaps of the view (cached), or ``None`` after saying why they are not available."""
     try:
         return cache.gaps(
-            ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, threshold_m, bands
+            ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, threshold_m, bands, mode
         )
     except Exception as exc:
         st.error(ctx.t("gap_unavailable", error=str(exc)))
@@ -118,11 +127,12 @@ def _district_figures(ctx: Ctx, res: Any) -> None:
     m3.metric(ctx.t("gap_metric_share"), "–" if share is None or share != share else f"{share:.0%}")
     m4.metric(ctx.t("gap_metric_villages"), f"{d['villages'] - d['villages_covered']:,}")
     if res.method == "network":
-        st.caption(ctx.t("gap_method_network"))
+        st.caption(ctx.t("gap_method_network", mode=ctx.t(f"mode_{_mode_of(ctx)}")))
     elif res.method == "no facilities":
         st.caption(ctx.t("gap_method_none"))
     else:
         st.caption(ctx.t("gap_method_straight", detour=res.params_used.get("detour_factor", "")))
+    st.caption(mode_caption(ctx, res.params_used))
     if ctx.dataset.has("village"):
         st.caption(ctx.t("gap_demand_source", source=_demand_source(ctx)))
 
@@ -137,6 +147,50 @@ def _demand_source(ctx: Ctx) -> str:
     return text
 
 
+#: Colours of the 5 / 10 / 15-minute catchments, nearest first.
+ISO_COLOURS = ("#1a9850", "#fee08b", "#d73027")
+
+
+def _isochrone_overlay(ctx: Ctx, facility: str) -> Overlay | None:
+    """The 5/10/15-minute catchments of a facility the planner picks, in the view's mode."""
+    frame = ctx.dataset.layer(facility)
+    ids = (frame["id"] if "id" in frame.columns else frame.index).astype(str).tolist()
+    names = dict(zip(ids, frame["name"].astype(str) if "name" in frame.columns else ids,
+                     strict=True))  # fmt: skip
+    chosen = st.selectbox(
+        ctx.t("iso_facility"), ["", *ids], key="gap_iso",
+        format_func=lambda i: names.get(i, i) if i else ctx.t("iso_none"),
+    )  # fmt: skip
+    if not chosen:
+        return None
+    try:
+        iso = cache.isochrones(
+            ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, chosen,
+            state.current_mode(),
+        )  # fmt: skip
+    except Exception as exc:
+        st.caption(ctx.t("gap_unavailable", error=str(exc)))
+        return None
+    iso = iso.sort_values("minutes", ascending=False)
+    iso["catchment"] = iso["minutes"].map(lambda m: f"{m:g} min")
+    colours = dict(zip(iso["catchment"][::-1], ISO_COLOURS, strict=False))
+    st.caption(
+        ctx.t("iso_caption", method=str(iso["method"].iloc[0]), mode=str(iso["mode"].iloc[0]))
+    )
+    shown = iso[["catchment", "mode", "method", "area_km2", "geometry"]]
+    return Overlay("isochrones", ctx.t("iso_layer"), shown, "catchment", colours)
+
+
+def _minutes(value: Any) -> str:
+    """Minutes with one decimal, "—" where there is none."""
+    return "—" if pd.isna(value) else f"{float(value):,.1f}"
+
+
+def _mode_of(ctx: Ctx) -> str:
+    """The travel mode of the view's distances (walking unless a mode is chosen)."""
+    return ctx.dataset.params.mode or "walk"
+
+
 def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> None:
     """The map: villages coloured by distance band over the (optional) gap surface."""
     villages = res.villages
@@ -145,7 +199,12 @@ def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> No
     if st.checkbox(ctx.t("gap_show_surface"), value=True, key="gap_surface_on"):
         try:
             surf = cache.surface(
-                ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, threshold_m
+                ctx.data_dir,
+                ctx.scenario_yaml,
+                ctx.scenarios_dir,
+                facility,
+                threshold_m,
+                mode=state.current_mode(),
             )
             surf_cols = band_colours(surf)
             overlays.append(
@@ -159,6 +218,9 @@ def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> No
             )
         except Exception as exc:
             st.caption(ctx.t("gap_unavailable", error=str(exc)))
+    catchments = _isochrone_overlay(ctx, facility)
+    if catchments is not None:
+        overlays.append(catchments)
     shown = villages[
         ["code12", "name", "township_name", "children", "distance_m", "covered",
          "children_uncovered", "distance_band", "provenance", "geometry"]
@@ -235,7 +297,10 @@ def _worst_villages(ctx: Ctx, res: Any, facility: str) -> None:
             .fillna(worst["township_name"])
             .to_numpy(),
             ctx.t("col_urban"): [yes_no(u, ctx.t("yes"), ctx.t("no")) for u in worst["urban"]],
+            ctx.t("col_mode"): worst["mode"].map(lambda m: ctx.t(f"mode_{m}")).to_numpy(),
             ctx.t("col_distance_m"): worst["distance_m"].map(format_count).to_numpy(),
+            ctx.t("col_time_min"): worst["time_min"].map(_minutes).to_numpy(),
+            ctx.t("col_threshold_min"): worst["threshold_min"].map(_minutes).to_numpy(),
             ctx.t("col_band"): readable(worst[["distance_band"]])["distance_band"].to_numpy(),
             ctx.t("col_children"): worst["children"].map(format_count).to_numpy(),
             ctx.t("col_uncovered"): worst["children_uncovered"].map(format_count).to_numpy(),
@@ -279,13 +344,14 @@ def _surface_only(ctx: Ctx, types: list[str]) -> None:
             facility,
             float(threshold),
             outline_cell_size(ctx.dataset),
+            mode=state.current_mode(),
         )
     except Exception as exc:
         st.error(ctx.t("gap_unavailable", error=str(exc)))
         return
     method = str(surf["method"].iloc[0]) if len(surf) else ""
     if method == "network":
-        st.caption(ctx.t("gap_method_network"))
+        st.caption(ctx.t("gap_method_network", mode=ctx.t(f"mode_{_mode_of(ctx)}")))
     elif method.startswith("straight"):
         st.caption(ctx.t("gap_method_straight", detour=ctx.dataset.params.detour_factor))
     cells = len(surf)

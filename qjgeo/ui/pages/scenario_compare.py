@@ -96,7 +96,7 @@ def delta_table(ctx: Ctx, indicators: pd.DataFrame) -> pd.DataFrame:
 def compare_section(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     """The Compare tab: what the draft changes against the baseline, and the Excel report."""
     try:
-        cmp = cache.compare(ctx.data_dir, yaml_text, ctx.scenarios_dir)
+        cmp = cache.compare(ctx.data_dir, yaml_text, ctx.scenarios_dir, state.current_mode())
     except Exception as exc:
         st.error(error_text(ctx, exc))
         return
@@ -111,7 +111,9 @@ def compare_section(ctx: Ctx, draft: Any, yaml_text: str, applied: Any) -> None:
     _diff_map(ctx, cmp.villages_flipped, applied, yaml_text)
     for note in cmp.notes:
         st.caption(note)
-    scenario_ds = cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir)
+    scenario_ds = cache.with_mode(
+        cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir), state.current_mode()
+    )
     from qjgeo.scenario import file_stem
 
     stem = file_stem(draft.name)
@@ -194,7 +196,9 @@ def difference_overlays(
                 colours,
             )
         )
-    changed = cache.facility_changes(ctx.data_dir, yaml_text, ctx.scenarios_dir)
+    changed = cache.facility_changes(
+        ctx.data_dir, yaml_text, ctx.scenarios_dir, state.current_mode()
+    )
     if len(changed):
         words = {k: ctx.t(f"sc_fac_{k}") for k in CHANGE_KINDS}
         frame = changed.assign(

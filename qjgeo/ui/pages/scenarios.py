@@ -23,6 +23,7 @@ from qjgeo.ui.tables import MISSING, format_count, show_table
 from qjgeo.ui.widgets import (
     data_notice,
     facility_types,
+    mode_switch,
     scenario_stems,
     show_map,
     township_options,
@@ -91,7 +92,9 @@ def render(ctx: Ctx) -> None:
 
     yaml_text = scenario_to_yaml(draft)
     try:
-        applied = cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir)
+        applied = cache.with_mode(
+            cache.scenario_dataset(ctx.data_dir, yaml_text, ctx.scenarios_dir), state.current_mode()
+        )
         apply_error = None
     except (ScenarioError, Exception) as exc:
         applied, apply_error = ctx.base, error_text(ctx, exc)
@@ -99,6 +102,7 @@ def render(ctx: Ctx) -> None:
     if apply_error:
         st.error(apply_error)
 
+    mode_switch(ctx)
     tab_edit, tab_cmp, tab_files, tab_rec = st.tabs(
         [ctx.t("sc_edit"), ctx.t("sc_compare"), ctx.t("sc_files"), ctx.t("sc_recommend")]
     )
