@@ -22,6 +22,7 @@ Times are printed with their ratio to the baseline; nothing is asserted (shared 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import sys
 import tempfile
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lang", default="zh", choices=["zh", "en"])
     ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args(argv)
+    if not pb.CHROMIUM.exists() or importlib.util.find_spec("playwright") is None:
+        print(f"skipped: needs Chromium at {pb.CHROMIUM} and Playwright (requirements-dev.txt)")
+        return
     work = Path(tempfile.mkdtemp(prefix="qjgeo-bench-app-"))
     with pb.chromium() as browser, pb.app_server(work / "home", args.port or None) as server:
         ready = server.ready_at - server.started_at
