@@ -40,7 +40,8 @@ GOALS_S = {
     "first map": 3.0,
     "layer toggle": 1.0,
     "township click": 1.0,
-    "add facility + compare": 1.0,
+    "add facility": 1.0,
+    "compare (from the add click)": 1.0,
 }
 
 
