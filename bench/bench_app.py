@@ -79,7 +79,7 @@ def _tasks(browser: Any, url: str, lang: str, round_: int, work: Path) -> dict[s
     pb.browse_layers(planner, "childcare")
     pb.unmet_targets(planner)
     pb.childcare_gaps(planner)
-    pb.add_science_venue(planner, 113.627546, 24.677234, "bench", f"bench-{round_}")
+    pb.add_science_venue(planner, 113.627546, 24.677234, "新科普馆", f"基准情景{round_}")
     pb.export_files(planner)
     ledger = work / "ledger.csv"
     ledger.write_bytes(pb.ledger_gbk())

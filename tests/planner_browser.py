@@ -276,16 +276,17 @@ class Planner:
     def download(self, label: str, file_name: str) -> tuple[str, bytes, int]:
         """Get a file the page offers: its name, bytes and how many clicks it took.
 
-        One click on the download button when the page offers the file at once; two
-        ("prepare" first) where it still builds the file on request.
+        One click on its download button (named by ``label`` or ``file_name``) when the page
+        offers the file at once; two where a button named ``label`` builds it first.
         """
         clicks = 0
-        direct = self.page.get_by_role("button", name=self.t("exp_download", file=file_name))
+        buttons = self.page.locator("[data-testid=stDownloadButton]")
+        direct = buttons.filter(has_text=label).or_(buttons.filter(has_text=file_name)).first
         if not direct.count():
-            self.button(self.t("exp_prepare", what=label)).click()
+            self.page.locator("[data-testid=stButton]").filter(has_text=label).first.click()
             clicks += 1
         with self.page.expect_download(timeout=self.timeout_ms) as info:
-            direct.first.click(timeout=self.timeout_ms)
+            direct.click(timeout=self.timeout_ms)
             clicks += 1
         dl = info.value
         return dl.suggested_filename, Path(dl.path()).read_bytes(), clicks
@@ -416,10 +417,9 @@ def add_science_venue(
     planner.settled()
     page.get_by_role("tab", name=planner.t("sc_compare")).click()
     panel = page.locator("[data-testid=stTabPanel]").nth(1)
-    # tables are drawn on a canvas; their accessible copy (in the text content) once shown
-    panel.locator("[data-testid=stDataFrame] td").first.wait_for(
-        timeout=planner.timeout_ms, state="attached"
-    )
+    # an st.dataframe is drawn on a canvas: its accessible copy (table cells in the text
+    # content) exists once the tab is shown; an HTML table has its cells at once
+    panel.locator("td").first.wait_for(timeout=planner.timeout_ms, state="attached")
     compare_text = panel.text_content()
     page.get_by_role("tab", name=planner.t("sc_files")).click()
     saved = planner.t("sc_saved", path="").strip()
