@@ -163,7 +163,6 @@ class Planner:
     lang: str
     timeout_ms: float = 60_000
     times: dict[str, float] = field(default_factory=dict)
-    clicks: dict[str, int] = field(default_factory=dict)
 
     def t(self, key: str, **fmt: Any) -> str:
         """The app's text of ``key`` in this planner's language."""
@@ -207,15 +206,30 @@ class Planner:
         self.page.goto(f"{self.base_url}/?{qs}", wait_until="commit")
 
     def map_frame(self, nth: int = 0, min_paths: int = 10) -> Any:
-        """The ``nth`` folium map's frame, once Leaflet has drawn ``min_paths`` vector shapes."""
-        handle = self.page.locator(MAP_IFRAME).nth(nth).element_handle(timeout=self.timeout_ms)
-        frame = handle.content_frame()
-        frame.wait_for_function(
-            f"() => window.L && document.querySelectorAll('path.leaflet-interactive').length"
-            f" >= {min_paths}",
-            timeout=self.timeout_ms,
+        """The ``nth`` folium map's frame, once Leaflet has drawn ``min_paths`` vector shapes.
+
+        Streamlit may mount the map's iframe afresh while the page settles; a frame that goes
+        away while we wait is looked up again (until the time limit).
+        """
+        from playwright.sync_api import Error as PlaywrightError
+
+        check = (
+            "() => window.L && document.querySelectorAll('path.leaflet-interactive').length"
+            f" >= {min_paths}"
         )
-        return frame
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        while True:
+            left_ms = max(1.0, (deadline - time.monotonic()) * 1000)
+            try:
+                handle = self.page.locator(MAP_IFRAME).nth(nth).element_handle(timeout=left_ms)
+                frame = handle.content_frame()
+                if frame is not None:
+                    frame.wait_for_function(check, timeout=min(left_ms, 5_000))
+                    return frame
+            except PlaywrightError:
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.05)
 
     def click_map(self, frame: Any, point: dict[str, float]) -> None:
         """Click the map of ``frame`` at ``point`` (pixels from the map's top left corner),
@@ -384,12 +398,18 @@ def add_science_venue(
     new_name.fill(name)
     new_name.press("Tab")
     planner.settled()
-    coverage = planner.t("sc_coverage")
-    planner.timed(
-        "add facility + compare",
+    start = time.monotonic()
+    planner.timed(  # the new venue listed among the draft's changes
+        "add facility",
         lambda: planner.button(planner.t("sc_add_button")).click(),
-        lambda: planner.wait_text(coverage, state="attached"),
+        lambda: (
+            page.locator("[data-testid=stCode]")
+            .get_by_text(name)
+            .first.wait_for(timeout=planner.timeout_ms)
+        ),
     )
+    planner.wait_text(planner.t("sc_coverage"), state="attached")  # the comparison drawn
+    planner.times["compare (from the add click)"] = time.monotonic() - start
     planner.settled()
     page.get_by_role("tab", name=planner.t("sc_compare")).click()
     panel = page.locator("[data-testid=stTabPanel]").nth(1)

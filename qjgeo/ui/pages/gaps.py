@@ -211,7 +211,7 @@ def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> No
                 Overlay(
                     "gap_surface",
                     ctx.t("gap_surface"),
-                    surf[["distance_band", "distance_m", "children", "geometry"]],
+                    surface_by_band(surf),
                     "distance_band",
                     surf_cols,
                 )
@@ -235,6 +235,17 @@ def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> No
         tianditu_key=cache.tianditu_key(),
     )
     show_map(m, key="gap_map", returned_objects=[])
+
+
+def surface_by_band(surface: Any) -> Any:
+    """The gap surface's cells merged by distance band: one shape per band, its children summed.
+
+    The map draws the same colours from far less data (on the bundled data 945 cells become
+    5 shapes, and the Gaps page's map HTML shrinks from 540 KB to 180 KB); a cell's own
+    distance stays in the exports.
+    """
+    merged = surface.dissolve("distance_band", aggfunc={"children": "sum"}, sort=False)
+    return merged.reset_index()[["distance_band", "children", "geometry"]]
 
 
 def _township_chart(ctx: Ctx, res: Any) -> None:

@@ -14,6 +14,7 @@ from qjgeo.ingest.readers import read_table
 from qjgeo.ingest.report import validate
 from qjgeo.ingest.safety import MAX_UPLOAD_BYTES
 from qjgeo.mapview.build import build_map
+from qjgeo.mapview.labels import field_label as map_field_label
 from qjgeo.schema import WEAK_PROVENANCES
 from qjgeo.ui import cache, keys, state
 from qjgeo.ui.i18n import status_label
@@ -25,8 +26,11 @@ CRS_CHOICES = ("wgs84", "cgcs2000", "gcj02", "bd09")
 
 
 def field_label(field: str, lang: str) -> str:
-    """A ledger field as the planner knows it: ``托位（places）`` in Chinese, ``places`` else."""
-    zh = field_name_zh(field) if lang == "zh" else field
+    """A ledger field as the planner knows it: ``托位（places）`` in Chinese, ``Places`` in
+    English (the popups' label; the field's own name only where none is known)."""
+    if lang != "zh":
+        return map_field_label(field, lang) or field
+    zh = field_name_zh(field)
     return f"{zh}（{field}）" if zh != field else field
 
 
