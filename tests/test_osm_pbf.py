@@ -225,7 +225,7 @@ def test_cli_imports_a_clipped_pbf_and_reports_bad_input(tmp_path: Path, pbf_dir
     box = ",".join(str(v) for v in MUNICH_WEST)
     ok = runner.invoke(app, ["osm-import", src, "--bbox", box, "--out", str(tmp_path / "a")])
     assert ok.exit_code == 0, ok.output
-    assert "wrote" in ok.output and "walking network" in ok.output
+    assert "wrote" in ok.output and "walk network" in ok.output and "drive network" in ok.output
     both = runner.invoke(
         app,
         ["osm-import", src, "--bbox", box, "--clip", src, "--out", str(tmp_path / "b")],
