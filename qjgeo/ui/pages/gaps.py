@@ -10,6 +10,7 @@ import streamlit as st
 from qjgeo.export import export_bytes
 from qjgeo.export.gis import table_csv
 from qjgeo.gaps import outline_cell_size
+from qjgeo.isochrones import catchment_colours
 from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.params import merge_params
 from qjgeo.priority import PRIORITY_GROUPS, priority_status
@@ -147,10 +148,6 @@ def _demand_source(ctx: Ctx) -> str:
     return text
 
 
-#: Colours of the 5 / 10 / 15-minute catchments, nearest first.
-ISO_COLOURS = ("#1a9850", "#fee08b", "#d73027")
-
-
 def _isochrone_overlay(ctx: Ctx, facility: str) -> Overlay | None:
     """The 5/10/15-minute catchments of a facility the planner picks, in the view's mode."""
     frame = ctx.dataset.layer(facility)
@@ -173,7 +170,7 @@ def _isochrone_overlay(ctx: Ctx, facility: str) -> Overlay | None:
         return None
     iso = iso.sort_values("minutes", ascending=False)
     iso["catchment"] = iso["minutes"].map(lambda m: f"{m:g} min")
-    colours = dict(zip(iso["catchment"][::-1], ISO_COLOURS, strict=False))
+    colours = dict(zip(iso["catchment"][::-1], catchment_colours(len(iso)), strict=True))
     st.caption(
         ctx.t("iso_caption", method=str(iso["method"].iloc[0]), mode=str(iso["mode"].iloc[0]))
     )
