@@ -202,3 +202,40 @@ def test_facility_point_errors(dataset) -> None:
         facility_point(dataset, "zoo", FACILITY)
     with pytest.raises(IsochroneError, match="'nope'"):
         facility_point(dataset, "childcare", "nope")
+
+
+def test_app_gis_download_carries_the_catchments_drawn(tmp_path, monkeypatch) -> None:
+    """The Gaps page's GIS download holds the catchments the planner drew on its map."""
+    from pathlib import Path
+
+    import streamlit
+    from streamlit.testing.v1 import AppTest
+
+    from qjgeo.catalog import DEFAULT_DATA_DIR
+
+    (tmp_path / "scenarios").mkdir()
+    monkeypatch.setenv("QJGEO_DATA", str(DEFAULT_DATA_DIR))
+    monkeypatch.setenv("QJGEO_SCENARIOS", str(tmp_path / "scenarios"))
+    monkeypatch.setenv("QJGEO_MONITORING", str(tmp_path / "monitoring"))
+    monkeypatch.delenv("QJGEO_TIANDITU_KEY", raising=False)
+    seen: dict[str, object] = {}
+    original = streamlit.download_button
+
+    def record(label, data, file_name=None, mime=None, key=None, **kw):
+        seen[str(key)] = data
+        return original(label, data, file_name=file_name, mime=mime, key=key, **kw)
+
+    monkeypatch.setattr(streamlit, "download_button", record)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"),
+                           default_timeout=120)  # fmt: skip
+    at.query_params.update({"page": "gaps", "lang": "en", "layer": "childcare", "mode": "bike"})
+    at.run()
+    pick = next(s for s in at.selectbox if s.key == "gap_iso")
+    pick.select(FACILITY).run()
+    assert not at.exception, at.exception
+    data = seen["exp_dl_gap_gpkg"]
+    path = tmp_path / "app.gpkg"
+    path.write_bytes(data() if callable(data) else data)  # type: ignore[operator]
+    written = pyogrio.read_dataframe(path, layer="isochrones")
+    assert sorted(written["minutes"]) == [5.0, 10.0, 15.0] and set(written["mode"]) == {"bike"}
+    assert set(written["place"]) == {f"childcare {FACILITY}"}

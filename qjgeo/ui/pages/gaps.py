@@ -178,6 +178,21 @@ def _isochrone_overlay(ctx: Ctx, facility: str) -> Overlay | None:
     return Overlay("isochrones", ctx.t("iso_layer"), shown, "catchment", colours)
 
 
+def _picked_catchments(ctx: Ctx, facility: str) -> Any:
+    """The catchments the planner drew on the map (``None``: none), for the GIS download."""
+    chosen = st.session_state.get("gap_iso")
+    if not chosen:
+        return None
+    try:
+        iso = cache.isochrones(
+            ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, str(chosen),
+            state.current_mode(),
+        )  # fmt: skip
+    except Exception:  # the map says why; the download goes without them
+        return None
+    return iso.assign(place=f"{facility} {chosen}")
+
+
 def _minutes(value: Any) -> str:
     """Minutes with one decimal, "—" where there is none."""
     return "—" if pd.isna(value) else f"{float(value):,.1f}"
@@ -393,8 +408,10 @@ def _map_downloads(
         lambda: export_bytes("map", ds, ".png", facility_type=facility, graph=ctx.graph),
         f"gap-map-{facility}{suffix}.png", "image/png",
     )  # fmt: skip
+    iso = _picked_catchments(ctx, facility)
     one_click_download(
         ctx, "gap_gpkg", ctx.t("exp_gis"),
-        lambda: export_bytes("data", ds, ".gpkg", facility_type=facility, graph=ctx.graph),
+        lambda: export_bytes("data", ds, ".gpkg", facility_type=facility, graph=ctx.graph,
+                             catchments=iso),
         f"qjgeo-{facility}{suffix}.gpkg", "application/geopackage+sqlite3",
     )  # fmt: skip
