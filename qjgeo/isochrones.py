@@ -35,15 +35,29 @@ from qjgeo.dijkstra import nearest_source
 from qjgeo.params import DEFAULT_PARAMS, DEFAULT_SNAP_LIMIT_M, PlanningParams
 
 if TYPE_CHECKING:
+    from qjgeo.catalog import Dataset
     from qjgeo.modes import ModeNetwork
 
-__all__ = ["DEFAULT_MINUTES", "IsochroneError", "isochrones", "node_minutes"]
+__all__ = [
+    "DEFAULT_MINUTES",
+    "ISO_COLOURS",
+    "IsochroneError",
+    "catchment_colours",
+    "facility_point",
+    "isochrones",
+    "node_minutes",
+    "parse_lonlat",
+    "parse_minutes",
+]
 
 #: The catchments drawn by default (minutes): the life circles of GB 50180-2018.
 DEFAULT_MINUTES: tuple[float, ...] = (5.0, 10.0, 15.0)
 #: Half-width of the band drawn along the streets reached (metres).
 DEFAULT_BUFFER_M = 50.0
 _RTOL = 1e-9
+#: Colours of the catchments, nearest first (green → yellow → red): the app's Gaps page and
+#: the HTML / GIS exports draw them alike.
+ISO_COLOURS: tuple[str, ...] = ("#1a9850", "#fee08b", "#d73027")
 
 
 class IsochroneError(ValueError):
@@ -249,3 +263,93 @@ def isochrones(
     frame.insert(2, "speed_kmh", travel.speed_kmh)
     frame["area_km2"] = frame.geometry.area / 1e6
     return frame.to_crs(WGS84_CRS)
+
+
+def _mix(a: str, b: str, f: float) -> str:
+    """The colour ``f`` of the way from ``a`` to ``b`` (``#rrggbb``)."""
+    ca = [int(a[i : i + 2], 16) for i in (1, 3, 5)]
+    cb = [int(b[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * f):02x}" for x, y in zip(ca, cb, strict=True))
+
+
+def catchment_colours(n: int) -> list[str]:
+    """Colours of ``n`` catchments, nearest first: :data:`ISO_COLOURS` for up to three,
+    evenly between its colours for more."""
+    if n <= len(ISO_COLOURS):
+        return list(ISO_COLOURS[:n])
+    out = []
+    for i in range(n):
+        pos = i / (n - 1) * (len(ISO_COLOURS) - 1)
+        j = min(int(pos), len(ISO_COLOURS) - 2)
+        out.append(_mix(ISO_COLOURS[j], ISO_COLOURS[j + 1], pos - j))
+    return out
+
+
+def parse_minutes(text: str) -> list[float]:
+    """``"5,10,15"`` → ``[5.0, 10.0, 15.0]``.
+
+    Raises
+    ------
+    IsochroneError
+        Naming the text when it is not comma-separated positive numbers.
+    """
+    try:
+        values = [float(part) for part in str(text).split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or not all(np.isfinite(v) and v > 0 for v in values):
+        raise IsochroneError(
+            f"分钟数应为逗号分隔的正数，如 5,10,15，收到 {text!r}；"
+            f"minutes must be like 5,10,15, got {text!r}"
+        )
+    return values
+
+
+def parse_lonlat(text: str) -> tuple[float, float]:
+    """``"113.6,24.68"`` → ``(113.6, 24.68)`` (WGS84 longitude, latitude).
+
+    Raises
+    ------
+    IsochroneError
+        Naming the text when it is not two numbers in range.
+    """
+    try:
+        lon, lat = (float(v) for v in str(text).split(","))
+    except ValueError:
+        raise IsochroneError(
+            f"应为 经度,纬度（WGS84），收到 {text!r}；must be LON,LAT (WGS84), got {text!r}"
+        ) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise IsochroneError(
+            f"{text!r}：经纬度超出范围；longitude/latitude out of range in {text!r}"
+        )
+    return lon, lat
+
+
+def facility_point(
+    dataset: Dataset, facility_type: str, facility_id: str
+) -> tuple[tuple[float, float], str]:
+    """Longitude and latitude (WGS84) of one facility (a point inside it if it is an area),
+    and its name (``""`` when the layer has none).
+
+    Raises
+    ------
+    IsochroneError
+        Naming the layer or the id when the dataset has no such layer or facility.
+    """
+    if not dataset.has(facility_type):
+        raise IsochroneError(
+            f"数据集 {dataset.info.id!r} 中没有图层 {facility_type!r}；"
+            f"no layer {facility_type!r} in dataset {dataset.info.id!r}"
+        )
+    frame = dataset.layer(facility_type)
+    ids = frame["id"].astype(str) if "id" in frame.columns else frame.index.astype(str)
+    hit = frame[(ids == str(facility_id)).to_numpy()]
+    if hit.empty:
+        raise IsochroneError(
+            f"{facility_type} 中没有编号 {facility_id!r}；"
+            f"no facility {facility_id!r} in {facility_type}"
+        )
+    pt = hit.to_crs(WGS84_CRS).geometry.iloc[0].representative_point()
+    name = str(hit["name"].iloc[0]) if "name" in hit.columns else ""
+    return (pt.x, pt.y), name

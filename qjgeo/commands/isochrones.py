@@ -35,42 +35,34 @@ class Direction(StrEnum):
 
 
 def _parse_minutes(text: str) -> list[float]:
+    from qjgeo.isochrones import IsochroneError, parse_minutes
+
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        fail(
-            f"--minutes 应为逗号分隔的分钟数，如 5,10,15；--minutes must be like 5,10,15, got {text!r}"
-        )
+        return parse_minutes(text)
+    except IsochroneError as exc:
+        fail(f"--minutes: {exc}")
 
 
 def _point(
     dataset: Dataset, lonlat: str | None, facility_type: str | None, facility: str | None
 ) -> tuple[tuple[float, float], str]:
     """The point (WGS84) and a label: ``--lonlat``, or ``--type`` + ``--facility``."""
+    from qjgeo.isochrones import IsochroneError, facility_point, parse_lonlat
+
     if (lonlat is None) == (facility is None):
         fail(
             "给出 --lonlat 或 --type 与 --facility 之一；give --lonlat LON,LAT or --type T --facility ID"
         )
-    if lonlat is not None:
-        try:
-            lon, lat = (float(v) for v in lonlat.split(","))
-        except ValueError:
-            fail(f"--lonlat 应为 经度,纬度；--lonlat must be LON,LAT (WGS84), got {lonlat!r}")
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            fail(f"--lonlat {lonlat}: 经纬度超出范围；longitude/latitude out of range")
-        return (lon, lat), f"point {lon:.5f}, {lat:.5f}"
-    if facility_type is None or not dataset.has(facility_type):
-        fail(
-            f"--type {facility_type!r}: 数据集中没有该图层；no such layer in dataset {dataset.info.id!r}"
-        )
-    frame = dataset.layer(facility_type)
-    ids = frame["id"].astype(str) if "id" in frame.columns else frame.index.astype(str)
-    hit = frame[(ids == facility).to_numpy()]
-    if hit.empty:
-        fail(f"--facility {facility!r}: {facility_type} 中没有此编号；not found in {facility_type}")
-    pt = hit.to_crs("EPSG:4326").geometry.iloc[0].representative_point()
-    name = str(hit["name"].iloc[0]) if "name" in hit.columns else ""
-    return (pt.x, pt.y), f"{facility_type} {facility} {name}".strip()
+    try:
+        if lonlat is not None:
+            lon, lat = parse_lonlat(lonlat)
+            return (lon, lat), f"point {lon:.5f}, {lat:.5f}"
+        if facility_type is None:
+            fail("--facility 需要 --type；--facility needs --type")
+        point, name = facility_point(dataset, facility_type, facility or "")
+    except IsochroneError as exc:
+        fail(f"{'--lonlat' if lonlat is not None else '--facility'}: {exc}")
+    return point, f"{facility_type} {facility} {name}".strip()
 
 
 def isochrones_command(

@@ -111,6 +111,7 @@ def export_files(
     lang: str = "zh",
     title: str | None = None,
     figure_no: str | None = None,
+    catchments: Any = None,
 ) -> dict[str, bytes]:
     """Produce one export in memory: its file, and a PNG map's world file and ``.prj``.
 
@@ -142,6 +143,10 @@ def export_files(
         ``"zh"`` or ``"en"``: layer names and popup labels of the HTML map.
     title, figure_no
         Title and figure number of a map or brief (default titles when ``None``).
+    catchments
+        Isochrones (:func:`qjgeo.isochrones.isochrones`, optionally with a ``place`` column)
+        drawn on the HTML map and written as the ``isochrones`` layer of a data export;
+        refused for the other kinds.
 
     Returns
     -------
@@ -156,6 +161,10 @@ def export_files(
     """
     ext = ext.lower()
     _check_format(what, ext)
+    if catchments is not None and what not in ("html", "data"):
+        raise ExportError(
+            f"等时圈只能导出到 html 或 data；catchments go into html and data exports, not {what}"
+        )
     if what == "report":
         from qjgeo.export.excel import excel_report
 
@@ -173,13 +182,14 @@ def export_files(
     if what == "html":
         from qjgeo.export.html import gap_map_html
 
-        html = gap_map_html(dataset, facility_type, gaps=gaps, surface=surface, lang=lang)
+        html = gap_map_html(dataset, facility_type, gaps=gaps, surface=surface, lang=lang,
+                            catchments=catchments)  # fmt: skip
         return {ext: html.encode("utf-8")}
     from qjgeo.export.gis import gis_package
 
     fmt = _GIS_FMT[ext]
     data = gis_package(dataset, facility_type, fmt=fmt, layer=layer, crs=crs, gaps=gaps,  # type: ignore[arg-type]
-                       surface=surface)  # fmt: skip
+                       surface=surface, catchments=catchments)  # fmt: skip
     return {ext: data}
 
 
@@ -309,7 +319,7 @@ def export_to_path(
     **options
         Passed to :func:`export_bytes` (``facility_type``, ``township``, ``base``, ``paper``,
         ``orientation``, ``dpi``, ``layer``, ``crs``, ``graph``, ``lang``, ``title``,
-        ``figure_no``). A PNG map gets its world file (``.pgw``) and ``.prj`` beside it.
+        ``figure_no``, ``catchments``). A PNG map gets its world file (``.pgw``) and ``.prj`` beside it.
 
     Returns
     -------

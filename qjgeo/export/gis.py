@@ -15,6 +15,10 @@ One call gathers the layers a GIS user needs for a facility type (:func:`gis_lay
     township polygons with one column per plan indicator (its value) and ``<id>_met``,
 ``recommendations``
     recommended new sites, when a :class:`qjgeo.siting.Recommendation` is given,
+``isochrones``
+    the 5 / 10 / 15-minute (or chosen) catchments of a facility or point, when given
+    (``minutes``, ``mode``, ``method``, ``area_km2``; largest first, so the nearest is drawn
+    on top; ``data_status`` ``estimated`` for straight-line circles, ``osm`` on a network),
 ``facility_<type>``
     every facility layer of the dataset, with ``scenario_change`` (``added`` / ``changed``
     / ``unchanged``) and ``attribute_status`` naming invented (sample) attributes.
@@ -83,6 +87,7 @@ LAYER_NAMES: Final[tuple[str, ...]] = (
     "townships_summary",
     "indicators_by_township",
     "recommendations",
+    "isochrones",
     *(f"facility_{t}" for t in FACILITY_LAYERS),
     "facilities",
 )
@@ -289,6 +294,14 @@ def _gap_layers(
     return layers
 
 
+def _isochrone_layer(catchments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The catchments, largest first (the nearest drawn on top), with ``data_status``."""
+    frame = flatten_frame(catchments.sort_values("minutes", ascending=False))
+    straight = frame["method"].astype(str) == "straight_line_x_detour"
+    frame["data_status"] = np.where(straight, "estimated", "osm")
+    return gpd.GeoDataFrame(frame, geometry=catchments.geometry.name, crs=catchments.crs)
+
+
 def gis_layers(
     dataset: Dataset,
     facility_type: str,
@@ -298,6 +311,7 @@ def gis_layers(
     indicators: pd.DataFrame | Literal[False] | None = None,
     recommendation: Any = None,
     context: bool = True,
+    catchments: gpd.GeoDataFrame | None = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Gather the export layers of one facility type (WGS84, one ``data_status`` column each).
 
@@ -318,6 +332,9 @@ def gis_layers(
         A :class:`qjgeo.siting.Recommendation` whose ``sites`` become ``recommendations``.
     context
         Add the district outline and every facility layer (:func:`context_layers`).
+    catchments
+        Isochrones (:func:`qjgeo.isochrones.isochrones`, optionally with ``place``) written
+        as the ``isochrones`` layer.
 
     Returns
     -------
@@ -353,6 +370,8 @@ def gis_layers(
         sites["facility_type"] = getattr(recommendation, "facility_type", facility_type)
         sites["data_status"] = getattr(recommendation, "data_status", str(gaps.data_status))
         layers["recommendations"] = sites
+    if catchments is not None and len(catchments):
+        layers["isochrones"] = _isochrone_layer(catchments)
     layers.update(extra)
     return {name: round_values(frame) for name, frame in layers.items()}
 
@@ -395,6 +414,17 @@ def _write(frame: pd.DataFrame, path: Path, layer: str, driver: str, **kw: Any) 
             pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=layer, driver=driver, **kw)
 
 
+def _isochrone_text(frame: pd.DataFrame) -> str:
+    if not {"minutes", "mode", "method"} <= set(frame.columns) or not len(frame):
+        return "等时圈 catchments"
+    place = str(frame["place"].iloc[0]) if "place" in frame.columns else ""
+    times = "/".join(f"{m:g}" for m in sorted(frame["minutes"]))
+    return (
+        f"等时圈 catchments {place}: {times} min, mode {frame['mode'].iloc[0]}, "
+        f"method {frame['method'].iloc[0]}"
+    )
+
+
 def describe_layer(name: str, facility_type: str, frame: pd.DataFrame) -> str:
     """A one-line Chinese/English description of an export layer (GeoPackage metadata)."""
     status = ", ".join(sorted({str(v) for v in frame.get("data_status", pd.Series()).dropna()}))
@@ -405,6 +435,7 @@ def describe_layer(name: str, facility_type: str, frame: pd.DataFrame) -> str:
         "townships_summary": f"乡镇 {facility_type} 覆盖汇总 townships: children covered",
         "indicators_by_township": "乡镇规划指标 plan indicators by township",
         "recommendations": f"{facility_type} 推荐新址 recommended new sites",
+        "isochrones": _isochrone_text(frame),
     }
     text = texts.get(name)
     if text is None and name.startswith("facility_"):
@@ -457,6 +488,7 @@ def gis_package(
     surface: gpd.GeoDataFrame | Literal[False] | None = None,
     indicators: pd.DataFrame | Literal[False] | None = None,
     recommendation: Any = None,
+    catchments: gpd.GeoDataFrame | None = None,
 ) -> bytes:
     """Gap results and their context for GIS as file bytes: GeoPackage, GeoJSON, Shapefile, CSV.
 
@@ -476,7 +508,7 @@ def gis_package(
     crs
         A key of :data:`EXPORT_CRS`: ``"cgcs2000"`` (EPSG:4490, default), ``"cgcs2000-gk"``
         (EPSG:4547, metres) or ``"wgs84"`` (EPSG:4326; a GeoJSON is then RFC 7946).
-    gaps, surface, indicators, recommendation
+    gaps, surface, indicators, recommendation, catchments
         See :func:`gis_layers`.
 
     Returns
@@ -502,6 +534,7 @@ def gis_package(
         surface=surface,
         indicators=indicators,
         recommendation=recommendation,
+        catchments=catchments,
     )
     target = EXPORT_CRS[crs]
     if fmt == "csv":

@@ -51,6 +51,7 @@ SHAPEFILE_FIELDS: Final[dict[str, str]] = {
     "paediatric_beds": "paed_beds",
     "rescue_equipment": "rescue_eq",
     "warning_signs": "warn_signs",
+    "nodes_reached": "nodes",
 }
 
 #: Short stems (≤ 7 characters) of the plan indicators: ``<stem>`` holds the value and
@@ -99,6 +100,14 @@ LABELS: Final[dict[str, str]] = {
     "attribute_status": "虚构/估算字段 invented or estimated attributes",
     "villages": "村（社区）数 villages",
     "villages_covered": "已覆盖村（社区） villages covered",
+    "place": "地点 place",
+    "minutes": "时间（分钟）time (min)",
+    "mode": "出行方式 travel mode",
+    "speed_kmh": "速度（公里/小时）speed (km/h)",
+    "method": "算法 method",
+    "nodes_reached": "可达路网节点 network nodes reached",
+    "radius_m": "半径（米）radius (m)",
+    "area_km2": "面积（平方公里）area (km²)",
 }
 
 _PRECISION_M: Final = 1  # decimals of metres (0.1 m)

@@ -133,6 +133,26 @@ def _graduated(root: ET.Element, field: str, bands: Sequence[tuple[int, str]]) -
         _symbol(symbols, str(i), "fill", props)
 
 
+def _rgba(colour: str, alpha: int) -> str:
+    """``#rrggbb`` → QGIS's ``r,g,b,a``."""
+    return ",".join(str(int(colour[i : i + 2], 16)) for i in (1, 3, 5)) + f",{alpha}"
+
+
+def _catchment_rules(root: ET.Element, fields: Mapping[str, str], frame: pd.DataFrame) -> None:
+    """One fill rule per catchment time, coloured as on the map (nearest first, green)."""
+    from qjgeo.isochrones import catchment_colours
+
+    minutes = sorted({float(m) for m in frame["minutes"].dropna()})
+    field = _q(fields.get("minutes", "minutes"))
+    rules = [
+        (f"{field} = {m!r}", f"{m:g} 分钟 min",
+         {"color": _rgba(c, 110), "style": "solid", "outline_color": _rgba(c, 255),
+          "outline_style": "solid", "outline_width": "0.3", "outline_width_unit": "MM"})
+        for m, c in zip(minutes, catchment_colours(len(minutes)), strict=True)
+    ]  # fmt: skip
+    _rules(root, "fill", rules)
+
+
 def _q(field: str) -> str:
     return '"' + field.replace('"', '""') + '"'
 
@@ -157,6 +177,8 @@ def _renderer(root: ET.Element, name: str, fields: Mapping[str, str], frame: pd.
         pairs = frame[["band_order", "distance_band"]].drop_duplicates().sort_values("band_order")
         bands = [(int(o), str(b)) for o, b in pairs.itertuples(index=False)]
         _graduated(root, fields.get("band_order", "band_order"), bands)
+    elif name == "isochrones":
+        _catchment_rules(root, fields, frame)
     elif name.startswith("facility_") or name == "recommendations":
         kind = name.removeprefix("facility_")
         i = FACILITY_LAYERS.index(kind) if kind in FACILITY_LAYERS else 0

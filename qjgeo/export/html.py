@@ -99,6 +99,7 @@ def gap_map_html(
     title: str | None = None,
     lang: str = "zh",
     date: dt.date | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
 ) -> str:
     """The gap map as one self-contained interactive HTML document.
 
@@ -118,6 +119,9 @@ def gap_map_html(
         ``"zh"`` or ``"en"``: layer names and popup labels.
     date
         Date printed in the info box (today by default).
+    catchments
+        Isochrones to draw (:func:`qjgeo.isochrones.isochrones`, optionally with a ``place``
+        column): one layer, the nearest band on top, in the legend and the info box.
 
     Returns
     -------
@@ -135,6 +139,10 @@ def gap_map_html(
     gaps, surface = prepare_gap_results(dataset, facility_type, gaps=gaps, surface=surface)
     zh, en = facility_titles(dataset, facility_type)
     colours = _band_colours([gaps.villages] + ([surface] if surface is not None else []))
+    overlays = _gap_overlays(gaps.villages, surface, colours, (zh, en), lang=lang)
+    if catchments is not None and len(catchments):
+        overlays.insert(len(overlays) - bool(len(gaps.villages)),
+                        catchment_overlay(catchments, lang=lang))  # fmt: skip
     share = pd.Series(
         (gaps.townships["share_covered"].to_numpy(dtype=float) * 100).round(1),
         index=gaps.townships["code9"].astype(str).to_numpy(),
@@ -147,7 +155,7 @@ def gap_map_html(
         layers=("district", "township", facility_type),
         basemap="none",
         lang=lang,
-        overlays=_gap_overlays(gaps.villages, surface, colours, (zh, en), lang=lang),
+        overlays=overlays,
     )
     dzh, den = district_name(dataset)
     main_title = title or f"{dzh} {zh} 步行可达缺口"
@@ -159,6 +167,8 @@ def gap_map_html(
         data_status_line(dataset, layers),
         attribution_line(dataset, layers),
     ]
+    if catchments is not None and len(catchments):
+        lines.insert(3, catchment_line(catchments))
     info = _info_box(lines, main_title, gap_subtitle(den, en, gaps))
     note = _status_note(dataset, str(gaps.data_status), layers, lang=lang)
     _add_to_page(m, info, note, main_title)
@@ -213,6 +223,53 @@ def _gap_overlays(
             )
         )
     return overlays
+
+
+def _place(catchments: pd.DataFrame) -> str:
+    return str(catchments["place"].iloc[0]) if "place" in catchments.columns else ""
+
+
+def catchment_line(catchments: pd.DataFrame) -> str:
+    """One line on the catchments: place, mode, times and method (Chinese / English)."""
+    from qjgeo.mapview.labels import value_label
+
+    mode = str(catchments["mode"].iloc[0])
+    method = str(catchments["method"].iloc[0])
+    times = "/".join(f"{m:g}" for m in sorted(catchments["minutes"]))
+    place = _place(catchments)
+    return (
+        f"等时圈 {place}：{times} 分钟，{value_label('mode', mode, 'zh')}，"
+        f"{value_label('method', method, 'zh')} / catchments {place}: {times} min, "
+        f"{value_label('mode', mode, 'en')}, {value_label('method', method, 'en')}"
+    )
+
+
+def catchment_overlay(catchments: gpd.GeoDataFrame, *, lang: str = "zh") -> Any:
+    """The isochrones as one overlay: largest drawn first (nearest on top), coloured as on the
+    app's Gaps page (:func:`qjgeo.isochrones.catchment_colours`), nearest first in the legend,
+    popups with place, minutes, mode, method and area."""
+    from qjgeo.isochrones import catchment_colours
+    from qjgeo.mapview.build import Overlay
+
+    unit = "分钟" if lang == "zh" else "min"
+    frame = catchments.sort_values("minutes", ascending=False)
+    label = frame["minutes"].map(lambda m: f"{m:g} {unit}")
+    shown = gpd.GeoDataFrame(
+        {
+            **({"place": frame["place"]} if "place" in frame.columns else {}),
+            "catchment": label,
+            "mode": frame["mode"],
+            "method": frame["method"],
+            "area_km2": frame["area_km2"].round(2),
+        },
+        geometry=frame.geometry.to_numpy(),
+        crs=frame.crs,
+    )
+    nearest_first = list(label[::-1])
+    colours = dict(zip(nearest_first, catchment_colours(len(label)), strict=True))
+    place = _place(catchments)
+    title = f"等时圈 {place}" if lang == "zh" else f"Catchments {place}"
+    return Overlay("isochrones", title.strip(), shown, "catchment", colours)
 
 
 #: Township coverage in the HTML choropleth: red (0 %, the gap) → yellow → green (100 %),

@@ -84,6 +84,12 @@ FIELD_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "children_uncovered": ("未覆盖儿童（人）", "Children not covered"),
     "distance_band": ("距离分段", "Distance band"),
     "method": ("距离算法", "Distance method"),
+    "place": ("地点", "Place"),
+    "catchment": ("等时圈", "Catchment"),
+    "minutes": ("时间（分钟）", "Time (min)"),
+    "mode": ("出行方式", "Travel mode"),
+    "speed_kmh": ("速度（公里/小时）", "Speed (km/h)"),
+    "area_km2": ("面积（平方公里）", "Area (km²)"),
     "value": ("数值", "Value"),
 }
 
@@ -100,12 +106,15 @@ _VALUES: Final[Mapping[str, tuple[str, str]]] = {
     "user": ("用户导入", "user import"),
     "osm": ("OpenStreetMap", "OpenStreetMap"),
     "straight_line_x_detour": ("直线距离 × 绕行系数", "straight line × detour factor"),
-    "network": ("步行路网", "walking network"),
+    "network": ("路网", "road network"),
+    "walk": ("步行", "walk"),
+    "bike": ("骑行（电动自行车）", "bike (e-bike)"),
+    "drive": ("驾车", "drive"),
     "coordinates": ("坐标", "coordinates"),
     "village_code": ("村代码", "village code"),
     "village_name": ("村名称", "village name"),
 }
-_CODED: Final[frozenset[str]] = frozenset({"provenance", "method", "located_by"})
+_CODED: Final[frozenset[str]] = frozenset({"provenance", "method", "located_by", "mode"})
 
 
 def field_label(column: str, lang: str) -> str | None:

@@ -319,15 +319,14 @@ def _isochrones(
     facility_id: str,
     mode: str,
 ) -> Any:
+    from qjgeo.isochrones import facility_point
     from qjgeo.isochrones import isochrones as catchments
 
     ds = _applied(path, key, yaml_text, sc_dir, mode)
     chosen = ds.params.mode or "walk"
-    frame = ds.layer(facility_type)
-    ids = frame["id"].astype(str) if "id" in frame.columns else frame.index.astype(str)
-    point = frame[(ids == facility_id).to_numpy()].geometry.iloc[0].representative_point()
+    point, _ = facility_point(ds, facility_type, facility_id)
     network = _graph(path, key, chosen)[0]
-    return catchments(network, (point.x, point.y), mode=chosen, params=ds.params)
+    return catchments(network, point, mode=chosen, params=ds.params)
 
 
 def isochrones(

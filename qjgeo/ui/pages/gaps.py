@@ -10,6 +10,7 @@ import streamlit as st
 from qjgeo.export import export_bytes
 from qjgeo.export.gis import table_csv
 from qjgeo.gaps import outline_cell_size
+from qjgeo.isochrones import catchment_colours
 from qjgeo.mapview.build import Overlay, build_map
 from qjgeo.params import merge_params
 from qjgeo.priority import PRIORITY_GROUPS, priority_status
@@ -147,10 +148,6 @@ def _demand_source(ctx: Ctx) -> str:
     return text
 
 
-#: Colours of the 5 / 10 / 15-minute catchments, nearest first.
-ISO_COLOURS = ("#1a9850", "#fee08b", "#d73027")
-
-
 def _isochrone_overlay(ctx: Ctx, facility: str) -> Overlay | None:
     """The 5/10/15-minute catchments of a facility the planner picks, in the view's mode."""
     frame = ctx.dataset.layer(facility)
@@ -173,12 +170,27 @@ def _isochrone_overlay(ctx: Ctx, facility: str) -> Overlay | None:
         return None
     iso = iso.sort_values("minutes", ascending=False)
     iso["catchment"] = iso["minutes"].map(lambda m: f"{m:g} min")
-    colours = dict(zip(iso["catchment"][::-1], ISO_COLOURS, strict=False))
+    colours = dict(zip(iso["catchment"][::-1], catchment_colours(len(iso)), strict=True))
     st.caption(
         ctx.t("iso_caption", method=str(iso["method"].iloc[0]), mode=str(iso["mode"].iloc[0]))
     )
     shown = iso[["catchment", "mode", "method", "area_km2", "geometry"]]
     return Overlay("isochrones", ctx.t("iso_layer"), shown, "catchment", colours)
+
+
+def _picked_catchments(ctx: Ctx, facility: str) -> Any:
+    """The catchments the planner drew on the map (``None``: none), for the GIS download."""
+    chosen = st.session_state.get("gap_iso")
+    if not chosen:
+        return None
+    try:
+        iso = cache.isochrones(
+            ctx.data_dir, ctx.scenario_yaml, ctx.scenarios_dir, facility, str(chosen),
+            state.current_mode(),
+        )  # fmt: skip
+    except Exception:  # the map says why; the download goes without them
+        return None
+    return iso.assign(place=f"{facility} {chosen}")
 
 
 def _minutes(value: Any) -> str:
@@ -407,8 +419,10 @@ def _map_downloads(
         lambda: export_bytes("map", ds, ".png", facility_type=facility, graph=ctx.graph),
         f"gap-map-{facility}{suffix}.png", "image/png",
     )  # fmt: skip
+    iso = _picked_catchments(ctx, facility)
     one_click_download(
         ctx, "gap_gpkg", ctx.t("exp_gis"),
-        lambda: export_bytes("data", ds, ".gpkg", facility_type=facility, graph=ctx.graph),
+        lambda: export_bytes("data", ds, ".gpkg", facility_type=facility, graph=ctx.graph,
+                             catchments=iso),
         f"qjgeo-{facility}{suffix}.gpkg", "application/geopackage+sqlite3",
     )  # fmt: skip
