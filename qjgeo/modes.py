@@ -57,7 +57,7 @@ import re
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,7 @@ __all__ = [
     "MODES",
     "NETWORK_DIR",
     "ModeNetwork",
+    "SearchGraph",
     "check_mode",
     "describe_networks",
     "graph_from_arrays",
@@ -286,19 +287,23 @@ class ModeNetwork:
 
     @cached_property
     def search_graph(self) -> WalkGraph:
-        """The graph a search *to* a destination runs on: reversed when directed."""
-        if not self.directed:
-            return self.graph
+        """The graph a search *to* a destination runs on: reversed when directed.
+
+        Where the costs are not the lengths (driving) it is a :class:`SearchGraph`, which
+        keeps the edge lengths so a search's route can be measured (:func:`route_lengths`).
+        """
         g = self.graph
-        indptr, indices, order = self._reversal
-        return WalkGraph(
-            node_ids=g.node_ids,
-            x=g.x,
-            y=g.y,
-            indptr=indptr,
-            indices=indices,
-            weights=np.ascontiguousarray(g.weights[order], dtype=np.float64),
-            crs=g.crs,
+        if not self.directed:
+            if self.cost_is_length:
+                return g
+            indptr, indices, weights = g.indptr, g.indices, g.weights
+        else:
+            indptr, indices, order = self._reversal
+            weights = np.ascontiguousarray(g.weights[order], dtype=np.float64)
+        if self.cost_is_length:
+            return WalkGraph(g.node_ids, g.x, g.y, indptr, indices, weights, g.crs)
+        return SearchGraph(
+            g.node_ids, g.x, g.y, indptr, indices, weights, g.crs, length_m=self.search_length_m
         )
 
     @cached_property
@@ -316,6 +321,26 @@ class ModeNetwork:
     def to_minutes(self, cost_m: ArrayLike) -> NDArray[np.float64]:
         """Travel time in minutes of costs in metres at the reference speed."""
         return np.asarray(cost_m, dtype=np.float64) / self.speed_m_s / 60.0
+
+
+@dataclass(frozen=True, eq=False)
+class SearchGraph(WalkGraph):
+    """A :class:`~qjgeo.network.WalkGraph` whose weights are costs that are not the edge
+    lengths (the drive network's :attr:`ModeNetwork.search_graph`), with those lengths.
+
+    Every search runs on it as on any graph (costs); :func:`route_lengths` measures the
+    routes in metres with ``length_m``, one per edge aligned with ``indices``.
+    """
+
+    length_m: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        length = np.array(self.length_m, dtype=np.float64)
+        if length.shape != self.weights.shape:
+            raise NetworkError("SearchGraph.length_m must have one length per edge")
+        length.flags.writeable = False
+        object.__setattr__(self, "length_m", length)
 
 
 def _directed_csr(
@@ -655,14 +680,16 @@ def describe_networks(networks: Mapping[str, ModeNetwork]) -> str:
 
 
 def _super_source_graph(
-    network: ModeNetwork, fac_node: NDArray[np.int64], fac_snap: NDArray[np.float64]
+    g: WalkGraph,
+    length_m: NDArray[np.float64],
+    fac_node: NDArray[np.int64],
+    fac_snap: NDArray[np.float64],
 ) -> tuple[csr_array, NDArray[np.float64]]:
     """The search graph plus one node (the last) joined to each facility node by its snap leg.
 
     Returns the graph (costs) and the length of each of its edges in CSR order; a node
     several facilities snap to gets the smallest snap leg.
     """
-    g = network.search_graph
     n = g.n_nodes
     snap = np.full(n, np.inf)
     np.minimum.at(snap, fac_node, fac_snap)
@@ -670,7 +697,7 @@ def _super_source_graph(
     indptr = np.concatenate([g.indptr.astype(np.int64), [g.indptr[-1] + starts.size]])
     indices = np.concatenate([g.indices.astype(np.int64), starts])
     weights = np.concatenate([g.weights, snap[starts]])
-    lengths = np.concatenate([network.search_length_m, snap[starts]])
+    lengths = np.concatenate([length_m, snap[starts]])
     return csr_array((weights, indices, indptr), shape=(n + 1, n + 1)), lengths
 
 
@@ -699,7 +726,7 @@ def _tree_lengths(
 
 
 def route_lengths(
-    network: ModeNetwork,
+    network: ModeNetwork | WalkGraph,
     origin_xy: ArrayLike,
     facility_xy: ArrayLike,
     *,
@@ -724,7 +751,8 @@ def route_lengths(
     Parameters
     ----------
     network
-        The mode's network.
+        The mode's network, or its search graph (a :class:`SearchGraph` keeps the lengths;
+        a plain graph's costs are taken as its lengths).
     origin_xy, facility_xy
         ``(n, 2)`` and ``(k, 2)`` coordinates in ``network.crs``.
     snap_limit_m
@@ -742,14 +770,18 @@ def route_lengths(
 
     oxy = _as_xy(origin_xy, "origin_xy")
     fxy = _as_xy(facility_xy, "facility_xy")
-    g = network.search_graph
+    if isinstance(network, ModeNetwork):
+        g, length_m = network.search_graph, network.search_length_m
+    else:
+        g = network
+        length_m = network.length_m if isinstance(network, SearchGraph) else network.weights
     route = np.full(oxy.shape[0], np.inf)
     origin_node, origin_snap = _snap_origins(g, oxy, snap_limit_m)
     fac_node, fac_snap = _snap(g, fxy, snap_limit_m)
     on = fac_node >= 0
     if not on.any() or not np.any(origin_node >= 0):
         return route
-    graph, lengths = _super_source_graph(network, fac_node[on], fac_snap[on])
+    graph, lengths = _super_source_graph(g, length_m, fac_node[on], fac_snap[on])
     cost, pred = dijkstra(graph, directed=True, indices=g.n_nodes, return_predecessors=True)
     along = _tree_lengths(graph, lengths, pred)
     rows = np.flatnonzero(origin_node >= 0)

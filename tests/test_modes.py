@@ -173,6 +173,9 @@ def test_route_m_is_the_fastest_routes_length_when_driving() -> None:
     # the detour one-way towards the village: the car must take the slow direct road
     back = _two_roads("drive", direction=[0, -1, -1])
     assert route_lengths(back, villages, school) == pytest.approx([1000.0, 1010.0])
+    # what every search is given, the reversed search graph, keeps the lengths too
+    assert route_lengths(back.search_graph, villages, school) == pytest.approx([1000.0, 1010.0])
+    assert not hasattr(_two_roads("walk").search_graph, "length_m")  # walking: cost is length
     assert nearest_from_arrays(back.search_graph, villages, school).distance_m == pytest.approx(
         [2000.0, 2010.0]
     )
@@ -214,6 +217,30 @@ def test_gaps_route_m_on_drive_and_walk_networks() -> None:
     w = on_foot.villages
     assert w["route_m"].equals(w["distance_m"])
     assert w.set_index("code12").loc["440205001002", "route_m"] == pytest.approx(1044.03, abs=0.01)
+
+
+@pytest.mark.filterwarnings("ignore:1 of 2 facilities are farther")
+def test_cli_gaps_shows_route_metres_by_car(tmp_path: Path) -> None:
+    import json
+
+    net = save_network(_tiny_roads("drive"), tmp_path / "drive.npz")
+    args = ["gaps", "--type", "childcare", "--data", str(TINY), "--network", str(net)]
+    runner = CliRunner()
+    table = runner.invoke(app, [*args, "--mode", "drive"])
+    assert table.exit_code == 0, table.output
+    v2 = next(row for row in table.output.splitlines() if "440205001002" in row)
+    assert "1,300" in v2 and "650" not in v2  # the route's metres, never the cost
+    assert "route_m = the route's length (m)" in table.output
+    payload = json.loads(runner.invoke(app, [*args, "--mode", "drive", "--format", "json"]).output)
+    by_code = {v["code12"]: v for v in payload["villages"]}
+    assert by_code["440205001002"]["route_m"] == pytest.approx(1300.0)
+    assert by_code["440205001002"]["distance_m"] == pytest.approx(650.0)
+    out = tmp_path / "v.csv"
+    assert runner.invoke(app, [*args, "--mode", "drive", "--out", str(out)]).exit_code == 0
+    import pandas as pd
+
+    written = pd.read_csv(out, encoding="utf-8-sig", dtype={"code12": str}).set_index("code12")
+    assert written.loc["440205001002", "route_m"] == pytest.approx(1300.0)
 
 
 def test_gaps_route_m_is_distance_without_network(dataset) -> None:

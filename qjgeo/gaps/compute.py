@@ -305,7 +305,6 @@ def compute_gaps(
         thresholds = np.where(urban, access.urban_threshold_m, access.rural_threshold_m)
 
     mode = params.mode or "walk"
-    network = graph
     try:
         graph = search_graph(graph, mode)
     except TravelError as exc:
@@ -322,7 +321,7 @@ def compute_gaps(
         snap_limit_m=params.snap_limit_m,
     )
     edges = band_edges(access, threshold_m=threshold_m, marks_m=band_marks_m)
-    route = _route_m(network, nearest, village_xy, facility_xy, params.snap_limit_m)
+    route = _route_m(graph, nearest, village_xy, facility_xy, params.snap_limit_m)
     out = _village_gaps(dataset, urban, children, thresholds, nearest, edges, route)
     speed = params.travel(mode).speed_m_s
     out["mode"] = mode
@@ -388,19 +387,20 @@ def _village_gaps(
 
 
 def _route_m(
-    network: WalkGraph | ModeNetwork | None,
+    graph: WalkGraph | None,
     nearest: NearestResult,
     village_xy: NDArray[np.float64],
     facility_xy: NDArray[np.float64],
     snap_limit_m: float,
 ) -> NDArray[np.float64]:
-    """The ``route_m`` column: ``distance_m``, or the route's length where costs are times."""
-    from qjgeo.modes import ModeNetwork, route_lengths
+    """The ``route_m`` column: ``distance_m``, or the route's length where costs are times
+    (a drive network's :class:`~qjgeo.modes.SearchGraph`)."""
+    from qjgeo.modes import SearchGraph, route_lengths
 
     distance = nearest.distance_m
-    if not isinstance(network, ModeNetwork) or network.cost_is_length or not len(facility_xy):
+    if not isinstance(graph, SearchGraph) or not len(facility_xy):
         return distance.copy()
-    route = route_lengths(network, village_xy, facility_xy, snap_limit_m=snap_limit_m)
+    route = route_lengths(graph, village_xy, facility_xy, snap_limit_m=snap_limit_m)
     return np.where(np.isfinite(distance), route, np.inf)
 
 
