@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from qjgeo.access import nearest_from_arrays
 from qjgeo.catalog import load_dataset
 from qjgeo.cli import app
-from qjgeo.gaps import GapsUnavailable, compute_gaps
+from qjgeo.gaps import GapsUnavailable, compute_gaps, gap_surface
 from qjgeo.isochrones import IsochroneError, isochrones, node_minutes
 from qjgeo.modes import (
     graph_from_arrays,
@@ -217,6 +217,15 @@ def test_gaps_route_m_on_drive_and_walk_networks() -> None:
     w = on_foot.villages
     assert w["route_m"].equals(w["distance_m"])
     assert w.set_index("code12").loc["440205001002", "route_m"] == pytest.approx(1044.03, abs=0.01)
+    # the gap surface's hexagons too: the route's metres beside the cost
+    cells = gap_surface(
+        tiny.with_params(drive), "childcare", graph=_tiny_roads("drive").search_graph
+    )
+    reached = np.isfinite(cells["distance_m"])
+    assert reached.any() and np.isfinite(cells["route_m"][reached]).all()
+    assert not np.allclose(cells["route_m"][reached], cells["distance_m"][reached])
+    on_foot = gap_surface(tiny.with_params(walk), "childcare", graph=_tiny_roads("walk").graph)
+    assert on_foot["route_m"].equals(on_foot["distance_m"])
 
 
 @pytest.mark.filterwarnings("ignore:1 of 2 facilities are farther")

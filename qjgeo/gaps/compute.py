@@ -32,6 +32,7 @@ from qjgeo.gaps.inputs import (
     _require_layers,
     _urban_flags,
     gap_types,
+    route_metres,
     work_crs,
 )
 from qjgeo.network import WalkGraph
@@ -321,7 +322,7 @@ def compute_gaps(
         snap_limit_m=params.snap_limit_m,
     )
     edges = band_edges(access, threshold_m=threshold_m, marks_m=band_marks_m)
-    route = _route_m(graph, nearest, village_xy, facility_xy, params.snap_limit_m)
+    route = route_metres(graph, nearest, village_xy, facility_xy, params.snap_limit_m)
     out = _village_gaps(dataset, urban, children, thresholds, nearest, edges, route)
     speed = params.travel(mode).speed_m_s
     out["mode"] = mode
@@ -384,24 +385,6 @@ def _village_gaps(
         crs=villages.crs,
         index=villages.index,
     )
-
-
-def _route_m(
-    graph: WalkGraph | None,
-    nearest: NearestResult,
-    village_xy: NDArray[np.float64],
-    facility_xy: NDArray[np.float64],
-    snap_limit_m: float,
-) -> NDArray[np.float64]:
-    """The ``route_m`` column: ``distance_m``, or the route's length where costs are times
-    (a drive network's :class:`~qjgeo.modes.SearchGraph`)."""
-    from qjgeo.modes import SearchGraph, route_lengths
-
-    distance = nearest.distance_m
-    if not isinstance(graph, SearchGraph) or not len(facility_xy):
-        return distance.copy()
-    route = route_lengths(graph, village_xy, facility_xy, snap_limit_m=snap_limit_m)
-    return np.where(np.isfinite(distance), route, np.inf)
 
 
 def _district_totals(villages: gpd.GeoDataFrame, n_facilities: int, method: str) -> dict[str, Any]:

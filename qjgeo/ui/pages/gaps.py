@@ -211,7 +211,7 @@ def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> No
                 Overlay(
                     "gap_surface",
                     ctx.t("gap_surface"),
-                    surf[["distance_band", "distance_m", "children", "geometry"]],
+                    surf[["distance_band", "route_m", "children", "geometry"]],
                     "distance_band",
                     surf_cols,
                 )
@@ -363,7 +363,7 @@ def _surface_only(ctx: Ctx, types: list[str]) -> None:
     overlay = Overlay(
         "gap_surface",
         ctx.t("gap_surface"),
-        surf[["distance_band", "distance_m", "geometry"]],
+        surf[["distance_band", "route_m", "geometry"]],
         "distance_band",
         band_colours(surf),
     )
