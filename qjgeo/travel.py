@@ -5,7 +5,7 @@ is the travel time expressed as the distance covered at the mode's reference spe
 (:mod:`qjgeo.modes`), so a threshold in minutes becomes ``minutes × 60 × speed`` metres and a
 cost becomes minutes again by dividing by the speed. Walking and cycling travel every edge at
 the reference speed, so their cost is the route's length; on the drive network it is not (the
-route's length is :func:`qjgeo.modes.route_lengths`). Without a network the cost is the
+route's length is :func:`qjgeo.routes.route_lengths`). Without a network the cost is the
 straight line × the mode's detour factor: an estimated route length in metres, whose time is
 that length at the mode's speed.
 

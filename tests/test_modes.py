@@ -25,7 +25,6 @@ from qjgeo.modes import (
     graph_from_osm_file,
     load_network,
     network_path,
-    route_lengths,
     save_network,
     way_direction,
     way_in_mode,
@@ -34,6 +33,7 @@ from qjgeo.modes import (
 from qjgeo.network import NetworkError, load_walk_graph, save_walk_graph
 from qjgeo.network import graph_from_arrays as walk_from_arrays
 from qjgeo.params import DEFAULT_PARAMS
+from qjgeo.routes import route_lengths
 from qjgeo.travel import TravelChoice, TravelError, travel_params
 
 MODES = ("walk", "bike", "drive")

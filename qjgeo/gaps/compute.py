@@ -64,7 +64,7 @@ class GapResult:
         route found, the figure to show as a distance. They are the same for walking and
         cycling and for the straight-line estimate; on a drive network ``distance_m`` is
         the time × the reference speed and ``route_m`` the fastest route's real length
-        (:func:`qjgeo.modes.route_lengths`). When the
+        (:func:`qjgeo.routes.route_lengths`). When the
         village layer carries priority-group counts (:mod:`qjgeo.priority`), also
         ``<group>_uncovered`` (e.g. ``left_behind_children_uncovered``: the group's
         children, all ages the ledger counts, in villages not covered).

@@ -156,8 +156,9 @@ def route_metres(
 ) -> NDArray[np.float64]:
     """The ``route_m`` column of a search's origins: its ``distance_m``, or the route's length
     in metres where the costs are times (a drive network's :class:`~qjgeo.modes.SearchGraph`,
-    :func:`qjgeo.modes.route_lengths`)."""
-    from qjgeo.modes import SearchGraph, route_lengths
+    :func:`qjgeo.routes.route_lengths`)."""
+    from qjgeo.modes import SearchGraph
+    from qjgeo.routes import route_lengths
 
     distance = nearest.distance_m
     if not isinstance(graph, SearchGraph) or not len(facility_xy):
