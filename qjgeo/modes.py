@@ -13,6 +13,13 @@ same unit. On the walking and cycling networks every edge travels at the referen
 so the cost *is* the length; on the drive network an edge's speed is its ``maxspeed`` or
 its highway class's default (:data:`qjgeo.params.DRIVE_SPEEDS_KMH`).
 
+A cost is therefore *not* a distance on the drive network: a search's ``distance_m`` there
+is the time × 30 km/h. The length in metres of the route a search finds is
+:func:`qjgeo.routes.route_lengths` (the fastest route's edge lengths and the snap legs);
+results show planners that length (``route_m`` in :func:`qjgeo.gaps.compute_gaps`) and the
+time. The drive network's :attr:`ModeNetwork.search_graph` is a :class:`SearchGraph`, which
+keeps the lengths beside the costs for that.
+
 Direction
 ---------
 Walking and cycling are two-way. The drive network is directed: a one-way street
@@ -52,7 +59,7 @@ import re
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -60,7 +67,6 @@ from typing import Any
 import networkx as nx
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse import csr_array
 
 from qjgeo.crs import AUTO_CRS, METRIC_CRS
 from qjgeo.network import (
@@ -86,6 +92,7 @@ __all__ = [
     "MODES",
     "NETWORK_DIR",
     "ModeNetwork",
+    "SearchGraph",
     "check_mode",
     "describe_networks",
     "graph_from_arrays",
@@ -263,27 +270,77 @@ class ModeNetwork:
         return self.graph.weights / self.speed_m_s
 
     @cached_property
-    def search_graph(self) -> WalkGraph:
-        """The graph a search *to* a destination runs on: reversed when directed."""
-        if not self.directed:
-            return self.graph
+    def _reversal(self) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.intp]]:
+        """The reversed graph's ``indptr`` and ``indices``, and the order of its edges.
+
+        ``order`` takes ``graph.weights`` / ``length_m`` to the reversed graph's edge order
+        (rows by destination, columns sorted within a row).
+        """
         g = self.graph
         n = g.n_nodes
-        rev = csr_array((g.weights, g.indices, g.indptr), shape=(n, n)).T.tocsr()
-        rev.sort_indices()
-        return WalkGraph(
-            node_ids=g.node_ids,
-            x=g.x,
-            y=g.y,
-            indptr=rev.indptr.astype(_INDEX_DTYPE),
-            indices=rev.indices.astype(_INDEX_DTYPE),
-            weights=rev.data.astype(np.float64),
-            crs=g.crs,
+        src = np.repeat(np.arange(n, dtype=np.int64), np.diff(g.indptr))
+        order = np.lexsort((src, g.indices))
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(g.indices, minlength=n), out=indptr[1:])
+        return indptr.astype(_INDEX_DTYPE), src[order].astype(_INDEX_DTYPE), order
+
+    @cached_property
+    def search_graph(self) -> WalkGraph:
+        """The graph a search *to* a destination runs on: reversed when directed.
+
+        Where the costs are not the lengths (driving) it is a :class:`SearchGraph`, which
+        keeps the edge lengths so a search's route can be measured
+        (:func:`qjgeo.routes.route_lengths`).
+        """
+        g = self.graph
+        if not self.directed:
+            if self.cost_is_length:
+                return g
+            indptr, indices, weights = g.indptr, g.indices, g.weights
+        else:
+            indptr, indices, order = self._reversal
+            weights = np.ascontiguousarray(g.weights[order], dtype=np.float64)
+        if self.cost_is_length:
+            return WalkGraph(g.node_ids, g.x, g.y, indptr, indices, weights, g.crs)
+        return SearchGraph(
+            g.node_ids, g.x, g.y, indptr, indices, weights, g.crs, length_m=self.search_length_m
         )
+
+    @cached_property
+    def search_length_m(self) -> NDArray[np.float64]:
+        """The edge lengths aligned with ``search_graph.indices``."""
+        if not self.directed:
+            return self.length_m
+        return np.ascontiguousarray(self.length_m[self._reversal[2]])
+
+    @cached_property
+    def cost_is_length(self) -> bool:
+        """Whether every edge's cost is its length (walking, cycling): routes in cost metres."""
+        return bool(np.array_equal(self.graph.weights, self.length_m))
 
     def to_minutes(self, cost_m: ArrayLike) -> NDArray[np.float64]:
         """Travel time in minutes of costs in metres at the reference speed."""
         return np.asarray(cost_m, dtype=np.float64) / self.speed_m_s / 60.0
+
+
+@dataclass(frozen=True, eq=False)
+class SearchGraph(WalkGraph):
+    """A :class:`~qjgeo.network.WalkGraph` whose weights are costs that are not the edge
+    lengths (the drive network's :attr:`ModeNetwork.search_graph`), with those lengths.
+
+    Every search runs on it as on any graph (costs); :func:`qjgeo.routes.route_lengths`
+    measures the routes in metres with ``length_m``, one per edge aligned with ``indices``.
+    """
+
+    length_m: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        length = np.array(self.length_m, dtype=np.float64)
+        if length.shape != self.weights.shape:
+            raise NetworkError("SearchGraph.length_m must have one length per edge")
+        length.flags.writeable = False
+        object.__setattr__(self, "length_m", length)
 
 
 def _directed_csr(

@@ -1,10 +1,13 @@
 """A run's travel mode and thresholds: minutes or metres, turned into the search's unit.
 
 Every search of :mod:`qjgeo.access` measures a *cost* in metres. For a travel mode that cost
-is the route length at the mode's reference speed (:mod:`qjgeo.modes`), so a threshold in
-minutes becomes ``minutes × 60 × speed`` metres and a cost becomes minutes again by dividing
-by the speed. Without a network the cost is the straight line × the mode's detour factor: an
-estimated route length in metres, whose time is that length at the mode's speed.
+is the travel time expressed as the distance covered at the mode's reference speed
+(:mod:`qjgeo.modes`), so a threshold in minutes becomes ``minutes × 60 × speed`` metres and a
+cost becomes minutes again by dividing by the speed. Walking and cycling travel every edge at
+the reference speed, so their cost is the route's length; on the drive network it is not (the
+route's length is :func:`qjgeo.routes.route_lengths`). Without a network the cost is the
+straight line × the mode's detour factor: an estimated route length in metres, whose time is
+that length at the mode's speed.
 
 :func:`travel_params` applies a choice (mode, and minutes or metres) to the planning
 parameters, so every consumer of thresholds (gaps, indicators, siting, scenarios) runs in the

@@ -403,7 +403,7 @@ def add_science_venue(
         "add facility",
         lambda: planner.button(planner.t("sc_add_button")).click(),
         lambda: (
-            page.locator("[data-testid=stCode]")
+            page.locator("[data-testid=stTable]")  # the draft's changes, in words
             .get_by_text(name)
             .first.wait_for(timeout=planner.timeout_ms)
         ),

@@ -15,8 +15,10 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 from typer.testing import CliRunner
 
+from qjgeo.access import nearest_from_arrays
+from qjgeo.catalog import load_dataset
 from qjgeo.cli import app
-from qjgeo.gaps import GapsUnavailable, compute_gaps
+from qjgeo.gaps import GapsUnavailable, compute_gaps, gap_surface
 from qjgeo.isochrones import IsochroneError, isochrones, node_minutes
 from qjgeo.modes import (
     graph_from_arrays,
@@ -31,6 +33,7 @@ from qjgeo.modes import (
 from qjgeo.network import NetworkError, load_walk_graph, save_walk_graph
 from qjgeo.network import graph_from_arrays as walk_from_arrays
 from qjgeo.params import DEFAULT_PARAMS
+from qjgeo.routes import route_lengths
 from qjgeo.travel import TravelChoice, TravelError, travel_params
 
 MODES = ("walk", "bike", "drive")
@@ -141,6 +144,121 @@ def test_files_round_trip_and_legacy_walk(tmp_path: Path) -> None:
     assert network_path(tmp_path, "bike") == tmp_path / "network" / "bike.npz"
 
 
+# -- route lengths: the metres of the fastest route, not its cost ---------------------------
+
+DETOUR_LEG = float(np.hypot(500.0, 600.0))  # 781.02 m
+
+
+def _two_roads(mode: str, direction: list[int] | None = None):
+    """A slow direct road 0 — 1 (1,000 m at 15 km/h) and a fast detour 0 — 2 — 1 (2 × 781 m
+    at 60 km/h): by car the detour is faster (781 cost-metres at 30 km/h) but longer."""
+    return graph_from_arrays(
+        [0, 1, 2], [0.0, 1000.0, 500.0], [0.0, 0.0, 600.0], [0, 0, 2], [1, 2, 1],
+        [1000.0, DETOUR_LEG, DETOUR_LEG], mode=mode, direction=direction,
+        speed_kmh=[15.0, 60.0, 60.0] if mode == "drive" else None,
+    )  # fmt: skip
+
+
+def test_route_m_is_the_fastest_routes_length_when_driving() -> None:
+    villages = np.array([[0.0, 0.0], [0.0, -10.0]])  # on node 0, and 10 m off it
+    school = np.array([[1000.0, 0.0]])
+    net = _two_roads("drive")
+    cost = nearest_from_arrays(net.search_graph, villages, school).distance_m
+    route = route_lengths(net, villages, school)
+    assert route == pytest.approx([2 * DETOUR_LEG, 2 * DETOUR_LEG + 10.0])
+    # the cost is the time at 30 km/h: half the detour's length, not a length at all
+    assert cost == pytest.approx([DETOUR_LEG, DETOUR_LEG + 10.0])
+    # the time: the detour at 60 km/h (1 km a minute), the 10 m snap leg at 30 km/h
+    assert net.to_minutes(cost) == pytest.approx(2 * DETOUR_LEG / 1000 + np.array([0, 10 / 500]))
+    # the detour one-way towards the village: the car must take the slow direct road
+    back = _two_roads("drive", direction=[0, -1, -1])
+    assert route_lengths(back, villages, school) == pytest.approx([1000.0, 1010.0])
+    # what every search is given, the reversed search graph, keeps the lengths too
+    assert route_lengths(back.search_graph, villages, school) == pytest.approx([1000.0, 1010.0])
+    assert not hasattr(_two_roads("walk").search_graph, "length_m")  # walking: cost is length
+    assert nearest_from_arrays(back.search_graph, villages, school).distance_m == pytest.approx(
+        [2000.0, 2010.0]
+    )
+    walk = _two_roads("walk")  # walking: cost is length, the route is the shortest
+    assert route_lengths(walk, villages, school) == pytest.approx(
+        nearest_from_arrays(walk.search_graph, villages, school).distance_m
+    )
+    assert np.isinf(route_lengths(net, [[0.0, 9000.0]], school)[0])  # beyond the snap limit
+
+
+TINY = Path(__file__).resolve().parent / "fixtures" / "gaps" / "tiny"
+
+
+def _tiny_roads(mode: str):
+    """Roads on the tiny gap dataset: V1 (0, 0) — C1 (0, 300) 300 m at 30 km/h, V2 (1000, 0)
+    — C1 direct (1,044 m at 10 km/h) or by a corner (1000, 300): 300 + 1,000 m at 60 km/h."""
+    x0, y0 = 460000.0, 2730000.0
+    xy = np.array([[0, 0], [0, 300], [1000, 0], [1000, 300]], float) + np.array([x0, y0])
+    return graph_from_arrays(
+        [1, 2, 3, 8], xy[:, 0], xy[:, 1], [1, 3, 3, 8], [2, 2, 8, 2],
+        [300.0, float(np.hypot(1000, 300)), 300.0, 1000.0], mode=mode,
+        speed_kmh=[30.0, 10.0, 60.0, 60.0] if mode == "drive" else None,
+    )  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore:1 of 2 facilities are farther")  # C2 is off these roads
+def test_gaps_route_m_on_drive_and_walk_networks() -> None:
+    tiny = load_dataset(TINY)
+    drive = travel_params(tiny.params, TravelChoice(mode="drive"))
+    res = compute_gaps(tiny.with_params(drive), "childcare", graph=_tiny_roads("drive"))
+    v = res.villages.set_index("code12")
+    assert v.loc["440205001001", "route_m"] == pytest.approx(300.0)  # at 30 km/h: cost = length
+    assert v.loc["440205001002", "route_m"] == pytest.approx(1300.0)  # the fast corner route
+    assert v.loc["440205001002", "distance_m"] == pytest.approx(650.0)  # its cost at 30 km/h
+    assert v.loc["440205001002", "time_min"] == pytest.approx(1.3)  # 1.3 km at 60 km/h
+    assert np.isinf(v.loc["440205100202", "route_m"])  # off the network: unreachable
+    walk = travel_params(tiny.params, TravelChoice(mode="walk"))
+    on_foot = compute_gaps(tiny.with_params(walk), "childcare", graph=_tiny_roads("walk"))
+    w = on_foot.villages
+    assert w["route_m"].equals(w["distance_m"])
+    assert w.set_index("code12").loc["440205001002", "route_m"] == pytest.approx(1044.03, abs=0.01)
+    # the gap surface's hexagons too: the route's metres beside the cost
+    cells = gap_surface(
+        tiny.with_params(drive), "childcare", graph=_tiny_roads("drive").search_graph
+    )
+    reached = np.isfinite(cells["distance_m"])
+    assert reached.any() and np.isfinite(cells["route_m"][reached]).all()
+    assert not np.allclose(cells["route_m"][reached], cells["distance_m"][reached])
+    on_foot = gap_surface(tiny.with_params(walk), "childcare", graph=_tiny_roads("walk").graph)
+    assert on_foot["route_m"].equals(on_foot["distance_m"])
+
+
+@pytest.mark.filterwarnings("ignore:1 of 2 facilities are farther")
+def test_cli_gaps_shows_route_metres_by_car(tmp_path: Path) -> None:
+    import json
+
+    net = save_network(_tiny_roads("drive"), tmp_path / "drive.npz")
+    args = ["gaps", "--type", "childcare", "--data", str(TINY), "--network", str(net)]
+    runner = CliRunner()
+    table = runner.invoke(app, [*args, "--mode", "drive"])
+    assert table.exit_code == 0, table.output
+    v2 = next(row for row in table.output.splitlines() if "440205001002" in row)
+    assert "1,300" in v2 and "650" not in v2  # the route's metres, never the cost
+    assert "route_m = the route's length (m)" in table.output
+    payload = json.loads(runner.invoke(app, [*args, "--mode", "drive", "--format", "json"]).output)
+    by_code = {v["code12"]: v for v in payload["villages"]}
+    assert by_code["440205001002"]["route_m"] == pytest.approx(1300.0)
+    assert by_code["440205001002"]["distance_m"] == pytest.approx(650.0)
+    out = tmp_path / "v.csv"
+    assert runner.invoke(app, [*args, "--mode", "drive", "--out", str(out)]).exit_code == 0
+    import pandas as pd
+
+    written = pd.read_csv(out, encoding="utf-8-sig", dtype={"code12": str}).set_index("code12")
+    assert written.loc["440205001002", "route_m"] == pytest.approx(1300.0)
+
+
+def test_gaps_route_m_is_distance_without_network(dataset) -> None:
+    for mode in MODES:
+        params = travel_params(dataset.params, TravelChoice(mode=mode))
+        v = compute_gaps(dataset.with_params(params), "childcare").villages
+        assert v["route_m"].equals(v["distance_m"]), mode
+
+
 # -- the real OSM extracts -----------------------------------------------------------------
 
 
@@ -211,6 +329,55 @@ def test_drive_times_not_longer_than_walking(osm_dir: Path, name: str) -> None:
     assert slower.sum() <= 0.01 * connected.sum()
     same_route = connected & (drive_m <= walk_m * (1 + 1e-9))
     assert np.all(drive[same_route] <= walk[same_route] + 1e-9)
+
+
+def _networkx_route_m(net, origin: int, facilities: list[int]) -> float:
+    """networkx's length of the fastest trip from node ``origin`` to its nearest facility."""
+    import networkx as nx
+
+    g = net.graph
+    G = nx.DiGraph()
+    src = np.repeat(np.arange(g.n_nodes), np.diff(g.indptr))
+    for u, v, t, m in zip(src, g.indices, net.time_s, net.length_m, strict=True):
+        G.add_edge(int(u), int(v), time=float(t), length=float(m))
+    times = nx.single_source_dijkstra_path_length(G, origin, weight="time")
+    best = min((times[f], f) for f in facilities if f in times)[1]
+    path = nx.shortest_path(G, origin, best, weight="time")
+    return float(sum(G.edges[a, b]["length"] for a, b in itertools.pairwise(path)))
+
+
+@pytest.mark.parametrize("name", ["munich_small.osm", "West-Oakland.osm.bz2"])
+def test_route_m_is_networkx_fastest_path_length(osm_dir: Path, tmp_path: Path, name: str) -> None:
+    """On the real extracts (Oakland with one-way streets signed): villages a few metres off
+    nodes, schools on nodes; route_m = origin snap + networkx's fastest path's length."""
+    src = osm_dir / name
+    if name.startswith("West"):
+        _with_one_way(src, tmp_path / "one-way.osm")
+        src = tmp_path / "one-way.osm"
+    net = graph_from_osm_file(src, mode="drive", crs=None, simplify=False)
+    g = net.graph
+    rng = np.random.default_rng(7)
+    facilities = sorted(rng.choice(g.n_nodes, 3, replace=False).tolist())
+    origins = rng.choice(g.n_nodes, 12, replace=False)
+    shift = np.array([3.0, -4.0])  # 5 m off the node (farther from any other node)
+    oxy = g.xy[origins] + shift
+    route = route_lengths(net, oxy, g.xy[facilities])
+    cost = nearest_from_arrays(net.search_graph, oxy, g.xy[facilities]).distance_m
+    snap = np.hypot(*shift)
+    checked = 0
+    for i, node in enumerate(origins):
+        if not np.isfinite(cost[i]):
+            assert np.isinf(route[i])
+            continue
+        own = np.hypot(*(g.xy - oxy[i]).T).argmin() == node
+        if own:  # snapped to its own node
+            assert route[i] == pytest.approx(snap + _networkx_route_m(net, int(node), facilities))
+            checked += 1
+    assert checked >= 5
+    assert net.directed  # a car trip is searched to the school, over the reversed graph
+    if name.startswith("West"):  # roads at 20 and 40 km/h (Munich's: nearly all at 30)
+        finite = np.isfinite(cost)
+        assert np.any(np.abs(route[finite] - cost[finite]) > 1.0)  # a length, not the cost
 
 
 def _lonlat_of(net, node: int) -> tuple[float, float]:

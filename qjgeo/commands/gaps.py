@@ -48,8 +48,9 @@ _VILLAGE_COLUMNS = [
     "mode",
     "threshold_m",
     "threshold_min",
-    "distance_m",
+    "route_m",
     "time_min",
+    "distance_m",
     "facility_id",
     "covered",
     "children_uncovered",
@@ -84,8 +85,9 @@ def _header_lines(result: GapResult, graph_note: str, dataset: Dataset) -> list[
     lines = [
         f"{result.facility_type}: children aged {result.age_label}; {distances}; covered = "
         f"{unit} ≤ service {unit}",
-        f"mode: {p['mode']} ({p['mode_title_en']}, {p['speed_kmh']:g} km/h); time = route "
-        "metres ÷ speed",
+        f"mode: {p['mode']} ({p['mode_title_en']}, {p['speed_kmh']:g} km/h); route_m = the "
+        "route's length (m), time_min = its travel time; distance_m = the search cost (time × "
+        "speed, compared with threshold_m)",
         f"distances: {result.method} — {graph_note}",
         f"scenario: {dataset.scenario_name or 'baseline'}; dataset: {dataset.info.id}",
         f"district: {d['children']:,.0f} children, {d['children_uncovered']:,.0f} uncovered, "
@@ -236,8 +238,8 @@ def _render(report: GapsReport, fmt: TableFormat) -> None:
         typer.echo(line)
     typer.echo("")
     typer.echo("villages (most children uncovered first):")
-    shown = table.assign(
-        distance_m=table["distance_m"].map(
+    shown = table.drop(columns="distance_m").assign(  # the cost: route_m is the distance
+        route_m=table["route_m"].map(
             lambda v: f"{v:,.0f}" if math.isfinite(v) else "inf (unreachable)"
         ),
         time_min=table["time_min"].map(lambda v: f"{v:,.1f}" if math.isfinite(v) else "inf"),
@@ -245,6 +247,8 @@ def _render(report: GapsReport, fmt: TableFormat) -> None:
         children=table["children"].map("{:,.0f}".format),
         children_uncovered=table["children_uncovered"].map("{:,.0f}".format),
     )
+    if result.params_used["mode"] == "drive":  # a cost (time × 30 km/h), not a distance
+        shown = shown.drop(columns="threshold_m")
     emit_frame(shown, TableFormat.table)
     typer.echo("")
     typer.echo("townships:")

@@ -130,7 +130,11 @@ HEADERS: Final[dict[str, tuple[str, str]]] = {
     "township_name": ("镇街", "Township"),
     "urban": ("城镇", "Urban"),
     "threshold_m": ("步行距离标准（米）", "Service distance (m)"),
-    "distance_m": ("最近设施距离（米）", "Distance to nearest (m)"),
+    "distance_m": (
+        "最近设施出行代价（米，时间×参考速度）",
+        "Travel cost to nearest (m at reference speed)",
+    ),
+    "route_m": ("最近设施路线长度（米）", "Route to nearest (m)"),
     "facility_id": ("最近设施编号", "Nearest facility id"),
     "covered": ("是否覆盖", "Covered"),
     "distance_band": ("距离分段", "Distance band"),
@@ -335,6 +339,7 @@ def village_gaps(dataset: Dataset, gaps: dict[str, Any]) -> pd.DataFrame:
         "urban",
         "children",
         "threshold_m",
+        "route_m",
         "distance_m",
         "distance_band",
         "facility_id",
@@ -350,7 +355,9 @@ def village_gaps(dataset: Dataset, gaps: dict[str, Any]) -> pd.DataFrame:
         v["facility_type"] = ft
         v["township_name"] = v["township_code"].astype(str).map(names)
         v["data_status"] = g.data_status
-        v["distance_m"] = v["distance_m"].astype(float).round(1)
+        for col in ("distance_m", "route_m"):  # route_m: the route's metres, distance_m its cost
+            if col in v.columns:
+                v[col] = v[col].astype(float).round(1)
         parts.append(v[[c for c in columns if c in v.columns]])
     if not parts:
         return pd.DataFrame(columns=columns)

@@ -294,12 +294,17 @@ def coverage_status(villages: pd.DataFrame, *, lang: str = "zh") -> pd.Series:
 
 
 def _in_km(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``distance_m`` replaced by ``distance_km`` as text with one decimal (— unreachable)."""
+    """``distance_m`` replaced by ``distance_km`` as text with one decimal (— unreachable).
+
+    The kilometres are the route's (``route_m``, gap villages) where the frame has them: on
+    a drive network ``distance_m`` is the search cost (time × reference speed).
+    """
     if "distance_m" not in frame.columns:
         return frame
-    km = frame["distance_m"].to_numpy(dtype=float) / 1000
+    metres = frame["route_m"] if "route_m" in frame.columns else frame["distance_m"]
+    km = metres.to_numpy(dtype=float) / 1000
     text = [f"{v:,.1f}" if np.isfinite(v) else "—" for v in km]
-    out = frame.drop(columns=["distance_m"]).copy()
+    out = frame.drop(columns=[c for c in ("distance_m", "route_m") if c in frame.columns]).copy()
     out.insert(min(len(out.columns) - 1, list(frame.columns).index("distance_m")),
                "distance_km", text)  # fmt: skip
     return out

@@ -24,6 +24,11 @@ Rules
   layer, off the network, another network component) gets ``distance_m = inf``, is not
   covered, and its ``method`` starts with ``"unreachable"``; it is never given a distance
   of zero.
+- With a travel mode, ``distance_m`` and ``threshold_m`` are the search's costs (travel time
+  as metres at the mode's reference speed, :mod:`qjgeo.modes`) and decide coverage;
+  ``time_min`` is the travel time and ``route_m`` the route's length in metres, what tables
+  show as the distance. For walking, cycling and the straight-line estimate ``route_m`` equals
+  ``distance_m``; on a drive network it is the fastest route's real length.
 - A facility layer *absent* from the dataset is not the same as an empty one: it raises
   :class:`GapsUnavailable` ("not available"), while an empty layer gives the stated result
   "no facilities" (every child uncovered, distance ``inf``).

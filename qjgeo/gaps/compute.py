@@ -32,6 +32,7 @@ from qjgeo.gaps.inputs import (
     _require_layers,
     _urban_flags,
     gap_types,
+    route_metres,
     work_crs,
 )
 from qjgeo.network import WalkGraph
@@ -54,11 +55,16 @@ class GapResult:
     villages
         One row per village / community (WGS84 points): ``code12``, ``name``,
         ``township_code``, ``urban``, ``children`` (demand in the age band),
-        ``threshold_m``, ``distance_m`` (``inf`` when unreachable), ``facility_id``,
-        ``covered``, ``children_uncovered``, ``distance_band``, ``method``, ``mode`` (the
-        travel mode), ``time_min`` (travel minutes at the mode's speed) and
-        ``threshold_min``; ``distance_m`` / ``threshold_m`` are route metres at the mode's
-        speed (on a drive network, the time × its reference speed); when the
+        ``threshold_m``, ``distance_m`` (``inf`` when unreachable), ``route_m``,
+        ``facility_id``, ``covered``, ``children_uncovered``, ``distance_band``, ``method``,
+        ``mode`` (the travel mode), ``time_min`` (travel minutes of the route) and
+        ``threshold_min``. ``distance_m`` / ``threshold_m`` are search *costs*: travel time
+        expressed in metres at the mode's reference speed (:mod:`qjgeo.modes`), compared
+        with each other for coverage and bands; ``route_m`` is the length in metres of the
+        route found, the figure to show as a distance. They are the same for walking and
+        cycling and for the straight-line estimate; on a drive network ``distance_m`` is
+        the time × the reference speed and ``route_m`` the fastest route's real length
+        (:func:`qjgeo.routes.route_lengths`). When the
         village layer carries priority-group counts (:mod:`qjgeo.priority`), also
         ``<group>_uncovered`` (e.g. ``left_behind_children_uncovered``: the group's
         children, all ages the ledger counts, in villages not covered).
@@ -99,7 +105,7 @@ class GapResult:
 
 _VILLAGE_COLUMNS: tuple[str, ...] = (
     "code12", "name", "township_code", "township_name", "urban", "children", "threshold_m",
-    "distance_m", "facility_id", "covered", "children_uncovered", "distance_band", "band_order",
+    "distance_m", "route_m", "facility_id", "covered", "children_uncovered", "distance_band", "band_order",
     "method", "provenance",
 )  # fmt: skip
 _TOWNSHIP_COLUMNS: tuple[str, ...] = (
@@ -305,16 +311,19 @@ def compute_gaps(
     except TravelError as exc:
         raise GapsUnavailable(str(exc)) from None
     crs = work_crs(dataset, graph)
+    village_xy = _layer_xy(dataset, "village", crs)
+    facility_xy = _layer_xy(dataset, facility_type, crs)
     nearest = nearest_from_arrays(
         graph,
-        _layer_xy(dataset, "village", crs),
-        _layer_xy(dataset, facility_type, crs),
+        village_xy,
+        facility_xy,
         _facility_ids(facilities),
         detour_factor=params.detour_factor,
         snap_limit_m=params.snap_limit_m,
     )
     edges = band_edges(access, threshold_m=threshold_m, marks_m=band_marks_m)
-    out = _village_gaps(dataset, urban, children, thresholds, nearest, edges)
+    route = route_metres(graph, nearest, village_xy, facility_xy, params.snap_limit_m)
+    out = _village_gaps(dataset, urban, children, thresholds, nearest, edges, route)
     speed = params.travel(mode).speed_m_s
     out["mode"] = mode
     out["time_min"] = out["distance_m"] / speed / 60.0
@@ -341,6 +350,7 @@ def _village_gaps(
     thresholds: NDArray[np.float64],
     nearest: NearestResult,
     edges: Sequence[float],
+    route_m: NDArray[np.float64],
 ) -> gpd.GeoDataFrame:
     """The per-village table of :class:`GapResult` (the village layer's points and CRS)."""
     villages = dataset.layer("village")
@@ -361,6 +371,7 @@ def _village_gaps(
             "children": children,
             "threshold_m": thresholds,
             "distance_m": distance,
+            "route_m": route_m,
             "facility_id": nearest.facility_id,
             "covered": covered,
             "children_uncovered": np.where(covered, 0.0, children),

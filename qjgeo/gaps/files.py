@@ -28,7 +28,9 @@ SURFACE_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson")
 def _finite_or_none(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """For GIS files: ``inf`` distance → empty (the ``method`` column says 'unreachable')."""
     out = frame.copy()
-    out["distance_m"] = out["distance_m"].where(out["distance_m"].map(math.isfinite))
+    for column in ("distance_m", "route_m"):
+        if column in out.columns:
+            out[column] = out[column].where(out[column].map(math.isfinite))
     return out
 
 
@@ -45,7 +47,8 @@ def write_gap_villages(
         The village rows to write (``result.villages``, possibly filtered and sorted).
     path
         A ``.gpkg``, ``.geojson`` or ``.csv`` file (CSV: UTF-8 with BOM, ``lon``/``lat``
-        columns); unreachable distances are left empty in GIS files.
+        columns); unreachable distances are left empty in GIS files. ``route_m`` is the
+        route's length in metres, ``distance_m`` the search cost (:class:`GapResult`).
     dataset
         Supplies the township outlines of a GeoPackage.
 

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from qjgeo.access import points_xy
+from qjgeo.access import NearestResult, points_xy
 from qjgeo.catalog import Dataset
 from qjgeo.network import WalkGraph
 from qjgeo.params import FacilityAccess, PlanningParams
@@ -145,3 +145,23 @@ def _facility_ids(facilities: pd.DataFrame) -> NDArray[np.object_]:
     if "id" in facilities.columns:
         return facilities["id"].to_numpy(dtype=object)
     return facilities.index.to_numpy(dtype=object)
+
+
+def route_metres(
+    graph: WalkGraph | None,
+    nearest: NearestResult,
+    origin_xy: NDArray[np.float64],
+    facility_xy: NDArray[np.float64],
+    snap_limit_m: float,
+) -> NDArray[np.float64]:
+    """The ``route_m`` column of a search's origins: its ``distance_m``, or the route's length
+    in metres where the costs are times (a drive network's :class:`~qjgeo.modes.SearchGraph`,
+    :func:`qjgeo.routes.route_lengths`)."""
+    from qjgeo.modes import SearchGraph
+    from qjgeo.routes import route_lengths
+
+    distance = nearest.distance_m
+    if not isinstance(graph, SearchGraph) or not len(facility_xy):
+        return distance.copy()
+    route = route_lengths(graph, origin_xy, facility_xy, snap_limit_m=snap_limit_m)
+    return np.where(np.isfinite(distance), route, np.inf)

@@ -31,6 +31,7 @@ from qjgeo.gaps.inputs import (
     _layer_xy,
     _require_layers,
     _urban_flags,
+    route_metres,
     work_crs,
 )
 from qjgeo.network import WalkGraph
@@ -166,7 +167,8 @@ def gap_surface(
     Returns
     -------
     geopandas.GeoDataFrame
-        WGS84 hexagons with ``cell_id``, ``distance_m`` (``inf`` when unreachable),
+        WGS84 hexagons with ``cell_id``, ``distance_m`` (``inf`` when unreachable; the
+        search cost, see :class:`~qjgeo.gaps.GapResult`), ``route_m`` (the route's metres),
         ``facility_id``, ``distance_band``, ``band_order``, ``method``, ``urban``,
         ``threshold_m``, ``covered``, ``children`` (in the facility's age band).
 
@@ -188,10 +190,11 @@ def gap_surface(
     centres, polygons = _cells(settled, cell_size_m, orientation, homes)
 
     facilities = dataset.layer(facility_type)
+    facility_xy = _layer_xy(dataset, facility_type, crs)
     nearest = nearest_from_arrays(
         graph,
         centres,
-        _layer_xy(dataset, facility_type, crs),
+        facility_xy,
         _facility_ids(facilities),
         detour_factor=params.detour_factor,
         snap_limit_m=params.snap_limit_m,
@@ -204,6 +207,7 @@ def gap_surface(
         {
             "cell_id": np.arange(len(centres), dtype=np.int64),
             "distance_m": nearest.distance_m,
+            "route_m": route_metres(graph, nearest, centres, facility_xy, params.snap_limit_m),
             "facility_id": nearest.facility_id,
             "distance_band": band,
             "band_order": order,

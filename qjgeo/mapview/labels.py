@@ -77,6 +77,7 @@ FIELD_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "children": ("儿童数（人）", "Children"),
     "threshold_m": ("服务距离标准（米）", "Service distance (m)"),
     "distance_m": ("到最近设施距离（米）", "Distance to nearest (m)"),
+    "route_m": ("到最近设施路线长度（米）", "Route to nearest (m)"),
     "distance_km": ("到最近设施距离（公里）", "Distance to nearest (km)"),
     "coverage_status": ("覆盖情况", "Coverage"),
     "facility_id": ("最近设施编号", "Nearest facility"),

@@ -234,7 +234,7 @@ def _gap_map(ctx: Ctx, res: Any, facility: str, threshold_m: float | None) -> No
     if catchments is not None:
         overlays.append(catchments)
     shown = villages[
-        ["code12", "name", "township_name", "children", "distance_m", "covered",
+        ["code12", "name", "township_name", "children", "route_m", "covered",
          "children_uncovered", "distance_band", "provenance", "geometry"]
     ]  # fmt: skip
     overlays.append(Overlay("gap_villages", ctx.t("gap_villages"), shown, "distance_band", colours))
@@ -321,7 +321,8 @@ def _worst_villages(ctx: Ctx, res: Any, facility: str) -> None:
             .to_numpy(),
             ctx.t("col_urban"): [yes_no(u, ctx.t("yes"), ctx.t("no")) for u in worst["urban"]],
             ctx.t("col_mode"): worst["mode"].map(lambda m: ctx.t(f"mode_{m}")).to_numpy(),
-            ctx.t("col_distance_m"): worst["distance_m"].map(format_count).to_numpy(),
+            # the route's metres (on a drive network distance_m is a time × 30 km/h)
+            ctx.t("col_distance_m"): worst["route_m"].map(format_count).to_numpy(),
             ctx.t("col_time_min"): worst["time_min"].map(_minutes).to_numpy(),
             ctx.t("col_threshold_min"): worst["threshold_min"].map(_minutes).to_numpy(),
             ctx.t("col_band"): readable(worst[["distance_band"]])["distance_band"].to_numpy(),
@@ -385,7 +386,7 @@ def _surface_only(ctx: Ctx, types: list[str]) -> None:
     overlay = Overlay(
         "gap_surface",
         ctx.t("gap_surface"),
-        surf[["distance_band", "distance_m", "geometry"]],
+        surf[["distance_band", "route_m", "geometry"]],
         "distance_band",
         band_colours(surf),
     )

@@ -226,7 +226,7 @@ def village_gap_table(ctx: Ctx, villages: pd.DataFrame, code9: str) -> pd.DataFr
         {
             ctx.t("col_village"): [place_name(n, ctx.lang) for n in v["name"]],
             ctx.t("col_children"): v["children"].map(format_count).to_numpy(),
-            ctx.t("col_distance_m"): v["distance_m"].map(format_count).to_numpy(),
+            ctx.t("col_distance_m"): v["route_m"].map(format_count).to_numpy(),
             ctx.t("col_covered"): [_yes_no(ctx, c) for c in v["covered"]],
             ctx.t("col_uncovered"): v["children_uncovered"].map(format_count).to_numpy(),
         }
