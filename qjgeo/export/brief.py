@@ -24,6 +24,7 @@ from qjgeo.export.staticmap import (
     BADGE_STATUSES,
     CRS_LABEL,
     ExportError,
+    MapPage,
     attribution_line,
     check_facility_type,
     crs_date_line,
@@ -103,6 +104,19 @@ def township_brief_figure(
     dataset: Dataset,
     code9: str,
     facility_type: str = "childcare",
+    **options: Any,
+) -> Figure:
+    """Lay out the one-page township brief (A4 portrait) as a matplotlib figure.
+
+    Parameters are those of :func:`township_brief_page`.
+    """
+    return township_brief_page(dataset, code9, facility_type, **options).figure
+
+
+def township_brief_page(
+    dataset: Dataset,
+    code9: str,
+    facility_type: str = "childcare",
     *,
     facility_types: Iterable[str] | None = None,
     indicators: pd.DataFrame | None = None,
@@ -111,8 +125,8 @@ def township_brief_figure(
     title: str | None = None,
     figure_no: str | None = None,
     gaps: dict[str, Any] | None = None,
-) -> Figure:
-    """Lay out the one-page township brief (A4 portrait) as a matplotlib figure.
+) -> MapPage:
+    """Lay out the one-page township brief (A4 portrait) and say where its map and legend went.
 
     Parameters
     ----------
@@ -139,8 +153,8 @@ def township_brief_figure(
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The page.
+    MapPage
+        The page (``figure``), its map axes, legend layout, township labels and furniture.
 
     Raises
     ------
@@ -169,11 +183,12 @@ def township_brief_figure(
         FigureCanvasAgg(fig)
         heading = title_block(title or f"{town['name']} 儿童友好设施简报", figure_no)
         _draw_heading(fig, dataset, heading, code9, gaps, facility_type, family=family)
-        _draw_township_map(fig, dataset, code9, facility_type, gaps, family=family)
+        page = _draw_township_map(fig, dataset, code9, facility_type, gaps, family=family)
         y = _draw_coverage_table(fig, township_gap_rows(str(code9), gaps, dataset))
         _draw_indicator_table(fig, mine, y)
         _draw_footer(fig, dataset, facility_type, gaps, date)
-    return fig
+    page.title = heading
+    return page
 
 
 def _draw_heading(
@@ -210,7 +225,7 @@ def _draw_township_map(
     gaps: dict[str, Any],
     *,
     family: str,
-) -> None:
+) -> MapPage:
     """A small gap map zoomed to the township, for the chosen facility type, and its legend."""
     zh, en = facility_titles(dataset, facility_type)
     ax = fig.add_axes((0.06, 0.56, 0.5, 0.325))
@@ -222,12 +237,14 @@ def _draw_township_map(
     towns = dataset.metric("township")
     focus = towns[towns["code9"].astype(str) == str(code9)]
     inset = Inset(towns, focus, "区位图 Location: 曲江区 Qujiang", 0.3)
-    place_furniture(ax, drawn, family=family, fs=0.9, inset=inset, arrow_size=0.09)
-    ax.set_title(f"{zh}步行可达 / walking access to {en.lower()} (儿童 {g.age_label} 岁)",
-                 fontsize=8.5, loc="left")  # fmt: skip
-    draw_legend(
+    corners = place_furniture(ax, drawn, family=family, fs=0.9, inset=inset, arrow_size=0.09)
+    subtitle = f"{zh}步行可达 / walking access to {en.lower()} (儿童 {g.age_label} 岁)"
+    ax.set_title(subtitle, fontsize=8.5, loc="left")
+    legend = draw_legend(
         fig, (0.585, 0.56, 0.36, 0.325), drawn["legend"], family=family, fs=0.95, frame=False
     )
+    return MapPage(fig, ax, legend, "", subtitle, list(drawn["labels_drawn"]),
+                   {k: str(v) for k, v in corners.items()}, drawn["legend"])  # fmt: skip
 
 
 def _draw_coverage_table(fig: Figure, rows: pd.DataFrame) -> float:
@@ -349,10 +366,10 @@ def township_brief_pdf(
     bytes
         The PDF file.
     """
-    fig = township_brief_figure(
+    fig = township_brief_page(
         dataset, code9, facility_type, facility_types=facility_types, indicators=indicators,
         date=date, graph=graph, title=title, figure_no=figure_no, gaps=gaps,
-    )  # fmt: skip
+    ).figure  # fmt: skip
     name = str(_township_row(dataset, code9)["name"])
     meta = {"Title": title_block(title or f"{name} 儿童友好设施简报", figure_no),
             "Subject": f"{name} ({code9}): township brief, child-friendly facilities",
