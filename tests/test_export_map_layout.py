@@ -356,3 +356,20 @@ def test_brief_of_a_township_without_covered_villages(dataset, all_gaps, indicat
     texts = "".join(t.get_text() for t in page.legend.texts)
     assert "已覆盖" not in texts and "Covered" not in texts
     page.figure.clear()
+
+
+@pytest.mark.parametrize("code9", BRIEF_TOWNS)
+def test_brief_names_the_neighbours_off_the_township(dataset, all_gaps, indicators, code9) -> None:
+    page = _brief_page(dataset, all_gaps, indicators, code9)
+    renderer = _renderer(page.figure)
+    to_data = page.map_ax.transData.inverted()
+    towns = dataset.metric("township")
+    focus = shapely.union_all(towns[towns["code9"] == code9].geometry.array)
+    names = {t.get_text(): t for t in page.labels}
+    assert str(towns.set_index("code9").loc[code9, "name"]) in names
+    neighbours = [t for t in page.labels if t.get_fontweight() != "bold"]
+    assert neighbours, "no neighbour named"
+    for text in neighbours:
+        box = shapely.box(*to_data.transform(text.get_window_extent(renderer)).ravel())
+        assert not box.intersects(focus), f"{text.get_text()} lies over the township"
+    page.figure.clear()

@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.text import Text
+from shapely.ops import polylabel
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import METRIC_CRS
@@ -30,7 +31,7 @@ from qjgeo.export.staticmap.data import (
     band_styles,
 )
 from qjgeo.export.staticmap.errors import ExportError
-from qjgeo.export.staticmap.layout import _set_extent, declutter_labels, keep_inside
+from qjgeo.export.staticmap.layout import _renderer, _set_extent, declutter_labels, keep_inside
 from qjgeo.export.staticmap.legend import LegendEntries, band_swatches
 from qjgeo.export.staticmap.texts import facility_titles
 
@@ -281,16 +282,18 @@ def _label_townships(
 
     With a township in focus, the other names are grey and not bold.
     """
-    anchors = townships.geometry.representative_point()
+    anchors = _label_anchors(ax, townships, focus)
     halo = [patheffects.withStroke(linewidth=3, foreground="white")]
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     order = np.argsort(townships.area.to_numpy())  # small townships keep their spot
     texts: list[Text] = []
+    shapes: dict[int, Any] = {}
     for i in order:
         pt = anchors.iloc[i]
         if not (x0 <= pt.x <= x1 and y0 <= pt.y <= y1):
             continue
+        shapes[len(texts)] = townships.geometry.iloc[i]
         code = townships["code9"].iloc[i]
         strong = focus is None or str(code) == str(township)
         texts.append(
@@ -311,7 +314,67 @@ def _label_townships(
         )
     declutter_labels(ax, texts, obstacles=obstacles)
     optional = [t.get_fontweight() != "bold" for t in texts]  # neighbours of the focus
+    if focus is not None:
+        area = shapely.union_all(focus.geometry.array)
+        neighbours = [(t, shapes[k]) for k, t in enumerate(texts) if optional[k]]
+        gone = _off_the_focus(ax, neighbours, area)
+        texts = [t for t in texts if t not in gone]
+        optional = [t.get_fontweight() != "bold" for t in texts]
     return keep_inside(ax, texts, optional=optional)
+
+
+def _off_the_focus(ax: Axes, labels: Sequence[tuple[Text, Any]], focus: Any) -> list[Text]:
+    """Move a neighbour's name that lies over the township in focus to where it clears it, in
+    the neighbour's part of the map; remove it when there is no such place.
+
+    Returns
+    -------
+    list of matplotlib.text.Text
+        The names removed.
+    """
+    renderer = _renderer(ax.get_figure(root=True))  # type: ignore[arg-type]
+    to_data = ax.transData.inverted()
+    view = _view(ax)
+    gone: list[Text] = []
+    for text, shape in labels:
+        box = shapely.box(*to_data.transform(text.get_window_extent(renderer)).ravel())
+        if not box.intersects(focus):
+            continue
+        x0, y0, x1, y1 = box.bounds
+        half_w, half_h = (x1 - x0) / 2, (y1 - y0) / 2
+        room = shapely.box(view.bounds[0] + half_w, view.bounds[1] + half_h,
+                           view.bounds[2] - half_w, view.bounds[3] - half_h)  # fmt: skip
+        free = shape.intersection(room).difference(focus.buffer(half_w, join_style="mitre"))
+        parts = [p for p in shapely.get_parts(free) if p.geom_type == "Polygon" and p.area > 0]
+        if not parts:
+            text.remove()
+            gone.append(text)
+            continue
+        spot = polylabel(max(parts, key=lambda p: p.area), tolerance=half_h / 4)
+        text.set_position((spot.x, spot.y))
+    return gone
+
+
+def _label_anchors(
+    ax: Axes, townships: gpd.GeoDataFrame, focus: gpd.GeoDataFrame | None
+) -> gpd.GeoSeries:
+    """Where each name goes: inside the township, and on a township's map inside the part seen
+    (so the neighbours around the one in focus are named too)."""
+    if focus is None:
+        return townships.geometry.representative_point()
+    x0, y0, x1, y1 = _view(ax).bounds
+    inner = shapely.box(x0 + 0.08 * (x1 - x0), y0 + 0.08 * (y1 - y0),
+                        x1 - 0.08 * (x1 - x0), y1 - 0.08 * (y1 - y0))  # fmt: skip
+    points = []
+    for geom in townships.geometry.array:
+        seen = geom.intersection(inner)
+        parts = [p for p in shapely.get_parts(seen) if p.geom_type == "Polygon" and p.area > 0]
+        if not parts:
+            points.append(geom.representative_point())
+            continue
+        biggest = max(parts, key=lambda p: p.area)  # the name where the township is widest
+        points.append(polylabel(biggest, tolerance=max(biggest.length / 200, 1.0)))
+    return gpd.GeoSeries(points, index=townships.index, crs=townships.crs)
 
 
 def _bare_frame(ax: Axes) -> None:
