@@ -49,6 +49,9 @@ from qjgeo.export.staticmap.placement import place_furniture
 _MET = "#1a9850"
 _NOT_MET = "#d73027"
 _NA = "#7f7f7f"
+#: The indicator table ends above the footer (figure fraction); its rows are at least this high.
+_TABLE_BOTTOM = 0.104
+_MIN_ROW = 0.0100
 
 
 def _township_row(dataset: Dataset, code9: str) -> pd.Series:
@@ -214,7 +217,7 @@ def _draw_heading(
     )
     status = gaps[facility_type].data_status if facility_type in gaps else "sample"
     if status in BADGE_STATUSES:
-        draw_badge(fig, 0.94, 0.965, status_badge_lines(status), fontsize=8, family=family)
+        draw_badge(fig, 0.926, 0.965, status_badge_lines(status), fontsize=8, family=family)
 
 
 def _draw_township_map(
@@ -258,7 +261,7 @@ def _draw_coverage_table(fig: Figure, rows: pd.DataFrame) -> float:
     top = 0.53
     fig.text(0.06, top, "步行距离内的儿童 Children within walking distance", fontsize=10.5,
              fontweight="bold", va="top")  # fmt: skip
-    cols = (0.06, 0.30, 0.42, 0.55, 0.68, 0.83)
+    cols = (0.06, 0.28, 0.38, 0.50, 0.63, 0.80)
     heads = ("设施 Facility", "年龄 Age", "儿童 Children", "覆盖率 Covered",
              "未覆盖儿童 Not covered", "未覆盖村 Villages out")  # fmt: skip
     y = top - 0.027
@@ -281,7 +284,7 @@ def _draw_coverage_table(fig: Figure, rows: pd.DataFrame) -> float:
         )
         for x, c in zip(cols, cells, strict=True):
             fig.text(x, y, c, fontsize=7.5, va="top", color=colour)
-        y -= 0.0165
+        y -= 0.015
     return y
 
 
@@ -298,25 +301,30 @@ def _draw_indicator_table(fig: Figure, mine: pd.DataFrame, y: float) -> None:
     fig.add_artist(matplotlib.lines.Line2D([0.06, 0.94], [y - 0.016, y - 0.016], lw=0.6,
                                            color="#444444"))  # fmt: skip
     y -= 0.02
-    row_h = min(0.0165, max(0.0105, (y - 0.115) / max(len(mine), 1)))
+    # every row down to just above the footer; when they cannot all fit, a line says so
+    row_h = min(0.0165, (y - _TABLE_BOTTOM) / max(len(mine), 1))
+    shown = len(mine)
+    if row_h < _MIN_ROW:
+        row_h = _MIN_ROW
+        shown = int((y - _TABLE_BOTTOM - _MIN_ROW) / row_h)
     if mine.empty:
         fig.text(0.06, y, "本镇街无可评估的规划指标 / no township-level indicators available",
                  fontsize=7.5, va="top", color=_NA)  # fmt: skip
-    for _, r in mine.iterrows():
+    for _, r in mine.iloc[:shown].iterrows():
         label, colour = _met_label(r.get("met"))
         target = f"{r.get('op', '')} {_fmt_value(r.get('target'), r.get('unit'))}"
         title = ("[全区] " if str(r["scope"]) == "district" else "") + str(r["title_zh"])
-        fig.text(icols[0], y, _shorten(title, 30), fontsize=7.2, va="top")
+        fig.text(icols[0], y, _shorten(title, 38), fontsize=7.2, va="top")
         fig.text(icols[1], y, _fmt_value(r.get("value"), r.get("unit")), fontsize=7.2,
                  va="top")  # fmt: skip
         fig.text(icols[2], y, target.replace(">=", "≥").replace("<=", "≤"), fontsize=7.2,
                  va="top")  # fmt: skip
         fig.text(icols[3], y, label, fontsize=7.2, va="top", color=colour, fontweight="bold")
         y -= row_h
-        if y < 0.115:
-            fig.text(0.06, y, f"…（共 {len(mine)} 项，其余见 Excel 报告 / see the Excel report）",
-                     fontsize=7, va="top", color=_NA)  # fmt: skip
-            break
+    if shown < len(mine):
+        fig.text(0.06, y, f"…（共 {len(mine)} 项，此处列出 {shown} 项，其余见 Excel 报告 / "
+                 f"{shown} of {len(mine)} shown, the rest in the Excel report）", fontsize=7,
+                 va="top", color=_NA)  # fmt: skip
 
 
 def _met_label(met: Any) -> tuple[str, str]:
