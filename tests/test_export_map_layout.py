@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import shapely
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PathCollection
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from PIL import Image
@@ -255,3 +256,120 @@ def test_labels_step_off_point_symbols() -> None:
     box = label.get_window_extent(_renderer(fig))
     for x, y in ax.transData.transform(villages):
         assert not (box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1)
+
+
+# --- township briefs: the small map's legend, measured as the full maps' --------------------
+
+#: 枫湾镇 (no village covered), 马坝镇 (the largest), 松山街道 (small, urban), 罗坑镇 (no
+#: childcare in its frame).
+BRIEF_TOWNS = ("440205102", "440205100", "440205001", "440205109")
+
+
+@pytest.fixture(scope="module")
+def indicators(dataset):
+    from qjgeo.indicators import evaluate
+
+    return evaluate(dataset)
+
+
+def _brief_page(dataset, all_gaps, indicators, code9, facility_type="childcare"):
+    from qjgeo.export.brief import township_brief_page
+
+    return township_brief_page(dataset, code9, facility_type, indicators=indicators,
+                               gaps=all_gaps)  # fmt: skip
+
+
+@pytest.mark.parametrize("code9", BRIEF_TOWNS)
+def test_brief_legend_fits(dataset, all_gaps, indicators, code9) -> None:
+    page = _brief_page(dataset, all_gaps, indicators, code9)
+    _check_page(page)
+    _check_both_languages(page, page.entries)
+    page.figure.clear()
+
+
+def _in_view(ax, points) -> bool:
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return any(x0 <= x <= x1 and y0 <= y <= y1 for x, y in points)
+
+
+def _drawn_symbols(ax) -> set[tuple]:
+    """What the map axes show inside their frame: (kind, rgb, marker area or line width)."""
+    view = shapely.box(*ax.get_xlim()[:1], ax.get_ylim()[0], ax.get_xlim()[1], ax.get_ylim()[1])
+    out: set[tuple] = set()
+    for coll in ax.collections:
+        rgb = tuple(np.round(coll.get_facecolor()[0][:3], 3)) if len(coll.get_facecolor()) else None
+        if isinstance(coll, PathCollection):
+            if _in_view(ax, coll.get_offsets()):
+                out.add(("marker", rgb, round(float(coll.get_sizes()[0]), 2)))
+        elif isinstance(coll, LineCollection):
+            lines = [shapely.LineString(s) for s in coll.get_segments() if len(s) > 1]
+            if any(line.intersects(view) for line in lines):
+                edge = tuple(np.round(coll.get_edgecolor()[0][:3], 3))
+                out.add(("line", edge, round(float(coll.get_linewidth()[0]), 2)))
+        elif isinstance(coll, PolyCollection) and any(
+            shapely.Polygon(p.vertices).intersects(view) for p in coll.get_paths()
+        ):
+            out.add(("patch", rgb, None))
+    return out
+
+
+def _listed_symbols(entries: LegendEntries) -> set[tuple]:
+    """The legend's symbols in the same terms as :func:`_drawn_symbols`."""
+    out: set[tuple] = set()
+    for item in entries.items:
+        style = item.style
+        if item.kind == "marker":
+            rgb = tuple(np.round(to_rgba(style["facecolor"])[:3], 3))
+            out.add(("marker", rgb, round(float(style["s"]), 2)))
+        elif item.kind == "line":
+            rgb = tuple(np.round(to_rgba(style["color"])[:3], 3))
+            out.add(("line", rgb, round(float(style["linewidth"]), 2)))
+        elif item.kind == "patch":
+            out.add(("patch", tuple(np.round(to_rgba(style["facecolor"])[:3], 3)), None))
+            if "edgecolor" in style:  # the focus township: fill and outline
+                rgb = tuple(np.round(to_rgba(style["edgecolor"])[:3], 3))
+                out.add(("line", rgb, round(float(style["linewidth"]), 2)))
+    return out
+
+
+@pytest.mark.parametrize("code9", BRIEF_TOWNS)
+def test_brief_legend_lists_only_what_is_drawn(dataset, all_gaps, indicators, code9) -> None:
+    page = _brief_page(dataset, all_gaps, indicators, code9)
+    drawn, listed = _drawn_symbols(page.map_ax), _listed_symbols(page.entries)
+    assert listed == drawn, (
+        f"listed, not drawn: {listed - drawn}; drawn, not listed: {drawn - listed}"
+    )
+    # covered / not covered are the township's own villages
+    villages = all_gaps["childcare"].villages
+    mine = villages[villages["township_code"].astype(str) == code9]
+    labels = [i.zh for i in page.entries.items]
+    assert any(z.startswith("已覆盖") for z in labels) == bool(mine["covered"].any())
+    assert any(z.startswith("未覆盖") for z in labels) == bool((~mine["covered"]).any())
+    page.figure.clear()
+
+
+def test_brief_of_a_township_without_covered_villages(dataset, all_gaps, indicators) -> None:
+    villages = all_gaps["childcare"].villages
+    mine = villages[villages["township_code"].astype(str) == "440205102"]
+    assert len(mine) and not mine["covered"].any()  # 枫湾镇: the case this test is about
+    page = _brief_page(dataset, all_gaps, indicators, "440205102")
+    texts = "".join(t.get_text() for t in page.legend.texts)
+    assert "已覆盖" not in texts and "Covered" not in texts
+    page.figure.clear()
+
+
+@pytest.mark.parametrize("code9", BRIEF_TOWNS)
+def test_brief_names_the_neighbours_off_the_township(dataset, all_gaps, indicators, code9) -> None:
+    page = _brief_page(dataset, all_gaps, indicators, code9)
+    renderer = _renderer(page.figure)
+    to_data = page.map_ax.transData.inverted()
+    towns = dataset.metric("township")
+    focus = shapely.union_all(towns[towns["code9"] == code9].geometry.array)
+    names = {t.get_text(): t for t in page.labels}
+    assert str(towns.set_index("code9").loc[code9, "name"]) in names
+    neighbours = [t for t in page.labels if t.get_fontweight() != "bold"]
+    assert neighbours, "no neighbour named"
+    for text in neighbours:
+        box = shapely.box(*to_data.transform(text.get_window_extent(renderer)).ravel())
+        assert not box.intersects(focus), f"{text.get_text()} lies over the township"
+    page.figure.clear()

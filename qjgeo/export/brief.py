@@ -24,6 +24,7 @@ from qjgeo.export.staticmap import (
     BADGE_STATUSES,
     CRS_LABEL,
     ExportError,
+    MapPage,
     attribution_line,
     check_facility_type,
     crs_date_line,
@@ -48,6 +49,9 @@ from qjgeo.export.staticmap.placement import place_furniture
 _MET = "#1a9850"
 _NOT_MET = "#d73027"
 _NA = "#7f7f7f"
+#: The indicator table ends above the footer (figure fraction); its rows are at least this high.
+_TABLE_BOTTOM = 0.104
+_MIN_ROW = 0.0100
 
 
 def _township_row(dataset: Dataset, code9: str) -> pd.Series:
@@ -103,6 +107,19 @@ def township_brief_figure(
     dataset: Dataset,
     code9: str,
     facility_type: str = "childcare",
+    **options: Any,
+) -> Figure:
+    """Lay out the one-page township brief (A4 portrait) as a matplotlib figure.
+
+    Parameters are those of :func:`township_brief_page`.
+    """
+    return township_brief_page(dataset, code9, facility_type, **options).figure
+
+
+def township_brief_page(
+    dataset: Dataset,
+    code9: str,
+    facility_type: str = "childcare",
     *,
     facility_types: Iterable[str] | None = None,
     indicators: pd.DataFrame | None = None,
@@ -111,8 +128,8 @@ def township_brief_figure(
     title: str | None = None,
     figure_no: str | None = None,
     gaps: dict[str, Any] | None = None,
-) -> Figure:
-    """Lay out the one-page township brief (A4 portrait) as a matplotlib figure.
+) -> MapPage:
+    """Lay out the one-page township brief (A4 portrait) and say where its map and legend went.
 
     Parameters
     ----------
@@ -139,8 +156,8 @@ def township_brief_figure(
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The page.
+    MapPage
+        The page (``figure``), its map axes, legend layout, township labels and furniture.
 
     Raises
     ------
@@ -169,11 +186,12 @@ def township_brief_figure(
         FigureCanvasAgg(fig)
         heading = title_block(title or f"{town['name']} 儿童友好设施简报", figure_no)
         _draw_heading(fig, dataset, heading, code9, gaps, facility_type, family=family)
-        _draw_township_map(fig, dataset, code9, facility_type, gaps, family=family)
+        page = _draw_township_map(fig, dataset, code9, facility_type, gaps, family=family)
         y = _draw_coverage_table(fig, township_gap_rows(str(code9), gaps, dataset))
         _draw_indicator_table(fig, mine, y)
         _draw_footer(fig, dataset, facility_type, gaps, date)
-    return fig
+    page.title = heading
+    return page
 
 
 def _draw_heading(
@@ -199,7 +217,7 @@ def _draw_heading(
     )
     status = gaps[facility_type].data_status if facility_type in gaps else "sample"
     if status in BADGE_STATUSES:
-        draw_badge(fig, 0.94, 0.965, status_badge_lines(status), fontsize=8, family=family)
+        draw_badge(fig, 0.926, 0.965, status_badge_lines(status), fontsize=8, family=family)
 
 
 def _draw_township_map(
@@ -210,7 +228,7 @@ def _draw_township_map(
     gaps: dict[str, Any],
     *,
     family: str,
-) -> None:
+) -> MapPage:
     """A small gap map zoomed to the township, for the chosen facility type, and its legend."""
     zh, en = facility_titles(dataset, facility_type)
     ax = fig.add_axes((0.06, 0.56, 0.5, 0.325))
@@ -222,12 +240,14 @@ def _draw_township_map(
     towns = dataset.metric("township")
     focus = towns[towns["code9"].astype(str) == str(code9)]
     inset = Inset(towns, focus, "区位图 Location: 曲江区 Qujiang", 0.3)
-    place_furniture(ax, drawn, family=family, fs=0.9, inset=inset, arrow_size=0.09)
-    ax.set_title(f"{zh}步行可达 / walking access to {en.lower()} (儿童 {g.age_label} 岁)",
-                 fontsize=8.5, loc="left")  # fmt: skip
-    draw_legend(
+    corners = place_furniture(ax, drawn, family=family, fs=0.9, inset=inset, arrow_size=0.09)
+    subtitle = f"{zh}步行可达 / walking access to {en.lower()} (儿童 {g.age_label} 岁)"
+    ax.set_title(subtitle, fontsize=8.5, loc="left")
+    legend = draw_legend(
         fig, (0.585, 0.56, 0.36, 0.325), drawn["legend"], family=family, fs=0.95, frame=False
     )
+    return MapPage(fig, ax, legend, "", subtitle, list(drawn["labels_drawn"]),
+                   {k: str(v) for k, v in corners.items()}, drawn["legend"])  # fmt: skip
 
 
 def _draw_coverage_table(fig: Figure, rows: pd.DataFrame) -> float:
@@ -241,7 +261,7 @@ def _draw_coverage_table(fig: Figure, rows: pd.DataFrame) -> float:
     top = 0.53
     fig.text(0.06, top, "步行距离内的儿童 Children within walking distance", fontsize=10.5,
              fontweight="bold", va="top")  # fmt: skip
-    cols = (0.06, 0.30, 0.42, 0.55, 0.68, 0.83)
+    cols = (0.06, 0.28, 0.38, 0.50, 0.63, 0.80)
     heads = ("设施 Facility", "年龄 Age", "儿童 Children", "覆盖率 Covered",
              "未覆盖儿童 Not covered", "未覆盖村 Villages out")  # fmt: skip
     y = top - 0.027
@@ -264,7 +284,7 @@ def _draw_coverage_table(fig: Figure, rows: pd.DataFrame) -> float:
         )
         for x, c in zip(cols, cells, strict=True):
             fig.text(x, y, c, fontsize=7.5, va="top", color=colour)
-        y -= 0.0165
+        y -= 0.015
     return y
 
 
@@ -281,25 +301,30 @@ def _draw_indicator_table(fig: Figure, mine: pd.DataFrame, y: float) -> None:
     fig.add_artist(matplotlib.lines.Line2D([0.06, 0.94], [y - 0.016, y - 0.016], lw=0.6,
                                            color="#444444"))  # fmt: skip
     y -= 0.02
-    row_h = min(0.0165, max(0.0105, (y - 0.115) / max(len(mine), 1)))
+    # every row down to just above the footer; when they cannot all fit, a line says so
+    row_h = min(0.0165, (y - _TABLE_BOTTOM) / max(len(mine), 1))
+    shown = len(mine)
+    if row_h < _MIN_ROW:
+        row_h = _MIN_ROW
+        shown = int((y - _TABLE_BOTTOM - _MIN_ROW) / row_h)
     if mine.empty:
         fig.text(0.06, y, "本镇街无可评估的规划指标 / no township-level indicators available",
                  fontsize=7.5, va="top", color=_NA)  # fmt: skip
-    for _, r in mine.iterrows():
+    for _, r in mine.iloc[:shown].iterrows():
         label, colour = _met_label(r.get("met"))
         target = f"{r.get('op', '')} {_fmt_value(r.get('target'), r.get('unit'))}"
         title = ("[全区] " if str(r["scope"]) == "district" else "") + str(r["title_zh"])
-        fig.text(icols[0], y, _shorten(title, 30), fontsize=7.2, va="top")
+        fig.text(icols[0], y, _shorten(title, 38), fontsize=7.2, va="top")
         fig.text(icols[1], y, _fmt_value(r.get("value"), r.get("unit")), fontsize=7.2,
                  va="top")  # fmt: skip
         fig.text(icols[2], y, target.replace(">=", "≥").replace("<=", "≤"), fontsize=7.2,
                  va="top")  # fmt: skip
         fig.text(icols[3], y, label, fontsize=7.2, va="top", color=colour, fontweight="bold")
         y -= row_h
-        if y < 0.115:
-            fig.text(0.06, y, f"…（共 {len(mine)} 项，其余见 Excel 报告 / see the Excel report）",
-                     fontsize=7, va="top", color=_NA)  # fmt: skip
-            break
+    if shown < len(mine):
+        fig.text(0.06, y, f"…（共 {len(mine)} 项，此处列出 {shown} 项，其余见 Excel 报告 / "
+                 f"{shown} of {len(mine)} shown, the rest in the Excel report）", fontsize=7,
+                 va="top", color=_NA)  # fmt: skip
 
 
 def _met_label(met: Any) -> tuple[str, str]:
@@ -349,10 +374,10 @@ def township_brief_pdf(
     bytes
         The PDF file.
     """
-    fig = township_brief_figure(
+    fig = township_brief_page(
         dataset, code9, facility_type, facility_types=facility_types, indicators=indicators,
         date=date, graph=graph, title=title, figure_no=figure_no, gaps=gaps,
-    )  # fmt: skip
+    ).figure  # fmt: skip
     name = str(_township_row(dataset, code9)["name"])
     meta = {"Title": title_block(title or f"{name} 儿童友好设施简报", figure_no),
             "Subject": f"{name} ({code9}): township brief, child-friendly facilities",

@@ -34,7 +34,7 @@ from qjgeo.export.staticmap.layout import (
     page_scale,
     text_lines,
 )
-from qjgeo.export.staticmap.legend import LegendLayout
+from qjgeo.export.staticmap.legend import LegendEntries, LegendLayout
 from qjgeo.export.staticmap.mapaxes import _add_basemap, draw_gap_axes
 from qjgeo.export.staticmap.panels import _draw_side_panel
 from qjgeo.export.staticmap.placement import place_furniture
@@ -65,6 +65,7 @@ class MapPage:
     subtitle: str
     labels: list[Text] = field(default_factory=list)
     furniture: dict[str, str] = field(default_factory=dict)
+    entries: LegendEntries = field(default_factory=LegendEntries)
 
 
 def gap_map_figure(
@@ -155,7 +156,8 @@ def gap_map_page(
         footer_fs = 6.6 * fs * min(page_scale(size, orientation), 1.0)
         _draw_footer(fig, dataset, facility_type, gaps, date=date, orientation=orientation,
                      fontsize=footer_fs, family=family)  # fmt: skip
-    return MapPage(fig, ax, legend, main, sub, drawn["labels_drawn"], dict(corners))
+    return MapPage(fig, ax, legend, main, sub, drawn["labels_drawn"], dict(corners),
+                   drawn["legend"])  # fmt: skip
 
 
 def _draw_map_furniture(

@@ -151,7 +151,7 @@ def draw_badge(
     box = Bbox.union([t.get_window_extent(renderer) for t in texts])
     inv = fig.transFigure.inverted()
     (x0, y0), (x1, y1) = inv.transform([(box.x0, box.y0), (box.x1, box.y1)])
-    pad_x = 0.008
+    pad_x = 0.008 + 0.02 * (x1 - x0)  # a PDF viewer sets the text a little wider than Agg
     pad_y = 0.006 * fig.get_figwidth() / fig.get_figheight()
     fig.add_artist(
         FancyBboxPatch(

@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.text import Text
+from shapely.ops import polylabel
 
 from qjgeo.catalog import Dataset
 from qjgeo.crs import METRIC_CRS
@@ -30,7 +31,7 @@ from qjgeo.export.staticmap.data import (
     band_styles,
 )
 from qjgeo.export.staticmap.errors import ExportError
-from qjgeo.export.staticmap.layout import _set_extent, declutter_labels, keep_inside
+from qjgeo.export.staticmap.layout import _renderer, _set_extent, declutter_labels, keep_inside
 from qjgeo.export.staticmap.legend import LegendEntries, band_swatches
 from qjgeo.export.staticmap.texts import facility_titles
 
@@ -85,27 +86,32 @@ def draw_gap_axes(
     fzh, fen = facility_titles(dataset, facility_type)
     legend = LegendEntries()
     data: list[Any] = []
-    if dataset.has("district"):
-        district = _metric(dataset.layer("district"))
-        _draw_district(ax, district, legend)
+    _set_extent(ax, _map_extent(dataset, focus, villages))  # first: only what is seen is drawn
+    view = _view(ax)
+    district = _metric(dataset.layer("district")) if dataset.has("district") else None
+    if district is not None:
+        _draw_district(ax, district, legend, view)
         data.extend(district.geometry.array)
     if surface is not None and has_surface:
         hexes = _metric(surface)
+        hexes = hexes[hexes.intersects(view)]
         _draw_surface(ax, hexes, bands, colours, legend, len(villages) > 0, (fzh, fen))
     if townships is not None:
-        _draw_townships(ax, townships, focus, legend)
-    if len(villages):
-        symbols.draw_villages(ax, villages, bands, legend, gaps, marker_scale)
-        data.extend(villages.geometry.buffer(400).array)
+        _draw_townships(ax, townships, focus, legend, view, district)
+    villages = villages[villages.within(view)]
+    own, others = _own_villages(villages, township)
+    if len(own):
+        symbols.draw_villages(ax, own, bands, legend, gaps, marker_scale)
+    symbols.draw_neighbour_villages(ax, others, legend, marker_scale)
+    data.extend(villages.geometry.buffer(400).array)
     facility_points = None
     if dataset.has(facility_type) and len(dataset.layer(facility_type)):
-        facility_points = _draw_facilities(ax, dataset, facility_type, legend, marker_scale)
+        facility_points = _draw_facilities(ax, dataset, facility_type, legend, marker_scale, view)
         data.extend(facility_points.buffer(400).array)
     if focus is not None:
         data = [g for g in data if g.geom_type == "Polygon" and g.area < 1e7] + list(
             focus.geometry.array
         )
-    _set_extent(ax, _map_extent(dataset, focus, villages))
     labels: list[Text] = []
     if townships is not None:
         points = [np.column_stack([g.x, g.y]) for g in (villages.geometry, facility_points)
@@ -130,6 +136,16 @@ def _focus_township(
     return focus
 
 
+def _own_villages(
+    villages: gpd.GeoDataFrame, township: str | None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The villages of the township in focus and those of its neighbours (all and none without)."""
+    if township is None or "township_code" not in villages.columns:
+        return villages, villages.iloc[:0]
+    mine = (villages["township_code"].astype(str) == str(township)).to_numpy()
+    return villages[mine], villages[~mine]
+
+
 #: How the district outline is drawn (map and legend alike).
 DISTRICT_STYLE: dict[str, Any] = {"color": "#222222", "linewidth": 1.4}
 #: How township boundaries are drawn: every shared edge once, so the dashes stay regular.
@@ -139,8 +155,18 @@ FOCUS_FILL = "#fff7bc"
 FOCUS_EDGE = "#b35806"
 
 
-def _draw_district(ax: Axes, district: gpd.GeoDataFrame, legend: LegendEntries) -> None:
-    """The district outline, on top of the hexagons and township boundaries."""
+def _view(ax: Axes) -> shapely.Polygon:
+    """The map's frame in data units (metres): what lies outside it is neither drawn nor listed."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return shapely.box(x0, y0, x1, y1)
+
+
+def _draw_district(
+    ax: Axes, district: gpd.GeoDataFrame, legend: LegendEntries, view: shapely.Polygon
+) -> None:
+    """The district outline, on top of the hexagons and township boundaries (when in view)."""
+    if not district.boundary.intersects(view).any():
+        return
     ax.add_collection(_lines(district, zorder=6, **DISTRICT_STYLE))
     legend.add("line", "区界", "District boundary", **DISTRICT_STYLE)
 
@@ -169,10 +195,18 @@ def _draw_townships(
     townships: gpd.GeoDataFrame,
     focus: gpd.GeoDataFrame | None,
     legend: LegendEntries,
+    view: shapely.Polygon,
+    district: gpd.GeoDataFrame | None,
 ) -> None:
-    """Township boundaries (each edge once, dashed), and the township in focus filled."""
-    ax.add_collection(LineCollection(_inner_edges(townships), zorder=5, **TOWNSHIP_STYLE))
-    legend.add("line", "镇街界（估算）", "Township boundary (estimated)", **TOWNSHIP_STYLE)
+    """Township boundaries (each edge once, dashed), and the township in focus filled.
+
+    The dashed line is drawn and listed only where some of it shows: in view, and not under
+    the district outline or the focus township's outline, which are drawn over it.
+    """
+    covers = [f.geometry.boundary for f in (district, focus) if f is not None]
+    if _dashes_show(townships, covers, view):
+        ax.add_collection(LineCollection(_inner_edges(townships), zorder=5, **TOWNSHIP_STYLE))
+        legend.add("line", "镇街界（估算）", "Township boundary (estimated)", **TOWNSHIP_STYLE)
     if focus is not None:
         ax.add_collection(
             _polygons(focus, [FOCUS_FILL] * len(focus), alpha=0.45, linewidth=0, zorder=1)
@@ -180,6 +214,17 @@ def _draw_townships(
         ax.add_collection(_lines(focus, color=FOCUS_EDGE, linewidth=1.8, zorder=6))
         legend.add("patch", "本镇街", "This township", facecolor=to_rgba(FOCUS_FILL, 0.45),
                    edgecolor=FOCUS_EDGE, linewidth=1.8)  # fmt: skip
+
+
+def _dashes_show(
+    townships: gpd.GeoDataFrame, covers: Sequence[gpd.GeoSeries], view: shapely.Polygon
+) -> bool:
+    """Whether a stretch of township boundary shows in view, not under an outline on top."""
+    edges = shapely.union_all(shapely.boundary(townships.geometry.array)).intersection(view)
+    for cover in covers:
+        edges = edges.difference(shapely.union_all(cover.array).buffer(1.0))
+    x0, _, x1, _ = view.bounds
+    return bool(edges.length > 0.01 * (x1 - x0))
 
 
 def _inner_edges(townships: gpd.GeoDataFrame) -> list[np.ndarray]:
@@ -191,11 +236,19 @@ def _inner_edges(townships: gpd.GeoDataFrame) -> list[np.ndarray]:
 
 
 def _draw_facilities(
-    ax: Axes, dataset: Dataset, facility_type: str, legend: LegendEntries, marker_scale: float
+    ax: Axes,
+    dataset: Dataset,
+    facility_type: str,
+    legend: LegendEntries,
+    marker_scale: float,
+    view: shapely.Polygon,
 ) -> gpd.GeoSeries:
-    """The facilities as triangles, on top of everything but the labels; their points."""
+    """The facilities in view as triangles, on top of everything but the labels; their points."""
     fac = _metric(dataset.layer(facility_type))
     pts = fac.geometry.representative_point()
+    pts = pts[pts.within(view)]
+    if not len(pts):
+        return pts
     style: dict[str, Any] = {"marker": "^", "s": 34 * marker_scale, "facecolor": FACILITY_COLOUR,
              "edgecolor": "white", "linewidth": 0.5}  # fmt: skip
     ax.scatter(pts.x, pts.y, zorder=9, **style)
@@ -229,16 +282,18 @@ def _label_townships(
 
     With a township in focus, the other names are grey and not bold.
     """
-    anchors = townships.geometry.representative_point()
+    anchors = _label_anchors(ax, townships, focus)
     halo = [patheffects.withStroke(linewidth=3, foreground="white")]
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     order = np.argsort(townships.area.to_numpy())  # small townships keep their spot
     texts: list[Text] = []
+    shapes: dict[int, Any] = {}
     for i in order:
         pt = anchors.iloc[i]
         if not (x0 <= pt.x <= x1 and y0 <= pt.y <= y1):
             continue
+        shapes[len(texts)] = townships.geometry.iloc[i]
         code = townships["code9"].iloc[i]
         strong = focus is None or str(code) == str(township)
         texts.append(
@@ -259,7 +314,67 @@ def _label_townships(
         )
     declutter_labels(ax, texts, obstacles=obstacles)
     optional = [t.get_fontweight() != "bold" for t in texts]  # neighbours of the focus
+    if focus is not None:
+        area = shapely.union_all(focus.geometry.array)
+        neighbours = [(t, shapes[k]) for k, t in enumerate(texts) if optional[k]]
+        gone = _off_the_focus(ax, neighbours, area)
+        texts = [t for t in texts if t not in gone]
+        optional = [t.get_fontweight() != "bold" for t in texts]
     return keep_inside(ax, texts, optional=optional)
+
+
+def _off_the_focus(ax: Axes, labels: Sequence[tuple[Text, Any]], focus: Any) -> list[Text]:
+    """Move a neighbour's name that lies over the township in focus to where it clears it, in
+    the neighbour's part of the map; remove it when there is no such place.
+
+    Returns
+    -------
+    list of matplotlib.text.Text
+        The names removed.
+    """
+    renderer = _renderer(ax.get_figure(root=True))  # type: ignore[arg-type]
+    to_data = ax.transData.inverted()
+    view = _view(ax)
+    gone: list[Text] = []
+    for text, shape in labels:
+        box = shapely.box(*to_data.transform(text.get_window_extent(renderer)).ravel())
+        if not box.intersects(focus):
+            continue
+        x0, y0, x1, y1 = box.bounds
+        half_w, half_h = (x1 - x0) / 2, (y1 - y0) / 2
+        room = shapely.box(view.bounds[0] + half_w, view.bounds[1] + half_h,
+                           view.bounds[2] - half_w, view.bounds[3] - half_h)  # fmt: skip
+        free = shape.intersection(room).difference(focus.buffer(half_w, join_style="mitre"))
+        parts = [p for p in shapely.get_parts(free) if p.geom_type == "Polygon" and p.area > 0]
+        if not parts:
+            text.remove()
+            gone.append(text)
+            continue
+        spot = polylabel(max(parts, key=lambda p: p.area), tolerance=half_h / 4)
+        text.set_position((spot.x, spot.y))
+    return gone
+
+
+def _label_anchors(
+    ax: Axes, townships: gpd.GeoDataFrame, focus: gpd.GeoDataFrame | None
+) -> gpd.GeoSeries:
+    """Where each name goes: inside the township, and on a township's map inside the part seen
+    (so the neighbours around the one in focus are named too)."""
+    if focus is None:
+        return townships.geometry.representative_point()
+    x0, y0, x1, y1 = _view(ax).bounds
+    inner = shapely.box(x0 + 0.08 * (x1 - x0), y0 + 0.08 * (y1 - y0),
+                        x1 - 0.08 * (x1 - x0), y1 - 0.08 * (y1 - y0))  # fmt: skip
+    points = []
+    for geom in townships.geometry.array:
+        seen = geom.intersection(inner)
+        parts = [p for p in shapely.get_parts(seen) if p.geom_type == "Polygon" and p.area > 0]
+        if not parts:
+            points.append(geom.representative_point())
+            continue
+        biggest = max(parts, key=lambda p: p.area)  # the name where the township is widest
+        points.append(polylabel(biggest, tolerance=max(biggest.length / 200, 1.0)))
+    return gpd.GeoSeries(points, index=townships.index, crs=townships.crs)
 
 
 def _bare_frame(ax: Axes) -> None:

@@ -85,6 +85,22 @@ def draw_villages(
         legend.add("marker", "无可达设施", "No facility reachable", **style)
 
 
+#: Villages of the neighbouring townships on a township's map: context, not its message.
+NEIGHBOUR_STYLE: dict[str, Any] = {"marker": "o", "facecolor": "#d9d9d9", "edgecolor": "#888888",
+                                   "linewidth": 0.4}  # fmt: skip
+
+
+def draw_neighbour_villages(
+    ax: Axes, villages: gpd.GeoDataFrame, legend: LegendEntries, marker_scale: float
+) -> None:
+    """Villages of the townships around the one in focus: small grey dots, one legend entry."""
+    if not len(villages):
+        return
+    style = {**NEIGHBOUR_STYLE, "s": 10 * marker_scale}
+    ax.scatter(villages.geometry.x, villages.geometry.y, zorder=7.5, **style)
+    legend.add("marker", "相邻镇街的村（社区）", "Villages of neighbouring townships", **style)
+
+
 def _thresholds(gaps: Any, villages: gpd.GeoDataFrame) -> tuple[float, float]:
     """The urban and rural walking distances the coverage was judged by."""
     params = getattr(gaps, "params_used", None) or {}
