@@ -444,6 +444,9 @@ def test_the_gaps_page_counts_children_on_the_osm_dataset(
     captions = " ".join(c.value for c in at.caption)
     assert "Children counted from: Demand units" in captions
     assert not [e.value for e in at.error]
+    # the units have no township: no "(none selected)" township, the page says why
+    assert "no township layer" in captions
+    assert "(none selected)" not in str([t.value for t in [*at.table, *at.dataframe]])
 
 
 @settings(max_examples=25, deadline=None)

@@ -50,6 +50,7 @@ ZH: Final[Mapping[str, str]] = {
     "focus_layer": "重点设施类型",
     "township": "镇（街道）",
     "township_none": "（未选择）",
+    "gap_no_townships": "本数据集没有镇（街道）图层，不按镇汇总（如 OSM 数据估算的需求单元）。",
     "township_panel": "{name}",
     "township_indicators": "本镇指标",
     "township_villages": "本镇村（社区）",
@@ -397,6 +398,8 @@ EN: Final[Mapping[str, str]] = {
     "focus_layer": "Facility type in focus",
     "township": "Township",
     "township_none": "(none selected)",
+    "gap_no_townships": "This dataset has no township layer, so there are no totals by township "
+    "(e.g. demand units estimated from OSM).",
     "township_panel": "{name}",
     "township_indicators": "Indicators of this township",
     "township_villages": "Villages and communities",

@@ -260,9 +260,18 @@ def surface_by_band(surface: Any) -> Any:
     return merged.reset_index()[["distance_band", "children", "geometry"]]
 
 
+def _township_names(ctx: Ctx) -> dict[str, str]:
+    """Township code → display name; a unit without a township (OSM demand) shows "—"."""
+    _codes, names = township_options(ctx)
+    return {**{k: v for k, v in names.items() if k}, "": "—"}
+
+
 def _township_chart(ctx: Ctx, res: Any) -> None:
-    """Children not covered per township, most first."""
+    """Children not covered per township, most first (said instead when there are none)."""
     st.subheader(ctx.t("gap_by_township"))
+    if not ctx.dataset.has("township"):
+        st.caption(ctx.t("gap_no_townships"))
+        return
     _codes, names = township_options(ctx)
     labels = res.townships["code9"].astype(str).map(names).fillna(res.townships["name"])
     towns = (
@@ -305,7 +314,7 @@ def _worst_villages(ctx: Ctx, res: Any, facility: str) -> None:
     """The 15 villages with most children not covered, and every village as CSV."""
     st.subheader(ctx.t("gap_worst"))
     villages = res.villages
-    _codes, names = township_options(ctx)
+    names = _township_names(ctx)
     worst = (
         pd.DataFrame(villages.drop(columns="geometry"))
         .sort_values(["children_uncovered", "distance_m"], ascending=False)
