@@ -81,6 +81,15 @@ def render(ctx: Ctx) -> None:
         township_panel(ctx, township, names.get(township, township), table, focus)
 
 
+#: Streamlit draws a checkbox label on one line cut with "…" ("家庭教育指导服务站点（家…"); the
+#: layer names are long, so their labels wrap.
+_WRAP_CHECKBOX_LABELS = (
+    "<style>[data-testid=stCheckbox] [data-testid=stMarkdownContainer],"
+    "[data-testid=stCheckbox] [data-testid=stMarkdownContainer] p"
+    "{white-space:normal;text-overflow:clip;overflow:visible}</style>"
+)
+
+
 def _layer_toggles(ctx: Ctx, focus: str) -> list[str]:
     """A checkbox per layer (townships, villages, facilities, hazards); the layers shown."""
     ds = ctx.dataset
@@ -89,6 +98,7 @@ def _layer_toggles(ctx: Ctx, focus: str) -> list[str]:
         lid for lid in other if lid not in ("township", "village")
     ]
     st.markdown(f"**{ctx.t('layers')}**")
+    st.html(_WRAP_CHECKBOX_LABELS)  # long layer names wrap instead of ending in "…"
     cols = st.columns(3)
     shown: list[str] = []
     for i, lid in enumerate(all_layers):
