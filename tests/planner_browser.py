@@ -353,14 +353,21 @@ def unmet_targets(planner: Planner) -> dict[str, Any]:
     return {"text": planner.main_text()}
 
 
-def childcare_gaps(planner: Planner) -> dict[str, Any]:
-    """Task 3: the Gaps page for childcare: district figures and the gap map."""
+def childcare_gaps(planner: Planner, uncovered: str | None = None) -> dict[str, Any]:
+    """Task 3: the Gaps page for childcare: district figures and the gap map.
+
+    ``uncovered``, when given, is the figure the page must show (the library's); the page is
+    read once it does (a rerun may redraw the figures after the first settled state), else the
+    wait fails.
+    """
     planner.timed(
         "gaps page",
         lambda: planner.open("gaps", layer="childcare"),
         lambda: (planner.wait_text(planner.t("gap_metric_uncovered")), planner.map_frame()),
     )
     planner.settled()
+    if uncovered is not None:
+        planner.wait_text(uncovered)
     return {"text": planner.main_text()}
 
 

@@ -120,8 +120,9 @@ def _six_tasks(
     text = pb.unmet_targets(planner)["text"]
     assert planner.t("ind_count", **counts) in text
     # 3. childcare gaps: the district's children without a place within reach
-    text = pb.childcare_gaps(planner)["text"]
-    assert f"{expected['childcare']['children_uncovered']:,.0f}" in text
+    uncovered = f"{expected['childcare']['children_uncovered']:,.0f}"
+    text = pb.childcare_gaps(planner, uncovered)["text"]
+    assert uncovered in text
     # 4. a science venue added by a click on the map, compared, saved
     lon, lat = expected["village_point"]
     scenario = "科普馆试点" if lang == "zh" else "Science venue pilot"
