@@ -336,8 +336,8 @@ def browse_layers(planner: Planner, layer: str) -> dict[str, Any]:
     return {"markers_before": markers, "markers_after": after, "panel": heading.inner_text()}
 
 
-def unmet_targets(planner: Planner) -> dict[str, Any]:
-    """Task 2: the Indicators page, only the targets not met."""
+def unmet_targets(planner: Planner, expect: str | None = None) -> dict[str, Any]:
+    """Task 2: the Indicators page, only the targets not met (read once it shows ``expect``)."""
     counts_prefix = planner.t("ind_district")
     planner.timed(
         "indicators page",
@@ -350,6 +350,8 @@ def unmet_targets(planner: Planner) -> dict[str, Any]:
     )
     toggle.first.click()
     planner.settled()
+    if expect is not None:
+        planner.wait_text(expect)
     return {"text": planner.main_text()}
 
 

@@ -117,8 +117,9 @@ def _six_tasks(
     assert browsed["panel"] in expected["townships"], browsed["panel"]
     # 2. the unmet targets
     counts = expected["counts"]
-    text = pb.unmet_targets(planner)["text"]
-    assert planner.t("ind_count", **counts) in text
+    line = planner.t("ind_count", **counts)
+    text = pb.unmet_targets(planner, line)["text"]
+    assert line in text
     # 3. childcare gaps: the district's children without a place within reach
     uncovered = f"{expected['childcare']['children_uncovered']:,.0f}"
     text = pb.childcare_gaps(planner, uncovered)["text"]
